@@ -1,0 +1,41 @@
+# actormq build, run and test entry points. See README.md.
+GO ?= go
+BIN := $(CURDIR)/bin
+
+.PHONY: build test unit e2e fuzz run vet clean
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+vet:
+	$(GO) vet ./...
+	cd e2e && $(GO) vet ./...
+
+# Unit and in-process tests of every package, with the race detector.
+unit:
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+# End-to-end tests: the real binaries driven by the real RocketMQ Go client.
+e2e: build
+	cd e2e && ACTORMQ_BIN=$(BIN) $(GO) test -count=1 -timeout 15m ./...
+
+test: vet unit e2e
+
+# Short fuzzing pass over every decoder (seed corpora live in testdata/fuzz).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in ./wire/remoting ./wire/message ./wire/body; do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run=NONE -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# NameServer and broker on loopback, store under ./data. Ctrl-C stops both.
+run: build
+	@mkdir -p data
+	@$(BIN)/mqnamesrv -c cmd/mqnamesrv/namesrv.properties & ns=$$!; \
+	  trap 'kill $$ns 2>/dev/null; wait $$ns 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/mqbroker -c cmd/mqbroker/broker.properties -n 127.0.0.1:9876
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestOffsetsResumeAfterConsumerRestart: a consumer that stops commits its
+// offsets; the next consumer of the group gets only what came after.
+func TestOffsetsResumeAfterConsumerRestart(t *testing.T) {
+	ns := startNamesrv(t)
+	b := startBroker(t, ns, defaultBrokerOpts())
+	topic := "ResumeTopic"
+	createTopic(t, b, topic, 2)
+	p := newProducer(t, ns, "PG_resume")
+
+	first := makeBodies("first", 10)
+	sendSync(t, p, topic, first, "")
+	r1 := newReceived()
+	c1 := startPushConsumer(t, ns, "c1", consumerOpts{group: "CG_resume", topic: topic, fromFirst: true}, r1)
+	r1.waitAll(t, first, 30*time.Second)
+	if err := c1.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	max := maxOffsets(t, b, topic, 2)
+	waitFor(t, 10*time.Second, "committed offsets at the queue ends", func() bool {
+		return fmt.Sprint(consumerOffsets(t, b, "CG_resume", topic, 2)) == fmt.Sprint(max)
+	})
+
+	second := makeBodies("second", 10)
+	sendSync(t, p, topic, second, "")
+	r2 := newReceived()
+	startPushConsumer(t, ns, "c2", consumerOpts{group: "CG_resume", topic: topic, fromFirst: true}, r2)
+	r2.waitAll(t, second, 30*time.Second)
+	for _, body := range first {
+		if r2.count(body) != 0 {
+			t.Fatalf("%s delivered again after the restart", body)
+		}
+	}
+}
+
+// TestBrokerRestartKeepsMessagesAndOffsets stops the broker with SIGTERM and
+// restarts it on the same store.
+func TestBrokerRestartKeepsMessagesAndOffsets(t *testing.T) {
+	ns := startNamesrv(t)
+	b := startBroker(t, ns, defaultBrokerOpts())
+	topic := "RestartTopic"
+	createTopic(t, b, topic, 2)
+	p := newProducer(t, ns, "PG_restart")
+	before := makeBodies("before", 20)
+	sendSync(t, p, topic, before, "")
+
+	r1 := newReceived()
+	c1 := startPushConsumer(t, ns, "c1", consumerOpts{group: "CG_restart", topic: topic, fromFirst: true}, r1)
+	r1.waitAll(t, before, 30*time.Second)
+	if err := c1.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	max := maxOffsets(t, b, topic, 2)
+	waitFor(t, 10*time.Second, "committed offsets at the queue ends", func() bool {
+		return fmt.Sprint(consumerOffsets(t, b, "CG_restart", topic, 2)) == fmt.Sprint(max)
+	})
+
+	b.stop() // SIGTERM, must exit 0
+	b.start()
+
+	if got := maxOffsets(t, b, topic, 2); fmt.Sprint(got) != fmt.Sprint(max) {
+		t.Fatalf("max offsets after restart %v, want %v", got, max)
+	}
+	if got := consumerOffsets(t, b, "CG_restart", topic, 2); fmt.Sprint(got) != fmt.Sprint(max) {
+		t.Fatalf("consumer offsets after restart %v, want %v", got, max)
+	}
+	after := makeBodies("after", 5)
+	sendSync(t, p, topic, after, "")
+	r2 := newReceived()
+	startPushConsumer(t, ns, "c2", consumerOpts{group: "CG_restart", topic: topic, fromFirst: true}, r2)
+	r2.waitAll(t, after, 30*time.Second)
+	for _, body := range before {
+		if r2.count(body) != 0 {
+			t.Fatalf("%s delivered again to the resumed group", body)
+		}
+	}
+	// A new group reads everything the store kept across the restart.
+	r3 := newReceived()
+	startPushConsumer(t, ns, "c3", consumerOpts{group: "CG_restart_all", topic: topic, fromFirst: true}, r3)
+	r3.waitAll(t, append(append([]string{}, before...), after...), 30*time.Second)
+}
+
+// TestSyncFlushSurvivesKill9: every send acknowledged by a SYNC_FLUSH broker
+// is readable after kill -9 and a restart.
+func TestSyncFlushSurvivesKill9(t *testing.T) {
+	ns := startNamesrv(t)
+	b := startBroker(t, ns, brokerOpts{autoCreateTopic: true, flushDiskType: "SYNC_FLUSH"})
+	topic := "DurableTopic"
+	createTopic(t, b, topic, 4)
+	p := newProducer(t, ns, "PG_durable")
+	const n = 300
+	acked := makeBodies("durable", n)
+	sendSync(t, p, topic, acked, "")
+	before := maxOffsets(t, b, topic, 4)
+
+	b.kill() // kill -9 right after the last acknowledgement
+	b.start()
+
+	after := maxOffsets(t, b, topic, 4)
+	var sum int64
+	for q := range after {
+		if after[q] < before[q] {
+			t.Fatalf("queue %d lost messages: max offset %d after restart, %d before", q, after[q], before[q])
+		}
+		sum += after[q]
+	}
+	if sum != n {
+		t.Fatalf("%d messages in the queues after kill -9, want %d", sum, n)
+	}
+	r := newReceived()
+	startPushConsumer(t, ns, "c", consumerOpts{group: "CG_durable", topic: topic, fromFirst: true}, r)
+	r.waitAll(t, acked, 60*time.Second)
+}

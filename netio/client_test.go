@@ -1,0 +1,264 @@
+package netio
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// rawServer accepts connections on 127.0.0.1:0 and runs serve for each, on a
+// goroutine the test waits for at cleanup.
+func rawServer(t *testing.T, serve func(nc net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				serve(nc)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func TestClientInvokeTimeout(t *testing.T) {
+	checkGoroutines(t)
+	h := newTestHandler()
+	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
+	s := startServer(t, ServerConfig{}, h)
+	tests := []struct {
+		name string
+		cfg  ClientConfig
+		ctx  func(t *testing.T) context.Context
+	}{
+		{name: "ctx deadline", ctx: func(t *testing.T) context.Context { return ctxTimeout(t, 50*time.Millisecond) }},
+		{name: "InvokeTimeout without ctx deadline", cfg: ClientConfig{InvokeTimeout: 50 * time.Millisecond},
+			ctx: func(*testing.T) context.Context { return context.Background() }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := newTestClient(t, tc.cfg)
+			_, err := cl.Invoke(tc.ctx(t), s.Addr(), request(remoting.ReqQueryConsumerOffset, 0, ""))
+			if !errors.Is(err, ErrTimeout) {
+				t.Fatalf("Invoke: %v, want ErrTimeout", err)
+			}
+			if !strings.Contains(err.Error(), s.Addr()) || !strings.Contains(err.Error(), "code 14") {
+				t.Fatalf("error %q lacks address or code", err)
+			}
+			cc, _ := cl.impl.conn(context.Background(), s.Addr())
+			cc.mu.Lock()
+			left := len(cc.waiters)
+			cc.mu.Unlock()
+			if left != 0 {
+				t.Fatalf("%d waiters left after timeout", left)
+			}
+		})
+	}
+}
+
+func TestClientCancelledInvoke(t *testing.T) {
+	checkGoroutines(t)
+	h := newTestHandler()
+	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
+	s := startServer(t, ServerConfig{}, h)
+	cl := newTestClient(t, ClientConfig{})
+	ctx, cancel := context.WithCancel(ctxTimeout(t, waitTimeout))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cl.Invoke(ctx, s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+		errc <- err
+	}()
+	waitFor(t, "request arrived", func() bool { return h.requests.Load() == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("cancelled Invoke: %v, want context.Canceled", err)
+	}
+}
+
+func TestClientCloseFailsPending(t *testing.T) {
+	checkGoroutines(t)
+	h := newTestHandler()
+	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
+	s := startServer(t, ServerConfig{}, h)
+	cl := NewClient(ClientConfig{})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+		errc <- err
+	}()
+	waitFor(t, "request arrived", func() bool { return h.requests.Load() == 1 })
+	if err := cl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Fatalf("pending Invoke: %v, want ErrClosed", err)
+	}
+	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Invoke after Close: %v, want ErrClosed", err)
+	}
+	if err := cl.InvokeOneway(s.Addr(), request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("InvokeOneway after Close: %v, want ErrClosed", err)
+	}
+	if err := cl.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	waitFor(t, "server saw the close", func() bool { return h.closes.Load() == 1 })
+}
+
+func TestClientDialFailure(t *testing.T) {
+	checkGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	cl := newTestClient(t, ClientConfig{})
+	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), addr, request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrDial) {
+		t.Fatalf("Invoke to a closed port: %v, want ErrDial", err)
+	}
+	if err := cl.InvokeOneway(addr, request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrDial) {
+		t.Fatalf("InvokeOneway to a closed port: %v, want ErrDial", err)
+	}
+}
+
+func TestClientRedialsAfterConnectionLoss(t *testing.T) {
+	checkGoroutines(t)
+	h := newTestHandler()
+	s := startServer(t, ServerConfig{}, h)
+	cl := newTestClient(t, ClientConfig{})
+	first, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.anyConn().Close()
+	waitFor(t, "server closed the connection", func() bool { return h.closes.Load() == 1 })
+	waitFor(t, "a new connection serves", func() bool {
+		resp, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+		return err == nil && resp.ExtFields["connID"] != first.ExtFields["connID"]
+	})
+}
+
+func TestClientOneway(t *testing.T) {
+	checkGoroutines(t)
+	h := newTestHandler()
+	flags := make(chan int32, 1)
+	h.respond = func(c *Conn, req *remoting.Command) *remoting.Command {
+		flags <- req.Flag
+		return echo(c, req) // answered anyway, as clients that never set the bit expect; dropped by the client
+	}
+	s := startServer(t, ServerConfig{}, h)
+	cl := newTestClient(t, ClientConfig{})
+	if err := cl.InvokeOneway(s.Addr(), request(remoting.ReqUpdateConsumerOffset, 0, "")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case f := <-flags:
+		if f&remoting.FlagOneway == 0 || f&remoting.FlagResponse != 0 {
+			t.Fatalf("oneway request flag = %d", f)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("oneway request never arrived")
+	}
+	// The unsolicited response is dropped and the connection keeps working.
+	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
+		t.Fatal(err)
+	}
+	<-flags
+}
+
+func TestClientBrokenFramingFromServer(t *testing.T) {
+	checkGoroutines(t)
+	tests := []struct {
+		name          string
+		frameBytesMax int
+		reply         []byte
+	}{
+		{name: "garbage", reply: []byte{0, 0, 0, 8, 0, 0, 0, 4, 'j', 'u', 'n', 'k'}},
+		{name: "oversize", frameBytesMax: 64, reply: []byte{0, 0, 1, 0}},
+		{name: "length below 4", reply: []byte{0, 0, 0, 1, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := rawServer(t, func(nc net.Conn) {
+				readFrame(t, nc)
+				_, _ = nc.Write(tc.reply)
+				_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+				_, _ = nc.Read(make([]byte, 1)) // until the client closes
+			})
+			cl := newTestClient(t, ClientConfig{FrameBytesMax: tc.frameBytesMax})
+			_, err := cl.Invoke(ctxTimeout(t, waitTimeout), addr, request(remoting.ReqHeartBeat, 0, ""))
+			if !errors.Is(err, ErrClosed) || !errors.Is(err, remoting.ErrFrame) {
+				t.Fatalf("Invoke: %v, want ErrClosed wrapping remoting.ErrFrame", err)
+			}
+		})
+	}
+}
+
+func TestClientAnswersServerRequests(t *testing.T) {
+	checkGoroutines(t)
+	release := make(chan struct{})
+	tests := []struct {
+		name     string
+		cfg      ClientConfig
+		wantCode int32
+	}{
+		{name: "no OnRequest", wantCode: remoting.RespRequestCodeNotSupported},
+		{name: "over ServeInflightMax", wantCode: remoting.RespSystemBusy, cfg: ClientConfig{
+			ServeInflightMax: 1,
+			OnRequest: func(_ string, req *remoting.Command) *remoting.Command {
+				<-release
+				return remoting.NewResponse(req, remoting.RespSuccess, "")
+			},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newTestHandler()
+			s := startServer(t, ServerConfig{}, h)
+			cl := newTestClient(t, tc.cfg)
+			if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
+				t.Fatal(err)
+			}
+			c := h.anyConn()
+			if tc.cfg.ServeInflightMax == 1 {
+				// Occupy the one slot.
+				go func() {
+					_, _ = c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqGetConsumerRunningInfo, nil, nil), waitTimeout)
+				}()
+				waitFor(t, "slot taken", func() bool { return len(cl.impl.serveSlots) == 1 })
+				defer close(release)
+			}
+			resp, err := c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqConsumeMessageDirectly, nil, nil), waitTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Code != tc.wantCode {
+				t.Fatalf("code %d (%s), want %d", resp.Code, resp.Remark, tc.wantCode)
+			}
+		})
+	}
+}

@@ -1,0 +1,63 @@
+package netio
+
+import (
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// inbound is the part of gnet.Conn's Reader that frame cutting needs; tests
+// and the fuzz target feed it from a plain buffer.
+type inbound interface {
+	InboundBuffered() int
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// cutFrames decodes every complete frame buffered in in and hands each
+// command to deliver, in order. A partial frame stays buffered for the next
+// call. It returns an error wrapping remoting.ErrFrame when the length prefix
+// is out of range (below 4, or a total above frameBytesMax) or a header does
+// not decode; the caller closes the connection then.
+//
+// Peeked bytes are only valid until Discard and only during the event (gnet's
+// Reader contract), so DecodeFrame copies what the command keeps before the
+// frame is discarded; deliver owns the command.
+func cutFrames(in inbound, frameBytesMax int, deliver func(*remoting.Command)) error {
+	for {
+		buffered := in.InboundBuffered()
+		if buffered < 4 {
+			return nil
+		}
+		prefix, err := in.Peek(4)
+		if err != nil {
+			return nil // cannot happen with 4 bytes buffered; wait for more
+		}
+		size, err := remoting.FrameLength(prefix, frameBytesMax)
+		if err != nil {
+			return err
+		}
+		if buffered < size {
+			return nil
+		}
+		frame, err := in.Peek(size)
+		if err != nil {
+			return nil
+		}
+		cmd, err := remoting.DecodeFrame(frame)
+		_, _ = in.Discard(size)
+		if err != nil {
+			return err
+		}
+		deliver(cmd)
+	}
+}
+
+// dispatch routes one decoded command of a server connection: responses
+// complete a server-initiated Invoke, requests go to the handler. Runs on the
+// connection's loop.
+func (c *conn) dispatch(cmd *remoting.Command) {
+	if cmd.IsResponse() {
+		c.complete(cmd)
+		return
+	}
+	c.srv.h.OnRequest(c.pub, cmd)
+}

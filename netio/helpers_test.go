@@ -1,0 +1,205 @@
+package netio
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// waitTimeout bounds every wait in these tests.
+const waitTimeout = 10 * time.Second
+
+// waitFor polls cond until it holds or waitTimeout passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// checkGoroutines registers, first, a cleanup that waits until the number of
+// goroutines is back to what it was when the test began; cleanups run in
+// reverse order, so it runs after every server and client is gone.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(waitTimeout)
+		for runtime.NumGoroutine() > base {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				t.Fatalf("goroutine leak: %d running, %d at start\n%s", runtime.NumGoroutine(), base, buf[:n])
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+}
+
+// testHandler answers per its mode and records what it saw.
+type testHandler struct {
+	// respond builds the answer; nil means echo. Returning nil drops the request.
+	respond func(c *Conn, req *remoting.Command) *remoting.Command
+
+	requests atomic.Int64
+	closes   atomic.Int64
+	mu       sync.Mutex
+	conns    map[uint64]*Conn // every connection that sent a request
+	closed   map[uint64]int   // OnClose calls per connection
+}
+
+func newTestHandler() *testHandler {
+	return &testHandler{conns: make(map[uint64]*Conn), closed: make(map[uint64]int)}
+}
+
+// echo answers with the request's code, body and extFields plus the server
+// connection id.
+func echo(c *Conn, req *remoting.Command) *remoting.Command {
+	resp := remoting.NewResponse(req, remoting.RespSuccess, "")
+	for k, v := range req.ExtFields {
+		resp.SetExt(k, v)
+	}
+	resp.SetExt("connID", strconv.FormatUint(c.ID(), 10))
+	resp.SetExt("reqCode", strconv.Itoa(int(req.Code)))
+	resp.Body = req.Body
+	return resp
+}
+
+func (h *testHandler) OnRequest(c *Conn, cmd *remoting.Command) {
+	h.requests.Add(1)
+	h.mu.Lock()
+	h.conns[c.ID()] = c
+	h.mu.Unlock()
+	respond := h.respond
+	if respond == nil {
+		respond = echo
+	}
+	if resp := respond(c, cmd); resp != nil {
+		_ = c.Write(resp)
+	}
+}
+
+func (h *testHandler) OnClose(c *Conn) {
+	h.closes.Add(1)
+	h.mu.Lock()
+	h.closed[c.ID()]++
+	h.mu.Unlock()
+}
+
+func (h *testHandler) connCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+func (h *testHandler) anyConn() *Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.conns {
+		return c
+	}
+	return nil
+}
+
+// startServer starts a server on 127.0.0.1:0 and shuts it down at cleanup.
+func startServer(t *testing.T, cfg ServerConfig, h Handler) *Server {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	if cfg.EventLoops == 0 {
+		cfg.EventLoops = 2
+	}
+	s := NewServer(cfg, h)
+	if err := s.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return s
+}
+
+// newTestClient builds a client closed at cleanup.
+func newTestClient(t *testing.T, cfg ClientConfig) *Client {
+	t.Helper()
+	c := NewClient(cfg)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// dialRaw opens a plain TCP connection to s, closed at cleanup.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, waitTimeout)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	return nc
+}
+
+// readFrame reads one frame from nc, bounded by waitTimeout.
+func readFrame(t *testing.T, nc net.Conn) *remoting.Command {
+	t.Helper()
+	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	var prefix [4]byte
+	if _, err := io.ReadFull(nc, prefix[:]); err != nil {
+		t.Fatalf("read prefix: %v", err)
+	}
+	frame := make([]byte, 4+binary.BigEndian.Uint32(prefix[:]))
+	copy(frame, prefix[:])
+	if _, err := io.ReadFull(nc, frame[4:]); err != nil {
+		t.Fatalf("read frame: %v", err)
+	}
+	cmd, err := remoting.DecodeFrame(frame)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return cmd
+}
+
+// expectClosed waits until the peer closes nc (a read returns EOF or reset).
+func expectClosed(t *testing.T, nc net.Conn) {
+	t.Helper()
+	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	buf := make([]byte, 256)
+	for {
+		_, err := nc.Read(buf)
+		if err == nil {
+			continue
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("connection still open after %v", waitTimeout)
+		}
+		return
+	}
+}
+
+// request builds a JSON request like the Go client sends.
+func request(code int32, opaque int32, body string) *remoting.Command {
+	cmd := remoting.NewRequest(code, map[string]string{"topic": "T"}, []byte(body))
+	cmd.Opaque = opaque
+	return cmd
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

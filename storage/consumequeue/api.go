@@ -1,0 +1,142 @@
+// Package consumequeue owns ConsumeQueues: per topic and queue, a dense array
+// of 20-byte units in mapped files under consumequeue/<topic>/<queueId>/
+// (storage-format.md §4). Unit index = logical queue offset.
+//
+// Unit layout (big-endian):
+//
+//	+--------+------+------------------------------------------+
+//	| offset | size | field                                    |
+//	+--------+------+------------------------------------------+
+//	|      0 |    8 | commit-log offset of the record          |
+//	|      8 |    4 | record size (TOTALSIZE)                  |
+//	|     12 |    8 | tagsCode: tag hash code, or the delivery |
+//	|        |      | time in SCHEDULE_TOPIC_XXXX              |
+//	+--------+------+------------------------------------------+
+//
+// Files are FileSize bytes (default 6000000 = 300000 units), named by the
+// 20-digit decimal start BYTE offset of their first unit, so queue offset q
+// lives in file (q*20)/FileSize*FileSize at position (q*20)%FileSize.
+//
+// A queue whose first unit arrives at offset > 0 (recreated queue, lost
+// files) is filled up to that offset with filler units
+// [offset 0][size 0x7FFFFFFF][tagsCode 0]; fillers are valid placeholders for
+// recovery but never a message: MinOffset skips them and readers must skip
+// them too (Unit.IsFiller).
+package consumequeue
+
+import (
+	"errors"
+
+	"github.com/actormq/actormq/storage/vfs"
+	"github.com/rs/zerolog"
+)
+
+// UnitBytes is the size of one unit.
+const UnitBytes = 20
+
+// FileSizeDefault is mapedFileSizeConsumeQueue's default: 300000 units.
+const FileSizeDefault = 300000 * UnitBytes
+
+// FillerSize is the size field of a filler unit.
+const FillerSize int32 = 0x7FFFFFFF
+
+// Sentinel errors.
+var (
+	// ErrClosed is returned by every call after Close or Destroy.
+	ErrClosed = errors.New("consumequeue: closed")
+	// ErrOffsetGone is returned by Get for an offset below the oldest file
+	// (deleted by retention) or negative.
+	ErrOffsetGone = errors.New("consumequeue: offset below the oldest file")
+	// ErrBadUnit rejects a unit that recovery would read as the end of the
+	// queue (negative offset, size <= 0) or a negative queue offset.
+	ErrBadUnit = errors.New("consumequeue: invalid unit")
+	// ErrGapTooLarge rejects a Put that would need more than one file of
+	// filler units in a queue that already holds messages: the writer
+	// assigns dense offsets, so such a gap means a corrupt QUEUEOFFSET and
+	// filling it could write gigabytes of fillers.
+	ErrGapTooLarge = errors.New("consumequeue: queue offset gap too large")
+	// ErrCorrupt reports queue files that cannot belong to one queue
+	// (bad names, sizes or a missing file in the middle).
+	ErrCorrupt = errors.New("consumequeue: corrupt queue files")
+	// ErrBadName rejects a topic that cannot be a directory name.
+	ErrBadName = errors.New("consumequeue: topic cannot be a directory name")
+)
+
+// Unit is one consume-queue entry.
+type Unit struct {
+	CommitLogOffset int64
+	Size            int32
+	TagsCode        int64
+}
+
+// IsFiller reports whether u is a filler placeholder, not a message.
+func (u Unit) IsFiller() bool { return u.CommitLogOffset == 0 && u.Size == FillerSize }
+
+// Config configures one queue.
+type Config struct {
+	RootDir  string // <storePathRootDir>/consumequeue
+	Topic    string
+	QueueID  int32
+	FileSize int64  // mapedFileSizeConsumeQueue, a multiple of UnitBytes; default FileSizeDefault
+	FS       vfs.FS // default vfs.Default
+	Logger   zerolog.Logger
+}
+
+// ConsumeQueue is one queue. Goroutine contract: Put/TruncateDirty/
+// DeleteBelow/Close/Destroy from the owning queue actor (one goroutine at a
+// time); Get/MinOffset/MaxOffset/MaxPhysicalOffset/Flush from any goroutine.
+type ConsumeQueue struct{ impl *queue }
+
+// Open loads the queue's files and truncates an invalid tail (§7.2). A queue
+// without a directory opens empty; its files are created by the first Put.
+func Open(cfg Config) (*ConsumeQueue, error) {
+	q, err := openQueue(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &ConsumeQueue{impl: q}, nil
+}
+
+// Put writes the unit at queueOffset. Units below MaxOffset or pointing below
+// MaxPhysicalOffset are ignored (re-dispatch); a gap is filled with filler units.
+func (q *ConsumeQueue) Put(queueOffset int64, u Unit) error { return q.impl.put(queueOffset, u) }
+
+// Get fills dst (up to cap(dst)) with units from queueOffset on, stopping at
+// MaxOffset, and returns dst[:n]. The units are copies: dst belongs to the
+// caller and no file memory is retained. Filler units are returned as they
+// are; callers skip them. An offset at or beyond MaxOffset yields no units.
+func (q *ConsumeQueue) Get(queueOffset int64, dst []Unit) ([]Unit, error) {
+	return q.impl.get(queueOffset, dst)
+}
+
+// MinOffset is the queue offset of the first message unit (fillers and
+// units below the commit-log minimum skipped); MaxOffset when there is none.
+func (q *ConsumeQueue) MinOffset() int64 { return q.impl.minOffset.Load() }
+
+// MaxOffset is the next queue offset (number of units written).
+func (q *ConsumeQueue) MaxOffset() int64 { return q.impl.maxOffset.Load() }
+
+// MaxPhysicalOffset is the commit-log end (offset+size) of the newest
+// message unit; 0 when there is none.
+func (q *ConsumeQueue) MaxPhysicalOffset() int64 { return q.impl.maxPhysical.Load() }
+
+// Topic and QueueID name the queue.
+func (q *ConsumeQueue) Topic() string  { return q.impl.cfg.Topic }
+func (q *ConsumeQueue) QueueID() int32 { return q.impl.cfg.QueueID }
+
+// TruncateDirty drops units whose commit-log offset is >= phyOffset.
+func (q *ConsumeQueue) TruncateDirty(phyOffset int64) error { return q.impl.truncateDirty(phyOffset) }
+
+// DeleteBelow deletes files whose last unit points below commitLogMin and
+// moves MinOffset to the first unit at or above it. The newest file is
+// never deleted, so MaxOffset survives.
+func (q *ConsumeQueue) DeleteBelow(commitLogMin int64) error { return q.impl.deleteBelow(commitLogMin) }
+
+// Flush makes written units durable (msync of the unflushed range).
+func (q *ConsumeQueue) Flush() error { return q.impl.flush() }
+
+// Close flushes and unmaps. Later calls return nil.
+func (q *ConsumeQueue) Close() error { return q.impl.close() }
+
+// Destroy closes and deletes the queue's files and directory.
+func (q *ConsumeQueue) Destroy() error { return q.impl.destroy() }

@@ -1,0 +1,228 @@
+package consumequeue
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/actormq/actormq/storage/vfs"
+	"github.com/rs/zerolog"
+)
+
+// queue is the implementation behind ConsumeQueue.
+//
+// Concurrency: the owner goroutine (queue actor) is the only one that writes
+// units or changes files; it reads files without a lock. Other goroutines
+// read units only below the published maxOffset, which the owner stores
+// after writing them, and hold mu shared while they copy units out so that
+// the owner cannot unmap a file under them. The owner takes mu exclusively
+// to add, remove or clear files.
+type queue struct {
+	cfg          Config
+	fs           vfs.FS
+	log          zerolog.Logger
+	dir          string
+	fileSize     int64
+	unitsPerFile int64
+	dirExists    bool // the queue directory is known to exist and be durable
+
+	mu    sync.RWMutex
+	files []*cqFile // contiguous, ascending start
+
+	maxOffset   atomic.Int64
+	minOffset   atomic.Int64
+	maxPhysical atomic.Int64
+	closed      atomic.Bool
+
+	// flushMu serializes Flush with itself and with changes that move the
+	// end backwards. Lock order: flushMu before mu.
+	flushMu sync.Mutex
+	flushed int64 // queue byte offset known durable; guarded by flushMu
+}
+
+func openQueue(cfg Config) (*queue, error) {
+	if cfg.FileSize == 0 {
+		cfg.FileSize = FileSizeDefault
+	}
+	if cfg.FileSize < 0 || cfg.FileSize%UnitBytes != 0 {
+		return nil, fmt.Errorf("consumequeue: file size %d is not a positive multiple of %d", cfg.FileSize, UnitBytes)
+	}
+	if cfg.FS == nil {
+		cfg.FS = vfs.Default
+	}
+	// The topic becomes a directory name: refuse anything that would leave
+	// the queue's own directory.
+	if cfg.Topic == "" || cfg.Topic == "." || cfg.Topic == ".." || strings.ContainsAny(cfg.Topic, `/\`+"\x00") {
+		return nil, fmt.Errorf("%w: %q", ErrBadName, cfg.Topic)
+	}
+	q := &queue{
+		cfg:          cfg,
+		fs:           cfg.FS,
+		log:          cfg.Logger.With().Str("topic", cfg.Topic).Int32("queue", cfg.QueueID).Logger(),
+		dir:          filepath.Join(cfg.RootDir, cfg.Topic, strconv.FormatInt(int64(cfg.QueueID), 10)),
+		fileSize:     cfg.FileSize,
+		unitsPerFile: cfg.FileSize / UnitBytes,
+	}
+	if err := q.load(); err != nil {
+		for _, cf := range q.files {
+			cf.release()
+		}
+		return nil, err
+	}
+	return q, nil
+}
+
+// load maps the queue's files and recovers its end.
+func (q *queue) load() error {
+	entries, err := q.fs.ReadDir(q.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("consumequeue: list %s: %w", q.dir, err)
+	}
+	q.dirExists = true
+	var starts []int64
+	for _, e := range entries {
+		start, ok := parseFileName(e.Name())
+		if e.IsDir() || !ok {
+			q.log.Warn().Str("file", e.Name()).Msg("ignoring foreign file in consume queue directory")
+			continue
+		}
+		if start%q.fileSize != 0 {
+			return fmt.Errorf("%w: %s/%s is not at a file boundary of size %d", ErrCorrupt, q.dir, e.Name(), q.fileSize)
+		}
+		if n := len(starts); n > 0 && start != starts[n-1]+q.fileSize {
+			return fmt.Errorf("%w: %s: file %s does not follow %s", ErrCorrupt, q.dir, e.Name(), fileName(starts[n-1]))
+		}
+		starts = append(starts, start)
+	}
+	for _, start := range starts {
+		cf, err := q.mapFile(start, false)
+		if err != nil {
+			return err
+		}
+		q.files = append(q.files, cf)
+	}
+	return q.recover()
+}
+
+// recover finds the end of the valid units (§7.2: scan from the third-last
+// file; the first unit with offset < 0 or size <= 0 ends the queue), clears
+// everything after it and derives the published offsets.
+func (q *queue) recover() error {
+	if len(q.files) == 0 {
+		return nil
+	}
+	end := q.files[len(q.files)-1].start + q.fileSize
+scan:
+	for _, cf := range q.files[max(0, len(q.files)-3):] {
+		for p := int64(0); p < q.fileSize; p += UnitBytes {
+			if !validUnit(readUnit(cf.b[p:])) {
+				end = cf.start + p
+				break scan
+			}
+		}
+	}
+	if err := q.cutLocked(end); err != nil {
+		return err
+	}
+	n := end / UnitBytes
+	q.maxOffset.Store(n)
+	q.maxPhysical.Store(q.lastPhysical(n))
+	q.minOffset.Store(q.firstMessage(q.files[0].start/UnitBytes, n, 0))
+	q.flushed = end
+	q.log.Debug().Int64("min", q.minOffset.Load()).Int64("max", n).Int64("maxPhysical", q.maxPhysical.Load()).Msg("consume queue recovered")
+	return nil
+}
+
+// slot returns the 20 bytes of queue offset off, or nil when no file holds
+// it. REQUIRES the owner goroutine or q.mu held (shared is enough).
+func (q *queue) slot(off int64) []byte {
+	if len(q.files) == 0 {
+		return nil
+	}
+	pos := off*UnitBytes - q.files[0].start
+	if pos < 0 {
+		return nil
+	}
+	i := pos / q.fileSize
+	if i >= int64(len(q.files)) {
+		return nil
+	}
+	p := pos % q.fileSize
+	return q.files[i].b[p : p+UnitBytes]
+}
+
+// lastPhysical is the commit-log end of the newest message unit below n.
+// REQUIRES the owner goroutine.
+func (q *queue) lastPhysical(n int64) int64 {
+	if len(q.files) == 0 {
+		return 0
+	}
+	for off := n - 1; off >= q.files[0].start/UnitBytes; off-- {
+		if u := readUnit(q.slot(off)); !u.IsFiller() {
+			return u.CommitLogOffset + int64(u.Size)
+		}
+	}
+	return 0
+}
+
+// firstMessage is the offset of the first non-filler unit in [from, n)
+// pointing at or above commitLogMin; n when there is none.
+// REQUIRES the owner goroutine.
+func (q *queue) firstMessage(from, n, commitLogMin int64) int64 {
+	for off := from; off < n; off++ {
+		b := q.slot(off)
+		if b == nil {
+			continue
+		}
+		if u := readUnit(b); !u.IsFiller() && u.CommitLogOffset >= commitLogMin {
+			return off
+		}
+	}
+	return n
+}
+
+// cutLocked makes byte offset end the end of the queue: files starting at or
+// after it are deleted (the first file is always kept, so the queue keeps its
+// offsets even when it ends up empty), and the rest of the file holding end
+// is cleared. REQUIRES the owner goroutine and q.mu held exclusively (or no
+// other goroutine knowing q yet).
+func (q *queue) cutLocked(end int64) error {
+	keep := len(q.files)
+	for keep > 1 && q.files[keep-1].start >= end {
+		keep--
+	}
+	var errs []error
+	for _, cf := range q.files[keep:] {
+		errs = append(errs, q.removeFile(cf))
+	}
+	removed := len(q.files) > keep
+	q.files = q.files[:keep]
+	last := q.files[keep-1]
+	if pos := end - last.start; pos < q.fileSize {
+		errs = append(errs, last.zeroTail(int(max(pos, 0))))
+	}
+	if removed {
+		if err := q.fs.SyncDir(q.dir); err != nil {
+			errs = append(errs, fmt.Errorf("consumequeue: sync %s: %w", q.dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeFile unmaps, closes and deletes cf.
+func (q *queue) removeFile(cf *cqFile) error {
+	err := cf.release()
+	path := filepath.Join(q.dir, fileName(cf.start))
+	if rerr := q.fs.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, fmt.Errorf("consumequeue: remove %s: %w", path, rerr))
+	}
+	return err
+}

@@ -1,0 +1,113 @@
+package consumequeue
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+)
+
+// get implements Get. Any goroutine.
+func (q *queue) get(off int64, dst []Unit) ([]Unit, error) {
+	dst = dst[:0]
+	if q.closed.Load() {
+		return dst, ErrClosed
+	}
+	if off < 0 {
+		return dst, ErrOffsetGone
+	}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	// Loaded under mu: truncation moves max backwards only while holding mu
+	// exclusively, and Put stores it only after the units are written.
+	maxOff := q.maxOffset.Load()
+	if len(q.files) == 0 || off >= maxOff {
+		return dst, nil
+	}
+	pos := off*UnitBytes - q.files[0].start
+	if pos < 0 {
+		return dst, ErrOffsetGone
+	}
+	end := maxOff*UnitBytes - q.files[0].start
+	for pos < end && len(dst) < cap(dst) {
+		i := pos / q.fileSize
+		if i >= int64(len(q.files)) {
+			break
+		}
+		b := q.files[i].b
+		for p := pos % q.fileSize; p < q.fileSize && pos < end && len(dst) < cap(dst); p += UnitBytes {
+			dst = append(dst, readUnit(b[p:p+UnitBytes]))
+			pos += UnitBytes
+		}
+	}
+	return dst, nil
+}
+
+// flush implements Flush. Any goroutine.
+func (q *queue) flush() error {
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	return q.flushLocked()
+}
+
+// flushLocked msyncs [flushed, max) of every file. REQUIRES q.flushMu.
+func (q *queue) flushLocked() error {
+	end := q.maxOffset.Load() * UnitBytes
+	if end <= q.flushed {
+		return nil
+	}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	for _, cf := range q.files {
+		lo := max(q.flushed, cf.start)
+		hi := min(end, cf.start+q.fileSize)
+		if lo >= hi {
+			continue
+		}
+		if err := cf.m.Sync(int(lo-cf.start), int(hi-lo)); err != nil {
+			return fmt.Errorf("consumequeue: flush %s/%s: %w", q.dir, fileName(cf.start), err)
+		}
+	}
+	q.flushed = end
+	return nil
+}
+
+// close implements Close. Owner goroutine.
+func (q *queue) close() error {
+	if !q.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	errs := []error{q.flushLocked()}
+	q.mu.Lock()
+	for _, cf := range q.files {
+		errs = append(errs, cf.release())
+	}
+	q.files = nil
+	q.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// destroy implements Destroy. Owner goroutine.
+func (q *queue) destroy() error {
+	err := q.close()
+	if rerr := q.fs.RemoveAll(q.dir); rerr != nil {
+		return errors.Join(err, fmt.Errorf("consumequeue: remove %s: %w", q.dir, rerr))
+	}
+	// The topic directory goes too once its last queue is gone; Remove
+	// refuses a non-empty directory, which is the case to leave alone.
+	// Directory syncs here are best effort: a removal that is lost in a
+	// crash leaves an empty directory, which opens as an empty queue.
+	topicDir := filepath.Dir(q.dir)
+	if rerr := q.fs.Remove(topicDir); rerr == nil {
+		_ = q.fs.SyncDir(q.cfg.RootDir)
+	} else if !errors.Is(rerr, fs.ErrNotExist) {
+		_ = q.fs.SyncDir(topicDir)
+	}
+	q.log.Info().Msg("consume queue destroyed")
+	return err
+}

@@ -1,0 +1,93 @@
+package consumequeue
+
+import (
+	"errors"
+	"fmt"
+)
+
+// truncateDirty implements TruncateDirty. Owner goroutine only.
+//
+// Units are in commit-log order, so the dirty ones are a suffix: walk back
+// from the end while units point at or beyond phyOffset. Fillers point at 0
+// and stop the walk; they are never dirty.
+func (q *queue) truncateDirty(phyOffset int64) error {
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	if len(q.files) == 0 {
+		return nil
+	}
+	maxOff := q.maxOffset.Load()
+	n := maxOff
+	for first := q.files[0].start / UnitBytes; n > first; n-- {
+		if u := readUnit(q.slot(n - 1)); u.IsFiller() || u.CommitLogOffset < phyOffset {
+			break
+		}
+	}
+	if n == maxOff {
+		return nil
+	}
+	q.mu.Lock()
+	err := q.cutLocked(n * UnitBytes)
+	q.maxOffset.Store(n)
+	if q.minOffset.Load() > n {
+		q.minOffset.Store(n)
+	}
+	q.maxPhysical.Store(q.lastPhysical(n))
+	q.mu.Unlock()
+	q.flushed = min(q.flushed, n*UnitBytes)
+	q.log.Info().Int64("phyOffset", phyOffset).Int64("from", maxOff).Int64("to", n).Msg("consume queue dirty units truncated")
+	if err != nil {
+		return fmt.Errorf("consumequeue: truncate %s/%d at %d: %w", q.cfg.Topic, q.cfg.QueueID, n, err)
+	}
+	return nil
+}
+
+// deleteBelow implements DeleteBelow. Owner goroutine only.
+func (q *queue) deleteBelow(commitLogMin int64) error {
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	var victims []*cqFile
+	q.mu.Lock()
+	for len(q.files) > 1 {
+		u, ok := q.lastMessageIn(q.files[0])
+		if ok && u.CommitLogOffset >= commitLogMin {
+			break
+		}
+		victims = append(victims, q.files[0])
+		q.files = q.files[1:]
+	}
+	q.mu.Unlock()
+	var errs []error
+	for _, cf := range victims {
+		errs = append(errs, q.removeFile(cf))
+	}
+	if len(victims) > 0 {
+		if err := q.fs.SyncDir(q.dir); err != nil {
+			errs = append(errs, fmt.Errorf("consumequeue: sync %s: %w", q.dir, err))
+		}
+		q.log.Debug().Int("files", len(victims)).Int64("commitLogMin", commitLogMin).Msg("expired consume queue files deleted")
+	}
+	if len(q.files) > 0 {
+		oldMin := q.minOffset.Load()
+		from := max(oldMin, q.files[0].start/UnitBytes)
+		if newMin := q.firstMessage(from, q.maxOffset.Load(), commitLogMin); newMin > oldMin {
+			q.minOffset.Store(newMin)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// lastMessageIn returns the newest non-filler unit of a full file; false
+// when the file holds only fillers. REQUIRES the owner goroutine.
+func (q *queue) lastMessageIn(cf *cqFile) (Unit, bool) {
+	for p := q.fileSize - UnitBytes; p >= 0; p -= UnitBytes {
+		if u := readUnit(cf.b[p:]); !u.IsFiller() {
+			return u, true
+		}
+	}
+	return Unit{}, false
+}

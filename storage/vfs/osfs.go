@@ -1,0 +1,87 @@
+package vfs
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+type osFS struct{}
+
+type osFile struct{ *os.File }
+
+type osMapping struct{ b []byte }
+
+func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return osFile{f}, nil
+}
+
+func (osFS) Remove(name string) error                     { return os.Remove(name) }
+func (osFS) RemoveAll(path string) error                  { return os.RemoveAll(path) }
+func (osFS) Rename(oldpath, newpath string) error         { return os.Rename(oldpath, newpath) }
+func (osFS) MkdirAll(path string, perm os.FileMode) error { return os.MkdirAll(path, perm) }
+func (osFS) ReadDir(dir string) ([]os.DirEntry, error)    { return os.ReadDir(dir) }
+func (osFS) Stat(name string) (os.FileInfo, error)        { return os.Stat(name) }
+
+func (osFS) SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (osFS) Lock(name string) (io.Closer, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("vfs: lock %s (is another broker using this store?): %w", name, err)
+	}
+	return f, nil // closing the file releases the flock
+}
+
+func (osFS) DiskUsage(path string) (used, total uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0, 0, err
+	}
+	total = st.Blocks * uint64(st.Bsize)
+	free := st.Bavail * uint64(st.Bsize)
+	return total - free, total, nil
+}
+
+func (f osFile) Mmap(length int) (Mapping, error) {
+	b, err := unix.Mmap(int(f.Fd()), 0, length, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("vfs: mmap %s: %w", f.Name(), err)
+	}
+	return &osMapping{b: b}, nil
+}
+
+func (m *osMapping) Bytes() []byte { return m.b }
+
+func (m *osMapping) Sync(off, n int) error {
+	// msync needs a page-aligned start.
+	pageSize := os.Getpagesize()
+	start := off &^ (pageSize - 1)
+	return unix.Msync(m.b[start:off+n], unix.MS_SYNC)
+}
+
+func (m *osMapping) Unmap() error {
+	if m.b == nil {
+		return nil
+	}
+	err := unix.Munmap(m.b)
+	m.b = nil
+	return err
+}

@@ -1,0 +1,82 @@
+package message
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// Offset message id (wire-protocol.md §9.4): uppercase hex of
+//
+//	IPv4: ip(4) + port(int32) + commit-log offset(int64) = 16 bytes, 32 chars
+//	IPv6: ip(16) + port(int32) + offset(int64)           = 28 bytes, 56 chars
+//
+// The Go client parses the send response's id back to the commit-log
+// offset for END_TRANSACTION, so it must be exact.
+
+// ErrBadMsgID is wrapped by ParseOffsetMsgID failures.
+var ErrBadMsgID = errors.New("message: malformed offset message id")
+
+const (
+	msgIDCharsV4 = 2 * (4 + 4 + 8)
+	msgIDCharsV6 = 2 * (16 + 4 + 8)
+	hexUpper     = "0123456789ABCDEF"
+)
+
+// OffsetMsgID renders store host + commit-log offset as RocketMQ's uppercase
+// hex offset message id (32 chars for IPv4, 56 for IPv6 — the family is
+// chosen as in AppendRecord).
+func OffsetMsgID(storeHost netip.AddrPort, offset int64) string {
+	var buf [msgIDCharsV6]byte
+	return string(AppendOffsetMsgID(buf[:0], storeHost, offset))
+}
+
+// AppendOffsetMsgID appends OffsetMsgID(storeHost, offset) to dst without
+// allocating when dst has room (batch responses join many ids).
+func AppendOffsetMsgID(dst []byte, storeHost netip.AddrPort, offset int64) []byte {
+	var raw [28]byte
+	v6 := isV6(storeHost)
+	n := putHost(raw[:], storeHost, v6)
+	binary.BigEndian.PutUint64(raw[n:], uint64(offset))
+	for _, c := range raw[:n+8] {
+		dst = append(dst, hexUpper[c>>4], hexUpper[c&0xF])
+	}
+	return dst
+}
+
+// ParseOffsetMsgID is the inverse of OffsetMsgID. It accepts 32 (IPv4) or
+// 56 (IPv6) hex digits in either case; errors wrap ErrBadMsgID.
+func ParseOffsetMsgID(id string) (netip.AddrPort, int64, error) {
+	if len(id) != msgIDCharsV4 && len(id) != msgIDCharsV6 {
+		return netip.AddrPort{}, 0, fmt.Errorf("%w: %d chars, want %d or %d", ErrBadMsgID, len(id), msgIDCharsV4, msgIDCharsV6)
+	}
+	var raw [28]byte
+	for i := range len(id) / 2 {
+		hi, ok1 := unhex(id[2*i])
+		lo, ok2 := unhex(id[2*i+1])
+		if !ok1 || !ok2 {
+			return netip.AddrPort{}, 0, fmt.Errorf("%w: non-hex character near position %d", ErrBadMsgID, 2*i)
+		}
+		raw[i] = hi<<4 | lo
+	}
+	v6 := len(id) == msgIDCharsV6
+	host, ok := readHost(raw[:], v6)
+	if !ok {
+		return netip.AddrPort{}, 0, fmt.Errorf("%w: port out of range", ErrBadMsgID)
+	}
+	offset := int64(binary.BigEndian.Uint64(raw[hostBytes(v6):]))
+	return host, offset, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}

@@ -1,0 +1,92 @@
+package message
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"reflect"
+	"testing"
+)
+
+func TestOffsetMsgID(t *testing.T) {
+	tests := []struct {
+		name   string
+		host   string
+		offset int64
+		want   string
+	}{
+		{name: "doc example", host: "127.0.0.1:20911", offset: 0, want: "7F000001000051AF0000000000000000"},
+		{name: "offset", host: "10.0.0.1:10911", offset: 0x1234ABCD, want: "0A00000100002A9F000000001234ABCD"},
+		{name: "ipv6", host: "[2001:db8::1]:10911", offset: 1, want: "20010DB8000000000000000000000001" + "00002A9F" + "0000000000000001"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			host := netip.MustParseAddrPort(tc.host)
+			got := OffsetMsgID(host, tc.offset)
+			if got != tc.want {
+				t.Fatalf("OffsetMsgID = %s, want %s", got, tc.want)
+			}
+			h, off, err := ParseOffsetMsgID(got)
+			if err != nil || h != host || off != tc.offset {
+				t.Fatalf("ParseOffsetMsgID = %v %d %v", h, off, err)
+			}
+		})
+	}
+	h, off, err := ParseOffsetMsgID("7f000001000051af0000000000000010")
+	if err != nil || h != netip.MustParseAddrPort("127.0.0.1:20911") || off != 16 {
+		t.Fatalf("lowercase: %v %d %v", h, off, err)
+	}
+	for _, bad := range []string{"", "7F000001000051AF000000000000000", "7F000001000051AF000000000000000G", "7F000001FFFFFFFF0000000000000000"} {
+		if _, _, err := ParseOffsetMsgID(bad); !errors.Is(err, ErrBadMsgID) {
+			t.Errorf("ParseOffsetMsgID(%q) err = %v", bad, err)
+		}
+	}
+	buf := make([]byte, 0, 64)
+	host := netip.MustParseAddrPort("127.0.0.1:20911")
+	if n := testing.AllocsPerRun(100, func() { buf = AppendOffsetMsgID(buf[:0], host, 42) }); n != 0 {
+		t.Fatalf("AppendOffsetMsgID allocates %v times", n)
+	}
+}
+
+func TestDecodeBatch(t *testing.T) {
+	items := []BatchItem{
+		{Flag: 1, Body: []byte("first"), Properties: "KEYS\x01k1\x02"},
+		{Flag: 0, Body: nil, Properties: ""},
+		{Flag: -1, Body: []byte("third body"), Properties: "UNIQ_KEY\x01X\x02TAGS\x01t\x02"},
+	}
+	b := EncodeBatch(items)
+	// Hand-check the first item's layout.
+	wantFirst := []byte{0, 0, 0, 22 + 5 + 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 'f', 'i', 'r', 's', 't', 0, 8}
+	if !bytes.HasPrefix(b, wantFirst) {
+		t.Fatalf("item bytes % x", b[:len(wantFirst)])
+	}
+	got, err := DecodeBatch(b)
+	if err != nil {
+		t.Fatalf("DecodeBatch: %v", err)
+	}
+	if !reflect.DeepEqual(got, items) {
+		t.Fatalf("DecodeBatch = %+v", got)
+	}
+
+	be := binary.BigEndian
+	edit := func(f func(b []byte)) []byte { c := bytes.Clone(b); f(c); return c }
+	bad := []struct {
+		name string
+		in   []byte
+	}{
+		{name: "empty", in: nil},
+		{name: "short tail", in: append(bytes.Clone(b), 0, 0, 0)},
+		{name: "cut", in: b[:len(b)-1]},
+		{name: "size too small", in: edit(func(c []byte) { be.PutUint32(c, 21) })},
+		{name: "size disagrees", in: edit(func(c []byte) { be.PutUint32(c, 22+5+8+1) })},
+		{name: "negative body length", in: edit(func(c []byte) { be.PutUint32(c[16:], 0x80000000) })},
+		{name: "body past item", in: edit(func(c []byte) { be.PutUint32(c[16:], 16) })},
+		{name: "negative size", in: edit(func(c []byte) { be.PutUint32(c, 0xFFFFFFFF) })},
+	}
+	for _, tc := range bad {
+		if _, err := DecodeBatch(tc.in); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: err = %v", tc.name, err)
+		}
+	}
+}

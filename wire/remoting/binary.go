@@ -1,0 +1,127 @@
+package remoting
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// The ROCKETMQ binary header codec (serializeType 1, wire doc §2.2):
+//
+//	offset  size  field
+//	0       2     code (int16)
+//	2       1     language code (byte, LanguageCode table §2.4)
+//	3       2     version (int16)
+//	5       4     opaque (int32)
+//	9       4     flag (int32)
+//	13      4     remark length R (0 = null/empty)
+//	17      R     remark bytes
+//	17+R    4     extFields length E (0 = none)
+//	21+R    E     repeated: key length (2), key, value length (4), value
+//
+// Strings are raw bytes (UTF-8 by convention); the decoder keeps them as they
+// are. Bytes after the extFields block are ignored, as Java ignores them.
+
+// binaryFixedBytes is the header size with an empty remark and no extFields.
+const binaryFixedBytes = 21
+
+// decodeBinaryHeader fills c from a binary-codec header. Every length is
+// checked against the bytes left before it is used, so truncated or hostile
+// input fails with ErrFrame and never allocates more than the header size.
+func decodeBinaryHeader(header []byte, c *Command) error {
+	if len(header) < binaryFixedBytes {
+		return fmt.Errorf("%w: binary header of %d bytes is shorter than %d", ErrFrame, len(header), binaryFixedBytes)
+	}
+	be := binary.BigEndian
+	c.Code = int32(int16(be.Uint16(header[0:])))
+	c.Language = LanguageName(header[2])
+	c.Version = int32(int16(be.Uint16(header[3:])))
+	c.Opaque = int32(be.Uint32(header[5:]))
+	c.Flag = int32(be.Uint32(header[9:]))
+
+	// One copy of the header; remark, keys and values are substrings of it.
+	src := string(header)
+	pos := 13
+	remarkLen := uint64(be.Uint32(header[pos:]))
+	pos += 4
+	if remarkLen > uint64(len(header)-pos-4) {
+		return fmt.Errorf("%w: binary header: remark length %d exceeds the %d bytes left", ErrFrame, remarkLen, len(header)-pos-4)
+	}
+	c.Remark = src[pos : pos+int(remarkLen)]
+	pos += int(remarkLen)
+	extLen := uint64(be.Uint32(header[pos:]))
+	pos += 4
+	if extLen > uint64(len(header)-pos) {
+		return fmt.Errorf("%w: binary header: extFields length %d exceeds the %d bytes left", ErrFrame, extLen, len(header)-pos)
+	}
+	if extLen == 0 {
+		return nil
+	}
+	end := pos + int(extLen)
+	c.ExtFields = make(map[string]string, extFieldsSizeHint)
+	for pos < end {
+		if end-pos < 2 {
+			return fmt.Errorf("%w: binary header: extFields entry at %d cut in its key length", ErrFrame, pos)
+		}
+		keyLen := int(be.Uint16(header[pos:]))
+		pos += 2
+		if keyLen > end-pos {
+			return fmt.Errorf("%w: binary header: key length %d exceeds the %d extFields bytes left", ErrFrame, keyLen, end-pos)
+		}
+		key := src[pos : pos+keyLen]
+		pos += keyLen
+		if end-pos < 4 {
+			return fmt.Errorf("%w: binary header: extFields entry %q cut in its value length", ErrFrame, key)
+		}
+		valueLen := uint64(be.Uint32(header[pos:]))
+		pos += 4
+		if valueLen > uint64(end-pos) {
+			return fmt.Errorf("%w: binary header: value length %d of %q exceeds the %d extFields bytes left", ErrFrame, valueLen, key, end-pos)
+		}
+		c.ExtFields[key] = src[pos : pos+int(valueLen)]
+		pos += int(valueLen)
+	}
+	return nil
+}
+
+// binaryEncodable reports whether c fits the binary codec: code and version
+// in int16, a language LanguageCode knows, keys shorter than 64 KiB. (Sizes
+// beyond the 24-bit header are handled by AppendFrameHead for both codecs.)
+func binaryEncodable(c *Command) bool {
+	if c.Code < math.MinInt16 || c.Code > math.MaxInt16 || c.Version < math.MinInt16 || c.Version > math.MaxInt16 {
+		return false
+	}
+	if _, ok := LanguageCode(c.Language); !ok {
+		return false
+	}
+	for k := range c.ExtFields {
+		if len(k) > math.MaxUint16 {
+			return false
+		}
+	}
+	return true
+}
+
+// appendBinaryHeader appends c's header in the binary codec. The caller has
+// checked binaryEncodable. extFields entries come in Go map order.
+func appendBinaryHeader(dst []byte, c *Command) []byte {
+	be := binary.BigEndian
+	language, _ := LanguageCode(c.Language)
+	dst = be.AppendUint16(dst, uint16(c.Code))
+	dst = append(dst, language)
+	dst = be.AppendUint16(dst, uint16(c.Version))
+	dst = be.AppendUint32(dst, uint32(c.Opaque))
+	dst = be.AppendUint32(dst, uint32(c.Flag))
+	dst = be.AppendUint32(dst, uint32(len(c.Remark)))
+	dst = append(dst, c.Remark...)
+	extLenAt := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	for k, v := range c.ExtFields {
+		dst = be.AppendUint16(dst, uint16(len(k)))
+		dst = append(dst, k...)
+		dst = be.AppendUint32(dst, uint32(len(v)))
+		dst = append(dst, v...)
+	}
+	be.PutUint32(dst[extLenAt:], uint32(len(dst)-extLenAt-4))
+	return dst
+}

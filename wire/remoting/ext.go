@@ -1,0 +1,84 @@
+package remoting
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ErrMissingField is wrapped by the Required* accessors when a header field
+// that RocketMQ marks required is absent or empty. Brokers answer it with
+// SYSTEM_ERROR and the error text as remark, as Java does.
+var ErrMissingField = errors.New("remoting: missing required header field")
+
+// ErrBadField is wrapped when a header field does not parse.
+var ErrBadField = errors.New("remoting: malformed header field")
+
+// Ext returns the extFields value for key and whether it was present and non-empty.
+// The Go client sends absent fields as "", so empty counts as absent.
+func (c *Command) Ext(key string) (string, bool) {
+	v, ok := c.ExtFields[key]
+	return v, ok && v != ""
+}
+
+// RequiredString returns a required string field.
+func (c *Command) RequiredString(key string) (string, error) {
+	v, ok := c.Ext(key)
+	if !ok {
+		return "", fmt.Errorf("%w: the custom field <%s> is null", ErrMissingField, key)
+	}
+	return v, nil
+}
+
+// RequiredInt64 returns a required integer field.
+func (c *Command) RequiredInt64(key string) (int64, error) {
+	v, err := c.RequiredString(key)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s=%q", ErrBadField, key, v)
+	}
+	return n, nil
+}
+
+// RequiredInt32 returns a required 32-bit integer field.
+func (c *Command) RequiredInt32(key string) (int32, error) {
+	v, err := c.RequiredString(key)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s=%q", ErrBadField, key, v)
+	}
+	return int32(n), nil
+}
+
+// OptionalInt64 returns an integer field or def when it is absent.
+func (c *Command) OptionalInt64(key string, def int64) (int64, error) {
+	if _, ok := c.Ext(key); !ok {
+		return def, nil
+	}
+	return c.RequiredInt64(key)
+}
+
+// OptionalInt32 returns a 32-bit integer field or def when it is absent.
+func (c *Command) OptionalInt32(key string, def int32) (int32, error) {
+	if _, ok := c.Ext(key); !ok {
+		return def, nil
+	}
+	return c.RequiredInt32(key)
+}
+
+// OptionalBool returns a boolean field or def when it is absent. Like Java's
+// Boolean.parseBoolean, only "true" (any case) is true.
+func (c *Command) OptionalBool(key string, def bool) bool {
+	v, ok := c.Ext(key)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
+}

@@ -1,0 +1,121 @@
+package remoting
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// appendJSONHeader appends c's header in the JSON codec (wire doc §2.1):
+//
+//	{"code":0,"language":"GO","version":401,"opaque":7,"flag":1,
+//	 "remark":"...","extFields":{"k":"v",...},"serializeTypeCurrentRPC":"JSON"}
+//
+// on one line, no spaces. remark is omitted when empty; extFields is always
+// present ({} when empty) and every value is a JSON string, which is what the
+// Go client's strict decoder needs (client-quirks A1.2). extFields keys come
+// in Go map order, i.e. unsorted: sorting would cost a key slice per frame
+// and no client depends on the order (the Go client's ACL signature sorts
+// on its side).
+//
+// Written by hand with strconv.Append* rather than encoding/json.Marshal:
+// this runs once per response and must not allocate beyond growing dst.
+func appendJSONHeader(dst []byte, c *Command) []byte {
+	dst = append(dst, `{"code":`...)
+	dst = strconv.AppendInt(dst, int64(c.Code), 10)
+	dst = append(dst, `,"language":`...)
+	if c.Language == "" {
+		dst = append(dst, `"`+LanguageGo+`"`...)
+	} else {
+		dst = appendJSONString(dst, c.Language)
+	}
+	dst = append(dst, `,"version":`...)
+	dst = strconv.AppendInt(dst, int64(c.Version), 10)
+	dst = append(dst, `,"opaque":`...)
+	dst = strconv.AppendInt(dst, int64(c.Opaque), 10)
+	dst = append(dst, `,"flag":`...)
+	dst = strconv.AppendInt(dst, int64(c.Flag), 10)
+	if c.Remark != "" {
+		dst = append(dst, `,"remark":`...)
+		dst = appendJSONString(dst, c.Remark)
+	}
+	dst = append(dst, `,"extFields":{`...)
+	first := true
+	for k, v := range c.ExtFields {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		dst = appendJSONString(dst, v)
+	}
+	return append(dst, `},"serializeTypeCurrentRPC":"JSON"}`...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe[b] is true for ASCII bytes that go into a JSON string verbatim.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a quoted JSON string. It escapes '"', '\\'
+// and control characters, writes U+2028/U+2029 as \u escapes (JavaScript
+// clients such as ali-ons may eval-parse), and replaces each byte of invalid
+// UTF-8 with \ufffd so the output is always valid JSON; the JSON decoder
+// applies the same per-byte replacement, so decoded strings round-trip.
+// Runs of safe bytes are copied in one append.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0 // first byte of s not yet copied
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,224 @@
+// Package commitlog owns the CommitLog: one append-only log of message records
+// in fixed-size mapped segment files named by their 20-digit start offset
+// (storage-format.md §2, §3, §7.3, §9, §11).
+//
+// Directory (FileSize = F, default 1 GiB):
+//
+//	<Dir>/00000000000000000000   global offsets [0, F)
+//	<Dir>/00000000001073741824   global offsets [F, 2F)
+//	...                          always contiguous; the oldest is deleted first
+//
+// The byte at global offset o lives in the segment starting at o/F*F, at
+// position o%F. Every segment file is created at its full size and mapped
+// whole, read-write and shared.
+//
+// Inside a segment, records (codec in wire/message) sit back to back. A record
+// never spans segments: when recordLen + 8 > bytes left, the segment is closed
+// with a blank filler and the record goes to the start of the next segment:
+//
+//	+---------+---------+------+------------+---------+--------------------+
+//	| record  | record  | ...  | bytesLeft  | BLANK   | unused (zeros)     |
+//	|         |         |      | int32 BE   | int32 BE|                    |
+//	+---------+---------+------+------------+---------+--------------------+
+//	                           ^ filler: bytesLeft = F - position, BLANK =
+//	                             -875286124 (0xCBD43194)
+//
+// Record header fields this package reads or writes (big-endian):
+//
+//	offset size field
+//	0      4    TOTALSIZE   whole record length; 0 marks the end of data
+//	4      4    MAGICCODE   V1 -626843481, V2 -626843477, BLANK as above
+//	20     8    QUEUEOFFSET     patched by Append
+//	28     8    PHYSICALOFFSET  patched by Append = the record's global offset
+//	56/68  8    STORETIMESTAMP  patched by Append (68 with an IPv6 born host)
+//
+// Positions: WrotePosition is the end of the last appended record (published
+// atomically after its bytes are in the mapping, so any goroutine that reads
+// it may read everything below it); FlushedPosition is the end of msynced
+// data; MinOffset is the start of the oldest segment.
+//
+// Lifecycle, in order:
+//  1. Open maps the existing segments.
+//  2. Recover validates the tail, truncates a torn one and sets the positions.
+//  3. Scan re-reads records for re-dispatch (store package).
+//  4. Append (one writer) and Flush (one flusher) run concurrently; Read,
+//     Scan and DeleteExpiredFiles may run on any goroutine.
+//  5. Close flushes and unmaps.
+package commitlog
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/actormq/actormq/storage/vfs"
+)
+
+// Sentinel errors; every error this package returns wraps one of them or an
+// error of the file system.
+var (
+	// ErrNotWritable is returned by Append after a write or flush failure made
+	// the log read-only (sticky), and when the disk is full.
+	ErrNotWritable = errors.New("commitlog: not writable")
+	// ErrOffsetNotFound: a read below MinOffset (deleted), at or beyond the
+	// write position, or across a segment end.
+	ErrOffsetNotFound = errors.New("commitlog: offset not found")
+	// ErrRecordTooLarge: the record plus the 8-byte filler reserve does not fit
+	// in an empty segment.
+	ErrRecordTooLarge = errors.New("commitlog: record larger than a segment")
+	// ErrInvalidRecord: Append got bytes that are not one encoded record.
+	ErrInvalidRecord = errors.New("commitlog: invalid record")
+	// ErrCorrupt: the directory or the stored bytes break the format (segment
+	// gap, wrong file size, broken framing met by Scan).
+	ErrCorrupt = errors.New("commitlog: corrupt")
+	// ErrClosed: the log was closed.
+	ErrClosed = errors.New("commitlog: closed")
+)
+
+// FileSizeDefault is RocketMQ's mappedFileSizeCommitLog default (1 GiB).
+const FileSizeDefault int64 = 1 << 30
+
+// fileSizeMin keeps room for at least one minimal record plus the filler;
+// tests use small segments to cross segment ends often.
+const fileSizeMin int64 = 256
+
+// Config configures a CommitLog. It is not changed after Open.
+type Config struct {
+	Dir               string
+	FileSize          int64 // mapedFileSizeCommitLog; 0 means FileSizeDefault
+	FS                vfs.FS
+	CheckCRCOnRecover bool
+	Logger            zerolog.Logger // zero value: no logging
+}
+
+// Validate fills defaults and rejects impossible settings.
+func (c *Config) Validate() error {
+	if c.Dir == "" {
+		return errors.New("commitlog: Config.Dir is empty")
+	}
+	if c.FileSize == 0 {
+		c.FileSize = FileSizeDefault
+	}
+	// The filler stores bytesLeft as an int32, so a segment is at most 2 GiB-1.
+	if c.FileSize < fileSizeMin || c.FileSize > math.MaxInt32 {
+		return fmt.Errorf("commitlog: FileSize %d outside [%d, %d]", c.FileSize, fileSizeMin, math.MaxInt32)
+	}
+	if c.FS == nil {
+		c.FS = vfs.Default
+	}
+	return nil
+}
+
+// CommitLog is the log. Goroutine contract: Append/Recover/Close from the
+// single writer (the commitlog-writer actor); Flush from one flusher at a time;
+// Read/Scan/WrotePosition/FlushedPosition/MinOffset/DeleteExpiredFiles from
+// any goroutine.
+type CommitLog struct{ impl *commitLog }
+
+type commitLog struct {
+	cfg  Config
+	log  zerolog.Logger
+	segs segmentQueue
+
+	wrote   atomic.Int64 // end of appended data; stored after the bytes
+	flushed atomic.Int64 // end of msynced data
+	// failed holds the sticky write/flush error; once set it never clears
+	// (never retry an fsync: the kernel may have dropped the dirty pages).
+	failed atomic.Pointer[error]
+	closed atomic.Bool
+
+	recovered bool       // writer-only: Append refuses to run before Recover
+	flushMu   sync.Mutex // one Flush at a time, also against Close's flush
+}
+
+// Open maps the existing segment files; call Recover before appending.
+func Open(cfg Config) (*CommitLog, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &commitLog{cfg: cfg, log: cfg.Logger.With().Str("component", "commitlog").Logger()}
+	l.segs.fileSize = cfg.FileSize
+	if err := l.loadSegments(); err != nil {
+		return nil, err
+	}
+	return &CommitLog{impl: l}, nil
+}
+
+// Recover validates records (normal: from the third-last file; abnormal: from
+// the newest file whose first record is older than minTimestamp), truncates
+// the torn tail and returns the end of the last valid record, which becomes
+// the write and flushed position. Called once by the writer before Append.
+func (l *CommitLog) Recover(abnormal bool, minTimestamp int64) (int64, error) {
+	return l.impl.recover(abnormal, minTimestamp)
+}
+
+// Append copies rec (a whole encoded record) at the write position, rolling to
+// a new segment with a blank filler when it does not fit, and patches
+// queueOffset, the physical offset and storeTimestamp into the stored copy
+// (rec itself is not modified and may be reused when Append returns).
+// It returns the record's physical offset. Writer goroutine only.
+func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
+	return l.impl.append(rec, queueOffset, storeTimestamp)
+}
+
+// Flush makes everything appended so far durable (msync) and returns the
+// flushed offset. A failure is sticky: the log stops accepting appends and
+// later Flush calls return the same error without syncing again. One flusher
+// goroutine at a time, concurrent with Append.
+func (l *CommitLog) Flush() (int64, error) { return l.impl.flush() }
+
+// WrotePosition is the end offset of appended data. Any goroutine.
+func (l *CommitLog) WrotePosition() int64 { return l.impl.wrote.Load() }
+
+// FlushedPosition is the end offset of durable data. Any goroutine.
+func (l *CommitLog) FlushedPosition() int64 { return l.impl.flushed.Load() }
+
+// MinOffset is the start offset of the oldest segment (the write position
+// when there is none). Any goroutine.
+func (l *CommitLog) MinOffset() int64 {
+	return l.impl.minOffset()
+}
+
+// FileSize is the configured segment size.
+func (l *CommitLog) FileSize() int64 { return l.impl.cfg.FileSize }
+
+// Close flushes and unmaps everything (segments still held by a Slice are
+// unmapped on their last Release). It returns the sticky error if the log
+// failed, so the caller knows the shutdown was not clean. Writer goroutine,
+// after the flusher stopped; idempotent.
+func (l *CommitLog) Close() error { return l.impl.close() }
+
+// fail records err as the sticky failure (the first one wins) and returns the
+// error callers see, which wraps ErrNotWritable and err.
+func (l *commitLog) fail(err error) error {
+	wrapped := fmt.Errorf("%w: %w", ErrNotWritable, err)
+	if l.failed.CompareAndSwap(nil, &wrapped) {
+		l.log.Error().Err(err).Msg("commitlog is no longer writable")
+		return wrapped
+	}
+	return *l.failed.Load()
+}
+
+// stickyErr returns the sticky failure or nil.
+func (l *commitLog) stickyErr() error {
+	if p := l.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (l *commitLog) close() error {
+	if !l.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	_, err := l.flush()
+	errs := []error{err}
+	for _, s := range l.segs.removeAll() {
+		errs = append(errs, s.release())
+	}
+	return errors.Join(errs...)
+}

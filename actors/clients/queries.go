@@ -1,0 +1,112 @@
+package clients
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// Connection is one client connection in GET_CONSUMER_CONNECTION_LIST (wire
+// doc §8.5).
+type Connection struct {
+	ClientID   string `json:"clientId"`
+	ClientAddr string `json:"clientAddr"`
+	Language   string `json:"language"`
+	Version    int32  `json:"version"`
+}
+
+// ConsumerConnection is the GET_CONSUMER_CONNECTION_LIST body (wire doc §8.5).
+type ConsumerConnection struct {
+	ConnectionSet     []Connection                     `json:"connectionSet"`
+	SubscriptionTable map[string]body.SubscriptionData `json:"subscriptionTable"`
+	ConsumeType       string                           `json:"consumeType"`
+	MessageModel      string                           `json:"messageModel"`
+	ConsumeFromWhere  string                           `json:"consumeFromWhere"`
+}
+
+// unregister is UNREGISTER_CLIENT (35): remove the requesting connection from
+// the named producer and consumer groups (ali-ons sends it on close).
+func (a *managerActor) unregister(c *netio.Conn, cmd *remoting.Command) *remoting.Command {
+	clientID, err := cmd.RequiredString("clientID")
+	if err != nil {
+		return reply.Error(cmd, err)
+	}
+	id := c.ID()
+	if group, ok := cmd.Ext("producerGroup"); ok {
+		if g := a.producers[group]; g != nil {
+			delete(g.channels, id)
+			if len(g.channels) == 0 {
+				delete(a.producers, group)
+			}
+		}
+	}
+	if group, ok := cmd.Ext("consumerGroup"); ok {
+		if g := a.consumers[group]; g != nil {
+			if _, member := g.channels[id]; member {
+				delete(g.channels, id)
+				a.log.Debug().Str("group", group).Str("client", clientID).Msg("consumer unregistered")
+				if len(g.channels) == 0 {
+					delete(a.consumers, group)
+					a.m.views.Delete(group)
+				} else {
+					a.notifyIDsChanged(g)
+				}
+			}
+		}
+	}
+	return remoting.NewResponse(cmd, remoting.RespSuccess, "")
+}
+
+// consumerList is GET_CONSUMER_LIST_BY_GROUP (38). Java answers an unknown or
+// empty group with SYSTEM_ERROR and this remark.
+func (a *managerActor) consumerList(cmd *remoting.Command) *remoting.Command {
+	group, err := cmd.RequiredString("consumerGroup")
+	if err != nil {
+		return reply.Error(cmd, err)
+	}
+	g := a.consumers[group]
+	if g == nil || len(g.channels) == 0 {
+		return reply.Error(cmd, &remarkError{reply.ErrSystem, "no consumer for this group, " + group})
+	}
+	resp := remoting.NewResponse(cmd, remoting.RespSuccess, "")
+	resp.Body = body.EncodeJSON(body.ConsumerIDList{ConsumerIDList: g.clientIDs()})
+	return resp
+}
+
+// consumerConnections is GET_CONSUMER_CONNECTION_LIST (203).
+func (a *managerActor) consumerConnections(cmd *remoting.Command) *remoting.Command {
+	group, err := cmd.RequiredString("consumerGroup")
+	if err != nil {
+		return reply.Error(cmd, err)
+	}
+	g := a.consumers[group]
+	if g == nil || len(g.channels) == 0 {
+		return reply.Error(cmd, &remarkError{reply.ErrConsumerNotOnline, fmt.Sprintf("the consumer group[%s] not online", group)})
+	}
+	cc := ConsumerConnection{
+		ConnectionSet:     make([]Connection, 0, len(g.channels)),
+		SubscriptionTable: g.subs,
+		ConsumeType:       g.consumeType,
+		MessageModel:      g.messageModel,
+		ConsumeFromWhere:  g.consumeFromWhere,
+	}
+	for _, ch := range g.channels {
+		cc.ConnectionSet = append(cc.ConnectionSet, Connection{
+			ClientID: ch.clientID, ClientAddr: ch.conn.RemoteAddr(), Language: ch.language, Version: ch.version,
+		})
+	}
+	sort.Slice(cc.ConnectionSet, func(i, j int) bool {
+		x, y := cc.ConnectionSet[i], cc.ConnectionSet[j]
+		if x.ClientID != y.ClientID {
+			return x.ClientID < y.ClientID
+		}
+		return x.ClientAddr < y.ClientAddr
+	})
+	resp := remoting.NewResponse(cmd, remoting.RespSuccess, "")
+	resp.Body = body.EncodeJSON(cc)
+	return resp
+}

@@ -133,6 +133,8 @@ func (s *Server) Start() error {
 	srv.clock.Store(time.Now().UnixNano())
 	opts := []gnet.Option{
 		gnet.WithMulticore(true),
+		// A restarted broker must rebind its port while old connections sit in TIME_WAIT.
+		gnet.WithReuseAddr(true),
 		gnet.WithNumEventLoop(srv.cfg.EventLoops),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{srv.log}),

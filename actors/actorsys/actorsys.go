@@ -1,0 +1,53 @@
+// Package actorsys builds the protoactor-go actor system shared by a process's
+// actors, with protoactor's slog output routed into zerolog at Warn and above
+// (its Info chatter about every spawn and stop would drown ours).
+package actorsys
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// New returns an actor system logging through logger.
+func New(logger zerolog.Logger) *actor.ActorSystem {
+	h := &zerologHandler{log: logger.With().Str("lib", "protoactor").Logger()}
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(h)
+	}))
+}
+
+// zerologHandler is a slog.Handler writing to zerolog.
+type zerologHandler struct {
+	log   zerolog.Logger
+	attrs []slog.Attr
+}
+
+func (h *zerologHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn
+}
+
+func (h *zerologHandler) Handle(_ context.Context, r slog.Record) error {
+	ev := h.log.Warn()
+	if r.Level >= slog.LevelError {
+		ev = h.log.Error()
+	}
+	for _, a := range h.attrs {
+		ev = ev.Interface(a.Key, a.Value.Any())
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		ev = ev.Interface(a.Key, a.Value.Any())
+		return true
+	})
+	ev.Msg(r.Message)
+	return nil
+}
+
+func (h *zerologHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &zerologHandler{log: h.log, attrs: append(append([]slog.Attr{}, h.attrs...), attrs...)}
+}
+
+// WithGroup flattens groups: protoactor does not use them in ways worth keeping.
+func (h *zerologHandler) WithGroup(string) slog.Handler { return h }

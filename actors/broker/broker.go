@@ -1,0 +1,264 @@
+// Package broker wires one broker together: it opens the store, spawns the
+// control-plane actors (meta, clients, offsets, registrar), the data-plane
+// actors (send, writer, queue) and the cleaner under one actor system, routes
+// requests from the gnet server to them, and runs the shutdown sequence.
+//
+// The broker owns no message state itself: each piece belongs to the actor
+// named in ARCHITECTURE.md.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/actormq/actormq/actors/actorsys"
+	"github.com/actormq/actormq/actors/cleaner"
+	"github.com/actormq/actormq/actors/clients"
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/meta"
+	"github.com/actormq/actormq/actors/offsets"
+	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/actors/registrar"
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/actors/send"
+	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/storage/vfs"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// ErrStarted is returned by a second Start.
+var ErrStarted = errors.New("broker: already started")
+
+// Broker is one running broker. New → Start → Shutdown.
+type Broker struct {
+	cfg  config.Broker
+	base zerolog.Logger // handed to the packages, which add their component
+	log  zerolog.Logger // this package's own lines
+
+	started  atomic.Bool
+	stopOnce sync.Once
+	stopErr  error
+
+	system    *actor.ActorSystem
+	store     *store.Store
+	meta      *meta.Metadata
+	clients   *clients.Manager
+	offsets   *offsets.Manager
+	queues    *queue.Registry
+	writer    *writer.Writer
+	sender    *send.Sender
+	cleaner   *cleaner.Cleaner
+	registrar *registrar.Registrar
+	client    *netio.Client
+	server    *netio.Server
+	router    *router
+	diskFull  atomic.Bool
+}
+
+// New builds a broker from a validated configuration; nothing runs yet.
+func New(cfg config.Broker, log zerolog.Logger) *Broker {
+	return &Broker{cfg: cfg, base: log, log: log.With().Str("component", "broker").Logger()}
+}
+
+// Addr is the address the server is bound to (valid after Start).
+func (b *Broker) Addr() string { return b.server.Addr() }
+
+// Start recovers the store, spawns every actor, listens and registers with
+// the NameServers. On failure everything started so far is stopped again.
+func (b *Broker) Start() error {
+	if !b.started.CompareAndSwap(false, true) {
+		return ErrStarted
+	}
+	if err := b.start(); err != nil {
+		_ = b.Shutdown(context.Background())
+		return err
+	}
+	return nil
+}
+
+func (b *Broker) start() error {
+	var err error
+	cfg, log := b.cfg, b.base
+	b.system = actorsys.New(log)
+	b.store, err = store.Open(store.Config{
+		RootDir:           cfg.StorePathRootDir,
+		CommitLogDir:      cfg.StorePathCommitLog,
+		CommitLogFileSize: cfg.MapedFileSizeCommitLog,
+		CQFileSize:        cfg.MapedFileSizeConsumeQueue,
+		CheckCRCOnRecover: cfg.CheckCRCOnRecover,
+		FS:                vfs.Default,
+		Logger:            log,
+	})
+	if err != nil {
+		return fmt.Errorf("broker: open store %s: %w", cfg.StorePathRootDir, err)
+	}
+	if b.meta, err = meta.Spawn(b.system, meta.Config{Broker: cfg, FS: vfs.Default, Logger: log}); err != nil {
+		return fmt.Errorf("broker: metadata: %w", err)
+	}
+	if b.clients, err = clients.Spawn(b.system, cfg, b.meta, log); err != nil {
+		return fmt.Errorf("broker: clients: %w", err)
+	}
+	// The queue registry commits pull-piggybacked offsets to the offset
+	// manager, which in turn reads queue min/max offsets from the registry:
+	// the committer is bound once both exist.
+	commits := &lateCommitter{}
+	if b.queues, err = queue.Spawn(b.system, queue.Config{
+		Broker: cfg, Store: b.store, Topics: b.meta, Subscriptions: b.clients, Offsets: commits, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: queues: %w", err)
+	}
+	if b.offsets, err = offsets.Spawn(b.system, cfg, b.queues, vfs.Default, log); err != nil {
+		return fmt.Errorf("broker: offsets: %w", err)
+	}
+	commits.bind(b.offsets)
+	if b.writer, err = writer.Spawn(b.system, writer.Config{
+		Broker: cfg, Store: b.store, Dispatcher: b.queues, LogicsTimestamp: b.queues.FlushedTimestamp, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: writer: %w", err)
+	}
+	if b.sender, err = send.Spawn(b.system, send.Config{Broker: cfg, Topics: b.meta, Writer: b.writer, Logger: log}); err != nil {
+		return fmt.Errorf("broker: send: %w", err)
+	}
+	if b.cleaner, err = cleaner.Spawn(b.system, cleaner.Config{
+		Broker: cfg, Logger: log, OnDiskFull: b.onDiskFull,
+	}, b.store.CommitLog, b.queues, b.store); err != nil {
+		return fmt.Errorf("broker: cleaner: %w", err)
+	}
+
+	b.router = newRouter(b.log)
+	b.router.add(b.meta.Handlers())
+	b.router.add(b.clients.Handlers())
+	b.router.add(b.offsets.Handlers())
+	b.router.add(b.queues.Handlers())
+	b.router.add(b.writer.Handlers())
+	b.router.add(b.guardWrites(b.sender.Handlers()))
+	b.router.onClose = append(b.router.onClose, b.clients.OnClose)
+
+	b.server = netio.NewServer(netio.ServerConfig{
+		Addr:   net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.ListenPort)),
+		Logger: log,
+	}, b.router)
+	if err := b.server.Start(); err != nil {
+		return fmt.Errorf("broker: listen: %w", err)
+	}
+	b.client = netio.NewClient(netio.ClientConfig{Logger: log})
+	if b.registrar, err = registrar.Spawn(b.system, cfg, b.meta, b.client, log); err != nil {
+		return fmt.Errorf("broker: registrar: %w", err)
+	}
+	b.log.Info().Str("addr", b.server.Addr()).Str("brokerName", cfg.BrokerName).
+		Str("role", string(cfg.BrokerRole)).Str("flush", string(cfg.FlushDiskType)).
+		Bool("recoveredFromCrash", b.store.Abnormal).Msg("broker started")
+	return nil
+}
+
+// guardWrites answers sends with SERVICE_NOT_AVAILABLE while the disk is
+// over its full threshold (the cleaner decides; storage-format.md §11).
+func (b *Broker) guardWrites(handlers map[int32]Handler) map[int32]Handler {
+	out := make(map[int32]Handler, len(handlers))
+	for code, h := range handlers {
+		out[code] = func(c *netio.Conn, cmd *remoting.Command) {
+			if b.diskFull.Load() {
+				reply.WriteError(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "service not available now: the disk is full"))
+				return
+			}
+			h(c, cmd)
+		}
+	}
+	return out
+}
+
+func (b *Broker) onDiskFull(full bool) {
+	b.diskFull.Store(full)
+	if full {
+		b.log.Error().Msg("disk full: refusing sends until space is freed")
+	} else {
+		b.log.Info().Msg("disk usage back below the full threshold: accepting sends")
+	}
+}
+
+// Shutdown stops the broker in order:
+//  1. refuse new requests and unregister from every NameServer;
+//  2. drain the data plane: topic actors, then the writer (answers and flushes
+//     every accepted send), then the queue actors (consume queues flushed);
+//  3. persist and stop the control plane (clients, offsets, metadata);
+//  4. close the server and the store (the store removes the abort file, so
+//     the next start is a clean recovery).
+//
+// It is idempotent and returns the first error met.
+func (b *Broker) Shutdown(ctx context.Context) error {
+	b.stopOnce.Do(func() { b.stopErr = b.shutdown(ctx) })
+	return b.stopErr
+}
+
+func (b *Broker) shutdown(ctx context.Context) error {
+	var errs []error
+	note := func(what string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+		}
+	}
+	if b.router != nil {
+		b.router.draining.Store(true)
+	}
+	if b.registrar != nil {
+		b.registrar.Unregister(ctx)
+		note("registrar", b.registrar.Stop(ctx))
+	}
+	if b.cleaner != nil {
+		note("cleaner", b.cleaner.Stop(ctx))
+	}
+	if b.sender != nil {
+		note("send", b.sender.Stop(ctx))
+	}
+	if b.writer != nil {
+		note("writer", b.writer.Stop(ctx))
+	}
+	if b.queues != nil {
+		note("queues", b.queues.Stop(ctx))
+	}
+	if b.clients != nil {
+		note("clients", b.clients.Stop(ctx))
+	}
+	if b.offsets != nil {
+		note("offsets", b.offsets.Stop(ctx))
+	}
+	if b.meta != nil {
+		note("meta", b.meta.Stop(ctx))
+	}
+	if b.server != nil {
+		note("server", b.server.Shutdown(ctx))
+	}
+	if b.client != nil {
+		note("client", b.client.Close())
+	}
+	if b.store != nil {
+		note("store", b.store.Close())
+	}
+	if b.system != nil {
+		b.system.Shutdown()
+	}
+	return errors.Join(errs...)
+}
+
+// lateCommitter forwards pull-piggybacked commits to the offset manager once
+// it is bound; the queue registry is spawned before the manager exists.
+type lateCommitter struct {
+	target atomic.Pointer[offsets.Manager]
+}
+
+func (l *lateCommitter) bind(m *offsets.Manager) { l.target.Store(m) }
+
+func (l *lateCommitter) Commit(group, topic string, queueID int32, offset int64) {
+	if m := l.target.Load(); m != nil {
+		m.Commit(group, topic, queueID, offset)
+	}
+}

@@ -1,0 +1,59 @@
+package broker
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/rs/zerolog"
+)
+
+// Handler serves one request code. It runs on a gnet event loop and must not
+// block: it hands the command to the owning actor with a non-blocking Send.
+type Handler = func(c *netio.Conn, cmd *remoting.Command)
+
+// router is the netio.Handler of the broker. It owns no state beyond the
+// immutable code → handler table and the draining flag: every request goes to
+// the actor that owns what it touches.
+type router struct {
+	handlers map[int32]Handler
+	onClose  []func(*netio.Conn)
+	draining atomic.Bool
+	log      zerolog.Logger
+}
+
+func newRouter(log zerolog.Logger) *router {
+	return &router{handlers: make(map[int32]Handler), log: log}
+}
+
+// add merges a package's handlers; a code served twice is a wiring bug.
+func (r *router) add(handlers map[int32]Handler) {
+	for code, h := range handlers {
+		if _, dup := r.handlers[code]; dup {
+			panic(fmt.Sprintf("broker: request code %d registered twice", code))
+		}
+		r.handlers[code] = h
+	}
+}
+
+func (r *router) OnRequest(c *netio.Conn, cmd *remoting.Command) {
+	if r.draining.Load() {
+		reply.WriteError(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "broker is shutting down"))
+		return
+	}
+	h, ok := r.handlers[cmd.Code]
+	if !ok {
+		r.log.Debug().Int32("code", cmd.Code).Str("remote", c.RemoteAddr()).Msg("request code not supported")
+		reply.WriteError(c, cmd, reply.Errorf(reply.ErrNotSupported, " request type %d not supported", cmd.Code))
+		return
+	}
+	h(c, cmd)
+}
+
+func (r *router) OnClose(c *netio.Conn) {
+	for _, f := range r.onClose {
+		f(c)
+	}
+}

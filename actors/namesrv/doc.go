@@ -1,0 +1,34 @@
+// Package namesrv owns the NameServer: the routing table (clusters, brokers
+// by name and id, topic queue data, broker liveness) and the KV config
+// (kvConfig.json). See shared/docs/wire-protocol.md §5 and §8.
+//
+// Two actors own the state, one each:
+//
+//	actor    owns                                        fed by
+//	routes   clusterAddrTable, brokerAddrTable,           REGISTER/UNREGISTER_BROKER, route and
+//	         topicQueueTable, brokerLiveTable (+ conns)   topic queries, connection closes, expiry timer
+//	kv       kvConfig.json and the published kvTable     PUT/GET/DELETE_KV_CONFIG, GET_KVLIST_BY_NAMESPACE
+//
+// The netio handler decodes each request on its event loop and Sends it,
+// with its connection, to the owner, which writes the response itself. The
+// route actor reads the KV table (ORDER_TOPIC_CONFIG) through the immutable
+// snapshot the KV actor publishes after every persisted change.
+//
+// kvConfig.json (written atomically: tmp file, fsync, rename, fsync dir):
+//
+//	{"configTable":{"<namespace>":{"<key>":"<value>"}}}
+//
+// Compressed REGISTER_BROKER body (header compressed=true): one zlib stream
+// of big-endian sections:
+//
+//	size   field
+//	4      n: length of the DataVersion JSON
+//	n      DataVersion JSON {"stateVersion","timestamp","counter"}
+//	4      topic count
+//	       per topic:
+//	4        m: length of the topic text
+//	m        "name readQueueNums writeQueueNums perm filterType [attributesJson]"
+//	4      k: length of the filter server list JSON
+//	k      filter server list JSON array
+//	...    5.x static-topic mappings (ignored)
+package namesrv

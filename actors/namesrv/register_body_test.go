@@ -1,0 +1,186 @@
+package namesrv
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// compressRegisterBody builds the compressed form the way a Java broker does.
+func compressRegisterBody(dv string, topics []string, filters string) []byte {
+	var raw bytes.Buffer
+	chunk := func(s string) {
+		_ = binary.Write(&raw, binary.BigEndian, int32(len(s)))
+		raw.WriteString(s)
+	}
+	chunk(dv)
+	_ = binary.Write(&raw, binary.BigEndian, int32(len(topics)))
+	for _, t := range topics {
+		chunk(t)
+	}
+	chunk(filters)
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	_, _ = w.Write(raw.Bytes())
+	_ = w.Close()
+	return z.Bytes()
+}
+
+func javaCRC(b []byte) int32 { return int32(crc32.ChecksumIEEE(b) & 0x7FFFFFFF) }
+
+func TestDecodeCompressedRegisterBody(t *testing.T) {
+	b := compressRegisterBody(`{"stateVersion":0,"timestamp":1700000000000,"counter":7}`,
+		[]string{"T1 8 8 6 SINGLE_TAG", `T2 4 2 4 SINGLE_TAG {"+message.type":"NORMAL"}`}, `["f1:1"]`)
+	rb, err := decodeRegisterBody(b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := rb.TopicConfigSerializeWrapper
+	if w.DataVersion != (body.DataVersion{Timestamp: 1700000000000, Counter: 7}) {
+		t.Fatalf("dataVersion = %+v", w.DataVersion)
+	}
+	want := map[string]body.TopicConfig{
+		"T1": {TopicName: "T1", ReadQueueNums: 8, WriteQueueNums: 8, Perm: 6, TopicFilterType: "SINGLE_TAG"},
+		"T2": {TopicName: "T2", ReadQueueNums: 4, WriteQueueNums: 2, Perm: 4, TopicFilterType: "SINGLE_TAG",
+			Attributes: map[string]string{"+message.type": "NORMAL"}},
+	}
+	if !reflect.DeepEqual(w.TopicConfigTable, want) {
+		t.Fatalf("topics = %+v", w.TopicConfigTable)
+	}
+	if !reflect.DeepEqual(rb.FilterServerList, []string{"f1:1"}) {
+		t.Fatalf("filters = %v", rb.FilterServerList)
+	}
+}
+
+func TestDecodeCompressedRegisterBodyRejects(t *testing.T) {
+	valid := compressRegisterBody(`{"counter":1}`, []string{"T 1 1 6 SINGLE_TAG"}, `[]`)
+	tests := []struct {
+		name string
+		body []byte
+	}{
+		{name: "not zlib", body: []byte("plain text")},
+		{name: "truncated stream", body: valid[:len(valid)-6]},
+		{name: "short topic text", body: compressRegisterBody(`{}`, []string{"T 1 1 6"}, `[]`)},
+		{name: "bad number", body: compressRegisterBody(`{}`, []string{"T x 1 6 SINGLE_TAG"}, `[]`)},
+		{name: "bad dataVersion", body: compressRegisterBody(`{`, nil, `[]`)},
+		{name: "missing filter list", body: func() []byte {
+			var z bytes.Buffer
+			w := zlib.NewWriter(&z)
+			_, _ = w.Write([]byte{0, 0, 0, 2, '{', '}', 0, 0, 0, 0})
+			_ = w.Close()
+			return z.Bytes()
+		}()},
+		{name: "huge count", body: func() []byte {
+			var z bytes.Buffer
+			w := zlib.NewWriter(&z)
+			_, _ = w.Write([]byte{0, 0, 0, 2, '{', '}', 0x7f, 0xff, 0xff, 0xff})
+			_ = w.Close()
+			return z.Bytes()
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeRegisterBody(tt.body, true)
+			if !errors.Is(err, ErrCompressedBody) || reply.CodeOf(err) != remoting.RespSystemError {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+func registerCmd(body []byte, ext map[string]string) *remoting.Command {
+	base := map[string]string{
+		"clusterName": "C", "brokerName": "b1", "brokerAddr": "127.0.0.1:10911",
+		"haServerAddr": "127.0.0.1:10912", "brokerId": "0",
+	}
+	for k, v := range ext {
+		if v == "" {
+			delete(base, k)
+		} else {
+			base[k] = v
+		}
+	}
+	return remoting.NewRequest(remoting.ReqRegisterBroker, base, body)
+}
+
+func TestDecodeRegisterHeader(t *testing.T) {
+	js := []byte(`{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"topicName":"T","readQueueNums":2,` +
+		`"writeQueueNums":2,"perm":6}},"dataVersion":{"stateVersion":0,"timestamp":5,"counter":3}},"filterServerList":[]}`)
+	zipped := compressRegisterBody(`{"timestamp":5,"counter":3}`, []string{"T 2 2 6 SINGLE_TAG"}, `[]`)
+	tests := []struct {
+		name     string
+		cmd      *remoting.Command
+		wantCode int32  // response code of the error; -1 when decoding succeeds
+		remark   string // exact remark when set
+		timeout  time.Duration
+	}{
+		{name: "json body", cmd: registerCmd(js, nil), wantCode: -1, timeout: time.Minute},
+		{name: "json body with java crc", cmd: registerCmd(js, map[string]string{"bodyCrc32": strconv.Itoa(int(javaCRC(js)))}),
+			wantCode: -1, timeout: time.Minute},
+		{name: "unsigned crc accepted", cmd: registerCmd(js, map[string]string{"bodyCrc32": strconv.FormatUint(uint64(crc32.ChecksumIEEE(js)), 10)}),
+			wantCode: -1, timeout: time.Minute},
+		{name: "compressed", cmd: registerCmd(zipped, map[string]string{"compressed": "true", "heartbeatTimeoutMillis": "5000"}),
+			wantCode: -1, timeout: 5 * time.Second},
+		{name: "crc mismatch", cmd: registerCmd(js, map[string]string{"bodyCrc32": "12345"}),
+			wantCode: remoting.RespSystemError, remark: "crc32 not match"},
+		{name: "missing brokerAddr", cmd: registerCmd(js, map[string]string{"brokerAddr": ""}),
+			wantCode: remoting.RespSystemError},
+		{name: "bad brokerId", cmd: registerCmd(js, map[string]string{"brokerId": "x"}),
+			wantCode: remoting.RespSystemError},
+		{name: "bad json", cmd: registerCmd([]byte("{"), nil), wantCode: remoting.RespSystemError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op, ok, err := decodeRouteRequest(tt.cmd, time.Minute)
+			if !ok {
+				t.Fatal("not a route request")
+			}
+			if tt.wantCode >= 0 {
+				if err == nil || reply.CodeOf(err) != tt.wantCode {
+					t.Fatalf("err = %v, want code %d", err, tt.wantCode)
+				}
+				if tt.remark != "" && err.Error() != tt.remark {
+					t.Fatalf("remark = %q, want %q", err.Error(), tt.remark)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := op.(*registration)
+			if r.timeout != tt.timeout || r.dataVersion.Counter != 3 || r.topics["T"].WriteQueueNums != 2 {
+				t.Fatalf("registration = %+v", r)
+			}
+		})
+	}
+}
+
+func FuzzDecodeCompressedRegisterBody(f *testing.F) {
+	f.Add(compressRegisterBody(`{"counter":1}`, []string{"T 1 1 6 SINGLE_TAG"}, `[]`))
+	f.Add(compressRegisterBody(`{}`, []string{`T 4 4 6 SINGLE_TAG {"a":"b"}`, "U 1 1 2 MULTI_TAG"}, `["x"]`))
+	f.Add([]byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rb, err := decodeRegisterBody(b, true)
+		if err != nil {
+			if !errors.Is(err, ErrCompressedBody) {
+				t.Fatalf("unclassified error %v", err)
+			}
+			return
+		}
+		for name, tc := range rb.TopicConfigSerializeWrapper.TopicConfigTable {
+			if name == "" || name != tc.TopicName {
+				t.Fatalf("topic key %q for %q", name, tc.TopicName)
+			}
+		}
+	})
+}

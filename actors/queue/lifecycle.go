@@ -1,0 +1,139 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Stop stops the long-poll actor (held pulls are dropped: their connections
+// are closing), every queue actor after its mailbox drained, the registry
+// and the flusher, then flushes every consume queue. Call it after the
+// writer stopped, so no dispatch arrives later. Idempotent.
+func (r *Registry) Stop(ctx context.Context) error {
+	if !r.stopped.CompareAndSwap(false, true) {
+		return nil
+	}
+	wait := func(ch chan struct{}) error {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("queue: stop: %w", ctx.Err())
+		}
+	}
+	r.root.Poison(r.longPoll)
+	if err := wait(r.pollDone); err != nil {
+		return err
+	}
+	var entries []*entry
+	r.entries.Range(func(_, v any) bool {
+		e := v.(*entry)
+		if pid := e.pid.Load(); pid != nil {
+			r.root.Poison(pid)
+			entries = append(entries, e)
+		}
+		return true
+	})
+	for _, e := range entries {
+		if err := wait(e.stopped); err != nil {
+			return err
+		}
+	}
+	r.root.Poison(r.flusher)
+	r.root.Poison(r.pid)
+	if err := wait(r.flusherDone); err != nil {
+		return err
+	}
+	if err := wait(r.regDone); err != nil {
+		return err
+	}
+	r.flushAll()
+	return nil
+}
+
+// flushAll flushes every known consume queue and advances FlushedTimestamp.
+// Called by the flusher actor, and by Stop once every actor stopped.
+func (r *Registry) flushAll() {
+	ts := r.maxPutTimestamp.Load()
+	failed := false
+	r.entries.Range(func(_, v any) bool {
+		e := v.(*entry)
+		if err := e.cq.Flush(); err != nil {
+			failed = true
+			r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
+		}
+		return true
+	})
+	if !failed {
+		r.flushedTimestamp.Store(ts)
+	}
+}
+
+// notePut raises maxPutTimestamp to ts. Queue actors.
+func (r *Registry) notePut(ts int64) {
+	for {
+		cur := r.maxPutTimestamp.Load()
+		if ts <= cur || r.maxPutTimestamp.CompareAndSwap(cur, ts) {
+			return
+		}
+	}
+}
+
+// registryActor creates queue actors and answers for queues that do not
+// exist. Only it writes r.entries (besides Spawn).
+type registryActor struct {
+	r      *Registry
+	resume actor.SupervisorStrategy
+}
+
+func (a *registryActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *routed:
+		a.route(ctx, m)
+	case *actor.Stopped:
+		close(a.r.regDone)
+	}
+}
+
+func (a *registryActor) route(ctx actor.Context, m *routed) {
+	r := a.r
+	e := r.lookup(m.key)
+	if e == nil {
+		switch msg := m.msg.(type) {
+		case *dispatchMsg:
+			cq, err := r.deps.open(m.key)
+			if err != nil {
+				// The units stay in the commit log; the store re-dispatches
+				// them at the next start.
+				r.log.Error().Err(err).Str("topic", m.key.Topic).Int32("queueId", m.key.QueueID).
+					Int("units", len(msg.units)).Msg("open consume queue failed; units not dispatched")
+				return
+			}
+			e = &entry{key: m.key, cq: cq, stopped: make(chan struct{})}
+			r.entries.Store(m.key, e)
+		case *pullReq:
+			r.answerAbsentPull(msg)
+			return
+		case *timeReq:
+			answerAbsentTime(msg)
+			return
+		default:
+			return
+		}
+	}
+	pid := e.pid.Load()
+	if pid == nil {
+		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
+			// watched starts true: pulls of this queue may have been held
+			// while it did not exist, so its first Put must wake them.
+			return &queueActor{r: r, e: e, watched: true}
+		}))
+		e.pid.Store(pid)
+	}
+	ctx.Send(pid, m.msg)
+	if m.seq != 0 {
+		e.forwardedSeq.Store(m.seq)
+	}
+}

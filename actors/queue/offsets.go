@@ -1,0 +1,165 @@
+package queue
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// timeLookup selects a request that reads store times from the commit log.
+type timeLookup int
+
+const (
+	lookupEarliest timeLookup = iota // GET_EARLIEST_MSG_STORETIME (32)
+	lookupSearch                     // SEARCH_OFFSET_BY_TIMESTAMP (29)
+)
+
+// timeReq is a time lookup for a queue actor: it reads the commit log, so
+// it leaves the gnet loop.
+type timeReq struct {
+	conn      Conn
+	cmd       *remoting.Command
+	kind      timeLookup
+	timestamp int64
+	upper     bool // boundaryType=upper (5.x); default lower
+}
+
+// handleMaxOffset answers GET_MAX_OFFSET (30) on the loop: a lock-free read.
+// Unknown queues answer 0. The 5.x `committed` flag changes nothing here:
+// every dispatched unit is committed.
+func (r *Registry) handleMaxOffset(c Conn, cmd *remoting.Command) {
+	key, err := parseQueueKey(cmd)
+	if err != nil {
+		_ = c.Write(reply.Error(cmd, err))
+		return
+	}
+	writeOffset(c, cmd, "offset", r.MaxOffset(key.Topic, key.QueueID))
+}
+
+// handleMinOffset answers GET_MIN_OFFSET (31) on the loop.
+func (r *Registry) handleMinOffset(c Conn, cmd *remoting.Command) {
+	key, err := parseQueueKey(cmd)
+	if err != nil {
+		_ = c.Write(reply.Error(cmd, err))
+		return
+	}
+	writeOffset(c, cmd, "offset", r.MinOffset(key.Topic, key.QueueID))
+}
+
+// handleTimeLookup parses 32/29 and Sends them to the queue actor; unknown
+// queues are answered on the loop.
+func (r *Registry) handleTimeLookup(c Conn, cmd *remoting.Command, kind timeLookup) {
+	key, err := parseQueueKey(cmd)
+	if err != nil {
+		_ = c.Write(reply.Error(cmd, err))
+		return
+	}
+	req := &timeReq{conn: c, cmd: cmd, kind: kind}
+	if kind == lookupSearch {
+		if req.timestamp, err = cmd.RequiredInt64("timestamp"); err != nil {
+			_ = c.Write(reply.Error(cmd, err))
+			return
+		}
+		bt, _ := cmd.Ext("boundaryType")
+		req.upper = strings.EqualFold(bt, "upper")
+	}
+	if r.lookup(key) == nil {
+		answerAbsentTime(req)
+		return
+	}
+	r.route(key, req)
+}
+
+func parseQueueKey(cmd *remoting.Command) (store.QueueKey, error) {
+	topic, err := cmd.RequiredString("topic")
+	if err != nil {
+		return store.QueueKey{}, err
+	}
+	qid, err := cmd.RequiredInt32("queueId")
+	if err != nil {
+		return store.QueueKey{}, err
+	}
+	return store.QueueKey{Topic: topic, QueueID: qid}, nil
+}
+
+func writeOffset(c Conn, cmd *remoting.Command, field string, v int64) {
+	resp := remoting.NewResponse(cmd, remoting.RespSuccess, "")
+	resp.SetExt(field, strconv.FormatInt(v, 10))
+	_ = c.Write(resp)
+}
+
+// answerAbsentTime answers a time lookup of a queue that does not exist:
+// offset 0, or timestamp -1 as Java's getEarliestMessageTime.
+func answerAbsentTime(req *timeReq) {
+	if req.kind == lookupEarliest {
+		writeOffset(req.conn, req.cmd, "timestamp", -1)
+		return
+	}
+	writeOffset(req.conn, req.cmd, "offset", 0)
+}
+
+// time answers a time lookup. Queue actor.
+func (q *queueActor) time(req *timeReq) {
+	cq := q.e.cq
+	minOff, maxOff := cq.MinOffset(), cq.MaxOffset()
+	if req.kind == lookupEarliest {
+		ts := int64(-1)
+		if minOff < maxOff {
+			if t, ok := q.r.storeTimeAt(cq, minOff); ok {
+				ts = t
+			}
+		}
+		writeOffset(req.conn, req.cmd, "timestamp", ts)
+		return
+	}
+	writeOffset(req.conn, req.cmd, "offset", q.r.searchOffset(cq, minOff, maxOff, req.timestamp, req.upper))
+}
+
+// searchOffset binary-searches [minOff, maxOff) by store time, which grows
+// with the queue offset. Lower: the first offset stored at or after ts, or
+// maxOff when all are older. Upper: the last offset stored at or before ts,
+// or minOff when all are newer. A unit whose record cannot be read counts as
+// older than ts.
+func (r *Registry) searchOffset(cq cqueue, minOff, maxOff, ts int64, upper bool) int64 {
+	n := int(maxOff - minOff)
+	if n <= 0 {
+		return minOff
+	}
+	if !upper {
+		i := sort.Search(n, func(i int) bool {
+			t, ok := r.storeTimeAt(cq, minOff+int64(i))
+			return ok && t >= ts
+		})
+		return minOff + int64(i)
+	}
+	i := sort.Search(n, func(i int) bool {
+		t, ok := r.storeTimeAt(cq, minOff+int64(i))
+		return ok && t > ts
+	})
+	if i == 0 {
+		return minOff
+	}
+	return minOff + int64(i) - 1
+}
+
+// storeTimeAt reads the store time of the record at queue offset off.
+func (r *Registry) storeTimeAt(cq cqueue, off int64) (int64, bool) {
+	var one [1]consumequeue.Unit
+	units, err := cq.Get(off, one[:0])
+	if err != nil || len(units) == 0 || units[0].IsFiller() || units[0].Size <= 0 {
+		return 0, false
+	}
+	s, err := r.deps.log.Read(units[0].CommitLogOffset, int(units[0].Size))
+	if err != nil {
+		return 0, false
+	}
+	t := message.RecordStoreTimestamp(s.B)
+	s.Release()
+	return t, true
+}

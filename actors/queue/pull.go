@@ -1,0 +1,247 @@
+package queue
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// PullSysFlag bits (wire-protocol.md §6.2).
+const (
+	pullFlagCommitOffset int32 = 1 << 0
+	pullFlagSuspend      int32 = 1 << 1
+	pullFlagSubscription int32 = 1 << 2
+)
+
+// suspendDefault is used when a suspending pull omits suspendTimeoutMillis
+// (Java requires the field; Java clients send 15 s).
+const suspendDefault = 15 * time.Second
+
+// pullReq is one PULL_MESSAGE / LITE_PULL_MESSAGE in flight. It is owned by
+// one actor at a time: the queue actor, then possibly the long-poll actor,
+// which hands it back.
+type pullReq struct {
+	conn       Conn
+	cmd        *remoting.Command
+	key        store.QueueKey
+	group      string
+	offset     int64
+	maxMsgNums int32
+	filter     filter
+	// suspend is true for the original request of a client that allows
+	// suspension; re-sent (woken or expired) requests have it false.
+	suspend  bool
+	hold     time.Duration // how long the long-poll actor may hold it
+	deadline time.Time     // set when held
+}
+
+// pullHeader is the decoded request header.
+type pullHeader struct {
+	group          string
+	topic          string
+	queueID        int32
+	queueOffset    int64
+	maxMsgNums     int32
+	sysFlag        int32
+	commitOffset   int64
+	suspendTimeout time.Duration
+	subscription   string
+	subVersion     int64
+	expressionType string
+}
+
+func parsePullHeader(cmd *remoting.Command) (pullHeader, error) {
+	var h pullHeader
+	var err error
+	if h.group, err = cmd.RequiredString("consumerGroup"); err != nil {
+		return h, err
+	}
+	if h.topic, err = cmd.RequiredString("topic"); err != nil {
+		return h, err
+	}
+	if h.queueID, err = cmd.RequiredInt32("queueId"); err != nil {
+		return h, err
+	}
+	if h.queueOffset, err = cmd.RequiredInt64("queueOffset"); err != nil {
+		return h, err
+	}
+	if h.maxMsgNums, err = cmd.RequiredInt32("maxMsgNums"); err != nil {
+		return h, err
+	}
+	if h.sysFlag, err = cmd.RequiredInt32("sysFlag"); err != nil {
+		return h, err
+	}
+	if h.commitOffset, err = cmd.OptionalInt64("commitOffset", -1); err != nil {
+		return h, err
+	}
+	ms, err := cmd.OptionalInt64("suspendTimeoutMillis", suspendDefault.Milliseconds())
+	if err != nil {
+		return h, err
+	}
+	h.suspendTimeout = time.Duration(ms) * time.Millisecond
+	if h.subVersion, err = cmd.OptionalInt64("subVersion", 0); err != nil {
+		return h, err
+	}
+	h.subscription, _ = cmd.Ext("subscription")
+	h.expressionType, _ = cmd.Ext("expressionType")
+	return h, nil
+}
+
+// filter is a tag subscription reduced to hash codes (wire-protocol.md §11.1).
+type filter struct {
+	all   bool
+	codes []int32
+}
+
+func (f *filter) match(tagsCode int64) bool {
+	if f.all {
+		return true
+	}
+	c := int32(tagsCode)
+	for _, x := range f.codes {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// isSQL92 reports an SQL92 expression type. SQL92 filtering is not
+// implemented yet: such subscriptions match every message for now (the
+// clients do not re-check SQL92, so consumers see unfiltered messages).
+func isSQL92(expressionType string) bool { return strings.EqualFold(expressionType, "SQL92") }
+
+// filterFromExpression builds the filter of a pull that carries its
+// subscription: "*" or "" match all, else tags split on "||" and trimmed.
+func filterFromExpression(expr, expressionType string) filter {
+	expr = strings.TrimSpace(expr)
+	if isSQL92(expressionType) || expr == "" || expr == "*" {
+		return filter{all: true}
+	}
+	var f filter
+	for tag := range strings.SplitSeq(expr, "||") {
+		if tag = strings.TrimSpace(tag); tag != "" {
+			f.codes = append(f.codes, int32(message.TagsHashCode(tag)))
+		}
+	}
+	if len(f.codes) == 0 {
+		f.all = true
+	}
+	return f
+}
+
+// filterFromSubscription builds the filter from a heartbeat-registered
+// subscription, using the client-sent codeSet as Java does (hashes of the
+// tagsSet when a client sent no codes).
+func filterFromSubscription(sd *body.SubscriptionData) filter {
+	sub := strings.TrimSpace(sd.SubString)
+	if isSQL92(sd.ExpressionType) || sub == "" || sub == "*" {
+		return filter{all: true}
+	}
+	if len(sd.CodeSet) > 0 {
+		return filter{codes: sd.CodeSet}
+	}
+	if len(sd.TagsSet) > 0 {
+		f := filter{codes: make([]int32, 0, len(sd.TagsSet))}
+		for _, t := range sd.TagsSet {
+			f.codes = append(f.codes, int32(message.TagsHashCode(t)))
+		}
+		return f
+	}
+	return filterFromExpression(sub, sd.ExpressionType)
+}
+
+// handlePull runs on a gnet loop: parse, validate (§6.2 order), build the
+// filter, commit a piggybacked offset, then Send the request to its queue.
+func (r *Registry) handlePull(c Conn, cmd *remoting.Command) {
+	h, err := parsePullHeader(cmd)
+	if err != nil {
+		r.writePullError(c, cmd, &h, err)
+		return
+	}
+	req, err := r.validatePull(c, cmd, &h)
+	if err != nil {
+		r.writePullError(c, cmd, &h, err)
+		return
+	}
+	if h.sysFlag&pullFlagCommitOffset != 0 && r.cfg.Offsets != nil && r.cfg.Broker.BrokerRole != config.RoleSlave {
+		r.cfg.Offsets.Commit(h.group, h.topic, h.queueID, h.commitOffset)
+	}
+	r.route(req.key, req)
+}
+
+// validatePull checks permissions, topic, queue and subscription and builds
+// the request. Missing group configuration checks (consumeEnable,
+// broadcast) belong to the control plane and are not made here.
+func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*pullReq, error) {
+	b := &r.cfg.Broker
+	if b.BrokerPermission&body.PermRead == 0 {
+		return nil, fmt.Errorf("%w: the broker[%s] pulling message is forbidden", reply.ErrNoPermission, b.BrokerIP1)
+	}
+	tc, ok := r.cfg.Topics.Topic(h.topic)
+	if !ok {
+		return nil, fmt.Errorf("%w: topic[%s] not exist, apply first please!", reply.ErrTopicNotExist, h.topic)
+	}
+	if tc.Perm&body.PermRead == 0 {
+		return nil, fmt.Errorf("%w: the topic[%s] pulling message is forbidden", reply.ErrNoPermission, h.topic)
+	}
+	if h.queueID < 0 || h.queueID >= tc.ReadQueueNums {
+		return nil, fmt.Errorf("%w: queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[%s]",
+			reply.ErrInvalidParameter, h.queueID, h.topic, tc.ReadQueueNums, h.group)
+	}
+	req := &pullReq{
+		conn:       c,
+		cmd:        cmd,
+		key:        store.QueueKey{Topic: h.topic, QueueID: h.queueID},
+		group:      h.group,
+		offset:     h.queueOffset,
+		maxMsgNums: h.maxMsgNums,
+		suspend:    h.sysFlag&pullFlagSuspend != 0,
+	}
+	if h.sysFlag&pullFlagSubscription != 0 {
+		req.filter = filterFromExpression(h.subscription, h.expressionType)
+	} else {
+		sd, ok := r.cfg.Subscriptions.Subscription(h.group, h.topic)
+		if !ok {
+			return nil, fmt.Errorf("%w: the consumer's subscription not exist, group: %s topic: %s",
+				reply.ErrSubscriptionNotExist, h.group, h.topic)
+		}
+		if sd.SubVersion < h.subVersion {
+			return nil, fmt.Errorf("%w: the consumer's subscription not latest, group: %s topic: %s",
+				reply.ErrSubscriptionNotLatest, h.group, h.topic)
+		}
+		req.filter = filterFromSubscription(&sd)
+	}
+	req.hold = h.suspendTimeout
+	if !b.LongPollingEnable {
+		req.hold = b.ShortPollingTimeMills
+	}
+	req.hold = min(max(req.hold, 0), r.cfg.SuspendMax)
+	return req, nil
+}
+
+// writePullError answers a rejected pull. Every pull response carries the
+// four offset fields: ali-ons reads nextBeginOffset from every answer and
+// Java clients require them (§6.2).
+func (r *Registry) writePullError(c Conn, cmd *remoting.Command, h *pullHeader, err error) {
+	resp := reply.Error(cmd, err)
+	setPullExt(resp, h.queueOffset, r.MinOffset(h.topic, h.queueID), r.MaxOffset(h.topic, h.queueID))
+	_ = c.Write(resp)
+}
+
+func setPullExt(resp *remoting.Command, next, minOffset, maxOffset int64) {
+	resp.ExtFields = map[string]string{
+		"nextBeginOffset":      strconv.FormatInt(next, 10),
+		"minOffset":            strconv.FormatInt(minOffset, 10),
+		"maxOffset":            strconv.FormatInt(maxOffset, 10),
+		"suggestWhichBrokerId": "0",
+	}
+}

@@ -1,0 +1,250 @@
+package queue
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/storage/commitlog"
+	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// cqueue is the part of *consumequeue.ConsumeQueue the actors use; tests
+// substitute fakes. Goroutine contract as on ConsumeQueue: Put from the
+// owning queue actor only, the rest from any goroutine.
+type cqueue interface {
+	Put(queueOffset int64, u consumequeue.Unit) error
+	Get(queueOffset int64, dst []consumequeue.Unit) ([]consumequeue.Unit, error)
+	MinOffset() int64
+	MaxOffset() int64
+	Flush() error
+	DeleteBelow(commitLogMin int64) error
+}
+
+// logReader is the read side of *commitlog.CommitLog (any goroutine).
+type logReader interface {
+	Read(offset int64, size int) (commitlog.Slice, error)
+	MinOffset() int64
+}
+
+// storeDeps is what the actors take from the store: the commit log to read,
+// the recovered queues and a way to open new ones (registry actor only).
+type storeDeps struct {
+	log    logReader
+	queues map[store.QueueKey]cqueue
+	open   func(store.QueueKey) (cqueue, error)
+}
+
+// entry is one known queue. cq never changes; pid is published by the
+// registry actor once the queue actor exists (nil while the queue is idle
+// since start: recovered queues get an actor on first use).
+type entry struct {
+	key     store.QueueKey
+	cq      cqueue
+	pid     atomic.Pointer[actor.PID]
+	stopped chan struct{} // closed when the queue actor has stopped
+	// forwardedSeq is the sequence number of the last dispatch the registry
+	// actor forwarded for this queue (see Registry.Dispatch).
+	forwardedSeq atomic.Uint64
+}
+
+// routed carries a message for a queue that has no published actor to the
+// registry actor.
+type routed struct {
+	key store.QueueKey
+	msg any
+	seq uint64 // dispatch sequence number; 0 for other messages
+}
+
+// dispatchMsg carries units of one queue in queue-offset order. The queue
+// actor owns the slice once sent.
+type dispatchMsg struct {
+	units []Unit
+}
+
+// Registry is the handle of the queue actors. All methods are safe from any
+// goroutine unless stated.
+type Registry struct {
+	cfg     Config
+	log     zerolog.Logger
+	root    *actor.RootContext
+	deps    storeDeps
+	entries sync.Map // store.QueueKey -> *entry
+
+	pid, longPoll, flusher         *actor.PID
+	regDone, pollDone, flusherDone chan struct{}
+
+	// maxPutTimestamp is the newest store time any queue actor has Put;
+	// flushedTimestamp is its value when the last flush of every consume
+	// queue began (checkpoint logicsMsgTimestamp).
+	maxPutTimestamp  atomic.Int64
+	flushedTimestamp atomic.Int64
+	stopped          atomic.Bool
+	heldPulls        atomic.Int64 // published by the long-poll actor
+
+	// dispatchSeq counts, per queue, the dispatches Dispatch routed through
+	// the registry actor. Only the writer goroutine (Dispatch) touches it.
+	dispatchSeq map[store.QueueKey]uint64
+}
+
+// Spawn starts the registry, long-poll and flusher actors for cfg.Store.
+// Queue actors are spawned lazily.
+func Spawn(system *actor.ActorSystem, cfg Config) (*Registry, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st := cfg.Store
+	deps := storeDeps{
+		log:    st.CommitLog,
+		queues: make(map[store.QueueKey]cqueue, len(st.Queues)),
+		open: func(k store.QueueKey) (cqueue, error) {
+			cq, err := st.OpenQueue(k)
+			if err != nil {
+				return nil, err
+			}
+			return cq, nil
+		},
+	}
+	for k, cq := range st.Queues {
+		deps.queues[k] = cq
+	}
+	return spawn(system, cfg, deps)
+}
+
+// spawn is Spawn with the store seam open for tests.
+func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Registry, error) {
+	cfg.fillDefaults()
+	r := &Registry{
+		cfg:         cfg,
+		log:         cfg.Logger.With().Str("component", "queue").Logger(),
+		root:        system.Root,
+		deps:        deps,
+		regDone:     make(chan struct{}),
+		pollDone:    make(chan struct{}),
+		flusherDone: make(chan struct{}),
+		dispatchSeq: make(map[store.QueueKey]uint64),
+	}
+	for k, cq := range deps.queues {
+		r.entries.Store(k, &entry{key: k, cq: cq, stopped: make(chan struct{})})
+	}
+	// A panic in these actors is a bug in handling one message; their state
+	// stays consistent between messages, so they resume with the next one
+	// rather than restart (which would drop held pulls and timers).
+	resume := actor.NewOneForOneStrategy(10, time.Second, func(reason any) actor.Directive {
+		r.log.Error().Interface("reason", reason).Msg("queue actor failed; resuming")
+		return actor.ResumeDirective
+	})
+	var err error
+	r.longPoll, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newLongPoll(r)
+	}, actor.WithGuardian(resume)), "queue-longpoll")
+	if err != nil {
+		return nil, fmt.Errorf("queue: spawn long-poll actor: %w", err)
+	}
+	r.pid, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return &registryActor{r: r, resume: resume}
+	}, actor.WithGuardian(resume), actor.WithSupervisor(resume)), "queue-registry")
+	if err != nil {
+		return nil, fmt.Errorf("queue: spawn registry actor: %w", err)
+	}
+	r.flusher, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return &cqFlusher{r: r}
+	}, actor.WithGuardian(resume)), "queue-flusher")
+	if err != nil {
+		return nil, fmt.Errorf("queue: spawn flusher actor: %w", err)
+	}
+	return r, nil
+}
+
+// Handlers maps the request codes this package serves to handlers that run on
+// gnet event loops; they never block.
+func (r *Registry) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Command) {
+	return map[int32]func(c *netio.Conn, cmd *remoting.Command){
+		remoting.ReqPullMessage:             func(c *netio.Conn, cmd *remoting.Command) { r.handlePull(c, cmd) },
+		remoting.ReqLitePullMessage:         func(c *netio.Conn, cmd *remoting.Command) { r.handlePull(c, cmd) },
+		remoting.ReqGetMaxOffset:            func(c *netio.Conn, cmd *remoting.Command) { r.handleMaxOffset(c, cmd) },
+		remoting.ReqGetMinOffset:            func(c *netio.Conn, cmd *remoting.Command) { r.handleMinOffset(c, cmd) },
+		remoting.ReqGetEarliestMsgStoreTime: func(c *netio.Conn, cmd *remoting.Command) { r.handleTimeLookup(c, cmd, lookupEarliest) },
+		remoting.ReqSearchOffsetByTimestamp: func(c *netio.Conn, cmd *remoting.Command) { r.handleTimeLookup(c, cmd, lookupSearch) },
+	}
+}
+
+// Dispatch hands units of one queue, in queue-offset order, to its queue
+// actor. Goroutine contract: only the commitlog writer actor calls it (one
+// goroutine at a time). Ownership of units passes to the queue actor; the
+// caller must not touch the slice again.
+//
+// Units must reach the queue actor in order, but a dispatch routed through
+// the registry actor (no actor yet) could be overtaken by a later one sent
+// straight to a PID published meanwhile. So Dispatch sends straight only
+// when the registry has forwarded every dispatch routed through it for this
+// queue (forwardedSeq caught up with dispatchSeq). Routing everything
+// through the registry was rejected: it would add a hop to every dispatch.
+func (r *Registry) Dispatch(key store.QueueKey, units []Unit) {
+	if len(units) == 0 {
+		return
+	}
+	msg := &dispatchMsg{units: units}
+	seq := r.dispatchSeq[key]
+	if e := r.lookup(key); e != nil {
+		if pid := e.pid.Load(); pid != nil && e.forwardedSeq.Load() == seq {
+			r.root.Send(pid, msg)
+			return
+		}
+	}
+	r.dispatchSeq[key] = seq + 1
+	r.root.Send(r.pid, &routed{key: key, msg: msg, seq: seq + 1})
+}
+
+// MinOffset is the queue's first readable offset, 0 for an unknown queue.
+// Lock-free; any goroutine.
+func (r *Registry) MinOffset(topic string, queueID int32) int64 {
+	if e := r.lookup(store.QueueKey{Topic: topic, QueueID: queueID}); e != nil {
+		return e.cq.MinOffset()
+	}
+	return 0
+}
+
+// MaxOffset is the queue's next offset (count of units ever written), 0 for
+// an unknown queue. Lock-free; any goroutine.
+func (r *Registry) MaxOffset(topic string, queueID int32) int64 {
+	if e := r.lookup(store.QueueKey{Topic: topic, QueueID: queueID}); e != nil {
+		return e.cq.MaxOffset()
+	}
+	return 0
+}
+
+// FlushedTimestamp is the store time up to which consume-queue units were
+// durable after the last flush round (checkpoint logicsMsgTimestamp). It is
+// approximate by the few milliseconds units spend in mailboxes, which the
+// 3 s margin of recovery covers. Any goroutine.
+func (r *Registry) FlushedTimestamp() int64 { return r.flushedTimestamp.Load() }
+
+// HeldPulls is the number of suspended pulls held right now (for stats and
+// tests). Any goroutine.
+func (r *Registry) HeldPulls() int64 { return r.heldPulls.Load() }
+
+func (r *Registry) lookup(key store.QueueKey) *entry {
+	if v, ok := r.entries.Load(key); ok {
+		return v.(*entry)
+	}
+	return nil
+}
+
+// route Sends msg to the queue actor of key, or to the registry actor when
+// the queue has no published actor. Any goroutine; never blocks.
+func (r *Registry) route(key store.QueueKey, msg any) {
+	if e := r.lookup(key); e != nil {
+		if pid := e.pid.Load(); pid != nil {
+			r.root.Send(pid, msg)
+			return
+		}
+	}
+	r.root.Send(r.pid, &routed{key: key, msg: msg})
+}

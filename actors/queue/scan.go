@@ -1,0 +1,208 @@
+package queue
+
+import (
+	"sync"
+
+	"github.com/actormq/actormq/storage/commitlog"
+	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// scanChunkUnits is how many consume-queue units one Get reads.
+const scanChunkUnits = 64
+
+// Store statuses (Java's GetMessageStatus names), sent as the remark.
+const (
+	statusFound               = "FOUND"
+	statusNoMatchedMessage    = "NO_MATCHED_MESSAGE"
+	statusMessageWasRemoving  = "MESSAGE_WAS_REMOVING"
+	statusOffsetFoundNull     = "OFFSET_FOUND_NULL"
+	statusOffsetTooSmall      = "OFFSET_TOO_SMALL"
+	statusOverflowOne         = "OFFSET_OVERFLOW_ONE"
+	statusOverflowBadly       = "OFFSET_OVERFLOW_BADLY"
+	statusNoMessageInQueue    = "NO_MESSAGE_IN_QUEUE"
+	statusNoMatchedLogicQueue = "NO_MATCHED_LOGIC_QUEUE"
+)
+
+// pullOutcome is an evaluated pull. body, when not nil, holds the found
+// records; ownership passes to write.
+type pullOutcome struct {
+	code                 int32
+	status               string
+	next, minOff, maxOff int64
+	body                 *pullBody
+}
+
+// evaluate runs the store lookup of wire-protocol.md §13.1 for req against
+// cq (nil: the queue does not exist). scratch is a reusable unit buffer
+// (nil is fine). Called by the queue actor owning cq, or by the registry
+// actor for absent queues.
+func (r *Registry) evaluate(cq cqueue, req *pullReq, scratch []consumequeue.Unit) pullOutcome {
+	off := req.offset
+	if cq == nil {
+		return emptyOutcome(off, statusNoMatchedLogicQueue, 0, 0)
+	}
+	minOff, maxOff := cq.MinOffset(), cq.MaxOffset()
+	switch {
+	case maxOff == 0:
+		return emptyOutcome(off, statusNoMessageInQueue, minOff, maxOff)
+	case off < minOff:
+		return pullOutcome{code: remoting.RespPullOffsetMoved, status: statusOffsetTooSmall, next: minOff, minOff: minOff, maxOff: maxOff}
+	case off == maxOff:
+		return pullOutcome{code: remoting.RespPullNotFound, status: statusOverflowOne, next: off, minOff: minOff, maxOff: maxOff}
+	case off > maxOff:
+		return pullOutcome{code: remoting.RespPullOffsetMoved, status: statusOverflowBadly, next: maxOff, minOff: minOff, maxOff: maxOff}
+	}
+	o := r.scan(cq, req, minOff, maxOff, scratch)
+	o.minOff, o.maxOff = minOff, maxOff
+	return o
+}
+
+// emptyOutcome is the answer for a missing or empty queue: PULL_NOT_FOUND
+// at offset 0, else PULL_OFFSET_MOVED to 0.
+func emptyOutcome(off int64, status string, minOff, maxOff int64) pullOutcome {
+	code := remoting.RespPullNotFound
+	if off != 0 {
+		code = remoting.RespPullOffsetMoved
+	}
+	return pullOutcome{code: code, status: status, next: 0, minOff: minOff, maxOff: maxOff}
+}
+
+// scan reads units from req.offset (min <= offset < max) and collects the
+// matching records as zero-copy slices. Limits (§13.1): maxMsgNums capped by
+// MaxTransferCountOnMessage, MaxTransferBytesOnMessage (the first message
+// always goes), and at most max(FilterUnitsMax, maxMsgNums) units scanned.
+// nextBeginOffset is the offset after the last unit scanned.
+func (r *Registry) scan(cq cqueue, req *pullReq, minOff, maxOff int64, scratch []consumequeue.Unit) pullOutcome {
+	b := &r.cfg.Broker
+	want := int(req.maxMsgNums)
+	want = max(min(want, b.MaxTransferCountOnMessage), 1)
+	budget := int64(max(r.cfg.FilterUnitsMax, int(req.maxMsgNums)))
+	if cap(scratch) == 0 {
+		scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
+	}
+	logMin := r.deps.log.MinOffset()
+
+	var body *pullBody
+	found, bytes := 0, 0
+	removed := false
+	pos := req.offset
+	end := min(maxOff, pos+budget)
+scanning:
+	for pos < end {
+		n := min(int64(cap(scratch)), end-pos)
+		units, err := cq.Get(pos, scratch[:0:n])
+		if err != nil || len(units) == 0 {
+			if found == 0 && pos == req.offset {
+				// The unit file at offset is gone (retention raced us):
+				// move on to the queue's new start.
+				newMin := cq.MinOffset()
+				if newMin > pos {
+					return pullOutcome{code: remoting.RespPullRetryImmediately, status: statusOffsetFoundNull, next: newMin}
+				}
+				return pullOutcome{code: remoting.RespPullNotFound, status: statusOffsetFoundNull, next: pos}
+			}
+			break
+		}
+		for _, u := range units {
+			if found >= want {
+				break scanning
+			}
+			if u.IsFiller() || u.Size <= 0 {
+				pos++
+				continue
+			}
+			if found > 0 && bytes+int(u.Size) > b.MaxTransferBytesOnMessage {
+				break scanning
+			}
+			if !req.filter.match(u.TagsCode) {
+				pos++
+				continue
+			}
+			if u.CommitLogOffset < logMin {
+				removed = true
+				pos++
+				continue
+			}
+			s, err := r.deps.log.Read(u.CommitLogOffset, int(u.Size))
+			if err != nil {
+				// Deleted by retention between MinOffset and Read, or a
+				// unit the commit log never held: skip it like Java's
+				// MESSAGE_WAS_REMOVING.
+				removed = true
+				pos++
+				continue
+			}
+			if body == nil {
+				body = getPullBody()
+			}
+			body.add(s)
+			found++
+			bytes += int(u.Size)
+			pos++
+		}
+	}
+	switch {
+	case found > 0:
+		return pullOutcome{code: remoting.RespSuccess, status: statusFound, next: pos, body: body}
+	case removed:
+		return pullOutcome{code: remoting.RespPullRetryImmediately, status: statusMessageWasRemoving, next: pos}
+	default:
+		return pullOutcome{code: remoting.RespPullRetryImmediately, status: statusNoMatchedMessage, next: pos}
+	}
+}
+
+// write sends the pull response to req's connection. It takes ownership of
+// o.body: the slices are released when the connection has written them (or
+// failed to).
+func (o *pullOutcome) write(req *pullReq) {
+	resp := remoting.NewResponse(req.cmd, o.code, o.status)
+	setPullExt(resp, o.next, o.minOff, o.maxOff)
+	if o.body == nil {
+		_ = req.conn.Write(resp)
+		return
+	}
+	b := o.body
+	o.body = nil
+	// done runs exactly once, even when the write fails at once.
+	_ = req.conn.WriteWithBody(resp, b.parts, b.done)
+}
+
+// pullBody holds the zero-copy slices of one pull response until the
+// connection wrote them. Pooled; done returns it to the pool.
+type pullBody struct {
+	slices []commitlog.Slice
+	parts  [][]byte
+	done   func() // b.release, bound once so a pull allocates no closure
+}
+
+var pullBodies sync.Pool
+
+func getPullBody() *pullBody {
+	if b, ok := pullBodies.Get().(*pullBody); ok {
+		return b
+	}
+	b := &pullBody{}
+	b.done = b.release
+	return b
+}
+
+func (b *pullBody) add(s commitlog.Slice) {
+	b.slices = append(b.slices, s)
+	b.parts = append(b.parts, s.B)
+}
+
+// release releases every slice exactly once and recycles b. Oversized
+// slices are dropped rather than pooled.
+func (b *pullBody) release() {
+	for i := range b.slices {
+		b.slices[i].Release()
+		b.slices[i] = commitlog.Slice{}
+		b.parts[i] = nil
+	}
+	if cap(b.slices) > 1024 {
+		return
+	}
+	b.slices, b.parts = b.slices[:0], b.parts[:0]
+	pullBodies.Put(b)
+}

@@ -1,0 +1,289 @@
+package send_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/actors/send"
+	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// waitTimeout bounds every wait in these tests.
+const waitTimeout = 10 * time.Second
+
+// fakeMeta is the control plane: topics (with optional auto-create) and
+// subscriptions.
+type fakeMeta struct {
+	mu         sync.Mutex
+	topics     map[string]body.TopicConfig
+	subs       map[string]body.SubscriptionData
+	autoCreate bool
+	creates    int
+}
+
+func newFakeMeta() *fakeMeta {
+	return &fakeMeta{topics: map[string]body.TopicConfig{
+		"TopicTest": {TopicName: "TopicTest", ReadQueueNums: 4, WriteQueueNums: 4, Perm: 6},
+		"ReadOnly":  {TopicName: "ReadOnly", ReadQueueNums: 4, WriteQueueNums: 4, Perm: 4},
+	}, subs: map[string]body.SubscriptionData{}}
+}
+
+func (m *fakeMeta) Topic(name string) (body.TopicConfig, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tc, ok := m.topics[name]
+	return tc, ok
+}
+
+func (m *fakeMeta) AutoCreateTopic(_ context.Context, topic, defaultTopic string, queueNums int32) (body.TopicConfig, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.creates++
+	if !m.autoCreate || defaultTopic != body.DefaultTopic {
+		return body.TopicConfig{}, fmt.Errorf("%w: topic[%s] not exist, apply first please!", reply.ErrTopicNotExist, topic)
+	}
+	tc := body.TopicConfig{TopicName: topic, ReadQueueNums: queueNums, WriteQueueNums: queueNums, Perm: 6}
+	m.topics[topic] = tc
+	return tc, nil
+}
+
+func (m *fakeMeta) Subscription(group, topic string) (body.SubscriptionData, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sd, ok := m.subs[group+"@"+topic]
+	return sd, ok
+}
+
+// router dispatches requests to the data-plane handlers, as actors/broker will.
+type router struct {
+	handlers map[int32]func(c *netio.Conn, cmd *remoting.Command)
+}
+
+func (r *router) OnRequest(c *netio.Conn, cmd *remoting.Command) {
+	if h, ok := r.handlers[cmd.Code]; ok {
+		h(c, cmd)
+		return
+	}
+	_ = c.Write(remoting.NewResponse(cmd, remoting.RespRequestCodeNotSupported, "not supported"))
+}
+
+func (r *router) OnClose(*netio.Conn) {}
+
+// broker is the data plane over a real store, served on 127.0.0.1:0.
+type broker struct {
+	t    testing.TB
+	dir  string
+	cfg  config.Broker
+	meta *fakeMeta
+	st   *store.Store
+	qr   *queue.Registry
+	w    *writer.Writer
+	snd  *send.Sender
+	srv  *netio.Server
+	cl   *netio.Client
+	addr string
+	down bool
+}
+
+func testConfig() config.Broker {
+	return config.Broker{
+		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", BrokerIP1: "127.0.0.1", ListenPort: 10911,
+		BrokerRole: config.RoleAsyncMaster, FlushDiskType: config.FlushAsync, BrokerPermission: 6,
+		MaxMessageSize: 4096, FlushIntervalCommitLog: 20 * time.Millisecond, FlushCommitLogLeastPages: 4,
+		SyncFlushTimeout: 5 * time.Second, LongPollingEnable: true, ShortPollingTimeMills: time.Second,
+		MaxTransferCountOnMessage: 32, MaxTransferBytesOnMessage: 256 << 10, RegionID: "DefaultRegion", TraceOn: true,
+	}
+}
+
+// startBroker opens (or reopens) the store in dir and starts everything.
+func startBroker(t testing.TB, dir string, cfg config.Broker, meta *fakeMeta) *broker {
+	t.Helper()
+	return startBrokerSized(t, dir, cfg, meta, 64<<10)
+}
+
+// startBrokerSized is startBroker with a commit-log segment size; tests use
+// small segments so that records cross segment ends.
+func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMeta, segmentBytes int64) *broker {
+	t.Helper()
+	b := &broker{t: t, dir: dir, cfg: cfg, meta: meta}
+	var err error
+	b.st, err = store.Open(store.Config{RootDir: dir, CommitLogFileSize: segmentBytes, CQFileSize: 20 * 100, CheckCRCOnRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	t.Cleanup(sys.Shutdown)
+	if b.qr, err = queue.Spawn(sys, queue.Config{Broker: cfg, Store: b.st, Topics: meta, Subscriptions: meta}); err != nil {
+		t.Fatal(err)
+	}
+	if b.w, err = writer.Spawn(sys, writer.Config{Broker: cfg, Store: b.st, Dispatcher: b.qr, LogicsTimestamp: b.qr.FlushedTimestamp}); err != nil {
+		t.Fatal(err)
+	}
+	if b.snd, err = send.Spawn(sys, send.Config{Broker: cfg, Topics: meta, Writer: b.w}); err != nil {
+		t.Fatal(err)
+	}
+	r := &router{handlers: map[int32]func(c *netio.Conn, cmd *remoting.Command){}}
+	for _, hs := range []map[int32]func(c *netio.Conn, cmd *remoting.Command){b.snd.Handlers(), b.qr.Handlers(), b.w.Handlers()} {
+		for code, h := range hs {
+			r.handlers[code] = h
+		}
+	}
+	b.srv = netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", EventLoops: 2}, r)
+	if err := b.srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b.addr = b.srv.Addr()
+	b.cl = netio.NewClient(netio.ClientConfig{})
+	t.Cleanup(b.stop)
+	return b
+}
+
+// stop shuts everything down in the documented order.
+func (b *broker) stop() {
+	if b.down {
+		return
+	}
+	b.down = true
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	_ = b.cl.Close()
+	if err := b.srv.Shutdown(ctx); err != nil {
+		b.t.Errorf("server shutdown: %v", err)
+	}
+	if err := b.snd.Stop(ctx); err != nil {
+		b.t.Errorf("send stop: %v", err)
+	}
+	if err := b.w.Stop(ctx); err != nil {
+		b.t.Errorf("writer stop: %v", err)
+	}
+	if err := b.qr.Stop(ctx); err != nil {
+		b.t.Errorf("queue stop: %v", err)
+	}
+	if err := b.st.Close(); err != nil {
+		b.t.Errorf("store close: %v", err)
+	}
+}
+
+func (b *broker) invoke(cmd *remoting.Command) *remoting.Command {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	resp, err := b.cl.Invoke(ctx, b.addr, cmd)
+	if err != nil {
+		b.t.Fatalf("invoke code %d: %v", cmd.Code, err)
+	}
+	return resp
+}
+
+// msg is one message to send.
+type msg struct {
+	topic   string
+	queueID int32
+	body    string
+	props   map[string]string
+	flag    int32
+}
+
+// sendV1 builds SEND_MESSAGE (10) with full field names, as the Go client.
+func sendV1(m msg) *remoting.Command {
+	return remoting.NewRequest(remoting.ReqSendMessage, map[string]string{
+		"producerGroup": "pg", "topic": m.topic, "defaultTopic": body.DefaultTopic, "defaultTopicQueueNums": "4",
+		"queueId": strconv.Itoa(int(m.queueID)), "sysFlag": "0", "bornTimestamp": "1700000000000",
+		"flag": strconv.Itoa(int(m.flag)), "properties": message.FormatProperties(m.props), "reconsumeTimes": "0",
+		"unitMode": "false", "maxReconsumeTimes": "0", "batch": "false",
+	}, []byte(m.body))
+}
+
+// sendV2 builds SEND_MESSAGE_V2 (310) with short keys, as Java and ali-ons.
+func sendV2(m msg) *remoting.Command {
+	return remoting.NewRequest(remoting.ReqSendMessageV2, map[string]string{
+		"a": "pg", "b": m.topic, "c": body.DefaultTopic, "d": "4", "e": strconv.Itoa(int(m.queueID)), "f": "0",
+		"g": "1700000000000", "h": strconv.Itoa(int(m.flag)), "i": message.FormatProperties(m.props), "j": "0", "k": "false",
+	}, []byte(m.body))
+}
+
+// sendBatch builds SEND_BATCH_MESSAGE (320) as the Go client does.
+func sendBatch(topic string, queueID int32, items []message.BatchItem) *remoting.Command {
+	return remoting.NewRequest(remoting.ReqSendBatchMessage, map[string]string{
+		"a": "pg", "b": topic, "c": body.DefaultTopic, "d": "4", "e": strconv.Itoa(int(queueID)), "f": "0",
+		"g": "1700000000000", "h": "0", "i": "", "j": "0", "k": "false", "l": "0", "m": "true",
+	}, message.EncodeBatch(items))
+}
+
+// pull builds PULL_MESSAGE with the subscription in the request.
+func pull(topic string, queueID int32, offset int64, sysFlag int32, suspend time.Duration, sub string) *remoting.Command {
+	return remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
+		"consumerGroup": "cg", "topic": topic, "queueId": strconv.Itoa(int(queueID)),
+		"queueOffset": strconv.FormatInt(offset, 10), "maxMsgNums": "32", "sysFlag": strconv.Itoa(int(sysFlag)),
+		"commitOffset": "0", "suspendTimeoutMillis": strconv.FormatInt(suspend.Milliseconds(), 10),
+		"subscription": sub, "subVersion": "0", "expressionType": "TAG",
+	}, nil)
+}
+
+// records decodes a pull body, checking CRCs.
+func records(t *testing.T, b []byte) []message.Message {
+	t.Helper()
+	var out []message.Message
+	for len(b) > 0 {
+		m, n, err := message.DecodeRecord(b, true)
+		if err != nil {
+			t.Fatalf("decode pull body: %v", err)
+		}
+		out = append(out, m)
+		b = b[n:]
+	}
+	return out
+}
+
+func extInt(t *testing.T, cmd *remoting.Command, key string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(cmd.ExtFields[key], 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v (ext %v)", key, cmd.ExtFields[key], err, cmd.ExtFields)
+	}
+	return n
+}
+
+func wantCode(t *testing.T, resp *remoting.Command, code int32) {
+	t.Helper()
+	if resp.Code != code {
+		t.Fatalf("code %d (%s), want %d", resp.Code, resp.Remark, code)
+	}
+}
+
+// checkGoroutines registers, first, a cleanup that waits until the number of
+// goroutines is back to what it was when the test began; cleanups run in
+// reverse order, so it runs after every broker piece stopped.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(waitTimeout)
+		for runtime.NumGoroutine() > base {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				t.Fatalf("goroutine leak: %d running, %d at start\n%s", runtime.NumGoroutine(), base, buf[:n])
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+}

@@ -1,0 +1,273 @@
+// Package send owns the validation and encoding of sends: SEND_MESSAGE (10),
+// SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320). One topic actor per
+// topic checks a request against its topic, picks the queue and encodes the
+// records (CRC, properties) off the writer's path; the commitlog writer
+// (package writer) then only copies bytes and assigns offsets.
+//
+// Path of a send (wire-protocol.md §6.1 order):
+//  1. gnet loop (handler): header, broker role and permission, topic name,
+//     forbidden system topics, the batch-wide rules (retry topic, transaction
+//     flag; Java checks them before the topic), writer availability and the
+//     in-flight bound. These need no topic state, so bad requests never
+//     reach an actor.
+//  2. Topic actor found in a sync.Map → Send; otherwise Send to the send
+//     registry actor, which auto-creates the topic through Topics (control
+//     plane, with a timeout, in a short-lived child so that the registry
+//     keeps routing) and spawns the topic actor as its child.
+//  3. Topic actor: topic permission, queue id (negative = round robin; at
+//     most max(read, write) queue nums as in Java), body and properties
+//     size, per-item batch rules; adds CLUSTER, encodes the
+//     records into one pooled buffer and Submits one writer.Append.
+//  4. The writer answers the producer (and calls Append.Done, which ends the
+//     request's in-flight accounting).
+//
+// Not yet here (later issues): %RETRY% group checks and DLQ diversion, delay
+// levels, transactions. Such messages are stored as ordinary messages for now;
+// transactional sysFlag bits are cleared so the stored record stays an
+// ordinary one for dispatch and recovery.
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// ErrConfig is wrapped by Spawn's config validation failures.
+var ErrConfig = errors.New("send: invalid config")
+
+// Topics is the metadata actor's side the send path needs.
+type Topics interface {
+	// Topic reads the topic table snapshot. Called on gnet loops and topic
+	// actors: it must not block.
+	Topic(name string) (body.TopicConfig, bool)
+	// AutoCreateTopic creates topic from the template defaultTopic (wire doc
+	// §6.1 step 5) and returns its config. It may block until ctx is done.
+	// When the topic may not be created it returns an error wrapping
+	// reply.ErrTopicNotExist (or another reply sentinel).
+	AutoCreateTopic(ctx context.Context, topic, defaultTopic string, queueNums int32) (body.TopicConfig, error)
+}
+
+// Conn is the reply side of a connection (*netio.Conn implements it).
+type Conn interface {
+	Write(cmd *remoting.Command) error
+	RemoteAddr() string
+}
+
+// Config configures Spawn. Broker, Topics and Writer are required.
+type Config struct {
+	Broker config.Broker
+	Topics Topics
+	Writer *writer.Writer
+	Logger zerolog.Logger
+	// InflightMax bounds sends accepted but not yet answered; beyond it a
+	// send is answered SYSTEM_BUSY at once. Default 20000.
+	InflightMax int64
+	// AutoCreateTimeout bounds one AutoCreateTopic call. It stays below the
+	// clients' 3 s send timeout. Default 2 s.
+	AutoCreateTimeout time.Duration
+	// CreatePendingMax bounds the sends queued for one topic while it is
+	// being created. Default 1000.
+	CreatePendingMax int
+}
+
+// Sender is the handle of the send actors. Its methods are safe from any
+// goroutine.
+type Sender struct {
+	cfg      Config
+	log      zerolog.Logger
+	root     *actor.RootContext
+	w        *writer.Writer
+	registry *actor.PID
+	regDone  chan struct{}
+	topics   sync.Map // topic name -> *topicEntry
+	inflight atomic.Int64
+	release  func() // s.inflight.Add(-1), bound once: Append.Done
+	stopped  atomic.Bool
+	traceOn  string
+}
+
+// topicEntry is a spawned topic actor.
+type topicEntry struct {
+	pid  *actor.PID
+	done chan struct{} // closed when the actor stopped
+}
+
+// Spawn starts the send registry actor; topic actors are spawned on demand.
+func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
+	if cfg.Topics == nil || cfg.Writer == nil {
+		return nil, fmt.Errorf("%w: Topics and Writer are required", ErrConfig)
+	}
+	if cfg.InflightMax <= 0 {
+		cfg.InflightMax = 20000
+	}
+	if cfg.AutoCreateTimeout <= 0 {
+		cfg.AutoCreateTimeout = 2 * time.Second
+	}
+	if cfg.CreatePendingMax <= 0 {
+		cfg.CreatePendingMax = 1000
+	}
+	if cfg.Broker.MaxMessageSize <= 0 {
+		cfg.Broker.MaxMessageSize = 4 << 20
+	}
+	if cfg.Broker.BrokerPermission == 0 {
+		cfg.Broker.BrokerPermission = body.PermRead | body.PermWrite
+	}
+	s := &Sender{
+		cfg:     cfg,
+		log:     cfg.Logger.With().Str("component", "send").Logger(),
+		root:    system.Root,
+		w:       cfg.Writer,
+		regDone: make(chan struct{}),
+	}
+	s.release = func() { s.inflight.Add(-1) }
+	// A panic while handling one send is a bug for that request; the actors
+	// keep no state a failed message could break, so they resume.
+	resume := actor.NewOneForOneStrategy(10, time.Second, func(reason any) actor.Directive {
+		s.log.Error().Interface("reason", reason).Msg("send actor failed; resuming")
+		return actor.ResumeDirective
+	})
+	var err error
+	s.registry, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newRegistryActor(s, resume)
+	}, actor.WithGuardian(resume), actor.WithSupervisor(resume)), "send-registry")
+	if err != nil {
+		return nil, fmt.Errorf("send: spawn registry actor: %w", err)
+	}
+	return s, nil
+}
+
+// Handlers maps the send request codes to handlers that run on gnet event
+// loops; they never block.
+func (s *Sender) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Command) {
+	h := func(code int32) func(c *netio.Conn, cmd *remoting.Command) {
+		return func(c *netio.Conn, cmd *remoting.Command) { s.handle(c, cmd, code) }
+	}
+	return map[int32]func(c *netio.Conn, cmd *remoting.Command){
+		remoting.ReqSendMessage:      h(remoting.ReqSendMessage),
+		remoting.ReqSendMessageV2:    h(remoting.ReqSendMessageV2),
+		remoting.ReqSendBatchMessage: h(remoting.ReqSendBatchMessage),
+	}
+}
+
+// sendReq is one send on its way to a topic actor.
+type sendReq struct {
+	conn     Conn
+	cmd      *remoting.Command
+	hdr      sendHeader
+	attempts int // times the topic was found missing by its topic actor
+}
+
+// handle runs the checks that need no topic state (package comment, step 1)
+// and routes the request. gnet loop.
+func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
+	h, err := parseSendHeader(cmd, code != remoting.ReqSendMessage)
+	if err != nil {
+		s.writeError(c, cmd, err)
+		return
+	}
+	if code == remoting.ReqSendBatchMessage {
+		h.batch = true
+	}
+	if err := s.precheck(&h); err != nil {
+		s.writeError(c, cmd, err)
+		return
+	}
+	if s.inflight.Add(1) > s.cfg.InflightMax {
+		s.inflight.Add(-1)
+		s.writeError(c, cmd, fmt.Errorf("%w: [REJECTREQUEST]system busy, %d sends in flight", reply.ErrSystemBusy, s.cfg.InflightMax))
+		return
+	}
+	req := &sendReq{conn: c, cmd: cmd, hdr: h}
+	if v, ok := s.topics.Load(h.topic); ok {
+		s.root.Send(v.(*topicEntry).pid, req)
+		return
+	}
+	s.root.Send(s.registry, req)
+}
+
+// precheck is §6.1 steps 1, 3 and 4, the batch-wide part of step 8, plus
+// availability.
+func (s *Sender) precheck(h *sendHeader) error {
+	b := &s.cfg.Broker
+	if b.BrokerRole == config.RoleSlave {
+		return fmt.Errorf("%w: [REJECTREQUEST]system busy, the broker is a slave", reply.ErrSystemBusy)
+	}
+	if b.BrokerPermission&body.PermWrite == 0 {
+		return fmt.Errorf("%w: the broker[%s] sending message is forbidden", reply.ErrNoPermission, b.BrokerIP1)
+	}
+	if err := body.ValidateTopic(h.topic); err != nil {
+		return fmt.Errorf("%w: %w", reply.ErrInvalidParameter, err)
+	}
+	if body.IsNotSendable(h.topic) {
+		return fmt.Errorf("%w: sending message to topic[%s] is forbidden", reply.ErrNoPermission, h.topic)
+	}
+	if h.batch {
+		// Java checks these before the topic exists (§6.1 step 8).
+		if err := checkBatch(h.topic, h); err != nil {
+			return err
+		}
+	}
+	if s.stopped.Load() || s.w.Closed() {
+		return fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
+	}
+	return nil
+}
+
+// writeError answers a send with err's code, MSG_REGION and TRACE_ON.
+func (s *Sender) writeError(c Conn, cmd *remoting.Command, err error) {
+	s.log.Debug().Err(err).Msg("send rejected")
+	_ = c.Write(s.w.ErrorResponse(cmd, err))
+}
+
+// fail answers an admitted request with err and ends its in-flight
+// accounting. Any actor.
+func (s *Sender) fail(req *sendReq, err error) {
+	s.writeError(req.conn, req.cmd, err)
+	s.release()
+}
+
+// Stop stops accepting sends, lets the registry answer sends waiting for a
+// topic creation, drains every topic actor (their Appends reach the writer
+// before it stops) and stops them. Call it before writer.Stop. Idempotent.
+func (s *Sender) Stop(ctx context.Context) error {
+	if !s.stopped.CompareAndSwap(false, true) {
+		return nil
+	}
+	wait := func(ch chan struct{}) error {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("send: stop: %w", ctx.Err())
+		}
+	}
+	// Topic actors are children of the registry: poisoning them first lets
+	// each drain its mailbox; stopping the registry would stop them at once.
+	var entries []*topicEntry
+	s.topics.Range(func(_, v any) bool {
+		e := v.(*topicEntry)
+		s.root.Poison(e.pid)
+		entries = append(entries, e)
+		return true
+	})
+	for _, e := range entries {
+		if err := wait(e.done); err != nil {
+			return err
+		}
+	}
+	s.root.Poison(s.registry)
+	return wait(s.regDone)
+}

@@ -1,0 +1,401 @@
+package writer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/storage/commitlog"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/valyala/bytebufferpool"
+)
+
+const waitTimeout = 10 * time.Second
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// fakeLog is an in-memory commit log with injectable failures.
+type fakeLog struct {
+	mu        sync.Mutex
+	data      []byte
+	flushed   int64
+	flushes   int
+	appendErr error
+	flushErr  error
+	block     chan struct{} // when set, Flush waits for it to close
+}
+
+func (l *fakeLog) Append(rec []byte, qo, ts int64) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.appendErr != nil {
+		return 0, l.appendErr
+	}
+	phys := int64(len(l.data))
+	l.data = append(l.data, rec...)
+	message.PatchStored(l.data[phys:], qo, phys, ts)
+	return phys, nil
+}
+
+func (l *fakeLog) Flush() (int64, error) {
+	l.mu.Lock()
+	block := l.block
+	l.mu.Unlock()
+	if block != nil {
+		<-block
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushes++
+	if l.flushErr != nil {
+		return l.flushed, l.flushErr
+	}
+	l.flushed = int64(len(l.data))
+	return l.flushed, nil
+}
+
+func (l *fakeLog) WrotePosition() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.data))
+}
+
+func (l *fakeLog) FlushedPosition() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushed
+}
+
+func (l *fakeLog) set(f func(l *fakeLog)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f(l)
+}
+
+// fakeDispatcher records dispatched units per queue.
+type fakeDispatcher struct {
+	mu    sync.Mutex
+	units map[store.QueueKey][]queue.Unit
+}
+
+func (d *fakeDispatcher) Dispatch(k store.QueueKey, units []queue.Unit) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.units[k] = append(d.units[k], units...)
+}
+
+func (d *fakeDispatcher) get(k store.QueueKey) []queue.Unit {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]queue.Unit(nil), d.units[k]...)
+}
+
+type fakeConn struct{ ch chan *remoting.Command }
+
+func (c *fakeConn) Write(cmd *remoting.Command) error { c.ch <- cmd; return nil }
+
+func (c *fakeConn) next(t *testing.T) *remoting.Command {
+	t.Helper()
+	select {
+	case r := <-c.ch:
+		return r
+	case <-time.After(waitTimeout):
+		t.Fatal("timed out waiting for a response")
+		return nil
+	}
+}
+
+func (c *fakeConn) none(t *testing.T) {
+	t.Helper()
+	select {
+	case r := <-c.ch:
+		t.Fatalf("unexpected response code %d", r.Code)
+	default:
+	}
+}
+
+type harness struct {
+	w    *Writer
+	log  *fakeLog
+	disp *fakeDispatcher
+	conn *fakeConn
+	ckpt chan [2]int64
+}
+
+func newHarness(t *testing.T, mutate func(*Config), offsets map[store.QueueKey]int64) *harness {
+	t.Helper()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	t.Cleanup(sys.Shutdown)
+	h := &harness{log: &fakeLog{}, disp: &fakeDispatcher{units: map[store.QueueKey][]queue.Unit{}},
+		conn: &fakeConn{ch: make(chan *remoting.Command, 4096)}, ckpt: make(chan [2]int64, 100)}
+	cfg := Config{
+		Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, RegionID: "DefaultRegion", TraceOn: true,
+			FlushDiskType: config.FlushAsync, FlushIntervalCommitLog: 10 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
+		Dispatcher:      h.disp,
+		LogicsTimestamp: func() int64 { return 7 },
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	w, err := spawn(sys, cfg, storeDeps{log: h.log, queueOffsets: offsets, checkpoint: func(p, l int64) error {
+		select {
+		case h.ckpt <- [2]int64{p, l}:
+		default:
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.w = w
+	return h
+}
+
+var testKey = store.QueueKey{Topic: "TopicTest", QueueID: 1}
+
+// appendReq builds an Append of one record per body.
+func (h *harness) appendReq(opaque int32, props string, bodies ...string) *Append {
+	a := &Append{Conn: h.conn, Req: &remoting.Command{Opaque: opaque}, Key: testKey, Records: bytebufferpool.Get()}
+	a.UniqKey, _ = message.PropertyValue(props, message.PropertyUniqKey)
+	wait, _ := message.PropertyValue(props, message.PropertyWait)
+	a.NoWait = wait == "false"
+	a.Records.B = a.Records.B[:0]
+	host := netip.MustParseAddrPort("127.0.0.1:10911")
+	for _, b := range bodies {
+		m := message.Message{QueueID: testKey.QueueID, BornHost: host, StoreHost: host, Body: []byte(b), Topic: testKey.Topic, Properties: props}
+		a.Records.B = message.AppendRecord(a.Records.B, &m)
+		a.Tags = append(a.Tags, int64(len(b)))
+	}
+	return a
+}
+
+func extInt(t *testing.T, cmd *remoting.Command, key string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(cmd.ExtFields[key], 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, cmd.ExtFields[key], err)
+	}
+	return n
+}
+
+// TestAsyncAppend checks single and batch appends: queue offsets seeded from
+// the store, consecutive within a batch, comma-joined msgIds, the response
+// header, dispatched units and the stored (patched) records.
+func TestAsyncAppend(t *testing.T) {
+	h := newHarness(t, nil, map[store.QueueKey]int64{testKey: 5})
+	h.w.Submit(h.appendReq(1, "UNIQ_KEY\x01ABC\x02", "one"))
+	r := h.conn.next(t)
+	if r.Code != remoting.RespSuccess || r.Opaque != 1 || !r.IsResponse() {
+		t.Fatalf("code %d opaque %d", r.Code, r.Opaque)
+	}
+	host := h.w.StoreHost()
+	want := map[string]string{"msgId": message.OffsetMsgID(host, 0), "queueId": "1", "queueOffset": "5",
+		"transactionId": "ABC", "MSG_REGION": "DefaultRegion", "TRACE_ON": "true"}
+	for k, v := range want {
+		if r.ExtFields[k] != v {
+			t.Errorf("%s=%q, want %q", k, r.ExtFields[k], v)
+		}
+	}
+	first := h.log.WrotePosition()
+	a := h.appendReq(2, "", "a", "bb", "ccc")
+	h.w.Submit(a)
+	r = h.conn.next(t)
+	if r.Code != remoting.RespSuccess || extInt(t, r, "queueOffset") != 6 {
+		t.Fatalf("batch: code %d queueOffset %s", r.Code, r.ExtFields["queueOffset"])
+	}
+	ids := strings.Split(r.ExtFields["msgId"], ",")
+	if len(ids) != 3 || ids[0] != message.OffsetMsgID(host, first) {
+		t.Fatalf("msgIds %q", ids)
+	}
+	if _, ok := r.ExtFields["transactionId"]; ok {
+		t.Error("batch without UNIQ_KEY has a transactionId")
+	}
+	units := h.disp.get(testKey)
+	if len(units) != 4 {
+		t.Fatalf("%d units", len(units))
+	}
+	h.log.mu.Lock()
+	defer h.log.mu.Unlock()
+	for i, u := range units {
+		if u.QueueOffset != int64(5+i) {
+			t.Errorf("unit %d queue offset %d", i, u.QueueOffset)
+		}
+		m, _, err := message.DecodeRecord(h.log.data[u.PhysOffset:u.PhysOffset+int64(u.Size)], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.QueueOffset != u.QueueOffset || m.PhysicalOffset != u.PhysOffset || m.StoreTimestamp != u.StoreTimestamp {
+			t.Errorf("record %d not patched: %+v", i, m)
+		}
+		if i > 0 && ids[i-1] != message.OffsetMsgID(host, u.PhysOffset) {
+			t.Errorf("msgId %d = %s", i-1, ids[i-1])
+		}
+		if u.TagsCode != int64(len(m.Body)) {
+			t.Errorf("unit %d tags code %d", i, u.TagsCode)
+		}
+	}
+}
+
+// TestSyncFlushGroupCommit: SYNC_FLUSH answers every waiter after one flush
+// covering it; WAIT=false is answered without waiting.
+func TestSyncFlushGroupCommit(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Broker.FlushDiskType = config.FlushSync }, nil)
+	gate := make(chan struct{})
+	h.log.set(func(l *fakeLog) { l.block = gate })
+	// The first flush blocks; everything after it joins one group commit.
+	h.w.Submit(h.appendReq(0, "", "first"))
+	waitFor(t, "first append", func() bool { return h.log.WrotePosition() > 0 })
+	h.w.Submit(h.appendReq(1, "WAIT\x01false\x02", "nowait"))
+	if r := h.conn.next(t); r.Opaque != 1 || r.Code != remoting.RespSuccess {
+		t.Fatalf("WAIT=false answered %d code %d", r.Opaque, r.Code)
+	}
+	const waiters = 50
+	for i := 0; i < waiters; i++ {
+		h.w.Submit(h.appendReq(int32(100+i), "", "x"))
+	}
+	waitFor(t, "all appended", func() bool { return len(h.disp.get(testKey)) == waiters+2 })
+	h.conn.none(t)
+	close(gate)
+	seen := map[int32]bool{}
+	for i := 0; i < waiters+1; i++ {
+		r := h.conn.next(t)
+		if r.Code != remoting.RespSuccess {
+			t.Fatalf("opaque %d code %d", r.Opaque, r.Code)
+		}
+		seen[r.Opaque] = true
+	}
+	if len(seen) != waiters+1 {
+		t.Fatalf("%d distinct answers", len(seen))
+	}
+	h.log.mu.Lock()
+	flushes := h.log.flushes
+	h.log.mu.Unlock()
+	if flushes > 3 {
+		t.Fatalf("%d flushes for 2 group commits", flushes)
+	}
+}
+
+// TestSyncFlushTimeout answers FLUSH_DISK_TIMEOUT (message stored, full
+// header) when the flush does not come back within SyncFlushTimeout.
+func TestSyncFlushTimeout(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Broker.FlushDiskType = config.FlushSync
+		c.Broker.SyncFlushTimeout = 40 * time.Millisecond
+	}, nil)
+	gate := make(chan struct{})
+	defer close(gate)
+	h.log.set(func(l *fakeLog) { l.block = gate })
+	h.w.Submit(h.appendReq(9, "", "slow"))
+	r := h.conn.next(t)
+	if r.Code != remoting.RespFlushDiskTimeout || r.ExtFields["msgId"] == "" || r.ExtFields["queueOffset"] != "0" {
+		t.Fatalf("code %d ext %v", r.Code, r.ExtFields)
+	}
+}
+
+// TestFlushFailure answers waiters FLUSH_DISK_TIMEOUT when the flush fails.
+func TestFlushFailure(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Broker.FlushDiskType = config.FlushSync }, nil)
+	h.log.set(func(l *fakeLog) { l.flushErr = errors.New("disk on fire") })
+	h.w.Submit(h.appendReq(3, "", "x"))
+	if r := h.conn.next(t); r.Code != remoting.RespFlushDiskTimeout {
+		t.Fatalf("code %d", r.Code)
+	}
+}
+
+// TestAppendError maps a sticky not-writable commit log to
+// SERVICE_NOT_AVAILABLE for every request, and the writer stays alive.
+func TestAppendError(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.log.set(func(l *fakeLog) { l.appendErr = commitlog.ErrNotWritable })
+	for i := int32(0); i < 3; i++ {
+		h.w.Submit(h.appendReq(i, "", "x"))
+		r := h.conn.next(t)
+		if r.Code != remoting.RespServiceNotAvailable || r.ExtFields["MSG_REGION"] != "DefaultRegion" || r.ExtFields["TRACE_ON"] != "true" {
+			t.Fatalf("code %d ext %v", r.Code, r.ExtFields)
+		}
+	}
+	if n := len(h.disp.get(testKey)); n != 0 {
+		t.Fatalf("%d units dispatched", n)
+	}
+	// A malformed request (sender bug) is answered SYSTEM_ERROR.
+	h.log.set(func(l *fakeLog) { l.appendErr = nil })
+	a := h.appendReq(7, "", "x")
+	a.Tags = nil
+	h.w.Submit(a)
+	if r := h.conn.next(t); r.Code != remoting.RespSystemError {
+		t.Fatalf("malformed: code %d", r.Code)
+	}
+}
+
+// TestAsyncFlushAndCheckpoint: ASYNC_FLUSH flushes dirty data on its timer
+// and writes the checkpoint with the batch's store time.
+func TestAsyncFlushAndCheckpoint(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	before := time.Now().UnixMilli()
+	h.w.Submit(h.appendReq(1, "", "x"))
+	h.conn.next(t)
+	select {
+	case c := <-h.ckpt:
+		if c[0] < before || c[1] != 7 {
+			t.Fatalf("checkpoint %v", c)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no checkpoint")
+	}
+	if h.log.FlushedPosition() != h.log.WrotePosition() {
+		t.Fatal("not flushed")
+	}
+}
+
+// TestStopAnswersEverything: Stop appends and answers what was submitted,
+// including SYNC_FLUSH waiters, and runs Done for each.
+func TestStopAnswersEverything(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Broker.FlushDiskType = config.FlushSync }, nil)
+	var done sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		a := h.appendReq(int32(i), "", "x")
+		done.Add(1)
+		a.Done = done.Done
+		h.w.Submit(a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := h.w.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done.Wait()
+	for i := 0; i < 20; i++ {
+		if r := h.conn.next(t); r.Code != remoting.RespSuccess {
+			t.Fatalf("code %d", r.Code)
+		}
+	}
+	if !h.w.Closed() {
+		t.Fatal("not closed")
+	}
+	if err := h.w.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

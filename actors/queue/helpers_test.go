@@ -102,6 +102,8 @@ type fakeCQ struct {
 	errors []error
 	// deletedBelow records the last DeleteBelow argument (0: never called).
 	deletedBelow int64
+	// panicsLeft makes the next Get calls panic, as a storage bug would.
+	panicsLeft int
 }
 
 func (q *fakeCQ) Put(off int64, u consumequeue.Unit) error {
@@ -119,6 +121,10 @@ func (q *fakeCQ) Put(off int64, u consumequeue.Unit) error {
 func (q *fakeCQ) Get(off int64, dst []consumequeue.Unit) ([]consumequeue.Unit, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.panicsLeft > 0 {
+		q.panicsLeft--
+		panic("injected consume-queue read fault")
+	}
 	if off < 0 {
 		return dst, consumequeue.ErrOffsetGone
 	}

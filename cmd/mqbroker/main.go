@@ -36,13 +36,13 @@ func main() {
 	if err != nil {
 		cli.Fatal("mqbroker: %v", err)
 	}
-	if *printConfig {
-		fmt.Print(config.Format(cfg.Properties()))
-		return
-	}
 	log := cli.Logger("broker")
 	for _, w := range warnings {
 		log.Warn().Msg(w)
+	}
+	if *printConfig {
+		fmt.Print(config.Format(cfg.Properties()))
+		return
 	}
 
 	b := broker.New(cfg, log)

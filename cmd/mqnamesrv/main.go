@@ -32,13 +32,13 @@ func main() {
 	if err != nil {
 		cli.Fatal("mqnamesrv: %v", err)
 	}
-	if *printConfig {
-		fmt.Print(config.Format(cfg.Properties()))
-		return
-	}
 	log := cli.Logger("namesrv")
 	for _, w := range warnings {
 		log.Warn().Msg(w)
+	}
+	if *printConfig {
+		fmt.Print(config.Format(cfg.Properties()))
+		return
 	}
 
 	s := namesrv.New(cfg, log)

@@ -21,12 +21,21 @@ func readProperties(path string) ([]KV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
+	kvs, err := parseProperties(buf)
+	if err != nil {
+		return nil, fmt.Errorf("config: parse %s: %w", path, err)
+	}
+	return kvs, nil
+}
+
+// parseProperties parses .properties text into pairs in file order.
+func parseProperties(buf []byte) ([]KV, error) {
 	// Expansion of ${key} is a magiconair extension that Java does not have:
 	// a value containing "${" must stay as written.
 	loader := &properties.Loader{Encoding: properties.UTF8, DisableExpansion: true}
 	p, err := loader.LoadBytes(buf)
 	if err != nil {
-		return nil, fmt.Errorf("config: parse %s: %w", path, err)
+		return nil, err
 	}
 	kvs := make([]KV, 0, p.Len())
 	for _, k := range p.Keys() {

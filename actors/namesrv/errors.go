@@ -17,9 +17,11 @@ var (
 	ErrAllTopicListDisable = fmt.Errorf("namesrv: all-topic list disabled: %w", reply.ErrSystem)
 	ErrKVNotFound          = fmt.Errorf("namesrv: kv config not found: %w", reply.ErrQueryNotFound)
 	ErrKVPersist           = fmt.Errorf("namesrv: kv config not persisted: %w", reply.ErrSystem)
-	ErrShutdown            = errors.New("namesrv: server shut down")
 	ErrStarted             = errors.New("namesrv: server already started")
 )
+
+// errBusy answers a request beyond requestsInflightMax.
+var errBusy = withRemark(reply.ErrSystemBusy, "[OVERLOAD]name server busy, too many requests queued")
 
 // remarkError carries the exact remark Java sends for a failure while
 // errors.Is still classifies it by the wrapped sentinel: reply.Error uses

@@ -1,6 +1,8 @@
 package namesrv
 
 import (
+	"sync/atomic"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
@@ -9,10 +11,6 @@ import (
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/remoting"
 )
-
-// reqGetNamesrvConfig is GET_NAMESRV_CONFIG; wire/remoting has no constant
-// for it yet.
-const reqGetNamesrvConfig int32 = 319
 
 // handler is the netio.Handler of the NameServer. It runs on gnet event
 // loops and never blocks: it decodes the request and Sends it to the owning
@@ -24,7 +22,16 @@ type handler struct {
 	cfg        config.Namesrv
 	configText []byte // GET_NAMESRV_CONFIG body, fixed at Start
 	log        zerolog.Logger
+	// inflight counts requests sent to the actors and not yet served; the
+	// actors decrement it. It bounds the (unbounded) mailboxes.
+	inflight *atomic.Int64
 }
+
+// requestsInflightMax bounds the requests queued at the actors. NameServer
+// traffic is a registration per broker every 30 s and a route poll per
+// client topic every 30 s, so only a flood reaches it; beyond it requests
+// are answered SYSTEM_BUSY at once instead of growing the mailboxes.
+const requestsInflightMax = 1 << 16
 
 var _ netio.Handler = (*handler)(nil)
 
@@ -42,7 +49,7 @@ func (h *handler) OnRequest(c *netio.Conn, cmd *remoting.Command) {
 		h.dispatch(c, cmd, h.kv, op, err)
 		return
 	}
-	if cmd.Code == reqGetNamesrvConfig {
+	if cmd.Code == remoting.ReqGetNamesrvConfig {
 		reply.WriteOK(c, cmd, nil, h.configText)
 		return
 	}
@@ -54,6 +61,11 @@ func (h *handler) dispatch(c *netio.Conn, cmd *remoting.Command, to *actor.PID, 
 	if err != nil {
 		h.log.Debug().Err(err).Int32("code", cmd.Code).Str("remote", c.RemoteAddr()).Msg("bad request")
 		reply.WriteError(c, cmd, err)
+		return
+	}
+	if h.inflight.Add(1) > requestsInflightMax {
+		h.inflight.Add(-1)
+		reply.WriteError(c, cmd, errBusy)
 		return
 	}
 	h.root.Send(to, &request{conn: c, cmd: cmd, op: op})

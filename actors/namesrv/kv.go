@@ -19,6 +19,8 @@ type kvActor struct {
 	log  zerolog.Logger
 	pub  *atomic.Pointer[kvTable] // written only by this actor
 	done chan struct{}            // closed on the final Stopped
+	// inflight is the handler's count of queued requests (see handler.inflight).
+	inflight *atomic.Int64
 }
 
 // Receive runs on the actor's goroutine; it is the only writer of a.pub.
@@ -28,6 +30,7 @@ func (a *kvActor) Receive(ctx actor.Context) {
 		close(a.done)
 	case *request:
 		a.serve(m)
+		a.inflight.Add(-1)
 	}
 }
 

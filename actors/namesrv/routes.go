@@ -2,6 +2,7 @@ package namesrv
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -35,14 +36,15 @@ type scanTick struct{}
 // restart the table is rebuilt from the brokers' periodic registrations
 // (every 30 s), which is why restarting is an acceptable supervision choice.
 type routeActor struct {
-	cfg    config.Namesrv
-	log    zerolog.Logger
-	kv     func() kvTable // the KV actor's latest published table
-	now    func() time.Time
-	done   chan struct{} // closed on the final Stopped
-	hooks  hooks
-	table  *routeTable
-	cancel scheduler.CancelFunc
+	cfg      config.Namesrv
+	log      zerolog.Logger
+	kv       func() kvTable // the KV actor's latest published table
+	now      func() time.Time
+	done     chan struct{} // closed on the final Stopped
+	hooks    hooks
+	inflight *atomic.Int64 // see handler.inflight
+	table    *routeTable
+	cancel   scheduler.CancelFunc
 }
 
 // Receive runs on the actor's goroutine; it is the only code that touches a.table.
@@ -62,6 +64,7 @@ func (a *routeActor) Receive(ctx actor.Context) {
 		close(a.done)
 	case *request:
 		a.serve(m)
+		a.inflight.Add(-1)
 	case scanTick:
 		a.expire()
 	case connClosed:
@@ -96,6 +99,10 @@ func (a *routeActor) serve(r *request) {
 	a.log.Debug().Int32("code", r.cmd.Code).Str("remote", r.conn.RemoteAddr()).Msg("request")
 	switch op := r.op.(type) {
 	case *registration:
+		if a.table.live[op.brokerAddr] == nil {
+			a.log.Info().Str("broker", op.brokerAddr).Str("name", op.brokerName).Int64("id", op.brokerID).
+				Str("cluster", op.cluster).Int("topics", len(op.topics)).Msg("broker registered")
+		}
 		res := a.table.register(op, a.now(), r.conn)
 		var ext map[string]string
 		if res.masterAddr != "" {

@@ -51,6 +51,7 @@ type Server struct {
 	kvDone     chan struct{}
 	kvTable    atomic.Pointer[kvTable]
 	net        *netio.Server
+	inflight   atomic.Int64 // requests queued at the actors
 	hooks      hooks
 }
 
@@ -73,17 +74,17 @@ func New(cfg config.Namesrv, logger zerolog.Logger) *Server {
 }
 
 // Start validates the config, loads kvConfig.json, spawns the actors and
-// listens (ListenAddr, else BindAddress:ListenPort, 0.0.0.0:9876 by default). It returns once the
-// listener is bound. Call it once, from any goroutine.
+// listens on cfg.ListenAddress() (0.0.0.0:9876 by default). It returns once
+// the listener is bound. Call it once, from any goroutine; after a failed
+// Start, Shutdown has nothing to do.
 func (s *Server) Start() error {
 	if !s.state.CompareAndSwap(stateNew, stateRunning) {
 		return ErrStarted
 	}
 	if err := s.start(); err != nil {
-		s.stopActors(context.Background())
+		_ = s.stopActors(context.Background())
 		s.state.Store(stateStopped)
-		close(s.stopDone) // a later Shutdown has nothing to do
-
+		close(s.stopDone)
 		return err
 	}
 	return nil
@@ -107,14 +108,14 @@ func (s *Server) start() error {
 		return actor.RestartDirective
 	}))
 	kvProps := actor.PropsFromProducer(func() actor.Actor {
-		return &kvActor{path: s.cfg.KVConfigPath, log: s.log, pub: &s.kvTable, done: s.kvDone}
+		return &kvActor{path: s.cfg.KVConfigPath, log: s.log, pub: &s.kvTable, done: s.kvDone, inflight: &s.inflight}
 	}, guardian)
 	if s.kv, err = s.system.Root.SpawnNamed(kvProps, "namesrv-kv"); err != nil {
 		return fmt.Errorf("namesrv: spawn kv actor: %w", err)
 	}
 	routeProps := actor.PropsFromProducer(func() actor.Actor {
 		return &routeActor{
-			cfg: s.cfg, log: s.log, now: time.Now, done: s.routesDone, hooks: s.hooks,
+			cfg: s.cfg, log: s.log, now: time.Now, done: s.routesDone, hooks: s.hooks, inflight: &s.inflight,
 			kv: func() kvTable { return *s.kvTable.Load() },
 		}
 	}, guardian)
@@ -125,7 +126,7 @@ func (s *Server) start() error {
 	addr := s.cfg.ListenAddress()
 	h := &handler{
 		root: s.system.Root, routes: s.routes, kv: s.kv, cfg: s.cfg, log: s.log,
-		configText: []byte(config.Format(s.cfg.Properties())),
+		configText: []byte(config.Format(s.cfg.Properties())), inflight: &s.inflight,
 	}
 	s.net = netio.NewServer(netio.ServerConfig{Addr: addr, Logger: s.log}, h)
 	if err := s.net.Start(); err != nil {

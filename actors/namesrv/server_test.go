@@ -2,7 +2,6 @@ package namesrv
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -224,6 +223,7 @@ func TestTopicQueries(t *testing.T) {
 	if resp.Code != 0 || resp.ExtFields["addTopicCount"] != "2" {
 		t.Fatalf("add: %d %v", resp.Code, resp.ExtFields)
 	}
+	waitFor(t, "in-flight count back to zero", func() bool { return s.inflight.Load() == 0 })
 }
 
 func TestAllTopicListDisabled(t *testing.T) {
@@ -251,61 +251,6 @@ func TestQueryDataVersion(t *testing.T) {
 	}
 }
 
-func TestKVConfig(t *testing.T) {
-	var path string
-	s := testServer(t, func(c *config.Namesrv) { path = c.KVConfigPath })
-	cli := newPeer(t, s)
-	kv := func(ns, k string) map[string]string { return map[string]string{"namespace": ns, "key": k} }
-
-	cli.mustCode(cli.invoke(remoting.ReqGetKVConfig, kv("NS", "k"), nil), remoting.RespQueryNotFound)
-	cli.mustCode(cli.invoke(remoting.ReqPutKVConfig, map[string]string{"namespace": "NS", "key": "k", "value": "v1"}, nil), remoting.RespSuccess)
-	cli.mustCode(cli.invoke(remoting.ReqPutKVConfig, map[string]string{"namespace": "NS", "key": "k2", "value": "v2"}, nil), remoting.RespSuccess)
-	resp := cli.invoke(remoting.ReqGetKVConfig, kv("NS", "k"), nil)
-	if resp.Code != 0 || resp.ExtFields["value"] != "v1" {
-		t.Fatalf("get: %d %v", resp.Code, resp.ExtFields)
-	}
-	resp = cli.invoke(remoting.ReqGetKVListByNamespace, map[string]string{"namespace": "NS"}, nil)
-	if resp.Code != 0 || string(resp.Body) != `{"table":{"k":"v1","k2":"v2"}}` {
-		t.Fatalf("list: %d %s", resp.Code, resp.Body)
-	}
-	cli.mustCode(cli.invoke(remoting.ReqDeleteKVConfig, kv("NS", "k"), nil), remoting.RespSuccess)
-	cli.mustCode(cli.invoke(remoting.ReqGetKVConfig, kv("NS", "k"), nil), remoting.RespQueryNotFound)
-	cli.mustCode(cli.invoke(remoting.ReqGetKVListByNamespace, map[string]string{"namespace": "NONE"}, nil), remoting.RespQueryNotFound)
-	cli.mustCode(cli.invoke(remoting.ReqPutKVConfig, map[string]string{"namespace": "NS", "key": "k"}, nil), remoting.RespSystemError)
-
-	// Persisted atomically, no temp file left.
-	got, err := loadKV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, kvTable{"NS": {"k2": "v2"}}) {
-		t.Fatalf("file = %v", got)
-	}
-	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
-		t.Fatalf("tmp file: %v", err)
-	}
-	// A new server on the same file sees the value.
-	s2 := testServer(t, func(c *config.Namesrv) { c.KVConfigPath = path })
-	c2 := newPeer(t, s2)
-	if resp := c2.invoke(remoting.ReqGetKVConfig, kv("NS", "k2"), nil); resp.ExtFields["value"] != "v2" {
-		t.Fatalf("after restart: %d %v", resp.Code, resp.ExtFields)
-	}
-}
-
-func TestOrderTopicConf(t *testing.T) {
-	s := testServer(t, func(c *config.Namesrv) { c.OrderMessageEnable = true })
-	brk, cli := newPeer(t, s), newPeer(t, s)
-	cli.mustCode(cli.invoke(remoting.ReqPutKVConfig, map[string]string{
-		"namespace": orderTopicNamespace, "key": "T1", "value": "broker-a:4"}, nil), remoting.RespSuccess)
-	resp := brk.register(b1)
-	if string(resp.Body) != `{"table":{"T1":"broker-a:4"}}` {
-		t.Fatalf("register answer body = %s", resp.Body)
-	}
-	if r := string(cli.route("T1").Body); !strings.HasPrefix(r, `{"orderTopicConf":"broker-a:4","queueDatas":`) {
-		t.Fatalf("route = %s", r)
-	}
-}
-
 func TestRequestErrors(t *testing.T) {
 	s := testServer(t, nil)
 	cli := newPeer(t, s)
@@ -317,7 +262,7 @@ func TestRequestErrors(t *testing.T) {
 	if resp.Code != remoting.RespSystemError || !strings.Contains(resp.Remark, "topic") {
 		t.Fatalf("missing topic: %d %q", resp.Code, resp.Remark)
 	}
-	resp = cli.invoke(reqGetNamesrvConfig, nil, nil)
+	resp = cli.invoke(remoting.ReqGetNamesrvConfig, nil, nil)
 	if resp.Code != 0 || !strings.Contains(string(resp.Body), "listenPort=9876\n") ||
 		!strings.Contains(string(resp.Body), "scanNotActiveBrokerInterval=10000\n") {
 		t.Fatalf("namesrv config: %d %q", resp.Code, resp.Body)

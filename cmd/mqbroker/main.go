@@ -45,6 +45,7 @@ func main() {
 		return
 	}
 
+	sigs := cli.ShutdownSignals() // before Start, so no SIGTERM is missed
 	b := broker.New(cfg, log)
 	if err := b.Start(); err != nil {
 		log.Error().Err(err).Msg("broker failed to start")
@@ -53,7 +54,7 @@ func main() {
 	fmt.Printf("The broker[%s, %s] boot success. serializeType=JSON and name server is %s\n",
 		cfg.BrokerName, b.Addr(), cfg.NamesrvAddr)
 
-	sig := cli.WaitForSignal()
+	sig := <-sigs
 	log.Info().Str("signal", sig.String()).Msg("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

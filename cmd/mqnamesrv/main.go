@@ -41,6 +41,10 @@ func main() {
 		return
 	}
 
+	// Subscribe before Start: a SIGTERM sent right after the boot line (as
+	// scripts and tests do) must reach us, not the default action.
+	sigs := cli.ShutdownSignals()
+
 	s := namesrv.New(cfg, log)
 	if err := s.Start(); err != nil {
 		log.Error().Err(err).Msg("name server failed to start")
@@ -48,7 +52,7 @@ func main() {
 	}
 	fmt.Printf("The Name Server boot success. serializeType=JSON, address %s\n", s.Addr())
 
-	sig := cli.WaitForSignal()
+	sig := <-sigs
 	log.Info().Str("signal", sig.String()).Msg("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

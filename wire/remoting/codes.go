@@ -58,6 +58,8 @@ const (
 	ReqGetConsumerRunningInfo         int32 = 307
 	ReqConsumeMessageDirectly         int32 = 309
 	ReqSendMessageV2                  int32 = 310
+	ReqUpdateNamesrvConfig            int32 = 318
+	ReqGetNamesrvConfig               int32 = 319
 	ReqSendBatchMessage               int32 = 320
 	ReqQueryDataVersion               int32 = 322
 	ReqSendReplyMessage               int32 = 324

@@ -1,5 +1,5 @@
 // Package cli holds what mqnamesrv and mqbroker share as programs: the
-// zerolog setup, fatal start-up errors and waiting for SIGTERM/SIGINT.
+// zerolog setup, fatal start-up errors and the shutdown signals.
 package cli
 
 import (
@@ -33,11 +33,11 @@ func Fatal(format string, args ...any) {
 	os.Exit(1)
 }
 
-// WaitForSignal blocks until SIGTERM or SIGINT and returns it.
-func WaitForSignal() os.Signal {
+// ShutdownSignals subscribes to SIGTERM and SIGINT. Call it before starting
+// anything: a signal that arrives between the boot line and the subscription
+// would otherwise get the default action and kill the process uncleanly.
+func ShutdownSignals() <-chan os.Signal {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-	sig := <-ch
-	signal.Stop(ch)
-	return sig
+	return ch
 }

@@ -25,12 +25,7 @@ import (
 
 func startBroker(b *testing.B, flush config.FlushType) string {
 	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freePort(b)
 	cfg := config.DefaultBroker()
 	cfg.BrokerName = "bench"
 	cfg.ListenPort = port
@@ -50,6 +45,26 @@ func startBroker(b *testing.B, flush config.FlushType) string {
 	}
 	b.Cleanup(func() { _ = br.Shutdown(context.Background()) })
 	return br.Addr()
+}
+
+// freePort picks a loopback port whose fast-channel neighbour (port-2) is
+// free as well.
+func freePort(b *testing.B) int {
+	b.Helper()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if fast, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port-2)); err == nil {
+			fast.Close()
+			return port
+		}
+	}
+	b.Fatal("no free port pair")
+	return 0
 }
 
 // sendCommand is a SEND_MESSAGE as the Go client builds it.

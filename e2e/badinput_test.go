@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,6 +152,19 @@ func TestBadInputIsAnsweredAndOthersKeepWorking(t *testing.T) {
 		t.Fatalf("good raw send after bad ones: %v %+v", err, resp)
 	}
 
+	// The fast channel (listenPort-2) serves sends but not pulls, as Java's.
+	fastAddr := fastChannel(t, b)
+	resp, err = rawInvoke(fastAddr, sendRequest(topic, []byte("fast-good")))
+	if err != nil || resp.code != 0 || len(resp.ext["msgId"]) != 32 {
+		t.Fatalf("send on the fast channel: %v %+v", err, resp)
+	}
+	resp, err = rawInvoke(fastAddr, rawRequest{code: 11, ext: map[string]string{"consumerGroup": "CG", "topic": topic,
+		"queueId": "0", "queueOffset": "0", "maxMsgNums": "32", "sysFlag": "0", "commitOffset": "0",
+		"suspendTimeoutMillis": "0", "subVersion": "0"}})
+	if err != nil || resp.code != 3 {
+		t.Fatalf("pull on the fast channel: %v %+v, want code 3", err, resp)
+	}
+
 	before := sent.Load()
 	waitFor(t, 15*time.Second, "the good producer still sending", func() bool { return sent.Load() > before+10 })
 	close(stop)
@@ -158,6 +172,17 @@ func TestBadInputIsAnsweredAndOthersKeepWorking(t *testing.T) {
 	if failed.Load() != 0 {
 		t.Fatalf("%d good sends failed during the bad input, first: %v", failed.Load(), firstErr.Load())
 	}
+}
+
+// fastChannel is the broker's fast-channel address (listenPort-2).
+func fastChannel(t *testing.T, b *broker) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(b.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	return net.JoinHostPort(host, strconv.Itoa(p-2))
 }
 
 func errString(err error) string {

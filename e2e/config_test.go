@@ -56,8 +56,8 @@ func TestBinaryConfiguration(t *testing.T) {
 		},
 		{
 			name: "broker unknown key is a warning", binary: "mqbroker",
-			conf: "brokerName=b\nnoSuchKey=1\n",
-			args: func(c string) []string { return []string{"-c", c, "-p"} },
+			conf:       "brokerName=b\nnoSuchKey=1\n",
+			args:       func(c string) []string { return []string{"-c", c, "-p"} },
 			wantStdout: []string{"brokerName=b\n"}, wantStderr: []string{"noSuchKey"},
 		},
 		{

@@ -62,8 +62,9 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago. The broker
-// also uses port+1 (HA), so both are checked.
+// freePort returns a loopback port that was free a moment ago. A broker also
+// listens on port-2 (fast channel) and may use port+1 (HA), so those are
+// checked too.
 func freePort(t *testing.T) int {
 	t.Helper()
 	for i := 0; i < 50; i++ {
@@ -73,15 +74,22 @@ func freePort(t *testing.T) int {
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1))
-		if err != nil {
+		if port < 3 || !portFree(port-2) || !portFree(port+1) {
 			continue
 		}
-		l2.Close()
 		return port
 	}
-	t.Fatal("no free port pair")
+	t.Fatal("no free port triple")
 	return 0
+}
+
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // process is one started binary.

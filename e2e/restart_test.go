@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,6 +65,9 @@ func TestBrokerRestartKeepsMessagesAndOffsets(t *testing.T) {
 
 	b.stop() // SIGTERM, must exit 0
 	b.start()
+	if !strings.Contains(b.log(), `"recoveredFromCrash":false`) {
+		t.Fatalf("restart after SIGTERM was not a clean recovery:\n%s", b.log())
+	}
 
 	if got := maxOffsets(t, b, topic, 2); fmt.Sprint(got) != fmt.Sprint(max) {
 		t.Fatalf("max offsets after restart %v, want %v", got, max)
@@ -102,6 +106,9 @@ func TestSyncFlushSurvivesKill9(t *testing.T) {
 
 	b.kill() // kill -9 right after the last acknowledgement
 	b.start()
+	if !strings.Contains(b.log(), `"recoveredFromCrash":true`) {
+		t.Fatalf("restart after kill -9 did not recover as from a crash:\n%s", b.log())
+	}
 
 	after := maxOffsets(t, b, topic, 4)
 	var sum int64

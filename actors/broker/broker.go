@@ -60,7 +60,9 @@ type Broker struct {
 	registrar *registrar.Registrar
 	client    *netio.Client
 	server    *netio.Server
+	fast      *netio.Server // the "fast"/VIP channel on listenPort-2
 	router    *router
+	draining  atomic.Bool
 	diskFull  atomic.Bool
 }
 
@@ -134,7 +136,7 @@ func (b *Broker) start() error {
 		return fmt.Errorf("broker: cleaner: %w", err)
 	}
 
-	b.router = newRouter(b.log)
+	b.router = newRouter(b.log, &b.draining)
 	b.router.add(b.meta.Handlers())
 	b.router.add(b.clients.Handlers())
 	b.router.add(b.offsets.Handlers())
@@ -149,6 +151,15 @@ func (b *Broker) start() error {
 	}, b.router)
 	if err := b.server.Start(); err != nil {
 		return fmt.Errorf("broker: listen: %w", err)
+	}
+	if cfg.ListenPort > 2 {
+		b.fast = netio.NewServer(netio.ServerConfig{
+			Addr:   net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.ListenPort-2)),
+			Logger: log,
+		}, b.router.without(remoting.ReqPullMessage, remoting.ReqLitePullMessage))
+		if err := b.fast.Start(); err != nil {
+			return fmt.Errorf("broker: listen on the fast channel (listenPort-2): %w", err)
+		}
 	}
 	b.client = netio.NewClient(netio.ClientConfig{Logger: log})
 	if b.registrar, err = registrar.Spawn(b.system, cfg, b.meta, b.client, log); err != nil {
@@ -190,7 +201,7 @@ func (b *Broker) onDiskFull(full bool) {
 //  2. drain the data plane: topic actors, then the writer (answers and flushes
 //     every accepted send), then the queue actors (consume queues flushed);
 //  3. persist and stop the control plane (clients, offsets, metadata);
-//  4. close the server and the store (the store removes the abort file, so
+//  4. close the listeners and the store (the store removes the abort file, so
 //     the next start is a clean recovery).
 //
 // It is idempotent and returns the first error met.
@@ -206,9 +217,7 @@ func (b *Broker) shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		}
 	}
-	if b.router != nil {
-		b.router.draining.Store(true)
-	}
+	b.draining.Store(true)
 	if b.registrar != nil {
 		b.registrar.Unregister(ctx)
 		note("registrar", b.registrar.Stop(ctx))
@@ -236,6 +245,9 @@ func (b *Broker) shutdown(ctx context.Context) error {
 	}
 	if b.server != nil {
 		note("server", b.server.Shutdown(ctx))
+	}
+	if b.fast != nil {
+		note("fast channel", b.fast.Shutdown(ctx))
 	}
 	if b.client != nil {
 		note("client", b.client.Close())

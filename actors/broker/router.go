@@ -14,18 +14,33 @@ import (
 // block: it hands the command to the owning actor with a non-blocking Send.
 type Handler = func(c *netio.Conn, cmd *remoting.Command)
 
-// router is the netio.Handler of the broker. It owns no state beyond the
-// immutable code → handler table and the draining flag: every request goes to
-// the actor that owns what it touches.
+// router is the netio.Handler of one broker listener. It owns no state
+// beyond the immutable code → handler table: every request goes to the actor
+// that owns what it touches. The draining flag is the broker's, shared by
+// both listeners.
 type router struct {
 	handlers map[int32]Handler
 	onClose  []func(*netio.Conn)
-	draining atomic.Bool
+	draining *atomic.Bool
 	log      zerolog.Logger
 }
 
-func newRouter(log zerolog.Logger) *router {
-	return &router{handlers: make(map[int32]Handler), log: log}
+func newRouter(log zerolog.Logger, draining *atomic.Bool) *router {
+	return &router{handlers: make(map[int32]Handler), draining: draining, log: log}
+}
+
+// without returns a router serving the same handlers except codes, for the
+// fast channel (listenPort-2), which Java serves without pulls (wire doc §12).
+func (r *router) without(codes ...int32) *router {
+	fast := newRouter(r.log, r.draining)
+	for code, h := range r.handlers {
+		fast.handlers[code] = h
+	}
+	for _, code := range codes {
+		delete(fast.handlers, code)
+	}
+	fast.onClose = r.onClose
+	return fast
 }
 
 // add merges a package's handlers; a code served twice is a wiring bug.

@@ -1,0 +1,82 @@
+package broker
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/rs/zerolog"
+)
+
+// serve starts a netio server on 127.0.0.1:0 with r and returns a client
+// invoke function against it.
+func serve(t *testing.T, r *router) func(code int32) *remoting.Command {
+	t.Helper()
+	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", Logger: zerolog.Nop()}, r)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	client := netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop()})
+	t.Cleanup(func() { _ = client.Close() })
+	return func(code int32) *remoting.Command {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		resp, err := client.Invoke(ctx, srv.Addr(), remoting.NewRequest(code, nil, nil))
+		if err != nil {
+			t.Fatalf("invoke %d: %v", code, err)
+		}
+		return resp
+	}
+}
+
+func TestRouter(t *testing.T) {
+	var draining atomic.Bool
+	r := newRouter(zerolog.Nop(), &draining)
+	ok := func(c *netio.Conn, cmd *remoting.Command) {
+		_ = c.Write(remoting.NewResponse(cmd, remoting.RespSuccess, ""))
+	}
+	r.add(map[int32]Handler{remoting.ReqSendMessage: ok, remoting.ReqPullMessage: ok})
+	main := serve(t, r)
+	fast := serve(t, r.without(remoting.ReqPullMessage))
+
+	tests := []struct {
+		name     string
+		invoke   func(int32) *remoting.Command
+		code     int32
+		draining bool
+		want     int32
+		remark   string
+	}{
+		{name: "known code", invoke: main, code: remoting.ReqSendMessage, want: remoting.RespSuccess},
+		{name: "unknown code", invoke: main, code: 9999, want: remoting.RespRequestCodeNotSupported, remark: " request type 9999 not supported"},
+		{name: "fast channel sends", invoke: fast, code: remoting.ReqSendMessage, want: remoting.RespSuccess},
+		{name: "fast channel has no pull", invoke: fast, code: remoting.ReqPullMessage, want: remoting.RespRequestCodeNotSupported},
+		{name: "draining refuses", invoke: main, code: remoting.ReqSendMessage, draining: true, want: remoting.RespServiceNotAvailable, remark: "broker is shutting down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			draining.Store(tt.draining)
+			resp := tt.invoke(tt.code)
+			if resp.Code != tt.want || (tt.remark != "" && resp.Remark != tt.remark) {
+				t.Fatalf("code %d remark %q, want %d %q", resp.Code, resp.Remark, tt.want, tt.remark)
+			}
+		})
+	}
+}
+
+func TestRouterRejectsDuplicateCodes(t *testing.T) {
+	r := newRouter(zerolog.Nop(), new(atomic.Bool))
+	h := func(*netio.Conn, *remoting.Command) {}
+	r.add(map[int32]Handler{remoting.ReqSendMessage: h})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a code registered twice did not panic")
+		}
+	}()
+	r.add(map[int32]Handler{remoting.ReqSendMessage: h})
+}

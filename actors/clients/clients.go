@@ -166,13 +166,3 @@ func (m *Manager) sync(timeout time.Duration) error {
 	_, err := m.system.Root.RequestFuture(m.pid, &syncRequest{}, timeout).Result()
 	return err
 }
-
-// remarkError classifies as kind (a reply sentinel) while its text is the
-// exact remark Java sends.
-type remarkError struct {
-	kind   error
-	remark string
-}
-
-func (e *remarkError) Error() string { return e.remark }
-func (e *remarkError) Unwrap() error { return e.kind }

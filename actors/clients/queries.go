@@ -1,7 +1,6 @@
 package clients
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/actormq/actormq/actors/reply"
@@ -70,7 +69,7 @@ func (a *managerActor) consumerList(cmd *remoting.Command) *remoting.Command {
 	}
 	g := a.consumers[group]
 	if g == nil || len(g.channels) == 0 {
-		return reply.Error(cmd, &remarkError{reply.ErrSystem, "no consumer for this group, " + group})
+		return reply.Error(cmd, reply.Errorf(reply.ErrSystem, "no consumer for this group, %s", group))
 	}
 	resp := remoting.NewResponse(cmd, remoting.RespSuccess, "")
 	resp.Body = body.EncodeJSON(body.ConsumerIDList{ConsumerIDList: g.clientIDs()})
@@ -85,7 +84,7 @@ func (a *managerActor) consumerConnections(cmd *remoting.Command) *remoting.Comm
 	}
 	g := a.consumers[group]
 	if g == nil || len(g.channels) == 0 {
-		return reply.Error(cmd, &remarkError{reply.ErrConsumerNotOnline, fmt.Sprintf("the consumer group[%s] not online", group)})
+		return reply.Error(cmd, reply.Errorf(reply.ErrConsumerNotOnline, "the consumer group[%s] not online", group))
 	}
 	cc := ConsumerConnection{
 		ConnectionSet:     make([]Connection, 0, len(g.channels)),

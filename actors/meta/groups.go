@@ -64,8 +64,8 @@ func (a *metaActor) ensureGroup(name string) (body.SubscriptionGroupConfig, erro
 		return g, nil
 	}
 	if !a.m.cfg.AutoCreateSubscriptionGroup {
-		return body.SubscriptionGroupConfig{}, &remarkError{reply.ErrSubscriptionGroupNotExist,
-			fmt.Sprintf("subscription group [%s] does not exist", name)}
+		return body.SubscriptionGroupConfig{}, reply.Errorf(reply.ErrSubscriptionGroupNotExist,
+			"subscription group [%s] does not exist", name)
 	}
 	if err := body.ValidateGroup(name); err != nil {
 		return body.SubscriptionGroupConfig{}, fmt.Errorf("%w: %w", reply.ErrInvalidParameter, err)

@@ -74,7 +74,7 @@ func (a *metaActor) serveUpdateTopic(cmd *remoting.Command) error {
 		return fmt.Errorf("%w: %w", reply.ErrInvalidParameter, err)
 	}
 	if a.isSystemTopic(topic) {
-		return &remarkError{reply.ErrInvalidParameter, fmt.Sprintf("The topic[%s] is conflict with system topic.", topic)}
+		return reply.Errorf(reply.ErrInvalidParameter, "The topic[%s] is conflict with system topic.", topic)
 	}
 	_, err = a.createTopic(tc)
 	return err
@@ -108,7 +108,7 @@ func (a *metaActor) serveGetTopic(cmd *remoting.Command) ([]byte, error) {
 	}
 	tc, ok := a.m.Topic(topic)
 	if !ok {
-		return nil, &remarkError{reply.ErrTopicNotExist, fmt.Sprintf("No topic in this broker. topic: %s", topic)}
+		return nil, reply.Errorf(reply.ErrTopicNotExist, "No topic in this broker. topic: %s", topic)
 	}
 	return body.EncodeJSON(tc), nil
 }
@@ -121,7 +121,7 @@ func (a *metaActor) serveGetGroup(cmd *remoting.Command) ([]byte, error) {
 	}
 	g, ok := a.m.Group(group)
 	if !ok {
-		return nil, &remarkError{reply.ErrSubscriptionGroupNotExist, fmt.Sprintf("No group in this broker. group: %s", group)}
+		return nil, reply.Errorf(reply.ErrSubscriptionGroupNotExist, "No group in this broker. group: %s", group)
 	}
 	return body.EncodeJSON(g), nil
 }

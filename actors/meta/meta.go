@@ -250,13 +250,3 @@ func futureResult(res interface{}, err error) (interface{}, error) {
 	}
 	return res, nil
 }
-
-// remarkError classifies as kind (a reply sentinel) while its text is the
-// exact remark Java sends, so reply.Error produces a Java-identical response.
-type remarkError struct {
-	kind   error
-	remark string
-}
-
-func (e *remarkError) Error() string { return e.remark }
-func (e *remarkError) Unwrap() error { return e.kind }

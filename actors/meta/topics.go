@@ -68,10 +68,10 @@ func validateTopicConfig(tc body.TopicConfig) error {
 		return fmt.Errorf("%w: %w", reply.ErrInvalidParameter, err)
 	}
 	if tc.Perm < 0 || tc.Perm >= 8 {
-		return &remarkError{reply.ErrInvalidParameter, fmt.Sprintf("topic[%s] perm %d is invalid", tc.TopicName, tc.Perm)}
+		return reply.Errorf(reply.ErrInvalidParameter, "topic[%s] perm %d is invalid", tc.TopicName, tc.Perm)
 	}
 	if tc.ReadQueueNums < 0 || tc.WriteQueueNums < 0 {
-		return &remarkError{reply.ErrInvalidParameter, fmt.Sprintf("topic[%s] queue nums must not be negative", tc.TopicName)}
+		return reply.Errorf(reply.ErrInvalidParameter, "topic[%s] queue nums must not be negative", tc.TopicName)
 	}
 	return nil
 }
@@ -104,8 +104,8 @@ func (a *metaActor) autoCreateTopic(topic, defaultTopic string, queueNums int32)
 	} else {
 		tmpl, ok := a.m.Topic(defaultTopic)
 		if !ok || tmpl.Perm&body.PermInherit == 0 {
-			return body.TopicConfig{}, &remarkError{reply.ErrTopicNotExist,
-				fmt.Sprintf("topic[%s] not exist, apply first please!", topic)}
+			return body.TopicConfig{}, reply.Errorf(reply.ErrTopicNotExist,
+				"topic[%s] not exist, apply first please!", topic)
 		}
 		queues := min(queueNums, tmpl.WriteQueueNums)
 		if queues < 0 {

@@ -147,7 +147,7 @@ func decodeRegister(cmd *remoting.Command, defaultTimeout time.Duration) (*regis
 	}
 	// Java sends a signed int; a peer may send the unsigned form.
 	if crc != 0 && !crcMatches(cmd.Body, int32(uint32(crc))) {
-		return nil, withRemark(ErrCRCMismatch, "crc32 not match")
+		return nil, reply.Errorf(ErrCRCMismatch, "crc32 not match")
 	}
 	rb, err := decodeRegisterBody(cmd.Body, cmd.OptionalBool("compressed", false))
 	if err != nil {
@@ -216,5 +216,5 @@ func decodeQueryDataVersion(cmd *remoting.Command) (dataVersionOp, error) {
 
 // notSupported is the answer to a request code nobody serves.
 func notSupported(code int32) error {
-	return withRemark(reply.ErrNotSupported, " request type %d not supported", code)
+	return reply.Errorf(reply.ErrNotSupported, " request type %d not supported", code)
 }

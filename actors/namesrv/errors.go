@@ -21,20 +21,4 @@ var (
 )
 
 // errBusy answers a request beyond requestsInflightMax.
-var errBusy = withRemark(reply.ErrSystemBusy, "[OVERLOAD]name server busy, too many requests queued")
-
-// remarkError carries the exact remark Java sends for a failure while
-// errors.Is still classifies it by the wrapped sentinel: reply.Error uses
-// Error() as the remark and CodeOf follows Unwrap.
-type remarkError struct {
-	remark string
-	err    error
-}
-
-func (e *remarkError) Error() string { return e.remark }
-func (e *remarkError) Unwrap() error { return e.err }
-
-// withRemark answers err with Java's remark text.
-func withRemark(err error, format string, args ...any) error {
-	return &remarkError{remark: fmt.Sprintf(format, args...), err: err}
-}
+var errBusy = reply.Errorf(reply.ErrSystemBusy, "[OVERLOAD]name server busy, too many requests queued")

@@ -47,7 +47,7 @@ func (a *kvActor) serve(r *request) {
 	case kvGetOp:
 		v, ok := cur.get(op.namespace, op.key)
 		if !ok {
-			reply.WriteError(r.conn, r.cmd, withRemark(ErrKVNotFound,
+			reply.WriteError(r.conn, r.cmd, reply.Errorf(ErrKVNotFound,
 				"No config item, Namespace: %s Key: %s", op.namespace, op.key))
 			return
 		}
@@ -64,7 +64,7 @@ func (a *kvActor) serve(r *request) {
 	case kvListOp:
 		b := cur.namespaceBody(op.namespace)
 		if b == nil {
-			reply.WriteError(r.conn, r.cmd, withRemark(ErrKVNotFound, "No config item, Namespace: %s", op.namespace))
+			reply.WriteError(r.conn, r.cmd, reply.Errorf(ErrKVNotFound, "No config item, Namespace: %s", op.namespace))
 			return
 		}
 		reply.WriteOK(r.conn, r.cmd, nil, b)

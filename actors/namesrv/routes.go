@@ -116,7 +116,7 @@ func (a *routeActor) serve(r *request) {
 	case routeOp:
 		rd, ok := a.table.route(op.topic)
 		if !ok {
-			reply.WriteError(r.conn, r.cmd, withRemark(reply.ErrTopicNotExist,
+			reply.WriteError(r.conn, r.cmd, reply.Errorf(reply.ErrTopicNotExist,
 				"No topic route info in name server for the topic: %s", op.topic))
 			return
 		}
@@ -129,7 +129,7 @@ func (a *routeActor) serve(r *request) {
 		reply.WriteOK(r.conn, r.cmd, nil, body.EncodeJSON(&ci))
 	case allTopicsOp:
 		if !a.cfg.EnableAllTopicList {
-			reply.WriteError(r.conn, r.cmd, withRemark(ErrAllTopicListDisable, "disable"))
+			reply.WriteError(r.conn, r.cmd, reply.Errorf(ErrAllTopicListDisable, "disable"))
 			return
 		}
 		reply.WriteOK(r.conn, r.cmd, nil, body.EncodeJSON(&body.TopicList{TopicList: a.table.allTopics()}))

@@ -21,12 +21,13 @@ e2e: build
 
 test: vet unit e2e
 
-# Short fuzzing pass over every decoder (seed corpora live in testdata/fuzz).
-FUZZTIME ?= 20s
+# Short fuzzing pass over every fuzz target of every package (seed corpora
+# live in each package's testdata/fuzz). FUZZTIME=2m make fuzz for longer runs.
+FUZZTIME ?= 15s
 fuzz:
-	@for pkg in ./wire/remoting ./wire/message ./wire/body; do \
+	@for pkg in $$(grep -rl '^func Fuzz' --include='*_test.go' . | grep -v '^./e2e/' | xargs -n1 dirname | sort -u); do \
 	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$f"; $(GO) test -run=NONE -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run=NONE -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg || exit 1; \
 	  done; \
 	done
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -45,7 +46,7 @@ func rawServer(t *testing.T, serve func(nc net.Conn)) string {
 }
 
 func TestClientInvokeTimeout(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
 	s := startServer(t, ServerConfig{}, h)
@@ -54,7 +55,7 @@ func TestClientInvokeTimeout(t *testing.T) {
 		cfg  ClientConfig
 		ctx  func(t *testing.T) context.Context
 	}{
-		{name: "ctx deadline", ctx: func(t *testing.T) context.Context { return ctxTimeout(t, 50*time.Millisecond) }},
+		{name: "ctx deadline", ctx: func(t *testing.T) context.Context { return testkit.ContextWithin(t, 50*time.Millisecond) }},
 		{name: "InvokeTimeout without ctx deadline", cfg: ClientConfig{InvokeTimeout: 50 * time.Millisecond},
 			ctx: func(*testing.T) context.Context { return context.Background() }},
 	}
@@ -80,18 +81,18 @@ func TestClientInvokeTimeout(t *testing.T) {
 }
 
 func TestClientCancelledInvoke(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
 	s := startServer(t, ServerConfig{}, h)
 	cl := newTestClient(t, ClientConfig{})
-	ctx, cancel := context.WithCancel(ctxTimeout(t, waitTimeout))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	errc := make(chan error, 1)
 	go func() {
 		_, err := cl.Invoke(ctx, s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
 		errc <- err
 	}()
-	waitFor(t, "request arrived", func() bool { return h.requests.Load() == 1 })
+	testkit.Eventually(t, "request arrived", func() bool { return h.requests.Load() == 1 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
 		t.Fatalf("cancelled Invoke: %v, want context.Canceled", err)
@@ -99,24 +100,24 @@ func TestClientCancelledInvoke(t *testing.T) {
 }
 
 func TestClientCloseFailsPending(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
 	s := startServer(t, ServerConfig{}, h)
 	cl := NewClient(ClientConfig{})
 	errc := make(chan error, 1)
 	go func() {
-		_, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+		_, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
 		errc <- err
 	}()
-	waitFor(t, "request arrived", func() bool { return h.requests.Load() == 1 })
+	testkit.Eventually(t, "request arrived", func() bool { return h.requests.Load() == 1 })
 	if err := cl.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-errc; !errors.Is(err, ErrClosed) {
 		t.Fatalf("pending Invoke: %v, want ErrClosed", err)
 	}
-	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrClosed) {
+	if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Invoke after Close: %v, want ErrClosed", err)
 	}
 	if err := cl.InvokeOneway(s.Addr(), request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrClosed) {
@@ -125,19 +126,14 @@ func TestClientCloseFailsPending(t *testing.T) {
 	if err := cl.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	waitFor(t, "server saw the close", func() bool { return h.closes.Load() == 1 })
+	testkit.Eventually(t, "server saw the close", func() bool { return h.closes.Load() == 1 })
 }
 
 func TestClientDialFailure(t *testing.T) {
-	checkGoroutines(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close() // nothing listens there now
+	testkit.NoLeaks(t)
+	addr := testkit.ClosedAddr(t)
 	cl := newTestClient(t, ClientConfig{})
-	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), addr, request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrDial) {
+	if _, err := cl.Invoke(testkit.Context(t), addr, request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrDial) {
 		t.Fatalf("Invoke to a closed port: %v, want ErrDial", err)
 	}
 	if err := cl.InvokeOneway(addr, request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrDial) {
@@ -146,24 +142,24 @@ func TestClientDialFailure(t *testing.T) {
 }
 
 func TestClientRedialsAfterConnectionLoss(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{}, h)
 	cl := newTestClient(t, ClientConfig{})
-	first, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+	first, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = h.anyConn().Close()
-	waitFor(t, "server closed the connection", func() bool { return h.closes.Load() == 1 })
-	waitFor(t, "a new connection serves", func() bool {
-		resp, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
+	testkit.Eventually(t, "server closed the connection", func() bool { return h.closes.Load() == 1 })
+	testkit.Eventually(t, "a new connection serves", func() bool {
+		resp, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, ""))
 		return err == nil && resp.ExtFields["connID"] != first.ExtFields["connID"]
 	})
 }
 
 func TestClientOneway(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	flags := make(chan int32, 1)
 	h.respond = func(c *Conn, req *remoting.Command) *remoting.Command {
@@ -175,23 +171,18 @@ func TestClientOneway(t *testing.T) {
 	if err := cl.InvokeOneway(s.Addr(), request(remoting.ReqUpdateConsumerOffset, 0, "")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case f := <-flags:
-		if f&remoting.FlagOneway == 0 || f&remoting.FlagResponse != 0 {
-			t.Fatalf("oneway request flag = %d", f)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("oneway request never arrived")
+	if f := testkit.Receive(t, flags, "the oneway request"); f&remoting.FlagOneway == 0 || f&remoting.FlagResponse != 0 {
+		t.Fatalf("oneway request flag = %d", f)
 	}
 	// The unsolicited response is dropped and the connection keeps working.
-	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
+	if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
 		t.Fatal(err)
 	}
 	<-flags
 }
 
 func TestClientBrokenFramingFromServer(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	tests := []struct {
 		name          string
 		frameBytesMax int
@@ -206,11 +197,11 @@ func TestClientBrokenFramingFromServer(t *testing.T) {
 			addr := rawServer(t, func(nc net.Conn) {
 				readFrame(t, nc)
 				_, _ = nc.Write(tc.reply)
-				_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+				_ = nc.SetReadDeadline(time.Now().Add(testkit.Timeout))
 				_, _ = nc.Read(make([]byte, 1)) // until the client closes
 			})
 			cl := newTestClient(t, ClientConfig{FrameBytesMax: tc.frameBytesMax})
-			_, err := cl.Invoke(ctxTimeout(t, waitTimeout), addr, request(remoting.ReqHeartBeat, 0, ""))
+			_, err := cl.Invoke(testkit.Context(t), addr, request(remoting.ReqHeartBeat, 0, ""))
 			if !errors.Is(err, ErrClosed) || !errors.Is(err, remoting.ErrFrame) {
 				t.Fatalf("Invoke: %v, want ErrClosed wrapping remoting.ErrFrame", err)
 			}
@@ -219,7 +210,7 @@ func TestClientBrokenFramingFromServer(t *testing.T) {
 }
 
 func TestClientAnswersServerRequests(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	release := make(chan struct{})
 	tests := []struct {
 		name     string
@@ -240,19 +231,19 @@ func TestClientAnswersServerRequests(t *testing.T) {
 			h := newTestHandler()
 			s := startServer(t, ServerConfig{}, h)
 			cl := newTestClient(t, tc.cfg)
-			if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
+			if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
 				t.Fatal(err)
 			}
 			c := h.anyConn()
 			if tc.cfg.ServeInflightMax == 1 {
 				// Occupy the one slot.
 				go func() {
-					_, _ = c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqGetConsumerRunningInfo, nil, nil), waitTimeout)
+					_, _ = c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqGetConsumerRunningInfo, nil, nil), testkit.Timeout)
 				}()
-				waitFor(t, "slot taken", func() bool { return len(cl.impl.serveSlots) == 1 })
+				testkit.Eventually(t, "slot taken", func() bool { return len(cl.impl.serveSlots) == 1 })
 				defer close(release)
 			}
-			resp, err := c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqConsumeMessageDirectly, nil, nil), waitTimeout)
+			resp, err := c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqConsumeMessageDirectly, nil, nil), testkit.Timeout)
 			if err != nil {
 				t.Fatal(err)
 			}

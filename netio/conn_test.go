@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
 func TestServerInvokesClient(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{}, h)
 	var servedFrom atomic.Value
@@ -26,13 +27,13 @@ func TestServerInvokesClient(t *testing.T) {
 		resp.Body = []byte("running:" + req.ExtFields["consumerGroup"])
 		return resp
 	}})
-	if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
+	if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
 		t.Fatalf("heartbeat: %v", err)
 	}
 	c := h.anyConn()
 
 	req := remoting.NewRequest(remoting.ReqGetConsumerRunningInfo, map[string]string{"consumerGroup": "G"}, nil)
-	resp, err := c.Invoke(context.Background(), req, waitTimeout)
+	resp, err := c.Invoke(context.Background(), req, testkit.Timeout)
 	if err != nil {
 		t.Fatalf("Conn.Invoke: %v", err)
 	}
@@ -58,10 +59,10 @@ func TestServerInvokesClient(t *testing.T) {
 	// Closing the connection fails a pending server invoke with ErrClosed.
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqCheckTransactionState, nil, nil), waitTimeout)
+		_, err := c.Invoke(context.Background(), remoting.NewRequest(remoting.ReqCheckTransactionState, nil, nil), testkit.Timeout)
 		errc <- err
 	}()
-	waitFor(t, "invoke registered", func() bool {
+	testkit.Eventually(t, "invoke registered", func() bool {
 		c.impl.invokeMu.Lock()
 		defer c.impl.invokeMu.Unlock()
 		return len(c.impl.invokes) == 1
@@ -76,7 +77,7 @@ func TestServerInvokesClient(t *testing.T) {
 }
 
 func TestWriteWithBody(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	var dones atomic.Int64
 	h := newTestHandler()
 	h.respond = func(c *Conn, req *remoting.Command) *remoting.Command {
@@ -97,12 +98,12 @@ func TestWriteWithBody(t *testing.T) {
 	if string(resp.Body) != "hello zero-copy world" || resp.ExtFields["nextBeginOffset"] != "3" || resp.Opaque != 5 {
 		t.Fatalf("response = %q %v opaque %d", resp.Body, resp.ExtFields, resp.Opaque)
 	}
-	waitFor(t, "done called", func() bool { return dones.Load() >= 1 })
+	testkit.Eventually(t, "done called", func() bool { return dones.Load() >= 1 })
 
 	// After close: ErrClosed, and done still runs exactly once.
 	c := h.anyConn()
 	_ = c.Close()
-	waitFor(t, "OnClose", func() bool { return h.closes.Load() == 1 })
+	testkit.Eventually(t, "OnClose", func() bool { return h.closes.Load() == 1 })
 	err := c.WriteWithBody(remoting.NewResponse(request(11, 6, ""), 0, ""), [][]byte{[]byte("x")}, func() { dones.Add(1) })
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("WriteWithBody after close: %v, want ErrClosed", err)
@@ -116,7 +117,7 @@ func TestWriteWithBody(t *testing.T) {
 }
 
 func TestWriteBatchOneWrite(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	h.respond = func(c *Conn, req *remoting.Command) *remoting.Command {
 		batch := make([]*remoting.Command, 3)
@@ -142,12 +143,12 @@ func TestWriteBatchOneWrite(t *testing.T) {
 }
 
 func TestLargeFrameRoundTrip(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	s := startServer(t, ServerConfig{}, newTestHandler())
 	cl := newTestClient(t, ClientConfig{})
 	body := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB, far above gnet's 64 KiB read buffer
 	for range 2 {
-		resp, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), remoting.NewRequest(remoting.ReqSendMessage, nil, body))
+		resp, err := cl.Invoke(testkit.Context(t), s.Addr(), remoting.NewRequest(remoting.ReqSendMessage, nil, body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func TestLargeFrameRoundTrip(t *testing.T) {
 // Every queued write's done runs exactly once however writers race the
 // connection's close and the server's shutdown.
 func TestWritesRacingCloseAndShutdown(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	tests := []struct {
 		name     string
 		shutdown bool // end with Server.Shutdown instead of Conn.Close
@@ -178,7 +179,7 @@ func TestWritesRacingCloseAndShutdown(t *testing.T) {
 			if _, err := nc.Write(remoting.AppendFrame(nil, request(remoting.ReqHeartBeat, 1, ""))); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "connection known", func() bool { return h.anyConn() != nil })
+			testkit.Eventually(t, "connection known", func() bool { return h.anyConn() != nil })
 			c := h.anyConn()
 
 			var dones, calls atomic.Int64
@@ -196,15 +197,15 @@ func TestWritesRacingCloseAndShutdown(t *testing.T) {
 				}()
 			}
 			if tc.shutdown {
-				if err := s.Shutdown(ctxTimeout(t, waitTimeout)); err != nil {
+				if err := s.Shutdown(testkit.Context(t)); err != nil {
 					t.Fatal(err)
 				}
 			} else {
 				_ = c.Close()
 			}
 			wg.Wait()
-			waitFor(t, "every done", func() bool { return dones.Load() == calls.Load() })
-			if err := s.Shutdown(ctxTimeout(t, waitTimeout)); err != nil {
+			testkit.Eventually(t, "every done", func() bool { return dones.Load() == calls.Load() })
+			if err := s.Shutdown(testkit.Context(t)); err != nil {
 				t.Fatal(err)
 			}
 			if d, n := dones.Load(), calls.Load(); d != n {

@@ -1,53 +1,18 @@
 package netio
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"net"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
 )
-
-// waitTimeout bounds every wait in these tests.
-const waitTimeout = 10 * time.Second
-
-// waitFor polls cond until it holds or waitTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// checkGoroutines registers, first, a cleanup that waits until the number of
-// goroutines is back to what it was when the test began; cleanups run in
-// reverse order, so it runs after every server and client is gone.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(waitTimeout)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				n := runtime.Stack(buf, true)
-				t.Fatalf("goroutine leak: %d running, %d at start\n%s", runtime.NumGoroutine(), base, buf[:n])
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
-}
 
 // testHandler answers per its mode and records what it saw.
 type testHandler struct {
@@ -121,18 +86,7 @@ func startServer(t *testing.T, cfg ServerConfig, h Handler) *Server {
 	if cfg.EventLoops == 0 {
 		cfg.EventLoops = 2
 	}
-	s := NewServer(cfg, h)
-	if err := s.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return s
+	return testkit.Start(t, NewServer(cfg, h))
 }
 
 // newTestClient builds a client closed at cleanup.
@@ -146,7 +100,7 @@ func newTestClient(t *testing.T, cfg ClientConfig) *Client {
 // dialRaw opens a plain TCP connection to s, closed at cleanup.
 func dialRaw(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, waitTimeout)
+	nc, err := net.DialTimeout("tcp", addr, testkit.Timeout)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
@@ -154,10 +108,10 @@ func dialRaw(t *testing.T, addr string) net.Conn {
 	return nc
 }
 
-// readFrame reads one frame from nc, bounded by waitTimeout.
+// readFrame reads one frame from nc, bounded by testkit.Timeout.
 func readFrame(t *testing.T, nc net.Conn) *remoting.Command {
 	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	_ = nc.SetReadDeadline(time.Now().Add(testkit.Timeout))
 	var prefix [4]byte
 	if _, err := io.ReadFull(nc, prefix[:]); err != nil {
 		t.Fatalf("read prefix: %v", err)
@@ -177,7 +131,7 @@ func readFrame(t *testing.T, nc net.Conn) *remoting.Command {
 // expectClosed waits until the peer closes nc (a read returns EOF or reset).
 func expectClosed(t *testing.T, nc net.Conn) {
 	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	_ = nc.SetReadDeadline(time.Now().Add(testkit.Timeout))
 	buf := make([]byte, 256)
 	for {
 		_, err := nc.Read(buf)
@@ -185,7 +139,7 @@ func expectClosed(t *testing.T, nc net.Conn) {
 			continue
 		}
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			t.Fatalf("connection still open after %v", waitTimeout)
+			t.Fatalf("connection still open after %v", testkit.Timeout)
 		}
 		return
 	}
@@ -196,10 +150,4 @@ func request(code int32, opaque int32, body string) *remoting.Command {
 	cmd := remoting.NewRequest(code, map[string]string{"topic": "T"}, []byte(body))
 	cmd.Opaque = opaque
 	return cmd
-}
-
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }

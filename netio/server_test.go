@@ -11,17 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
 func TestEchoRoundTrip(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{}, h)
 	cl := newTestClient(t, ClientConfig{})
 
 	req := remoting.NewRequest(remoting.ReqSendMessage, map[string]string{"topic": "T", "queueId": "3"}, []byte("hello"))
-	resp, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), req)
+	resp, err := cl.Invoke(testkit.Context(t), s.Addr(), req)
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
@@ -34,7 +35,7 @@ func TestEchoRoundTrip(t *testing.T) {
 }
 
 func TestAddrReportsBoundPort(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	s := startServer(t, ServerConfig{}, newTestHandler())
 	host, port, err := net.SplitHostPort(s.Addr())
 	if err != nil || host != "127.0.0.1" || port == "0" {
@@ -44,13 +45,13 @@ func TestAddrReportsBoundPort(t *testing.T) {
 }
 
 func TestPipelinedInvokesOneConnection(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	const invokes = 1000
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{}, h)
 	cl := newTestClient(t, ClientConfig{})
 
-	ctx := ctxTimeout(t, waitTimeout)
+	ctx := testkit.Context(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, invokes)
 	for i := range invokes {
@@ -82,7 +83,7 @@ func TestPipelinedInvokesOneConnection(t *testing.T) {
 }
 
 func TestPartialAndCoalescedFrames(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	tests := []struct {
 		name   string
 		chunks func(stream []byte) [][]byte
@@ -123,7 +124,7 @@ func TestPartialAndCoalescedFrames(t *testing.T) {
 }
 
 func TestBrokenFramingClosesOnlyThatConnection(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	tests := []struct {
 		name          string
 		frameBytesMax int
@@ -142,7 +143,7 @@ func TestBrokenFramingClosesOnlyThatConnection(t *testing.T) {
 			h := newTestHandler()
 			s := startServer(t, ServerConfig{FrameBytesMax: tc.frameBytesMax}, h)
 			cl := newTestClient(t, ClientConfig{})
-			if _, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "a")); err != nil {
+			if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "a")); err != nil {
 				t.Fatalf("Invoke before: %v", err)
 			}
 			bad := dialRaw(t, s.Addr())
@@ -150,7 +151,7 @@ func TestBrokenFramingClosesOnlyThatConnection(t *testing.T) {
 				t.Fatalf("write: %v", err)
 			}
 			expectClosed(t, bad)
-			resp, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqHeartBeat, 0, "b"))
+			resp, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "b"))
 			if err != nil || string(resp.Body) != "b" {
 				t.Fatalf("Invoke after: %v %v", resp, err)
 			}
@@ -162,7 +163,7 @@ func TestBrokenFramingClosesOnlyThatConnection(t *testing.T) {
 }
 
 func TestFrameAtConfiguredMaxIsServed(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	const frameBytesMax = 4096
 	s := startServer(t, ServerConfig{FrameBytesMax: frameBytesMax}, newTestHandler())
 	req := request(remoting.ReqSendMessage, 1, "")
@@ -182,7 +183,7 @@ func TestFrameAtConfiguredMaxIsServed(t *testing.T) {
 }
 
 func TestOnCloseOncePerConnection(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{}, h)
 	const conns = 5
@@ -196,7 +197,7 @@ func TestOnCloseOncePerConnection(t *testing.T) {
 			_ = nc.Close() // peer closes
 		}
 	}
-	waitFor(t, "peer-closed connections", func() bool { return h.closes.Load() == 3 })
+	testkit.Eventually(t, "peer-closed connections", func() bool { return h.closes.Load() == 3 })
 	// Server-side Close, repeated, on the others.
 	h.mu.Lock()
 	all := make([]*Conn, 0, len(h.conns))
@@ -208,8 +209,8 @@ func TestOnCloseOncePerConnection(t *testing.T) {
 		_ = c.Close()
 		_ = c.Close()
 	}
-	waitFor(t, "all closed", func() bool { return h.closes.Load() == conns })
-	ctx := ctxTimeout(t, waitTimeout)
+	testkit.Eventually(t, "all closed", func() bool { return h.closes.Load() == conns })
+	ctx := testkit.Context(t)
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestOnCloseOncePerConnection(t *testing.T) {
 }
 
 func TestIdleConnectionClosed(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	s := startServer(t, ServerConfig{IdleTimeout: 100 * time.Millisecond}, h)
 	idle := dialRaw(t, s.Addr())
@@ -232,11 +233,11 @@ func TestIdleConnectionClosed(t *testing.T) {
 	}
 	readFrame(t, idle)
 	expectClosed(t, idle)
-	waitFor(t, "OnClose of the idle connection", func() bool { return h.closes.Load() == 1 })
+	testkit.Eventually(t, "OnClose of the idle connection", func() bool { return h.closes.Load() == 1 })
 }
 
 func TestShutdown(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	h := newTestHandler()
 	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil } // never answer
 	s := startServer(t, ServerConfig{}, h)
@@ -244,13 +245,13 @@ func TestShutdown(t *testing.T) {
 
 	errc := make(chan error, 1)
 	go func() {
-		_, err := cl.Invoke(ctxTimeout(t, waitTimeout), s.Addr(), request(remoting.ReqSendMessage, 0, "x"))
+		_, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqSendMessage, 0, "x"))
 		errc <- err
 	}()
-	waitFor(t, "request arrived", func() bool { return h.requests.Load() == 1 })
+	testkit.Eventually(t, "request arrived", func() bool { return h.requests.Load() == 1 })
 	c := h.anyConn()
 
-	ctx := ctxTimeout(t, waitTimeout)
+	ctx := testkit.Context(t)
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Add(1)
@@ -290,7 +291,7 @@ func TestShutdownWithoutStart(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	s := startServer(t, ServerConfig{}, newTestHandler())
 	if err := s.Start(); !errors.Is(err, ErrStarted) {
 		t.Fatalf("second Start: %v, want ErrStarted", err)

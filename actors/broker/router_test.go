@@ -1,11 +1,10 @@
 package broker
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/rs/zerolog"
@@ -15,22 +14,10 @@ import (
 // invoke function against it.
 func serve(t *testing.T, r *router) func(code int32) *remoting.Command {
 	t.Helper()
-	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", Logger: zerolog.Nop()}, r)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
-	client := netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop()})
-	t.Cleanup(func() { _ = client.Close() })
+	invoke := netkit.Invoker(t, r)
 	return func(code int32) *remoting.Command {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		resp, err := client.Invoke(ctx, srv.Addr(), remoting.NewRequest(code, nil, nil))
-		if err != nil {
-			t.Fatalf("invoke %d: %v", code, err)
-		}
-		return resp
+		return invoke(remoting.NewRequest(code, nil, nil))
 	}
 }
 

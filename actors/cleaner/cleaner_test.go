@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/store"
 )
@@ -76,7 +77,7 @@ func TestDeletesOnlyAtDeleteWhenHour(t *testing.T) {
 	}
 
 	r.clock.setHour(4)
-	waitFor(t, "a deletion at hour 4", func() bool { return r.log.numCalls() > 0 })
+	testkit.Eventually(t, "a deletion at hour 4", func() bool { return r.log.numCalls() > 0 })
 	want := deleteCall{expiredBefore: r.clock.Now().Add(-testReserved), force: false, maxFiles: 10}
 	if got := r.log.callsCopy()[0]; got != want {
 		t.Fatalf("call = %+v, want %+v", got, want)
@@ -120,7 +121,7 @@ func TestUsageTriggersDeletion(t *testing.T) {
 				}
 				return
 			}
-			waitFor(t, "a deletion", func() bool { return r.log.numCalls() > 0 })
+			testkit.Eventually(t, "a deletion", func() bool { return r.log.numCalls() > 0 })
 			want := deleteCall{expiredBefore: r.clock.Now().Add(-testReserved), force: tt.wantForce, maxFiles: 10}
 			if got := r.log.callsCopy()[0]; got != want {
 				t.Fatalf("call = %+v, want %+v", got, want)
@@ -135,7 +136,7 @@ func TestDeleteBelowFollowsDeletions(t *testing.T) {
 	r.log.fileCount = 3 // two deletable, the newest stays
 	r.log.mu.Unlock()
 	r.disk.set(0.80, nil)
-	waitFor(t, "DeleteBelow", func() bool { return len(r.queues.callsCopy()) > 0 })
+	testkit.Eventually(t, "DeleteBelow", func() bool { return len(r.queues.callsCopy()) > 0 })
 	if got := r.queues.callsCopy(); !reflect.DeepEqual(got, []int64{2 << 10}) {
 		t.Fatalf("DeleteBelow calls %v, want [2048]", got)
 	}
@@ -155,7 +156,7 @@ func TestDeleteBelowFollowsDeletions(t *testing.T) {
 	r.log.err = errors.New("sync dir failed")
 	r.log.mu.Unlock()
 	r.log.addFiles(1)
-	waitFor(t, "DeleteBelow after a partial deletion", func() bool { return len(r.queues.callsCopy()) == 2 })
+	testkit.Eventually(t, "DeleteBelow after a partial deletion", func() bool { return len(r.queues.callsCopy()) == 2 })
 	if got := r.queues.callsCopy(); got[1] != 3<<10 {
 		t.Fatalf("DeleteBelow calls %v, want second 3072", got)
 	}
@@ -187,7 +188,7 @@ func TestOnDiskFullToggles(t *testing.T) {
 	}
 	for _, s := range steps {
 		r.disk.set(s.ratio, s.err)
-		waitFor(t, s.name, func() bool { return len(r.full.copy()) >= len(s.want) })
+		testkit.Eventually(t, s.name, func() bool { return len(r.full.copy()) >= len(s.want) })
 		r.disk.waitRounds(t, 3) // no repeated event while the state holds
 		if got := r.full.copy(); !reflect.DeepEqual(got, s.want) || r.c.DiskFull() != s.full {
 			t.Fatalf("%s: events %v DiskFull %v, want %v %v", s.name, got, r.c.DiskFull(), s.want, s.full)
@@ -202,7 +203,7 @@ func TestTriggerDeleteRunsOneRound(t *testing.T) {
 		t.Fatalf("%d deletions before the trigger", n)
 	}
 	r.c.TriggerDelete()
-	waitFor(t, "the triggered deletion", func() bool { return r.log.numCalls() > 0 })
+	testkit.Eventually(t, "the triggered deletion", func() bool { return r.log.numCalls() > 0 })
 	r.disk.waitRounds(t, 3)
 	calls := r.log.callsCopy()
 	want := deleteCall{expiredBefore: r.clock.Now().Add(-testReserved), force: false, maxFiles: 10}
@@ -216,21 +217,21 @@ func TestTriggerDeleteRunsOneRound(t *testing.T) {
 
 func TestRestartAfterPanicKeepsDiskFull(t *testing.T) {
 	r := startRig(t, 13, 0.95, nil)
-	waitFor(t, "disk full", func() bool { return len(r.full.copy()) == 1 })
+	testkit.Eventually(t, "disk full", func() bool { return len(r.full.copy()) == 1 })
 	r.disk.setPanicNext()
 	r.disk.waitRounds(t, 4) // the panicking round, then rounds of the restarted actor
 	if got := r.full.copy(); !reflect.DeepEqual(got, []bool{true}) {
 		t.Fatalf("events %v after restart, want [true]", got)
 	}
 	r.disk.set(0.5, nil)
-	waitFor(t, "disk no longer full", func() bool { return len(r.full.copy()) == 2 })
+	testkit.Eventually(t, "disk no longer full", func() bool { return len(r.full.copy()) == 2 })
 	if got := r.full.copy(); !reflect.DeepEqual(got, []bool{true, false}) || r.c.DiskFull() {
 		t.Fatalf("events %v DiskFull %v, want [true false] false", got, r.c.DiskFull())
 	}
 }
 
 func TestStopIdempotentNoGoroutineLeft(t *testing.T) {
-	sys := newSystem(t)
+	sys := testkit.ActorSystem(t)
 	base := runtime.NumGoroutine()
 	disk := &fakeDisk{ratio: 0.1}
 	c, err := Spawn(sys, Config{Broker: testBroker(), Interval: testInterval, Now: newClock(4).Now, Logger: zerolog.Nop()},
@@ -241,12 +242,12 @@ func TestStopIdempotentNoGoroutineLeft(t *testing.T) {
 	disk.waitRounds(t, 3)
 	c.TriggerDelete()
 	for i := range 2 {
-		if err := c.Stop(ctxT(t)); err != nil {
+		if err := c.Stop(testkit.Context(t)); err != nil {
 			t.Fatalf("Stop #%d: %v", i+1, err)
 		}
 	}
 	c.TriggerDelete() // ignored, must not block or panic
-	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= base })
+	testkit.WaitGoroutines(t, base)
 }
 
 func TestStopWaitsForTheRoundInProgress(t *testing.T) {
@@ -260,13 +261,13 @@ func TestStopWaitsForTheRoundInProgress(t *testing.T) {
 		t.Fatalf("Stop during a blocked round = %v, want ErrStopped wrapping DeadlineExceeded", err)
 	}
 	close(gate)
-	if err := r.c.Stop(ctxT(t)); err != nil {
+	if err := r.c.Stop(testkit.Context(t)); err != nil {
 		t.Fatalf("Stop after the round: %v", err)
 	}
 }
 
 func TestSpawnRejectsBadConfig(t *testing.T) {
-	sys := newSystem(t)
+	sys := testkit.ActorSystem(t)
 	tests := []struct {
 		name string
 		edit func(*Config)

@@ -1,51 +1,18 @@
 package cleaner
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit"
 )
-
-// waitTimeout bounds every wait in these tests.
-const waitTimeout = 10 * time.Second
 
 // testInterval keeps rounds frequent; tests count rounds, never sleep.
 const testInterval = 5 * time.Millisecond
-
-// waitFor polls cond until it holds or waitTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func newSystem(t *testing.T) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // clock is a settable clock.
 type clock struct {
@@ -192,7 +159,7 @@ func (d *fakeDisk) numCalls() int {
 func (d *fakeDisk) waitRounds(t *testing.T, n int) {
 	t.Helper()
 	target := d.numCalls() + n
-	waitFor(t, "cleaner rounds", func() bool { return d.numCalls() >= target })
+	testkit.Eventually(t, "cleaner rounds", func() bool { return d.numCalls() >= target })
 }
 
 // fullEvents records OnDiskFull calls.
@@ -249,13 +216,13 @@ func startRig(t *testing.T, hour int, ratio float64, edit func(*Config)) *rig {
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := Spawn(newSystem(t), cfg, r.log, r.queues, r.disk)
+	c, err := Spawn(testkit.ActorSystem(t), cfg, r.log, r.queues, r.disk)
 	if err != nil {
 		t.Fatalf("Spawn: %v", err)
 	}
 	r.c = c
 	t.Cleanup(func() {
-		if err := c.Stop(ctxT(t)); err != nil {
+		if err := c.Stop(testkit.Context(t)); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/wire/message"
 )
@@ -49,19 +50,6 @@ func openFilledLog(t *testing.T, dir string, segs int) *commitlog.CommitLog {
 	return l
 }
 
-func segFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 func ageSegment(t *testing.T, dir string, start int64, mod time.Time) {
 	t.Helper()
 	if err := os.Chtimes(filepath.Join(dir, fmt.Sprintf("%020d", start)), mod, mod); err != nil {
@@ -75,49 +63,49 @@ func ageSegment(t *testing.T, dir string, start int64, mod time.Time) {
 func TestRealCommitLogRetention(t *testing.T) {
 	dir := t.TempDir()
 	l := openFilledLog(t, dir, 4)
-	if files := segFiles(t, dir); len(files) != 4 {
+	if files := testkit.DirNames(t, dir); len(files) != 4 {
 		t.Fatalf("segments %v, want 4", files)
 	}
 	clk := &clock{now: time.Now()}
 	queues, disk := &fakeQueues{}, &fakeDisk{ratio: 0.1}
 	b := testBroker()
 	b.DeleteWhen = []int{clk.Now().Hour()}
-	c, err := Spawn(newSystem(t), Config{Broker: b, Interval: testInterval, Now: clk.Now, Logger: zerolog.Nop()},
+	c, err := Spawn(testkit.ActorSystem(t), Config{Broker: b, Interval: testInterval, Now: clk.Now, Logger: zerolog.Nop()},
 		l, queues, disk)
 	if err != nil {
 		t.Fatalf("Spawn: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := c.Stop(ctxT(t)); err != nil {
+		if err := c.Stop(testkit.Context(t)); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
 	})
 
 	// 1. Every file is younger than fileReservedTime: nothing goes.
 	disk.waitRounds(t, 3)
-	if l.MinOffset() != 0 || len(segFiles(t, dir)) != 4 || len(queues.callsCopy()) != 0 {
-		t.Fatalf("fresh files: min %d, files %v, DeleteBelow %v", l.MinOffset(), segFiles(t, dir), queues.callsCopy())
+	if l.MinOffset() != 0 || len(testkit.DirNames(t, dir)) != 4 || len(queues.callsCopy()) != 0 {
+		t.Fatalf("fresh files: min %d, files %v, DeleteBelow %v", l.MinOffset(), testkit.DirNames(t, dir), queues.callsCopy())
 	}
 
 	// 2. The two oldest expire: both go, the third (fresh) stops the round.
 	old := clk.Now().Add(-testReserved - time.Hour)
 	ageSegment(t, dir, 0, old)
 	ageSegment(t, dir, segBytes, old)
-	waitFor(t, "expired files deleted", func() bool { return l.MinOffset() == 2*segBytes })
-	waitFor(t, "DeleteBelow(8192)", func() bool { return len(queues.callsCopy()) == 1 })
-	if files := segFiles(t, dir); !reflect.DeepEqual(files, []string{fmt.Sprintf("%020d", 2*segBytes), fmt.Sprintf("%020d", 3*segBytes)}) {
+	testkit.Eventually(t, "expired files deleted", func() bool { return l.MinOffset() == 2*segBytes })
+	testkit.Eventually(t, "DeleteBelow(8192)", func() bool { return len(queues.callsCopy()) == 1 })
+	if files := testkit.DirNames(t, dir); !reflect.DeepEqual(files, []string{fmt.Sprintf("%020d", 2*segBytes), fmt.Sprintf("%020d", 3*segBytes)}) {
 		t.Fatalf("files after expiry %v", files)
 	}
 
 	// 3. Usage above 85 % (92 %, also disk full) deletes the fresh one too; the newest stays.
 	disk.set(0.92, nil)
-	waitFor(t, "forced deletion", func() bool { return l.MinOffset() == 3*segBytes })
-	waitFor(t, "DeleteBelow(12288)", func() bool { return len(queues.callsCopy()) == 2 })
+	testkit.Eventually(t, "forced deletion", func() bool { return l.MinOffset() == 3*segBytes })
+	testkit.Eventually(t, "DeleteBelow(12288)", func() bool { return len(queues.callsCopy()) == 2 })
 	if got := queues.callsCopy(); !reflect.DeepEqual(got, []int64{2 * segBytes, 3 * segBytes}) {
 		t.Fatalf("DeleteBelow calls %v", got)
 	}
 	disk.waitRounds(t, 3)
-	if files := segFiles(t, dir); !reflect.DeepEqual(files, []string{fmt.Sprintf("%020d", 3*segBytes)}) {
+	if files := testkit.DirNames(t, dir); !reflect.DeepEqual(files, []string{fmt.Sprintf("%020d", 3*segBytes)}) {
 		t.Fatalf("files after forced cleaning %v, want only the newest", files)
 	}
 	if !c.DiskFull() {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -81,8 +82,8 @@ func TestSubscriptionTableRules(t *testing.T) {
 		// same connection, so it has arrived by now, modulo the client's
 		// goroutine per request.
 		if st.notify {
-			waitFor(t, st.name+" notify", func() bool { return len(c.notifications()) == before+1 })
-		} else if err := f.mgr.sync(waitTimeout); err != nil || len(c.notifications()) != before {
+			testkit.Eventually(t, st.name+" notify", func() bool { return len(c.notifications()) == before+1 })
+		} else if err := f.mgr.sync(testkit.Timeout); err != nil || len(c.notifications()) != before {
 			t.Errorf("%s: unexpected notify (%v)", st.name, c.notifications())
 		}
 	}
@@ -100,14 +101,14 @@ func TestConsumerListSortedAndCloseNotifies(t *testing.T) {
 		t.Fatalf("consumer ids %v, want sorted", got)
 	}
 	// b was notified of its own join and of a's; a of its own join.
-	waitFor(t, "join notifications", func() bool { return len(a.notifications()) == 1 && len(b.notifications()) == 2 })
+	testkit.Eventually(t, "join notifications", func() bool { return len(a.notifications()) == 1 && len(b.notifications()) == 2 })
 
 	// The Go client closes without UNREGISTER_CLIENT: the close must remove
 	// it and tell the survivor at once.
 	if err := b.cli.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "notify after close", func() bool { return len(a.notifications()) == 2 })
+	testkit.Eventually(t, "notify after close", func() bool { return len(a.notifications()) == 2 })
 	if got := a.notifications(); got[1] != "G" {
 		t.Errorf("notified group %q", got[1])
 	}
@@ -139,14 +140,14 @@ func TestUnregisterNotifiesRemaining(t *testing.T) {
 	subs := []body.SubscriptionData{sub("T1", "*", 1)}
 	a.heartbeat("G", Clustering, subs)
 	b.heartbeat("G", Clustering, subs)
-	waitFor(t, "join notifications", func() bool { return len(a.notifications()) == 2 })
+	testkit.Eventually(t, "join notifications", func() bool { return len(a.notifications()) == 2 })
 
 	resp := b.invoke(remoting.NewRequest(remoting.ReqUnregisterClient,
 		map[string]string{"clientID": b.id, "consumerGroup": "G", "producerGroup": "P"}, nil))
 	if resp.Code != remoting.RespSuccess {
 		t.Fatalf("UNREGISTER_CLIENT: %d", resp.Code)
 	}
-	waitFor(t, "notify after unregister", func() bool { return len(a.notifications()) == 3 })
+	testkit.Eventually(t, "notify after unregister", func() bool { return len(a.notifications()) == 3 })
 	if got := consumerIDs(t, a.consumerList("G")); !reflect.DeepEqual(got, []string{"a@1"}) {
 		t.Fatalf("consumer ids %v", got)
 	}
@@ -168,7 +169,7 @@ func TestBroadcastingAndDisabledNotify(t *testing.T) {
 	if err := b.cli.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "close processed", func() bool { return len(consumerIDs(t, a.consumerList("BG"))) == 1 })
+	testkit.Eventually(t, "close processed", func() bool { return len(consumerIDs(t, a.consumerList("BG"))) == 1 })
 	if n := len(a.notifications()) + len(b.notifications()); n != 0 {
 		t.Errorf("%d notifications for a broadcasting group", n)
 	}
@@ -178,7 +179,7 @@ func TestBroadcastingAndDisabledNotify(t *testing.T) {
 	a, b = f.client("a@1"), f.client("b@2")
 	a.heartbeat("G", Clustering, subs)
 	b.heartbeat("G", Clustering, subs)
-	if err := f.mgr.sync(waitTimeout); err != nil {
+	if err := f.mgr.sync(testkit.Timeout); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(a.notifications()) + len(b.notifications()); n != 0 {
@@ -212,17 +213,17 @@ func TestChannelExpiry(t *testing.T) {
 	a.heartbeat("G", Clustering, subs)
 	f.now.Add(100 * time.Second)
 	b.heartbeat("G", Clustering, subs, "PG")
-	waitFor(t, "join notifications", func() bool { return len(b.notifications()) == 1 })
+	testkit.Eventually(t, "join notifications", func() bool { return len(b.notifications()) == 1 })
 
 	f.now.Add(30 * time.Second) // a is 130 s old, b 30 s
 	f.mgr.system.Root.Send(f.mgr.pid, &expiryTick{})
-	if err := f.mgr.sync(waitTimeout); err != nil {
+	if err := f.mgr.sync(testkit.Timeout); err != nil {
 		t.Fatal(err)
 	}
 	if got := consumerIDs(t, b.consumerList("G")); !reflect.DeepEqual(got, []string{"b@2"}) {
 		t.Fatalf("consumer ids after expiry %v", got)
 	}
-	waitFor(t, "notify after expiry", func() bool { return len(b.notifications()) == 2 })
+	testkit.Eventually(t, "notify after expiry", func() bool { return len(b.notifications()) == 2 })
 
 	// A client that comes back (on a new connection) rejoins.
 	a2 := f.client("a@1")

@@ -3,40 +3,19 @@ package clients
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 )
-
-const waitTimeout = 10 * time.Second
-
-// waitFor polls cond until it holds or waitTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func testBroker(dir string) config.Broker {
 	return config.Broker{
@@ -69,10 +48,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func newFixture(t *testing.T, cfg config.Broker) *fixture {
 	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
+	sys := testkit.ActorSystem(t)
 	md, err := meta.Spawn(sys, meta.Config{Broker: cfg, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -82,36 +58,16 @@ func newFixture(t *testing.T, cfg config.Broker) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := mgr.Handlers()
-	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", EventLoops: 1, Logger: zerolog.Nop()},
-		&dispatch{h: h, onClose: mgr.OnClose})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	// Registered before Serve so that it runs after the server is down.
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		defer cancel()
-		_ = srv.Shutdown(ctx)
 		_ = mgr.Stop(ctx)
 		_ = md.Stop(ctx)
 	})
-	return &fixture{t: t, meta: md, mgr: mgr, addr: srv.Addr(), now: clock}
+	addr := netkit.Serve(t, &netkit.Router{Handlers: mgr.Handlers(), Closed: mgr.OnClose})
+	return &fixture{t: t, meta: md, mgr: mgr, addr: addr, now: clock}
 }
-
-type dispatch struct {
-	h       map[int32]func(*netio.Conn, *remoting.Command)
-	onClose func(*netio.Conn)
-}
-
-func (d *dispatch) OnRequest(c *netio.Conn, cmd *remoting.Command) {
-	if h := d.h[cmd.Code]; h != nil {
-		h(c, cmd)
-		return
-	}
-	_ = c.Write(remoting.NewResponse(cmd, remoting.RespRequestCodeNotSupported, "not supported"))
-}
-
-func (d *dispatch) OnClose(c *netio.Conn) { d.onClose(c) }
 
 // testClient is one client connection that records the NOTIFY_CONSUMER_IDS_CHANGED it gets.
 type testClient struct {
@@ -125,7 +81,7 @@ type testClient struct {
 
 func (f *fixture) client(id string) *testClient {
 	tc := &testClient{f: f, id: id}
-	tc.cli = netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop(), OnRequest: func(_ string, cmd *remoting.Command) *remoting.Command {
+	tc.cli = netkit.Client(f.t, netio.ClientConfig{OnRequest: func(_ string, cmd *remoting.Command) *remoting.Command {
 		if cmd.Code == remoting.ReqNotifyConsumerIDsChanged {
 			tc.mu.Lock()
 			tc.notified = append(tc.notified, cmd.ExtFields["consumerGroup"])
@@ -133,7 +89,6 @@ func (f *fixture) client(id string) *testClient {
 		}
 		return nil
 	}})
-	f.t.Cleanup(func() { _ = tc.cli.Close() })
 	return tc
 }
 
@@ -145,11 +100,7 @@ func (c *testClient) notifications() []string {
 
 func (c *testClient) invoke(cmd *remoting.Command) *remoting.Command {
 	c.f.t.Helper()
-	resp, err := c.cli.Invoke(ctxT(c.f.t), c.f.addr, cmd)
-	if err != nil {
-		c.f.t.Fatalf("invoke code %d: %v", cmd.Code, err)
-	}
-	return resp
+	return netkit.Invoke(c.f.t, c.cli, c.f.addr, cmd)
 }
 
 // heartbeat sends a HEART_BEAT with one consumer group (when group != "")

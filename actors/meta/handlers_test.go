@@ -4,14 +4,16 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
 func TestHandlers(t *testing.T) {
-	m := spawnMeta(t, newSystem(t), testBroker(t.TempDir()), nil)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(t.TempDir()), nil)
 	defer stopMeta(t, m)
-	invoke := serve(t, m.Handlers())
+	invoke := netkit.Invoker(t, &netkit.Router{Handlers: m.Handlers()})
 
 	createTopic := func(topic, perm string) *remoting.Command {
 		return remoting.NewRequest(remoting.ReqUpdateAndCreateTopic, map[string]string{

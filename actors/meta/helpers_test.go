@@ -1,35 +1,18 @@
 package meta
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/actormq/actormq/actors/config"
-	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/vfs"
-	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 )
-
-// waitTimeout bounds every wait in these tests.
-const waitTimeout = 10 * time.Second
-
-func newSystem(t *testing.T) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
 
 func testBroker(dir string) config.Broker {
 	return config.Broker{
@@ -53,52 +36,8 @@ func spawnMeta(t *testing.T, sys *actor.ActorSystem, cfg config.Broker, fs vfs.F
 
 func stopMeta(t *testing.T, m *Metadata) {
 	t.Helper()
-	if err := m.Stop(ctxT(t)); err != nil {
+	if err := m.Stop(testkit.Context(t)); err != nil {
 		t.Fatalf("Stop: %v", err)
-	}
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// dispatch is the tiny router the handler tests put in front of Handlers().
-type dispatch map[int32]func(*netio.Conn, *remoting.Command)
-
-func (d dispatch) OnRequest(c *netio.Conn, cmd *remoting.Command) {
-	if h := d[cmd.Code]; h != nil {
-		h(c, cmd)
-		return
-	}
-	_ = c.Write(remoting.NewResponse(cmd, remoting.RespRequestCodeNotSupported, "not supported"))
-}
-
-func (d dispatch) OnClose(*netio.Conn) {}
-
-// serve starts a server on 127.0.0.1:0 dispatching to h and a client; it
-// returns an invoke function bound to the server address.
-func serve(t *testing.T, h map[int32]func(*netio.Conn, *remoting.Command)) func(cmd *remoting.Command) *remoting.Command {
-	t.Helper()
-	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", EventLoops: 1, Logger: zerolog.Nop()}, dispatch(h))
-	if err := srv.Start(); err != nil {
-		t.Fatalf("server start: %v", err)
-	}
-	cli := netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop()})
-	t.Cleanup(func() {
-		_ = cli.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return func(cmd *remoting.Command) *remoting.Command {
-		t.Helper()
-		resp, err := cli.Invoke(ctxT(t), srv.Addr(), cmd)
-		if err != nil {
-			t.Fatalf("invoke code %d: %v", cmd.Code, err)
-		}
-		return resp
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
@@ -17,7 +18,7 @@ import (
 
 func TestSpawnCreatesSystemTopics(t *testing.T) {
 	dir := t.TempDir()
-	m := spawnMeta(t, newSystem(t), testBroker(dir), nil)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(dir), nil)
 	defer stopMeta(t, m)
 
 	want := map[string]struct{ queues, perm int32 }{
@@ -54,7 +55,7 @@ func TestSpawnCreatesSystemTopics(t *testing.T) {
 
 func TestAutoCreateDisabledRemovesTemplate(t *testing.T) {
 	dir := t.TempDir()
-	sys := newSystem(t)
+	sys := testkit.ActorSystem(t)
 	stopMeta(t, spawnMeta(t, sys, testBroker(dir), nil))
 
 	cfg := testBroker(dir)
@@ -64,14 +65,14 @@ func TestAutoCreateDisabledRemovesTemplate(t *testing.T) {
 	if _, ok := m.Topic(body.DefaultTopic); ok {
 		t.Fatal("TBW102 kept although autoCreateTopicEnable=false")
 	}
-	_, err := m.AutoCreateTopic(ctxT(t), "T1", body.DefaultTopic, 4)
+	_, err := m.AutoCreateTopic(testkit.Context(t), "T1", body.DefaultTopic, 4)
 	if reply.CodeOf(err) != remoting.RespTopicNotExist {
 		t.Fatalf("auto-create without template: err %v (code %d), want TOPIC_NOT_EXIST", err, reply.CodeOf(err))
 	}
 }
 
 func TestAutoCreateTopicRules(t *testing.T) {
-	m := spawnMeta(t, newSystem(t), testBroker(t.TempDir()), nil)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(t.TempDir()), nil)
 	defer stopMeta(t, m)
 
 	tests := []struct {
@@ -92,7 +93,7 @@ func TestAutoCreateTopicRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tc, err := m.AutoCreateTopic(ctxT(t), tt.topic, tt.defaultTopic, tt.queueNums)
+			tc, err := m.AutoCreateTopic(testkit.Context(t), tt.topic, tt.defaultTopic, tt.queueNums)
 			if code := reply.CodeOf(err); code != tt.wantCode {
 				t.Fatalf("err %v: code %d, want %d", err, code, tt.wantCode)
 			}
@@ -116,7 +117,7 @@ func TestAutoCreateTopicRules(t *testing.T) {
 
 	// Idempotent: an existing topic is returned as is, without a new version.
 	before := m.TopicTable().DataVersion
-	tc, err := m.AutoCreateTopic(ctxT(t), "T4", body.DefaultTopic, 8)
+	tc, err := m.AutoCreateTopic(testkit.Context(t), "T4", body.DefaultTopic, 8)
 	if err != nil || tc.WriteQueueNums != 4 {
 		t.Fatalf("second auto-create: %+v, %v", tc, err)
 	}
@@ -127,21 +128,21 @@ func TestAutoCreateTopicRules(t *testing.T) {
 
 func TestPersistenceRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	sys := newSystem(t)
+	sys := testkit.ActorSystem(t)
 	m := spawnMeta(t, sys, testBroker(dir), nil)
 	var changes atomic.Int32
 	m.OnTopicsChanged(func() { changes.Add(1) })
 
 	v0 := m.TopicTable().DataVersion.Counter
 	tc := body.TopicConfig{TopicName: "Orders", ReadQueueNums: 3, WriteQueueNums: 3, Perm: 6, Order: true}
-	if _, err := m.CreateTopic(ctxT(t), tc); err != nil {
+	if _, err := m.CreateTopic(testkit.Context(t), tc); err != nil {
 		t.Fatal(err)
 	}
 	tc.ReadQueueNums, tc.WriteQueueNums = 5, 5 // update in place
-	if _, err := m.CreateTopic(ctxT(t), tc); err != nil {
+	if _, err := m.CreateTopic(testkit.Context(t), tc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.EnsureGroup(ctxT(t), "G1"); err != nil {
+	if _, err := m.EnsureGroup(testkit.Context(t), "G1"); err != nil {
 		t.Fatal(err)
 	}
 	if got := changes.Load(); got != 2 {
@@ -187,7 +188,7 @@ func TestLoadsJavaFormattedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := spawnMeta(t, newSystem(t), testBroker(dir), nil)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(dir), nil)
 	defer stopMeta(t, m)
 	tc, ok := m.Topic("JavaTopic")
 	if !ok || tc.WriteQueueNums != 4 || tc.Attributes == nil {
@@ -204,15 +205,15 @@ func TestLoadsJavaFormattedFiles(t *testing.T) {
 
 func TestEnsureGroup(t *testing.T) {
 	dir := t.TempDir()
-	sys := newSystem(t)
+	sys := testkit.ActorSystem(t)
 	cfg := testBroker(dir)
 	cfg.AutoCreateSubscriptionGroup = false
 	m := spawnMeta(t, sys, cfg, nil)
-	_, err := m.EnsureGroup(ctxT(t), "G1")
+	_, err := m.EnsureGroup(testkit.Context(t), "G1")
 	if reply.CodeOf(err) != remoting.RespSubscriptionGroupNotExist {
 		t.Fatalf("EnsureGroup with auto-create off: %v", err)
 	}
-	if err := m.PrepareConsumerGroups(ctxT(t), []ConsumerGroupSpec{{Group: "G1"}}); err != nil {
+	if err := m.PrepareConsumerGroups(testkit.Context(t), []ConsumerGroupSpec{{Group: "G1"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := m.Topic(body.RetryTopic("G1")); ok {
@@ -222,7 +223,7 @@ func TestEnsureGroup(t *testing.T) {
 
 	m = spawnMeta(t, sys, testBroker(dir), nil)
 	defer stopMeta(t, m)
-	if err := m.PrepareConsumerGroups(ctxT(t), []ConsumerGroupSpec{{Group: "G1"}, {Group: "G2", UnitMode: true}}); err != nil {
+	if err := m.PrepareConsumerGroups(testkit.Context(t), []ConsumerGroupSpec{{Group: "G1"}, {Group: "G2", UnitMode: true}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range []string{"G1", "G2"} {
@@ -241,14 +242,14 @@ func TestEnsureGroup(t *testing.T) {
 
 func TestPersistFailureDropsChange(t *testing.T) {
 	fs := &errFS{FS: vfs.Default, substr: TopicsFile}
-	m := spawnMeta(t, newSystem(t), testBroker(t.TempDir()), fs)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(t.TempDir()), fs)
 	defer stopMeta(t, m)
 	var changes atomic.Int32
 	m.OnTopicsChanged(func() { changes.Add(1) })
 	before := m.TopicTable().DataVersion
 
 	fs.armed.Store(true)
-	_, err := m.CreateTopic(ctxT(t), body.TopicConfig{TopicName: "T1", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6})
+	_, err := m.CreateTopic(testkit.Context(t), body.TopicConfig{TopicName: "T1", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6})
 	if !errors.Is(err, ErrPersist) || !errors.Is(err, errInjected) || reply.CodeOf(err) != remoting.RespSystemError {
 		t.Fatalf("CreateTopic with failing disk: %v", err)
 	}
@@ -259,7 +260,7 @@ func TestPersistFailureDropsChange(t *testing.T) {
 		t.Error("a dropped change moved the version or notified listeners")
 	}
 	fs.armed.Store(false)
-	if _, err := m.CreateTopic(ctxT(t), body.TopicConfig{TopicName: "T1", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil {
+	if _, err := m.CreateTopic(testkit.Context(t), body.TopicConfig{TopicName: "T1", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil {
 		t.Fatalf("CreateTopic after the disk recovered: %v", err)
 	}
 }
@@ -273,14 +274,14 @@ func TestSpawnFailsOnCorruptFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cfgDir, TopicsFile), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Spawn(newSystem(t), Config{Broker: testBroker(dir)})
+	_, err := Spawn(testkit.ActorSystem(t), Config{Broker: testBroker(dir)})
 	if !errors.Is(err, ErrLoad) {
 		t.Fatalf("Spawn over a corrupt topics.json: %v, want ErrLoad", err)
 	}
 }
 
 func TestRestartReloads(t *testing.T) {
-	m := spawnMeta(t, newSystem(t), testBroker(t.TempDir()), nil)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(t.TempDir()), nil)
 	defer stopMeta(t, m)
 	var calls atomic.Int32
 	m.OnTopicsChanged(func() {
@@ -296,7 +297,7 @@ func TestRestartReloads(t *testing.T) {
 	if _, err := m.CreateTopic(ctx, body.TopicConfig{TopicName: "T1", ReadQueueNums: 2, WriteQueueNums: 2, Perm: 6}); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("CreateTopic with a panicking listener: %v", err)
 	}
-	if tc, err := m.CreateTopic(ctxT(t), body.TopicConfig{TopicName: "T2", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil || tc.TopicName != "T2" {
+	if tc, err := m.CreateTopic(testkit.Context(t), body.TopicConfig{TopicName: "T2", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil || tc.TopicName != "T2" {
 		t.Fatalf("CreateTopic after restart: %+v, %v", tc, err)
 	}
 	for _, name := range []string{"T1", "T2", body.DefaultTopic} {
@@ -307,13 +308,13 @@ func TestRestartReloads(t *testing.T) {
 }
 
 func TestAutoCreateTopicFuture(t *testing.T) {
-	m := spawnMeta(t, newSystem(t), testBroker(t.TempDir()), nil)
+	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(t.TempDir()), nil)
 	defer stopMeta(t, m)
-	tc, err := TopicResult(m.AutoCreateTopicFuture("TF", body.DefaultTopic, 2, waitTimeout).Result())
+	tc, err := TopicResult(m.AutoCreateTopicFuture("TF", body.DefaultTopic, 2, testkit.Timeout).Result())
 	if err != nil || tc.WriteQueueNums != 2 || tc.Perm != 6 {
 		t.Fatalf("AutoCreateTopicFuture = %+v, %v", tc, err)
 	}
-	_, err = TopicResult(m.AutoCreateTopicFuture("TG", "nope", 2, waitTimeout).Result())
+	_, err = TopicResult(m.AutoCreateTopicFuture("TG", "nope", 2, testkit.Timeout).Result())
 	if reply.CodeOf(err) != remoting.RespTopicNotExist {
 		t.Fatalf("AutoCreateTopicFuture without template: %v", err)
 	}

@@ -1,34 +1,19 @@
 package namesrv
 
 import (
-	"context"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 )
-
-// waitMax bounds every wait in these tests.
-const waitMax = 10 * time.Second
-
-// waitFor polls cond until it holds, failing the test after waitMax.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitMax)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // testServer starts a NameServer on 127.0.0.1:0 with its KV file under a
 // temp dir; mutate adjusts the config first.
@@ -44,17 +29,7 @@ func testServer(t *testing.T, mutate func(*config.Namesrv), opts ...func(*Server
 	for _, o := range opts {
 		o(s)
 	}
-	if err := s.Start(); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitMax)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return s
+	return testkit.Start(t, s)
 }
 
 // peer is one client connection to the server (a broker or a client).
@@ -66,20 +41,12 @@ type peer struct {
 
 func newPeer(t *testing.T, s *Server) *peer {
 	t.Helper()
-	c := netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop()})
-	t.Cleanup(func() { _ = c.Close() })
-	return &peer{t: t, c: c, addr: s.Addr()}
+	return &peer{t: t, c: netkit.Client(t, netio.ClientConfig{}), addr: s.Addr()}
 }
 
 func (p *peer) invoke(code int32, ext map[string]string, b []byte) *remoting.Command {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitMax)
-	defer cancel()
-	resp, err := p.c.Invoke(ctx, p.addr, remoting.NewRequest(code, ext, b))
-	if err != nil {
-		p.t.Fatalf("invoke %d: %v", code, err)
-	}
-	return resp
+	return netkit.Invoke(p.t, p.c, p.addr, remoting.NewRequest(code, ext, b))
 }
 
 // broker describes one registering broker.

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
@@ -123,7 +124,7 @@ func TestBrokerConnectionCloseRemovesRoute(t *testing.T) {
 	if err := brk.c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "route removal", func() bool { return cli.route("T1").Code == remoting.RespTopicNotExist })
+	testkit.Eventually(t, "route removal", func() bool { return cli.route("T1").Code == remoting.RespTopicNotExist })
 	ci := cli.invoke(remoting.ReqGetBrokerClusterInfo, nil, nil)
 	if string(ci.Body) != `{"brokerAddrTable":{},"clusterAddrTable":{}}` {
 		t.Fatalf("cluster info = %s", ci.Body)
@@ -145,7 +146,7 @@ func TestClientCloseKeepsRoute(t *testing.T) {
 		c.mustCode(c.route("T1"), remoting.RespSuccess)
 		_ = c.c.Close()
 	}
-	waitFor(t, "closes processed", func() bool { return closes.Load() == 3 })
+	testkit.Eventually(t, "closes processed", func() bool { return closes.Load() == 3 })
 	if n := removals.Load(); n != 0 {
 		t.Fatalf("client closes removed %d brokers", n)
 	}
@@ -159,7 +160,7 @@ func TestExpiry(t *testing.T) {
 	eb.timeoutMs = 100
 	brk.mustCode(brk.register(eb), remoting.RespSuccess)
 	cli.mustCode(cli.route("T1"), remoting.RespSuccess)
-	waitFor(t, "expiry", func() bool { return cli.route("T1").Code == remoting.RespTopicNotExist })
+	testkit.Eventually(t, "expiry", func() bool { return cli.route("T1").Code == remoting.RespTopicNotExist })
 }
 
 func TestUnregister(t *testing.T) {
@@ -223,7 +224,7 @@ func TestTopicQueries(t *testing.T) {
 	if resp.Code != 0 || resp.ExtFields["addTopicCount"] != "2" {
 		t.Fatalf("add: %d %v", resp.Code, resp.ExtFields)
 	}
-	waitFor(t, "in-flight count back to zero", func() bool { return s.inflight.Load() == 0 })
+	testkit.Eventually(t, "in-flight count back to zero", func() bool { return s.inflight.Load() == 0 })
 }
 
 func TestAllTopicListDisabled(t *testing.T) {
@@ -303,5 +304,5 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
-	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+	testkit.WaitGoroutines(t, before)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,31 +12,13 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
-	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 )
-
-const waitTimeout = 10 * time.Second
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // fakeQueues implements QueueOffsets from a table "topic/queue" → [min, max].
 type fakeQueues struct {
@@ -54,14 +34,6 @@ func (f *fakeQueues) get(topic string, q int32) [2]int64 {
 func (f *fakeQueues) MinOffset(topic string, q int32) int64 { return f.get(topic, q)[0] }
 func (f *fakeQueues) MaxOffset(topic string, q int32) int64 { return f.get(topic, q)[1] }
 
-func newSystem(t *testing.T) *actor.ActorSystem {
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
-
 func spawnOffsets(t *testing.T, sys *actor.ActorSystem, dir string, flush time.Duration, q QueueOffsets) *Manager {
 	t.Helper()
 	m, err := Spawn(sys, config.Broker{StorePathRootDir: dir, FlushConsumerOffsetInterval: flush}, q, nil, zerolog.Nop())
@@ -69,34 +41,6 @@ func spawnOffsets(t *testing.T, sys *actor.ActorSystem, dir string, flush time.D
 		t.Fatal(err)
 	}
 	return m
-}
-
-type dispatch map[int32]func(*netio.Conn, *remoting.Command)
-
-func (d dispatch) OnRequest(c *netio.Conn, cmd *remoting.Command) { d[cmd.Code](c, cmd) }
-func (d dispatch) OnClose(*netio.Conn)                            {}
-
-func serve(t *testing.T, h map[int32]func(*netio.Conn, *remoting.Command)) func(*remoting.Command) *remoting.Command {
-	t.Helper()
-	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", EventLoops: 1, Logger: zerolog.Nop()}, dispatch(h))
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cli := netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop()})
-	t.Cleanup(func() {
-		_ = cli.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return func(cmd *remoting.Command) *remoting.Command {
-		t.Helper()
-		resp, err := cli.Invoke(ctxT(t), srv.Addr(), cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
 }
 
 func query(group, topic string, q int, extra ...string) *remoting.Command {
@@ -119,9 +63,9 @@ func TestQueryRules(t *testing.T) {
 		"empty/0":     {0, 0},   // nothing written yet
 		"truncated/0": {10, 50}, // first files deleted
 	}}
-	m := spawnOffsets(t, newSystem(t), t.TempDir(), time.Hour, queues)
-	defer func() { _ = m.Stop(ctxT(t)) }()
-	invoke := serve(t, m.Handlers())
+	m := spawnOffsets(t, testkit.ActorSystem(t), t.TempDir(), time.Hour, queues)
+	defer func() { _ = m.Stop(testkit.Context(t)) }()
+	invoke := netkit.Invoker(t, &netkit.Router{Handlers: m.Handlers()})
 
 	if resp := invoke(update("G", "stored", 0, 42)); resp.Code != remoting.RespSuccess {
 		t.Fatalf("update: %d", resp.Code)
@@ -157,7 +101,7 @@ func TestQueryRules(t *testing.T) {
 	// Pull piggyback commits are visible lock-free.
 	m.Commit("G", "young", 0, 3)
 	m.Commit("G", "young", 0, -7) // ignored
-	waitFor(t, "commit applied", func() bool { off, ok := m.Offset("G", "young", 0); return ok && off == 3 })
+	testkit.Eventually(t, "commit applied", func() bool { off, ok := m.Offset("G", "young", 0); return ok && off == 3 })
 	if resp := invoke(query("G", "young", 0)); resp.ExtFields["offset"] != "3" {
 		t.Fatalf("query after commit: %q", resp.ExtFields["offset"])
 	}
@@ -174,12 +118,12 @@ func TestQueryRules(t *testing.T) {
 
 func TestPersistenceRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	sys := newSystem(t)
+	sys := testkit.ActorSystem(t)
 	m := spawnOffsets(t, sys, dir, time.Hour, nil)
 	m.Commit("G", "T", 0, 12)
 	m.Commit("G", "T", 1, 9)
 	m.Commit("G2", "%RETRY%G2", 0, 1)
-	if err := m.Stop(ctxT(t)); err != nil {
+	if err := m.Stop(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "config", FileName))
@@ -197,7 +141,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	}
 
 	m = spawnOffsets(t, sys, dir, time.Hour, nil)
-	defer func() { _ = m.Stop(ctxT(t)) }()
+	defer func() { _ = m.Stop(testkit.Context(t)) }()
 	for _, c := range []struct {
 		group, topic string
 		q            int32
@@ -220,8 +164,8 @@ func TestLoadsJavaFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config", FileName), []byte(java), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := spawnOffsets(t, newSystem(t), dir, time.Hour, nil)
-	defer func() { _ = m.Stop(ctxT(t)) }()
+	m := spawnOffsets(t, testkit.ActorSystem(t), dir, time.Hour, nil)
+	defer func() { _ = m.Stop(testkit.Context(t)) }()
 	if off, ok := m.Offset("GroupA", "TopicA", 0); !ok || off != 12 {
 		t.Errorf("queue 0: %d, %v", off, ok)
 	}
@@ -235,11 +179,11 @@ func TestLoadsJavaFile(t *testing.T) {
 
 func TestPeriodicFlush(t *testing.T) {
 	dir := t.TempDir()
-	m := spawnOffsets(t, newSystem(t), dir, 10*time.Millisecond, nil)
-	defer func() { _ = m.Stop(ctxT(t)) }()
+	m := spawnOffsets(t, testkit.ActorSystem(t), dir, 10*time.Millisecond, nil)
+	defer func() { _ = m.Stop(testkit.Context(t)) }()
 	m.Commit("G", "T", 0, 77)
 	path := filepath.Join(dir, "config", FileName)
-	waitFor(t, "periodic flush", func() bool {
+	testkit.Eventually(t, "periodic flush", func() bool {
 		var w body.ConsumerOffsetWrapper
 		data, err := os.ReadFile(path)
 		return err == nil && body.DecodeJSON(data, &w) == nil && w.OffsetTable["T@G"][0] == 77
@@ -254,7 +198,7 @@ func TestSpawnFailsOnCorruptFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config", FileName), []byte("{\"offsetTable\":"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Spawn(newSystem(t), config.Broker{StorePathRootDir: dir}, nil, nil, zerolog.Nop())
+	_, err := Spawn(testkit.ActorSystem(t), config.Broker{StorePathRootDir: dir}, nil, nil, zerolog.Nop())
 	if !errors.Is(err, ErrLoad) {
 		t.Fatalf("Spawn over a corrupt file: %v, want ErrLoad", err)
 	}
@@ -272,9 +216,9 @@ func (p *panicQueues) MinOffset(topic string, q int32) int64 {
 
 func TestRestartKeepsOffsets(t *testing.T) {
 	dir := t.TempDir()
-	m := spawnOffsets(t, newSystem(t), dir, time.Hour, &panicQueues{fakeQueues{m: map[string][2]int64{}}})
-	defer func() { _ = m.Stop(ctxT(t)) }()
-	invoke := serve(t, m.Handlers())
+	m := spawnOffsets(t, testkit.ActorSystem(t), dir, time.Hour, &panicQueues{fakeQueues{m: map[string][2]int64{}}})
+	defer func() { _ = m.Stop(testkit.Context(t)) }()
+	invoke := netkit.Invoker(t, &netkit.Router{Handlers: m.Handlers()})
 	if resp := invoke(update("G", "T", 0, 5)); resp.Code != remoting.RespSuccess {
 		t.Fatal(resp.Code)
 	}

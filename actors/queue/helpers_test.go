@@ -3,8 +3,6 @@ package queue
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -12,39 +10,14 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/asynkron/protoactor-go/actor"
 )
-
-// waitTimeout bounds every wait in these tests.
-const waitTimeout = 10 * time.Second
-
-// waitFor polls cond until it holds or waitTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// newSystem returns an actor system that logs nothing.
-func newSystem(t *testing.T) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
 
 // response is one answer a fakeConn received; body is a copy.
 type response struct {
@@ -75,13 +48,7 @@ func (c *fakeConn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done fun
 // next waits for the next answer.
 func (c *fakeConn) next(t *testing.T) response {
 	t.Helper()
-	select {
-	case r := <-c.ch:
-		return r
-	case <-time.After(waitTimeout):
-		t.Fatal("timed out waiting for a response")
-		return response{}
-	}
+	return testkit.Receive(t, c.ch, "a response")
 }
 
 // none asserts that no answer is pending.
@@ -289,7 +256,7 @@ func newHarness(t *testing.T, mutate func(*Config), existing ...store.QueueKey) 
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	r, err := spawn(newSystem(t), cfg, deps)
+	r, err := spawn(testkit.ActorSystem(t), cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +282,7 @@ func (h *harness) send(t *testing.T, k store.QueueKey, tags ...string) {
 	}
 	h.r.Dispatch(k, units)
 	want := h.next[k]
-	waitFor(t, "dispatch", func() bool {
+	testkit.Eventually(t, "dispatch", func() bool {
 		q := h.queue(k)
 		return q != nil && q.MaxOffset() == want
 	})

@@ -1,11 +1,11 @@
 package queue
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -21,7 +21,7 @@ func (h *harness) sendAt(t *testing.T, k store.QueueKey, stamps ...int64) {
 	}
 	h.r.Dispatch(k, units)
 	want := h.next[k]
-	waitFor(t, "dispatch", func() bool { q := h.queue(k); return q != nil && q.MaxOffset() == want })
+	testkit.Eventually(t, "dispatch", func() bool { q := h.queue(k); return q != nil && q.MaxOffset() == want })
 }
 
 func offsetCmd(code int32, qid int32, extra map[string]string) *remoting.Command {
@@ -94,12 +94,11 @@ func TestOffsetLookups(t *testing.T) {
 func TestStop(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.CQFlushInterval = 5 * time.Millisecond })
 	h.sendAt(t, q0, 1234)
-	waitFor(t, "flush round", func() bool { return h.r.FlushedTimestamp() == 1234 })
+	testkit.Eventually(t, "flush round", func() bool { return h.r.FlushedTimestamp() == 1234 })
 	c := newFakeConn()
 	h.r.handlePull(c, pullCmd("g1", 0, 1, pullFlagSuspend, 20*time.Second, ""))
-	waitFor(t, "held", func() bool { return h.heldCount() == 1 })
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
+	testkit.Eventually(t, "held", func() bool { return h.heldCount() == 1 })
+	ctx := testkit.Context(t)
 	if err := h.r.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
@@ -257,7 +258,7 @@ func TestDispatchOrder(t *testing.T) {
 	}
 	for qid := int32(0); qid < 4; qid++ {
 		k := store.QueueKey{Topic: testTopic, QueueID: qid}
-		waitFor(t, "all units", func() bool { q := h.queue(k); return q != nil && q.MaxOffset() == rounds })
+		testkit.Eventually(t, "all units", func() bool { q := h.queue(k); return q != nil && q.MaxOffset() == rounds })
 		if errs := h.queue(k).putErrors(); len(errs) > 0 {
 			t.Fatalf("queue %d: out-of-order puts: %v", qid, errs[0])
 		}
@@ -271,7 +272,7 @@ func TestLongPollWakeup(t *testing.T) {
 	h.send(t, q0, "TagA")
 	c := newFakeConn()
 	h.r.handlePull(c, pullCmd("g1", 0, 1, pullFlagSuspend, 20*time.Second, ""))
-	waitFor(t, "held", func() bool { return h.heldCount() == 1 })
+	testkit.Eventually(t, "held", func() bool { return h.heldCount() == 1 })
 	c.none(t)
 	h.send(t, q0, "TagB")
 	r := c.next(t)
@@ -292,7 +293,7 @@ func TestLongPollAbsentQueue(t *testing.T) {
 	h := newHarness(t, nil)
 	c := newFakeConn()
 	h.r.handlePull(c, pullCmd("g1", 2, 0, pullFlagSuspend, 20*time.Second, ""))
-	waitFor(t, "held", func() bool { return h.heldCount() == 1 })
+	testkit.Eventually(t, "held", func() bool { return h.heldCount() == 1 })
 	k := store.QueueKey{Topic: testTopic, QueueID: 2}
 	h.send(t, k, "")
 	r := c.next(t)
@@ -332,7 +333,7 @@ func TestLongPollTimeout(t *testing.T) {
 			if waited := time.Since(start); waited < 50*time.Millisecond-sweepSlack {
 				t.Fatalf("answered after %v, before the hold time", waited)
 			}
-			waitFor(t, "hold table empty", func() bool { return h.heldCount() == 0 })
+			testkit.Eventually(t, "hold table empty", func() bool { return h.heldCount() == 0 })
 		})
 	}
 }
@@ -342,7 +343,7 @@ func TestLongPollFull(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.HeldPullsMax = 1 })
 	c := newFakeConn()
 	h.r.handlePull(c, pullCmd("g1", 0, 0, pullFlagSuspend, 20*time.Second, ""))
-	waitFor(t, "held", func() bool { return h.heldCount() == 1 })
+	testkit.Eventually(t, "held", func() bool { return h.heldCount() == 1 })
 	h.r.handlePull(c, pullCmd("g1", 0, 0, pullFlagSuspend, 20*time.Second, ""))
 	if r := c.next(t); r.cmd.Code != remoting.RespPullNotFound {
 		t.Fatalf("code %d", r.cmd.Code)

@@ -3,6 +3,7 @@ package queue
 import (
 	"testing"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/store"
 )
 
@@ -16,6 +17,6 @@ func TestDeleteBelowReachesEveryQueue(t *testing.T) {
 	h.r.DeleteBelow(4096)
 	for _, k := range []store.QueueKey{busy, idle} {
 		q := h.queue(k)
-		waitFor(t, "DeleteBelow on "+k.Topic, func() bool { return q.lastDeletedBelow() == 4096 })
+		testkit.Eventually(t, "DeleteBelow on "+k.Topic, func() bool { return q.lastDeletedBelow() == 4096 })
 	}
 }

@@ -3,78 +3,28 @@ package registrar
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"net"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 )
 
-const waitTimeout = 10 * time.Second
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// checkGoroutines registers a cleanup that waits until no goroutine runs
-// code of this package or of protoactor (a link blocked in Invoke, a leaked
-// timer callback, an actor still processing). Call it first in a test, so the
-// check runs after every other cleanup. gnet's and ants' own pools are not
-// ours to judge and are ignored.
+// checkGoroutines registers a cleanup that waits until no goroutine runs code
+// of our actors or of protoactor (a link blocked in Invoke, a leaked timer
+// callback, an actor still processing). Call it first in a test, so the check
+// runs after every other cleanup. gnet's and ants' own pools are not ours to
+// judge and are ignored.
 func checkGoroutines(t *testing.T) {
 	t.Helper()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(waitTimeout)
-		for {
-			leaked := ourGoroutines()
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("goroutine leak:\n%s", strings.Join(leaked, "\n\n"))
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
-}
-
-func ourGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "checkGoroutines") || strings.Contains(g, "testing.tRunner") && !strings.Contains(g, "actors/registrar.(") {
-			continue
-		}
-		if strings.Contains(g, "actormq/actors/") || strings.Contains(g, "protoactor-go") {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
+	testkit.NoLeaksIn(t, "actormq/actors/", "protoactor-go")
 }
 
 // fakeNamesrv records the REGISTER_BROKER / UNREGISTER_BROKER it receives.
@@ -114,28 +64,8 @@ func (f *fakeNamesrv) lastRegister() *remoting.Command {
 func startNamesrv(t *testing.T) *fakeNamesrv {
 	t.Helper()
 	f := &fakeNamesrv{}
-	srv := netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", EventLoops: 1, Logger: zerolog.Nop()}, f)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	f.addr = srv.Addr()
+	f.addr = netkit.Serve(t, f)
 	return f
-}
-
-// deadAddr is an address nothing listens on.
-func deadAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }
 
 type fixture struct {
@@ -145,10 +75,7 @@ type fixture struct {
 
 func start(t *testing.T, namesrvAddr string, period time.Duration) *fixture {
 	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
+	sys := testkit.ActorSystem(t)
 	cfg := config.Broker{
 		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", BrokerID: 0,
 		NamesrvAddr: namesrvAddr, ListenPort: 10911, HAListenPort: 10912, BrokerIP1: "127.0.0.1",
@@ -159,16 +86,15 @@ func start(t *testing.T, namesrvAddr string, period time.Duration) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := netio.NewClient(netio.ClientConfig{Logger: zerolog.Nop()})
+	client := netkit.Client(t, netio.ClientConfig{}) // closed after the cleanup below
 	reg, err := Spawn(sys, cfg, md, client, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		defer cancel()
 		_ = reg.Stop(ctx)
-		_ = client.Close()
 		_ = md.Stop(ctx)
 	})
 	return &fixture{meta: md, reg: reg}
@@ -177,7 +103,7 @@ func start(t *testing.T, namesrvAddr string, period time.Duration) *fixture {
 func TestRegisterHeadersAndBody(t *testing.T) {
 	checkGoroutines(t)
 	ns1, ns2 := startNamesrv(t), startNamesrv(t)
-	f := start(t, " "+ns1.addr+";"+deadAddr(t)+"; "+ns2.addr+";", time.Hour)
+	f := start(t, " "+ns1.addr+";"+testkit.ClosedAddr(t)+"; "+ns2.addr+";", time.Hour)
 
 	// Spawn returned only after the first round; the dead namesrv did not fail it.
 	for _, ns := range []*fakeNamesrv{ns1, ns2} {
@@ -215,10 +141,10 @@ func TestReRegistersOnTopicChange(t *testing.T) {
 	checkGoroutines(t)
 	ns := startNamesrv(t)
 	f := start(t, ns.addr, time.Hour)
-	if _, err := f.meta.CreateTopic(ctxT(t), body.TopicConfig{TopicName: "NewTopic", ReadQueueNums: 2, WriteQueueNums: 2, Perm: 6}); err != nil {
+	if _, err := f.meta.CreateTopic(testkit.Context(t), body.TopicConfig{TopicName: "NewTopic", ReadQueueNums: 2, WriteQueueNums: 2, Perm: 6}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "registration with the new topic", func() bool {
+	testkit.Eventually(t, "registration with the new topic", func() bool {
 		if n, _ := ns.counts(); n < 2 {
 			return false
 		}
@@ -235,9 +161,9 @@ func TestPeriodicRegistrationAndUnregister(t *testing.T) {
 	checkGoroutines(t)
 	ns := startNamesrv(t)
 	f := start(t, ns.addr, 20*time.Millisecond)
-	waitFor(t, "periodic registrations", func() bool { n, _ := ns.counts(); return n >= 3 })
+	testkit.Eventually(t, "periodic registrations", func() bool { n, _ := ns.counts(); return n >= 3 })
 
-	f.reg.Unregister(ctxT(t))
+	f.reg.Unregister(testkit.Context(t))
 	regs, unregs := ns.counts()
 	if unregs != 1 {
 		t.Fatalf("%d UNREGISTER_BROKER, want 1", unregs)
@@ -251,10 +177,10 @@ func TestPeriodicRegistrationAndUnregister(t *testing.T) {
 		}
 	}
 	// Registration stopped: a topic change after Unregister sends nothing.
-	if _, err := f.meta.CreateTopic(ctxT(t), body.TopicConfig{TopicName: "Late", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil {
+	if _, err := f.meta.CreateTopic(testkit.Context(t), body.TopicConfig{TopicName: "Late", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil {
 		t.Fatal(err)
 	}
-	f.reg.Unregister(ctxT(t)) // a second round trip through the actor and its link
+	f.reg.Unregister(testkit.Context(t)) // a second round trip through the actor and its link
 	if n, _ := ns.counts(); n != regs {
 		t.Errorf("%d registrations after Unregister, want %d", n, regs)
 	}

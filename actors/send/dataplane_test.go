@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
@@ -18,7 +19,7 @@ import (
 // TestSendPullRoundTrip sends with codes 10 and 310 and pulls the exact
 // records back: every field decoded, offsets and ids consistent.
 func TestSendPullRoundTrip(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
 	sent := []msg{
 		{topic: "TopicTest", queueID: 2, body: "hello", flag: 3,
@@ -103,7 +104,7 @@ func TestSendPullRoundTrip(t *testing.T) {
 // get every queue offset exactly once, and the pulls return every message
 // in offset order.
 func TestDenseOffsetsConcurrentProducers(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
 	const producers, perProducer = 8, 40
 	type result struct {
@@ -119,7 +120,7 @@ func TestDenseOffsetsConcurrentProducers(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < perProducer; i++ {
 				m := msg{topic: "TopicTest", queueID: int32((p + i) % 4), body: fmt.Sprintf("p%d-%d", p, i)}
-				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+				ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 				resp, err := b.cl.Invoke(ctx, b.addr, sendV1(m))
 				cancel()
 				if err != nil || resp.Code != remoting.RespSuccess {
@@ -171,7 +172,7 @@ func TestDenseOffsetsConcurrentProducers(t *testing.T) {
 // TestSuspendedPull: a held pull is answered by a later send (wakeup), and
 // another one PULL_NOT_FOUND at its short suspend timeout.
 func TestSuspendedPull(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
 	type answer struct {
 		resp *remoting.Command
@@ -179,18 +180,12 @@ func TestSuspendedPull(t *testing.T) {
 	}
 	done := make(chan answer, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		defer cancel()
 		resp, err := b.cl.Invoke(ctx, b.addr, pull("TopicTest", 1, 0, 2|4, 20*time.Second, "*"))
 		done <- answer{resp, err}
 	}()
-	deadline := time.Now().Add(waitTimeout)
-	for b.qr.HeldPulls() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("pull not held")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Eventually(t, "the pull to be held", func() bool { return b.qr.HeldPulls() == 1 })
 	wantCode(t, b.invoke(sendV1(msg{topic: "TopicTest", queueID: 1, body: "wake"})), remoting.RespSuccess)
 	a := <-done
 	if a.err != nil {
@@ -212,7 +207,7 @@ func TestSuspendedPull(t *testing.T) {
 // TestSyncFlushSends: with SYNC_FLUSH every concurrent send is answered
 // SUCCESS and is durable when answered.
 func TestSyncFlushSends(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	cfg := testConfig()
 	cfg.FlushDiskType = config.FlushSync
 	b := startBroker(t, t.TempDir(), cfg, newFakeMeta())
@@ -221,7 +216,7 @@ func TestSyncFlushSends(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 			defer cancel()
 			resp, err := b.cl.Invoke(ctx, b.addr, sendV1(msg{topic: "TopicTest", queueID: int32(i % 4), body: "sync"}))
 			if err != nil || resp.Code != remoting.RespSuccess {
@@ -239,7 +234,7 @@ func TestSyncFlushSends(t *testing.T) {
 
 // TestSendRejections covers the validation answers of §6.1.
 func TestSendRejections(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
 	big := strings.Repeat("x", 5000)
 	tests := []struct {
@@ -293,7 +288,7 @@ func TestSendRejections(t *testing.T) {
 // TestAutoCreate creates an unknown topic from TBW102 on the first send;
 // later sends reuse the topic actor without creating again.
 func TestAutoCreate(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	meta := newFakeMeta()
 	meta.autoCreate = true
 	b := startBroker(t, t.TempDir(), testConfig(), meta)
@@ -315,7 +310,7 @@ func TestAutoCreate(t *testing.T) {
 // TestBatchSend stores a batch with consecutive offsets and comma-joined
 // offset ids, one record per item.
 func TestBatchSend(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
 	wantCode(t, b.invoke(sendV1(msg{topic: "TopicTest", queueID: 3, body: "before"})), remoting.RespSuccess)
 	items := []message.BatchItem{
@@ -358,7 +353,7 @@ func TestBatchSend(t *testing.T) {
 // TestRestart: after a clean stop the store reopens, queue offsets continue
 // where they were and old messages are still served.
 func TestRestart(t *testing.T) {
-	checkGoroutines(t)
+	testkit.NoLeaks(t)
 	dir := t.TempDir()
 	meta := newFakeMeta()
 	b := startBroker(t, dir, testConfig(), meta)

@@ -3,9 +3,6 @@ package send_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,16 +13,14 @@ import (
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/actors/send"
 	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/asynkron/protoactor-go/actor"
 )
-
-// waitTimeout bounds every wait in these tests.
-const waitTimeout = 10 * time.Second
 
 // fakeMeta is the control plane: topics (with optional auto-create) and
 // subscriptions.
@@ -70,21 +65,6 @@ func (m *fakeMeta) Subscription(group, topic string) (body.SubscriptionData, boo
 	return sd, ok
 }
 
-// router dispatches requests to the data-plane handlers, as actors/broker will.
-type router struct {
-	handlers map[int32]func(c *netio.Conn, cmd *remoting.Command)
-}
-
-func (r *router) OnRequest(c *netio.Conn, cmd *remoting.Command) {
-	if h, ok := r.handlers[cmd.Code]; ok {
-		h(c, cmd)
-		return
-	}
-	_ = c.Write(remoting.NewResponse(cmd, remoting.RespRequestCodeNotSupported, "not supported"))
-}
-
-func (r *router) OnClose(*netio.Conn) {}
-
 // broker is the data plane over a real store, served on 127.0.0.1:0.
 type broker struct {
 	t    testing.TB
@@ -127,10 +107,7 @@ func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMet
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
+	sys := testkit.ActorSystem(t)
 	if b.qr, err = queue.Spawn(sys, queue.Config{Broker: cfg, Store: b.st, Topics: meta, Subscriptions: meta}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +117,10 @@ func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMet
 	if b.snd, err = send.Spawn(sys, send.Config{Broker: cfg, Topics: meta, Writer: b.w}); err != nil {
 		t.Fatal(err)
 	}
-	r := &router{handlers: map[int32]func(c *netio.Conn, cmd *remoting.Command){}}
+	r := &netkit.Router{Handlers: map[int32]func(c *netio.Conn, cmd *remoting.Command){}}
 	for _, hs := range []map[int32]func(c *netio.Conn, cmd *remoting.Command){b.snd.Handlers(), b.qr.Handlers(), b.w.Handlers()} {
 		for code, h := range hs {
-			r.handlers[code] = h
+			r.Handlers[code] = h
 		}
 	}
 	b.srv = netio.NewServer(netio.ServerConfig{Addr: "127.0.0.1:0", EventLoops: 2}, r)
@@ -162,7 +139,7 @@ func (b *broker) stop() {
 		return
 	}
 	b.down = true
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 	defer cancel()
 	_ = b.cl.Close()
 	if err := b.srv.Shutdown(ctx); err != nil {
@@ -184,13 +161,7 @@ func (b *broker) stop() {
 
 func (b *broker) invoke(cmd *remoting.Command) *remoting.Command {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	resp, err := b.cl.Invoke(ctx, b.addr, cmd)
-	if err != nil {
-		b.t.Fatalf("invoke code %d: %v", cmd.Code, err)
-	}
-	return resp
+	return netkit.Invoke(b.t, b.cl, b.addr, cmd)
 }
 
 // msg is one message to send.
@@ -267,23 +238,4 @@ func wantCode(t *testing.T, resp *remoting.Command, code int32) {
 	if resp.Code != code {
 		t.Fatalf("code %d (%s), want %d", resp.Code, resp.Remark, code)
 	}
-}
-
-// checkGoroutines registers, first, a cleanup that waits until the number of
-// goroutines is back to what it was when the test began; cleanups run in
-// reverse order, so it runs after every broker piece stopped.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(waitTimeout)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				n := runtime.Stack(buf, true)
-				t.Fatalf("goroutine leak: %d running, %d at start\n%s", runtime.NumGoroutine(), base, buf[:n])
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
 }

@@ -1,10 +1,7 @@
 package writer
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -14,26 +11,13 @@ import (
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/valyala/bytebufferpool"
 )
-
-const waitTimeout = 10 * time.Second
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // fakeLog is an in-memory commit log with injectable failures.
 type fakeLog struct {
@@ -117,13 +101,7 @@ func (c *fakeConn) Write(cmd *remoting.Command) error { c.ch <- cmd; return nil 
 
 func (c *fakeConn) next(t *testing.T) *remoting.Command {
 	t.Helper()
-	select {
-	case r := <-c.ch:
-		return r
-	case <-time.After(waitTimeout):
-		t.Fatal("timed out waiting for a response")
-		return nil
-	}
+	return testkit.Receive(t, c.ch, "a response")
 }
 
 func (c *fakeConn) none(t *testing.T) {
@@ -145,10 +123,7 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate func(*Config), offsets map[store.QueueKey]int64) *harness {
 	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}))
-	t.Cleanup(sys.Shutdown)
+	sys := testkit.ActorSystem(t)
 	h := &harness{log: &fakeLog{}, disp: &fakeDispatcher{units: map[store.QueueKey][]queue.Unit{}},
 		conn: &fakeConn{ch: make(chan *remoting.Command, 4096)}, ckpt: make(chan [2]int64, 100)}
 	cfg := Config{
@@ -267,7 +242,7 @@ func TestSyncFlushGroupCommit(t *testing.T) {
 	h.log.set(func(l *fakeLog) { l.block = gate })
 	// The first flush blocks; everything after it joins one group commit.
 	h.w.Submit(h.appendReq(0, "", "first"))
-	waitFor(t, "first append", func() bool { return h.log.WrotePosition() > 0 })
+	testkit.Eventually(t, "first append", func() bool { return h.log.WrotePosition() > 0 })
 	h.w.Submit(h.appendReq(1, "WAIT\x01false\x02", "nowait"))
 	if r := h.conn.next(t); r.Opaque != 1 || r.Code != remoting.RespSuccess {
 		t.Fatalf("WAIT=false answered %d code %d", r.Opaque, r.Code)
@@ -276,7 +251,7 @@ func TestSyncFlushGroupCommit(t *testing.T) {
 	for i := 0; i < waiters; i++ {
 		h.w.Submit(h.appendReq(int32(100+i), "", "x"))
 	}
-	waitFor(t, "all appended", func() bool { return len(h.disp.get(testKey)) == waiters+2 })
+	testkit.Eventually(t, "all appended", func() bool { return len(h.disp.get(testKey)) == waiters+2 })
 	h.conn.none(t)
 	close(gate)
 	seen := map[int32]bool{}
@@ -357,13 +332,8 @@ func TestAsyncFlushAndCheckpoint(t *testing.T) {
 	before := time.Now().UnixMilli()
 	h.w.Submit(h.appendReq(1, "", "x"))
 	h.conn.next(t)
-	select {
-	case c := <-h.ckpt:
-		if c[0] < before || c[1] != 7 {
-			t.Fatalf("checkpoint %v", c)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("no checkpoint")
+	if c := testkit.Receive(t, h.ckpt, "a checkpoint"); c[0] < before || c[1] != 7 {
+		t.Fatalf("checkpoint %v", c)
 	}
 	if h.log.FlushedPosition() != h.log.WrotePosition() {
 		t.Fatal("not flushed")
@@ -381,8 +351,7 @@ func TestStopAnswersEverything(t *testing.T) {
 		a.Done = done.Done
 		h.w.Submit(a)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
+	ctx := testkit.Context(t)
 	if err := h.w.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/vfs"
 )
 
@@ -25,19 +26,6 @@ func setModTime(t *testing.T, dir string, start int64, mod time.Time) {
 	if err := os.Chtimes(filepath.Join(dir, segmentName(start)), mod, mod); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func segmentFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 func TestDeleteExpiredFiles(t *testing.T) {
@@ -74,7 +62,7 @@ func TestDeleteExpiredFiles(t *testing.T) {
 			if l.MinOffset() != min {
 				t.Fatalf("MinOffset %d, want %d", l.MinOffset(), min)
 			}
-			if files := segmentFiles(t, dir); len(files) != 4-tc.deleted || files[0] != segmentName(min) {
+			if files := testkit.DirNames(t, dir); len(files) != 4-tc.deleted || files[0] != segmentName(min) {
 				t.Fatalf("files left %v", files)
 			}
 			for _, a := range recs {

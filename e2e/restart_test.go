@@ -65,7 +65,8 @@ func TestBrokerRestartKeepsMessagesAndOffsets(t *testing.T) {
 
 	b.stop() // SIGTERM, must exit 0
 	b.start()
-	if !strings.Contains(b.log(), `"recoveredFromCrash":false`) {
+	// The store logs how it recovered before the listener opens.
+	if !strings.Contains(b.log(), `"abnormal":false`) || strings.Contains(b.log(), `"abnormal":true`) {
 		t.Fatalf("restart after SIGTERM was not a clean recovery:\n%s", b.log())
 	}
 
@@ -106,7 +107,7 @@ func TestSyncFlushSurvivesKill9(t *testing.T) {
 
 	b.kill() // kill -9 right after the last acknowledgement
 	b.start()
-	if !strings.Contains(b.log(), `"recoveredFromCrash":true`) {
+	if !strings.Contains(b.log(), `"abnormal":true`) {
 		t.Fatalf("restart after kill -9 did not recover as from a crash:\n%s", b.log())
 	}
 

@@ -146,7 +146,7 @@ func TestWaitGoroutines(t *testing.T) {
 	release := make(chan struct{})
 	var wg sync.WaitGroup
 	msg := run(func(tb *fakeTB) {
-		base := runtime.NumGoroutine()
+		base := settledGoroutines()
 		wg.Go(func() { parkForLeakTest(release) })
 		waitGoroutines(tb, base, 50*time.Millisecond)
 	})
@@ -156,15 +156,35 @@ func TestWaitGoroutines(t *testing.T) {
 	close(release)
 	wg.Wait()
 
-	// A goroutine that ends within the bound is no leak.
+	// A goroutine that ends within the bound is no leak. Wait for it (and the
+	// timer's) to be gone before returning, so a later run of this test
+	// (-count=N) does not see them exit inside its own window.
+	var ended sync.WaitGroup
 	if msg := run(func(tb *fakeTB) {
 		NoLeaks(tb)
 		done := make(chan struct{})
-		go func() { parkForLeakTest(done) }()
+		ended.Go(func() { parkForLeakTest(done) })
 		time.AfterFunc(20*time.Millisecond, func() { close(done) })
 	}); msg != "" {
 		t.Fatalf("failure %q for a goroutine that ended", msg)
 	}
+	ended.Wait()
+}
+
+// settledGoroutines returns the goroutine count once it has held still for a
+// few polls: goroutines of earlier tests (run's own, timers) may still be
+// exiting, and one that exits inside the 50 ms window would hide the leak.
+func settledGoroutines() int {
+	n, still := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(Timeout); still < 5 && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			still++
+		} else {
+			n, still = m, 0
+		}
+	}
+	return n
 }
 
 func TestNoLeaksInLooksOnlyAtTheNamedCode(t *testing.T) {

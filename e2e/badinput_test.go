@@ -122,6 +122,15 @@ func TestBadInputIsAnsweredAndOthersKeepWorking(t *testing.T) {
 		rc.close()
 	}
 
+	pull := func(ext map[string]string) rawRequest {
+		req := rawRequest{code: 11, ext: map[string]string{"consumerGroup": "CG", "topic": topic, "queueId": "0",
+			"queueOffset": "0", "maxMsgNums": "32", "sysFlag": "0", "commitOffset": "0", "suspendTimeoutMillis": "0", "subVersion": "0"}}
+		for k, v := range ext {
+			req.ext[k] = v
+		}
+		return req
+	}
+	batchHeader := map[string]string{"a": "PG", "b": topic, "c": "TBW102", "d": "4", "e": "0", "f": "0", "g": "1", "h": "0", "i": "", "m": "true"}
 	cases := []struct {
 		name string
 		req  rawRequest
@@ -131,6 +140,16 @@ func TestBadInputIsAnsweredAndOthersKeepWorking(t *testing.T) {
 		{"illegal topic name", sendRequest("bad topic!", []byte("x")), 29},
 		{"missing topic with auto-create off", sendRequest("NoSuchTopic", []byte("x")), 17},
 		{"send missing required header", rawRequest{code: 10, ext: map[string]string{"topic": topic}}, 1},
+		{"batch body garbage", rawRequest{code: 320, ext: batchHeader, body: []byte("not a batch body at all")}, 13},
+		{"heartbeat body garbage", rawRequest{code: 34, body: []byte("{garbage")}, 1},
+		{"pull offset not a number", pull(map[string]string{"queueOffset": "abc"}), 1},
+		{"pull queue out of range", pull(map[string]string{"queueId": "99"}), 29},
+		{"pull missing topic", pull(map[string]string{"topic": "NoSuchTopic"}), 17},
+		{"create topic missing fields", rawRequest{code: 17, ext: map[string]string{"topic": "X"}}, 1},
+		{"create topic illegal name", rawRequest{code: 17, ext: map[string]string{"topic": "bad name", "readQueueNums": "4",
+			"writeQueueNums": "4", "perm": "6", "defaultTopic": "TBW102", "topicFilterType": "SINGLE_TAG", "order": "false"}}, 29},
+		{"subscription group body garbage", rawRequest{code: 200, body: []byte("nope")}, 1},
+		{"consumer list of an unknown group", rawRequest{code: 38, ext: map[string]string{"consumerGroup": "Nobody"}}, 1},
 	}
 	rc, err := dialRaw(b.addr)
 	if err != nil {
@@ -144,6 +163,22 @@ func TestBadInputIsAnsweredAndOthersKeepWorking(t *testing.T) {
 		}
 		if resp.code != tc.code || resp.remark == "" {
 			t.Errorf("%s: code %d remark %q, want code %d with a remark", tc.name, resp.code, resp.remark, tc.code)
+		}
+	}
+	nsCases := []struct {
+		name string
+		req  rawRequest
+		code int
+	}{
+		{"register broker body garbage", rawRequest{code: 103, body: []byte("{{{"), ext: map[string]string{"brokerName": "b",
+			"brokerAddr": "127.0.0.1:1", "clusterName": "c", "haServerAddr": "127.0.0.1:2", "brokerId": "0"}}, 1},
+		{"route without topic", rawRequest{code: 105}, 1},
+		{"route of an unknown topic", rawRequest{code: 105, ext: map[string]string{"topic": "NoSuchTopic"}}, 17},
+	}
+	for _, tc := range nsCases {
+		resp, err := rawInvoke(ns.addr, tc.req)
+		if err != nil || resp.code != tc.code || resp.remark == "" {
+			t.Errorf("namesrv %s: %v code %d remark %q, want code %d with a remark", tc.name, err, resp.code, resp.remark, tc.code)
 		}
 	}
 	// The same raw connection still sends good messages.

@@ -276,8 +276,10 @@ func (b *broker) start() {
 	b.t.Helper()
 	b.process = startProcess(b.t, "mqbroker", "-c", b.conf, "-n", b.nsAddr)
 	waitListening(b.t, b.process, b.addr)
-	waitFor(b.t, 15*time.Second, "broker registered with the NameServer", func() bool {
-		resp, err := rawInvoke(b.nsAddr, rawRequest{code: 106})
-		return err == nil && resp.code == 0 && strings.Contains(string(resp.body), b.addr)
-	})
+	for _, ns := range strings.Split(b.nsAddr, ";") {
+		waitFor(b.t, 15*time.Second, "broker registered with the NameServer "+ns, func() bool {
+			resp, err := rawInvoke(ns, rawRequest{code: 106})
+			return err == nil && resp.code == 0 && strings.Contains(string(resp.body), b.addr)
+		})
+	}
 }

@@ -50,10 +50,12 @@ type received struct {
 	queues map[string]map[int]int // consumer name → queueId → deliveries
 	tags   map[string]int
 	total  int
+	msgs   map[string]*primitive.MessageExt // body → last delivery
 }
 
 func newReceived() *received {
-	return &received{bodies: map[string]int{}, queues: map[string]map[int]int{}, tags: map[string]int{}}
+	return &received{bodies: map[string]int{}, queues: map[string]map[int]int{}, tags: map[string]int{},
+		msgs: map[string]*primitive.MessageExt{}}
 }
 
 func (r *received) add(consumerName string, m *primitive.MessageExt) {
@@ -66,6 +68,13 @@ func (r *received) add(consumerName string, m *primitive.MessageExt) {
 	r.queues[consumerName][m.Queue.QueueId]++
 	r.tags[m.GetTags()]++
 	r.total++
+	r.msgs[string(m.Body)] = m
+}
+
+func (r *received) message(body string) *primitive.MessageExt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.msgs[body]
 }
 
 func (r *received) count(body string) int {

@@ -234,6 +234,8 @@ type brokerOpts struct {
 	flushDiskType   string // default ASYNC_FLUSH
 	autoCreateTopic bool
 	maxMessageSize  int
+	commitLogBytes  int // segment size, default 8 MiB
+	cqUnits         int // units per consume-queue file, default 10000
 }
 
 func defaultBrokerOpts() brokerOpts { return brokerOpts{autoCreateTopic: true} }
@@ -263,6 +265,12 @@ func startBroker(t *testing.T, ns *namesrv, o brokerOpts) *broker {
 	}
 	if o.maxMessageSize > 0 {
 		props["maxMessageSize"] = fmt.Sprint(o.maxMessageSize)
+	}
+	if o.commitLogBytes > 0 {
+		props["mapedFileSizeCommitLog"] = fmt.Sprint(o.commitLogBytes)
+	}
+	if o.cqUnits > 0 {
+		props["mapedFileSizeConsumeQueue"] = fmt.Sprint(20 * o.cqUnits)
 	}
 	b := &broker{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), nsAddr: ns.addr, storeAt: props["storePathRootDir"]}
 	b.conf = writeProps(t, dir, "broker.properties", props)

@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/primitive"
 )
 
 // TestOffsetsResumeAfterConsumerRestart: a consumer that stops commits its
@@ -125,4 +129,56 @@ func TestSyncFlushSurvivesKill9(t *testing.T) {
 	r := newReceived()
 	startPushConsumer(t, ns, "c", consumerOpts{group: "CG_durable", topic: topic, fromFirst: true}, r)
 	r.waitAll(t, acked, 60*time.Second)
+}
+
+// TestSigtermUnderLoadKeepsEveryAcknowledgedSend stops the broker while a
+// producer is sending: each send either fails or, if acknowledged, is
+// readable after the restart.
+func TestSigtermUnderLoadKeepsEveryAcknowledgedSend(t *testing.T) {
+	ns := startNamesrv(t)
+	b := startBroker(t, ns, defaultBrokerOpts())
+	topic := "LoadTopic"
+	createTopic(t, b, topic, 4)
+	p := newProducer(t, ns, "PG_load")
+
+	var mu sync.Mutex
+	var acked []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := fmt.Sprintf("load-%d-%05d", w, i)
+				res, err := p.SendSync(context.Background(), primitive.NewMessage(topic, []byte(body)))
+				if err == nil && res.Status == primitive.SendOK {
+					mu.Lock()
+					acked = append(acked, body)
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	waitFor(t, 15*time.Second, "sends under way", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 200
+	})
+	b.stop() // SIGTERM while the producers keep sending
+	close(stop)
+	wg.Wait()
+
+	b.start()
+	mu.Lock()
+	want := append([]string{}, acked...)
+	mu.Unlock()
+	r := newReceived()
+	startPushConsumer(t, ns, "c", consumerOpts{group: "CG_load", topic: topic, fromFirst: true}, r)
+	r.waitAll(t, want, 60*time.Second)
 }

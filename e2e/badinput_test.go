@@ -42,10 +42,8 @@ func expectClosed(t *testing.T, rc *rawConn, what string) {
 // TestBadInputIsAnsweredAndOthersKeepWorking throws malformed and illegal
 // requests at a broker and a NameServer while a real producer keeps sending.
 func TestBadInputIsAnsweredAndOthersKeepWorking(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, brokerOpts{autoCreateTopic: false, maxMessageSize: 1024})
 	topic := "GoodTopic"
-	createTopic(t, b, topic, 2)
+	ns, b := startWithTopic(t, brokerOpts{autoCreateTopic: false, maxMessageSize: 1024}, topic, 2)
 	p := newProducer(t, ns, "PG_good")
 
 	// A well-behaved producer sends throughout; every send must succeed.

@@ -158,6 +158,16 @@ func (s *stoppableConsumer) Shutdown() error {
 	return s.PushConsumer.Shutdown()
 }
 
+// startWithTopic starts a NameServer and a broker and creates topic with the
+// given number of queues: the prologue of most tests.
+func startWithTopic(t *testing.T, o brokerOpts, topic string, queues int) (*namesrv, *broker) {
+	t.Helper()
+	ns := startNamesrv(t)
+	b := startBroker(t, ns, o)
+	createTopic(t, b, topic, queues)
+	return ns, b
+}
+
 // createTopic creates topic on the broker with the Go admin client and waits
 // until the NameServer routes it.
 func createTopic(t *testing.T, b *broker, topic string, queues int) {

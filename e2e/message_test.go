@@ -15,10 +15,8 @@ import (
 // it started, as long as the queue is young (min offset 0): the broker answers
 // QUERY_CONSUMER_OFFSET with 0, as Java does (client-quirks A4 item 27).
 func TestNewGroupFromLastOffsetSeesAYoungQueue(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "YoungTopic"
-	createTopic(t, b, topic, 2)
+	ns, _ := startWithTopic(t, defaultBrokerOpts(), topic, 2)
 	p := newProducer(t, ns, "PG_young")
 	early := makeBodies("early", 6)
 	sendSync(t, p, topic, early, "")
@@ -31,10 +29,8 @@ func TestNewGroupFromLastOffsetSeesAYoungQueue(t *testing.T) {
 // enough for the Go client to compress arrive unchanged, with the ids the
 // send returned.
 func TestMessageContentRoundTrip(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "ContentTopic"
-	createTopic(t, b, topic, 1)
+	ns, _ := startWithTopic(t, defaultBrokerOpts(), topic, 1)
 	p := newProducer(t, ns, "PG_content")
 
 	big := bytes.Repeat([]byte("compressible-payload-"), 1000) // 21 KB, zlib'd by the client

@@ -27,5 +27,20 @@ func TestBrokerRegistersWithEveryNameServer(t *testing.T) {
 		if clusterHas(ns) {
 			t.Fatalf("broker still registered with %s after SIGTERM", ns.addr)
 		}
+		// Removal on connection close would also empty the table: the
+		// NameServer logs this line only for an UNREGISTER_BROKER request.
+		if !logHasLine(ns.log(), `"message":"broker unregistered"`, `"broker":"`+b.addr+`"`) {
+			t.Fatalf("%s got no UNREGISTER_BROKER from the stopping broker:\n%s", ns.addr, ns.log())
+		}
 	}
+}
+
+// logHasLine reports whether one line of log contains every one of subs.
+func logHasLine(log string, subs ...string) bool {
+	for _, line := range strings.Split(log, "\n") {
+		if containsAll(line, subs...) {
+			return true
+		}
+	}
+	return false
 }

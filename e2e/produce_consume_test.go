@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,10 +94,8 @@ func TestSendModesDeliverEverything(t *testing.T) {
 // TestPushConsumerGroupSplitsQueues runs two push consumers of one group on a
 // 4-queue topic: every message is delivered and the queues are split 2/2.
 func TestPushConsumerGroupSplitsQueues(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "SplitTopic"
-	createTopic(t, b, topic, 4)
+	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 4)
 	p := newProducer(t, ns, "PG_split")
 
 	r := newReceived()
@@ -163,10 +162,9 @@ func TestPushConsumerGroupSplitsQueues(t *testing.T) {
 
 // TestTagSubscription subscribes "A || C" and checks only those tags arrive.
 func TestTagSubscription(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "TagTopic"
-	createTopic(t, b, topic, 1) // one queue: a later sentinel proves earlier messages were filtered, not late
+	// One queue: a later sentinel proves earlier messages were filtered, not late.
+	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 1)
 	p := newProducer(t, ns, "PG_tags")
 	r := newReceived()
 	startPushConsumer(t, ns, "c", consumerOpts{group: "CG_tags", topic: topic, expression: "A || C", fromFirst: true}, r)
@@ -183,12 +181,25 @@ func TestTagSubscription(t *testing.T) {
 	sendSync(t, p, topic, sentinel, "C")
 	r.waitAll(t, append(want, sentinel...), 30*time.Second)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.tags["B"] != 0 || r.tags["D"] != 0 {
-		t.Fatalf("unsubscribed tags delivered: %v", r.tags)
+	tags, total := fmt.Sprint(r.tags), r.total
+	r.mu.Unlock()
+	if tags != "map[A:5 C:6]" || total != 11 {
+		t.Fatalf("deliveries by tag %s (total %d), want A:5 C:6", tags, total)
 	}
-	if r.tags["A"] != 5 || r.tags["C"] != 6 || r.total != 11 {
-		t.Fatalf("deliveries by tag %v (total %d), want A:5 C:6", r.tags, r.total)
+
+	// The Go client also filters tags itself, so ask the broker directly: a
+	// pull without a subscription in the request (as Go push consumers send)
+	// must be filtered with the group's heartbeat-registered codeSet.
+	resp, err := rawInvoke(b.addr, rawRequest{code: 11, ext: map[string]string{
+		"consumerGroup": "CG_tags", "topic": topic, "queueId": "0", "queueOffset": "0", "maxMsgNums": "32",
+		"sysFlag": "0", "commitOffset": "0", "suspendTimeoutMillis": "0", "subVersion": "0", "expressionType": "TAG"}})
+	if err != nil || resp.code != 0 {
+		t.Fatalf("raw pull: %v %+v", err, resp)
+	}
+	for tag, n := range map[string]int{"A": 5, "B": 0, "C": 6, "D": 0} {
+		if got := strings.Count(string(resp.body), "TAGS\x01"+tag); got != n {
+			t.Errorf("broker returned %d messages tagged %s, want %d", got, tag, n)
+		}
 	}
 }
 

@@ -14,10 +14,8 @@ import (
 // TestOffsetsResumeAfterConsumerRestart: a consumer that stops commits its
 // offsets; the next consumer of the group gets only what came after.
 func TestOffsetsResumeAfterConsumerRestart(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "ResumeTopic"
-	createTopic(t, b, topic, 2)
+	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 2)
 	p := newProducer(t, ns, "PG_resume")
 
 	first := makeBodies("first", 10)
@@ -48,10 +46,8 @@ func TestOffsetsResumeAfterConsumerRestart(t *testing.T) {
 // TestBrokerRestartKeepsMessagesAndOffsets stops the broker with SIGTERM and
 // restarts it on the same store.
 func TestBrokerRestartKeepsMessagesAndOffsets(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "RestartTopic"
-	createTopic(t, b, topic, 2)
+	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 2)
 	p := newProducer(t, ns, "PG_restart")
 	before := makeBodies("before", 20)
 	sendSync(t, p, topic, before, "")
@@ -99,10 +95,8 @@ func TestBrokerRestartKeepsMessagesAndOffsets(t *testing.T) {
 // TestSyncFlushSurvivesKill9: every send acknowledged by a SYNC_FLUSH broker
 // is readable after kill -9 and a restart.
 func TestSyncFlushSurvivesKill9(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, brokerOpts{autoCreateTopic: true, flushDiskType: "SYNC_FLUSH"})
 	topic := "DurableTopic"
-	createTopic(t, b, topic, 4)
+	ns, b := startWithTopic(t, brokerOpts{autoCreateTopic: true, flushDiskType: "SYNC_FLUSH"}, topic, 4)
 	p := newProducer(t, ns, "PG_durable")
 	const n = 300
 	acked := makeBodies("durable", n)
@@ -135,10 +129,8 @@ func TestSyncFlushSurvivesKill9(t *testing.T) {
 // producer is sending: each send either fails or, if acknowledged, is
 // readable after the restart.
 func TestSigtermUnderLoadKeepsEveryAcknowledgedSend(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, defaultBrokerOpts())
 	topic := "LoadTopic"
-	createTopic(t, b, topic, 4)
+	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 4)
 	p := newProducer(t, ns, "PG_load")
 
 	var mu sync.Mutex

@@ -15,10 +15,8 @@ import (
 // CommitLog rolls over many files and each ConsumeQueue over several, restarts
 // the broker, and reads every message back with a new group.
 func TestManySegmentsSurviveRestart(t *testing.T) {
-	ns := startNamesrv(t)
-	b := startBroker(t, ns, brokerOpts{autoCreateTopic: true, commitLogBytes: 256 << 10, cqUnits: 100})
 	topic := "SegmentTopic"
-	createTopic(t, b, topic, 2)
+	ns, b := startWithTopic(t, brokerOpts{autoCreateTopic: true, commitLogBytes: 256 << 10, cqUnits: 100}, topic, 2)
 	p := newProducer(t, ns, "PG_segments")
 
 	payload := make([]byte, 900) // ~1 KiB records: ~250 per segment, below the 4 KiB compression threshold

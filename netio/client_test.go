@@ -94,7 +94,7 @@ func TestClientCancelledInvoke(t *testing.T) {
 	}()
 	testkit.Eventually(t, "request arrived", func() bool { return h.requests.Load() == 1 })
 	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+	if err := testkit.Receive(t, errc, "the cancelled Invoke's error"); !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
 		t.Fatalf("cancelled Invoke: %v, want context.Canceled", err)
 	}
 }
@@ -114,7 +114,7 @@ func TestClientCloseFailsPending(t *testing.T) {
 	if err := cl.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; !errors.Is(err, ErrClosed) {
+	if err := testkit.Receive(t, errc, "the pending Invoke's error"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("pending Invoke: %v, want ErrClosed", err)
 	}
 	if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); !errors.Is(err, ErrClosed) {
@@ -178,7 +178,9 @@ func TestClientOneway(t *testing.T) {
 	if _, err := cl.Invoke(testkit.Context(t), s.Addr(), request(remoting.ReqHeartBeat, 0, "")); err != nil {
 		t.Fatal(err)
 	}
-	<-flags
+	if f := testkit.Receive(t, flags, "the heartbeat"); f&remoting.FlagOneway != 0 {
+		t.Fatalf("Invoke after InvokeOneway sent flag %d, want the oneway bit clear", f)
+	}
 }
 
 func TestClientBrokenFramingFromServer(t *testing.T) {

@@ -74,7 +74,7 @@ func (c *Conn) String() string { return fmt.Sprintf("conn#%d(%s)", c.impl.id, c.
 func (c *Conn) Write(cmd *remoting.Command) error {
 	buf := bytebufferpool.Get()
 	buf.B = remoting.AppendFrame(buf.B[:0], cmd)
-	return c.impl.queue([][]byte{buf.B}, buf, nil)
+	return c.impl.queue(buf, nil, nil)
 }
 
 // WriteBatch encodes every command into one buffer and queues it as one
@@ -88,7 +88,7 @@ func (c *Conn) WriteBatch(cmds []*remoting.Command) error {
 	for _, cmd := range cmds {
 		buf.B = remoting.AppendFrame(buf.B, cmd)
 	}
-	return c.impl.queue([][]byte{buf.B}, buf, nil)
+	return c.impl.queue(buf, nil, nil)
 }
 
 // WriteWithBody writes cmd's header followed by the body parts without
@@ -105,16 +105,21 @@ func (c *Conn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done func())
 	}
 	buf := bytebufferpool.Get()
 	buf.B = remoting.AppendFrameHead(buf.B[:0], cmd, bodyLen)
-	bs := make([][]byte, 0, 1+len(parts))
-	bs = append(bs, buf.B)
-	bs = append(bs, parts...)
-	return c.impl.queue(bs, buf, done)
+	if len(parts) == 0 {
+		return c.impl.queue(buf, nil, done)
+	}
+	vec := make([][]byte, 0, 1+len(parts))
+	vec = append(vec, buf.B)
+	vec = append(vec, parts...)
+	return c.impl.queue(buf, vec, done)
 }
 
-// queue hands bs to the connection's loop. It takes ownership of buf (the
-// first element of bs, or nil) and of done: exactly once, either here on
+// queue hands a write to the connection's loop: buf.B alone when vec is nil,
+// else vec (buf.B followed by body parts). Taking buf rather than a slice
+// spares Write and WriteBatch a one-element [][]byte, an allocation per
+// reply. It takes ownership of buf and of done: exactly once, either here on
 // failure or in the write callback, buf goes back to the pool and done runs.
-func (c *conn) queue(bs [][]byte, buf *bytebufferpool.ByteBuffer, done func()) error {
+func (c *conn) queue(buf *bytebufferpool.ByteBuffer, vec [][]byte, done func()) error {
 	callback := func(gc gnet.Conn, err error) error {
 		finishWrite(buf, done)
 		c.afterWrite(gc, err)
@@ -127,10 +132,10 @@ func (c *conn) queue(bs [][]byte, buf *bytebufferpool.ByteBuffer, done func()) e
 		return fmt.Errorf("%w: %s", ErrClosed, c.remote)
 	}
 	var err error
-	if len(bs) == 1 {
-		err = c.gc.AsyncWrite(bs[0], callback)
+	if vec == nil {
+		err = c.gc.AsyncWrite(buf.B, callback)
 	} else {
-		err = c.gc.AsyncWritev(bs, callback)
+		err = c.gc.AsyncWritev(vec, callback)
 	}
 	c.guard.RUnlock()
 	if err != nil {
@@ -144,9 +149,7 @@ func (c *conn) queue(bs [][]byte, buf *bytebufferpool.ByteBuffer, done func()) e
 
 // finishWrite ends a queued write's ownership of its buffer and body parts.
 func finishWrite(buf *bytebufferpool.ByteBuffer, done func()) {
-	if buf != nil {
-		bytebufferpool.Put(buf)
-	}
+	bytebufferpool.Put(buf)
 	if done != nil {
 		done()
 	}

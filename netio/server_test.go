@@ -266,7 +266,7 @@ func TestShutdown(t *testing.T) {
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatalf("repeated Shutdown: %v", err)
 	}
-	if err := <-errc; !errors.Is(err, ErrClosed) {
+	if err := testkit.Receive(t, errc, "the pending Invoke's error"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("pending client Invoke: %v, want ErrClosed", err)
 	}
 	if h.closes.Load() != 1 {

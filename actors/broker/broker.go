@@ -24,7 +24,6 @@ import (
 	"github.com/actormq/actormq/actors/offsets"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/registrar"
-	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/actors/send"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/netio"
@@ -63,7 +62,6 @@ type Broker struct {
 	fast      *netio.Server // the "fast"/VIP channel on listenPort-2
 	router    *router
 	draining  atomic.Bool
-	diskFull  atomic.Bool
 }
 
 // New builds a broker from a validated configuration; nothing runs yet.
@@ -141,8 +139,7 @@ func (b *Broker) start() error {
 	b.router.add(b.clients.Handlers())
 	b.router.add(b.offsets.Handlers())
 	b.router.add(b.queues.Handlers())
-	b.router.add(b.writer.Handlers())
-	b.router.add(b.guardWrites(b.sender.Handlers()))
+	b.router.add(b.sender.Handlers())
 	b.router.onClose = append(b.router.onClose, b.clients.OnClose)
 
 	b.server = netio.NewServer(netio.ServerConfig{
@@ -171,24 +168,10 @@ func (b *Broker) start() error {
 	return nil
 }
 
-// guardWrites answers sends with SERVICE_NOT_AVAILABLE while the disk is
-// over its full threshold (the cleaner decides; storage-format.md §11).
-func (b *Broker) guardWrites(handlers map[int32]Handler) map[int32]Handler {
-	out := make(map[int32]Handler, len(handlers))
-	for code, h := range handlers {
-		out[code] = func(c *netio.Conn, cmd *remoting.Command) {
-			if b.diskFull.Load() {
-				reply.WriteError(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "service not available now: the disk is full"))
-				return
-			}
-			h(c, cmd)
-		}
-	}
-	return out
-}
-
+// onDiskFull is the cleaner's notice; the writer holds the state the send
+// side checks.
 func (b *Broker) onDiskFull(full bool) {
-	b.diskFull.Store(full)
+	b.writer.SetDiskFull(full)
 	if full {
 		b.log.Error().Msg("disk full: refusing sends until space is freed")
 	} else {

@@ -2,6 +2,7 @@ package cleaner
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -84,7 +85,7 @@ func decide(cfg *Config, now time.Time, ratio float64, ratioKnown, manual bool) 
 		// above 85 cannot leave a nearly full disk waiting for deleteWhen.
 		p.delete = above(ratio, cfg.Broker.DiskMaxUsedSpaceRatio) || forcible
 	}
-	if manual || hourListed(cfg.Broker.DeleteWhen, now.Hour()) {
+	if manual || slices.Contains(cfg.Broker.DeleteWhen, now.Hour()) {
 		p.delete = true
 	}
 	return p
@@ -92,15 +93,6 @@ func decide(cfg *Config, now time.Time, ratio float64, ratioKnown, manual bool) 
 
 // above reports ratio > percent/100.
 func above(ratio float64, percent int) bool { return ratio > float64(percent)/100 }
-
-func hourListed(hours []int, h int) bool {
-	for _, x := range hours {
-		if x == h {
-			return true
-		}
-	}
-	return false
-}
 
 // round runs one cleaning round (see the package comment for the steps).
 func (a *cleanerActor) round() {

@@ -255,9 +255,7 @@ func TestStopWaitsForTheRoundInProgress(t *testing.T) {
 	gate := make(chan struct{})
 	r.disk.setGate(gate)
 	r.disk.waitRounds(t, 1) // a round is now blocked in DiskUsageRatio
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if err := r.c.Stop(ctx); !errors.Is(err, ErrStopped) || !errors.Is(err, context.DeadlineExceeded) {
+	if err := r.c.Stop(testkit.ContextWithin(t, 20*time.Millisecond)); !errors.Is(err, ErrStopped) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop during a blocked round = %v, want ErrStopped wrapping DeadlineExceeded", err)
 	}
 	close(gate)

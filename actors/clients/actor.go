@@ -119,7 +119,7 @@ func (a *managerActor) serve(ctx actor.Context, c *netio.Conn, cmd *remoting.Com
 	case remoting.ReqGetConsumerConnectionList:
 		write(c, a.consumerConnections(cmd))
 	default:
-		write(c, reply.Error(cmd, reply.ErrNotSupported))
+		reply.WriteError(c, cmd, reply.ErrNotSupported)
 	}
 }
 
@@ -127,12 +127,9 @@ func (a *managerActor) serve(ctx actor.Context, c *netio.Conn, cmd *remoting.Com
 // close event cleans up.
 func write(c *netio.Conn, resp *remoting.Command) { _ = c.Write(resp) }
 
-// publish replaces the lock-free view of group g (or removes it when the
-// group is gone).
+// publish replaces the lock-free view of group g, which has a member;
+// consumersLeft removes the view with the group.
 func (a *managerActor) publish(g *consumerGroup) {
-	if g == nil || len(g.channels) == 0 {
-		return
-	}
 	subs := make(map[string]body.SubscriptionData, len(g.subs))
 	for k, v := range g.subs {
 		subs[k] = v
@@ -151,20 +148,31 @@ func (a *managerActor) removeConn(c *netio.Conn, why string) {
 		}
 		delete(g.channels, id)
 		a.log.Debug().Str("group", name).Str("conn", c.RemoteAddr()).Str("why", why).Msg("consumer removed")
-		if len(g.channels) == 0 {
-			delete(a.consumers, name)
-			a.m.views.Delete(name)
-			continue
-		}
-		a.notifyIDsChanged(g)
+		a.consumersLeft(g)
 	}
 	for name, g := range a.producers {
-		if _, ok := g.channels[id]; ok {
-			delete(g.channels, id)
-			if len(g.channels) == 0 {
-				delete(a.producers, name)
-			}
-		}
+		a.removeProducer(name, g, id)
+	}
+}
+
+// consumersLeft follows the removal of channels from consumer group g: an
+// emptied group disappears with its view (and its subscriptions, as in
+// Java); otherwise its remaining members are notified.
+func (a *managerActor) consumersLeft(g *consumerGroup) {
+	if len(g.channels) == 0 {
+		delete(a.consumers, g.name)
+		a.m.views.Delete(g.name)
+		return
+	}
+	a.notifyIDsChanged(g)
+}
+
+// removeProducer removes connection id from producer group g (named name),
+// and the group once it is empty.
+func (a *managerActor) removeProducer(name string, g *producerGroup, id uint64) {
+	delete(g.channels, id)
+	if len(g.channels) == 0 {
+		delete(a.producers, name)
 	}
 }
 
@@ -184,23 +192,16 @@ func (a *managerActor) expire() {
 				a.log.Debug().Str("group", name).Str("client", ch.clientID).Msg("consumer channel expired")
 			}
 		}
-		switch {
-		case len(g.channels) == 0:
-			delete(a.consumers, name)
-			a.m.views.Delete(name)
-		case removed:
-			a.notifyIDsChanged(g)
+		if removed {
+			a.consumersLeft(g)
 		}
 	}
 	for name, g := range a.producers {
 		for id, ch := range g.channels {
 			if ch.lastUpdate.Before(deadline) {
-				delete(g.channels, id)
 				stale[id] = ch.conn
+				a.removeProducer(name, g, id)
 			}
-		}
-		if len(g.channels) == 0 {
-			delete(a.producers, name)
 		}
 	}
 	for id, c := range stale {

@@ -49,11 +49,9 @@ const (
 
 // Timing defaults (wire doc §18).
 const (
-	expiryScanInterval      = 10 * time.Second
-	channelExpiredDefault   = 120 * time.Second
-	prepareTimeout          = 5 * time.Second
-	stopTimeout             = 10 * time.Second
-	defaultMessageModelName = Clustering
+	expiryScanInterval    = 10 * time.Second
+	channelExpiredDefault = 120 * time.Second
+	prepareTimeout        = 5 * time.Second
 )
 
 // Manager is the handle of the client manager actor.
@@ -159,10 +157,4 @@ func (m *Manager) Stop(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrStopped, err)
 	}
 	return nil
-}
-
-// sync waits until the actor processed everything sent before it (tests).
-func (m *Manager) sync(timeout time.Duration) error {
-	_, err := m.system.Root.RequestFuture(m.pid, &syncRequest{}, timeout).Result()
-	return err
 }

@@ -18,7 +18,7 @@ func (a *managerActor) heartbeat(ctx actor.Context, c *netio.Conn, cmd *remoting
 	var hb body.HeartbeatData
 	if err := body.DecodeJSON(cmd.Body, &hb); err != nil {
 		a.log.Debug().Err(err).Str("conn", c.RemoteAddr()).Msg("bad heartbeat body")
-		write(c, reply.Error(cmd, fmt.Errorf("clients: decode heartbeat: %w", err)))
+		reply.WriteError(c, cmd, fmt.Errorf("clients: decode heartbeat: %w", err))
 		return
 	}
 	now := a.opt.now()
@@ -48,7 +48,7 @@ func (a *managerActor) heartbeat(ctx actor.Context, c *netio.Conn, cmd *remoting
 		}
 	}
 	if len(prepare) == 0 {
-		write(c, remoting.NewResponse(cmd, remoting.RespSuccess, ""))
+		reply.WriteOK(c, cmd, nil, nil)
 		return
 	}
 	// Wait for the metadata actor without blocking this one: registrations
@@ -57,10 +57,10 @@ func (a *managerActor) heartbeat(ctx actor.Context, c *netio.Conn, cmd *remoting
 	ctx.ReenterAfter(fut, func(res interface{}, err error) {
 		if err := meta.PrepareResult(res, err); err != nil {
 			a.log.Warn().Err(err).Str("client", hb.ClientID).Msg("heartbeat: cannot create group or retry topic")
-			write(c, reply.Error(cmd, err))
+			reply.WriteError(c, cmd, err)
 			return
 		}
-		write(c, remoting.NewResponse(cmd, remoting.RespSuccess, ""))
+		reply.WriteOK(c, cmd, nil, nil)
 	})
 }
 
@@ -79,7 +79,7 @@ func (a *managerActor) registerConsumer(c *netio.Conn, cmd *remoting.Command, cl
 	}
 	model := cd.MessageModel
 	if model == "" {
-		model = defaultMessageModelName
+		model = Clustering
 	}
 	modelChanged := g.messageModel != model
 	g.consumeType, g.messageModel, g.consumeFromWhere = cd.ConsumeType, model, cd.ConsumeFromWhere

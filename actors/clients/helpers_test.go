@@ -69,6 +69,25 @@ func newFixture(t *testing.T, cfg config.Broker) *fixture {
 	return &fixture{t: t, meta: md, mgr: mgr, addr: addr, now: clock}
 }
 
+// sync waits until the actor processed everything sent before it.
+func (m *Manager) sync(timeout time.Duration) error {
+	_, err := m.system.Root.RequestFuture(m.pid, &syncRequest{}, timeout).Result()
+	return err
+}
+
+// closeAll closes the clients' connections. netio.Client.Close waits for the
+// OnRequest calls it started, and every request the server wrote before the
+// last response a client read has started one; so after closeAll the
+// notifications lists are final, and a check that none arrived can fail.
+func closeAll(t *testing.T, cs ...*testClient) {
+	t.Helper()
+	for _, c := range cs {
+		if err := c.cli.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // testClient is one client connection that records the NOTIFY_CONSUMER_IDS_CHANGED it gets.
 type testClient struct {
 	f   *fixture

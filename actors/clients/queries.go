@@ -37,10 +37,7 @@ func (a *managerActor) unregister(c *netio.Conn, cmd *remoting.Command) *remotin
 	id := c.ID()
 	if group, ok := cmd.Ext("producerGroup"); ok {
 		if g := a.producers[group]; g != nil {
-			delete(g.channels, id)
-			if len(g.channels) == 0 {
-				delete(a.producers, group)
-			}
+			a.removeProducer(group, g, id)
 		}
 	}
 	if group, ok := cmd.Ext("consumerGroup"); ok {
@@ -48,12 +45,7 @@ func (a *managerActor) unregister(c *netio.Conn, cmd *remoting.Command) *remotin
 			if _, member := g.channels[id]; member {
 				delete(g.channels, id)
 				a.log.Debug().Str("group", group).Str("client", clientID).Msg("consumer unregistered")
-				if len(g.channels) == 0 {
-					delete(a.consumers, group)
-					a.m.views.Delete(group)
-				} else {
-					a.notifyIDsChanged(g)
-				}
+				a.consumersLeft(g)
 			}
 		}
 	}

@@ -212,7 +212,7 @@ func (b *Broker) Validate() error {
 	if b.BrokerIP2 == "" {
 		b.BrokerIP2 = b.BrokerIP1
 	}
-	if err := checkNamesrvAddr(b.NamesrvAddr); err != nil {
+	if err := checkNamesrvAddrs(b.NamesrvAddrs()); err != nil {
 		return invalid("namesrvAddr", b.NamesrvAddr, err)
 	}
 	return nil
@@ -233,13 +233,10 @@ func (b Broker) NamesrvAddrs() []string {
 	return addrs
 }
 
-// checkNamesrvAddr requires "host:port" pieces with a numeric port, as
+// checkNamesrvAddrs requires "host:port" addresses with a numeric port, as
 // Java's string2SocketAddress does at startup.
-func checkNamesrvAddr(s string) error {
-	for _, a := range strings.Split(s, ";") {
-		if a = strings.TrimSpace(a); a == "" {
-			continue
-		}
+func checkNamesrvAddrs(addrs []string) error {
+	for _, a := range addrs {
 		_, port, err := net.SplitHostPort(a)
 		if err != nil {
 			return fmt.Errorf("address %q: want host:port", a)

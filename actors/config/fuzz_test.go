@@ -29,7 +29,7 @@ func FuzzBrokerProperties(f *testing.F) {
 		if err := b.Validate(); err != nil && !errors.Is(err, ErrInvalid) {
 			t.Fatalf("unclassified Validate error %v", err)
 		}
-		n := rawNamesrv()
+		n := DefaultNamesrv()
 		if _, err := apply(n.fields(), kvs); err != nil && !errors.Is(err, ErrInvalid) {
 			t.Fatalf("unclassified namesrv error %v", err)
 		}

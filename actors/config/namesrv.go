@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// rawNamesrv is the NameServer config before anything is read.
-func rawNamesrv() Namesrv {
+// DefaultNamesrv returns the NameServer defaults. Unlike the broker's, they
+// have no derived fields, so they are also the config before anything is
+// read.
+func DefaultNamesrv() Namesrv {
 	return Namesrv{
 		ListenPort:                  9876,
 		BindAddress:                 "0.0.0.0",
@@ -27,14 +29,11 @@ func (n Namesrv) ListenAddress() string {
 	return net.JoinHostPort(n.BindAddress, strconv.Itoa(n.ListenPort))
 }
 
-// DefaultNamesrv returns the NameServer defaults.
-func DefaultNamesrv() Namesrv { return rawNamesrv() }
-
 // LoadNamesrv reads the NameServer config: defaults, then the .properties
 // file at path (none when empty), then overrides, then Validate. Unknown
 // keys come back as warnings.
 func LoadNamesrv(path string, overrides map[string]string) (Namesrv, []string, error) {
-	n := rawNamesrv()
+	n := DefaultNamesrv()
 	warnings, err := load(n.fields(), path, overrides)
 	if err != nil {
 		return Namesrv{}, warnings, err
@@ -62,7 +61,7 @@ func (n *Namesrv) fields() []field {
 // kvConfigPath, the scan interval and the expiry time) and checks every value. ListenPort
 // 0 is kept: it picks a free port.
 func (n *Namesrv) Validate() error {
-	def := rawNamesrv()
+	def := DefaultNamesrv()
 	return checkFields(n.fields(), def.fields())
 }
 

@@ -83,8 +83,8 @@ func (a *metaActor) start(ctx actor.Context) {
 	}
 }
 
-// respond answers a future request with reply, or with err when it is set.
-func (a *metaActor) respond(ctx actor.Context, reply interface{}, err error) {
+// respond answers a future request with res, or with err when it is set.
+func (a *metaActor) respond(ctx actor.Context, res interface{}, err error) {
 	if a.startErr != nil {
 		err = a.startErr
 	}
@@ -92,5 +92,5 @@ func (a *metaActor) respond(ctx actor.Context, reply interface{}, err error) {
 		ctx.Respond(err)
 		return
 	}
-	ctx.Respond(reply)
+	ctx.Respond(res)
 }

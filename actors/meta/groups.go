@@ -92,7 +92,7 @@ func (a *metaActor) putGroup(g body.SubscriptionGroupConfig) error {
 	next := &groupTable{
 		byName:    make(map[string]body.SubscriptionGroupConfig, len(cur.byName)+1),
 		forbidden: cur.forbidden,
-		version:   nextVersion(cur.version),
+		version:   cur.version.Next(),
 	}
 	for k, v := range cur.byName {
 		next.byName[k] = v

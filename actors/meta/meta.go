@@ -126,13 +126,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Metadata, error) {
 	props := actor.PropsFromProducer(func() actor.Actor { return &metaActor{m: m} },
 		actor.WithGuardian(supervisor))
 	m.pid = system.Root.Spawn(props)
-	res, err := system.Root.RequestFuture(m.pid, &readyRequest{}, defaultAskTimeout).Result()
-	if err == nil {
-		if e, ok := res.(error); ok && e != nil {
-			err = e
-		}
-	}
-	if err != nil {
+	if _, err := m.ask(context.Background(), &readyRequest{}); err != nil {
 		_ = system.Root.StopFuture(m.pid).Wait()
 		return nil, fmt.Errorf("meta: start: %w", err)
 	}

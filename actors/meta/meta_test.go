@@ -306,16 +306,3 @@ func TestRestartReloads(t *testing.T) {
 		}
 	}
 }
-
-func TestAutoCreateTopicFuture(t *testing.T) {
-	m := spawnMeta(t, testkit.ActorSystem(t), testBroker(t.TempDir()), nil)
-	defer stopMeta(t, m)
-	tc, err := TopicResult(m.AutoCreateTopicFuture("TF", body.DefaultTopic, 2, testkit.Timeout).Result())
-	if err != nil || tc.WriteQueueNums != 2 || tc.Perm != 6 {
-		t.Fatalf("AutoCreateTopicFuture = %+v, %v", tc, err)
-	}
-	_, err = TopicResult(m.AutoCreateTopicFuture("TG", "nope", 2, testkit.Timeout).Result())
-	if reply.CodeOf(err) != remoting.RespTopicNotExist {
-		t.Fatalf("AutoCreateTopicFuture without template: %v", err)
-	}
-}

@@ -3,7 +3,6 @@ package meta
 import (
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"github.com/actormq/actormq/storage/metadata"
 	"github.com/actormq/actormq/wire/body"
@@ -43,7 +42,7 @@ func (a *metaActor) load() error {
 		topics.byName[name] = normalizeTopic(tc)
 	}
 	if a.applySystemTopics(topics.byName) || !topicsFound {
-		topics.version = nextVersion(topics.version)
+		topics.version = topics.version.Next()
 		if err := a.persistTopics(topics); err != nil {
 			return err
 		}
@@ -150,12 +149,6 @@ func (a *metaActor) persistAll() error {
 func (m *Metadata) path(name string) string { return filepath.Join(m.dir, name) }
 
 // nextVersion is Java's DataVersion.nextVersion: new timestamp, counter+1.
-func nextVersion(v body.DataVersion) body.DataVersion {
-	v.Timestamp = time.Now().UnixMilli()
-	v.Counter++
-	return v
-}
-
 func newTopic(name string, queues, perm int32) body.TopicConfig {
 	return body.TopicConfig{
 		TopicName: name, ReadQueueNums: queues, WriteQueueNums: queues, Perm: perm,

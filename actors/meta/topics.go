@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/wire/body"
-	"github.com/asynkron/protoactor-go/actor"
 )
 
 // CreateTopic creates or replaces the config of tc.TopicName, persists it,
@@ -39,27 +37,6 @@ func (m *Metadata) AutoCreateTopic(ctx context.Context, topic, defaultTopic stri
 		return body.TopicConfig{}, err
 	}
 	return res.(topicReply).tc, nil
-}
-
-// AutoCreateTopicFuture is AutoCreateTopic for actors: it returns at once
-// with a future that an actor waits
-// on with ReenterAfter instead of blocking its mailbox; decode the outcome
-// with TopicResult. Any goroutine.
-func (m *Metadata) AutoCreateTopicFuture(topic, defaultTopic string, queueNums int32, timeout time.Duration) *actor.Future {
-	return m.system.Root.RequestFuture(m.pid, &autoCreate{topic: topic, defaultTopic: defaultTopic, queueNums: queueNums}, timeout)
-}
-
-// TopicResult decodes the outcome of AutoCreateTopicFuture.
-func TopicResult(res interface{}, err error) (body.TopicConfig, error) {
-	r, err := futureResult(res, err)
-	if err != nil {
-		return body.TopicConfig{}, err
-	}
-	tr, ok := r.(topicReply)
-	if !ok {
-		return body.TopicConfig{}, fmt.Errorf("%w: unexpected reply %T", ErrStopped, r)
-	}
-	return tr.tc, nil
 }
 
 // validateTopicConfig checks what an admin or a caller may set.
@@ -124,7 +101,7 @@ func (a *metaActor) autoCreateTopic(topic, defaultTopic string, queueNums int32)
 // putTopic applies the change contract of the package comment to one topic.
 func (a *metaActor) putTopic(tc body.TopicConfig) error {
 	cur := a.m.topics.Load()
-	next := &topicTable{byName: make(map[string]body.TopicConfig, len(cur.byName)+1), version: nextVersion(cur.version)}
+	next := &topicTable{byName: make(map[string]body.TopicConfig, len(cur.byName)+1), version: cur.version.Next()}
 	for k, v := range cur.byName {
 		next.byName[k] = v
 	}

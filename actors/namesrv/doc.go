@@ -14,7 +14,8 @@
 // route actor reads the KV table (ORDER_TOPIC_CONFIG) through the immutable
 // snapshot the KV actor publishes after every persisted change.
 //
-// kvConfig.json (written atomically: tmp file, fsync, rename, fsync dir):
+// kvConfig.json (written atomically by storage/metadata.Save, the previous
+// version kept as kvConfig.json.bak):
 //
 //	{"configTable":{"<namespace>":{"<key>":"<value>"}}}
 //

@@ -2,12 +2,11 @@ package namesrv
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 
+	"github.com/actormq/actormq/storage/metadata"
+	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/body"
 )
 
@@ -69,18 +68,16 @@ type kvFile struct {
 	ConfigTable kvTable `json:"configTable"`
 }
 
-// loadKV reads kvConfig.json; a missing file is an empty table.
+// loadKV reads kvConfig.json through storage/metadata, which falls back to
+// kvConfig.json.bak when the file is missing, empty or unreadable; neither
+// existing is an empty table.
 func loadKV(path string) (kvTable, error) {
-	buf, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return kvTable{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("namesrv: read %s: %w", path, err)
-	}
 	var f kvFile
-	if err := json.Unmarshal(buf, &f); err != nil {
-		return nil, fmt.Errorf("namesrv: parse %s: %w", path, err)
+	if _, err := metadata.LoadInto(vfs.Default, path, func(b []byte) error {
+		f = kvFile{}
+		return json.Unmarshal(b, &f)
+	}); err != nil {
+		return nil, fmt.Errorf("namesrv: load %s: %w", path, err)
 	}
 	if f.ConfigTable == nil {
 		f.ConfigTable = kvTable{}
@@ -88,55 +85,17 @@ func loadKV(path string) (kvTable, error) {
 	return f.ConfigTable, nil
 }
 
-// saveKV writes t to path atomically:
-//
-//  1. write path.tmp and fsync it,
-//  2. rename it over path,
-//  3. fsync the directory so the rename survives a crash.
-//
-// A crash at any step leaves either the old or the new file, never a torn one.
+// saveKV writes t to path with storage/metadata.Save (tmp file, fsync, the
+// previous version kept as .bak as Java's MixAll.string2File does, rename,
+// directory fsync): a crash leaves the old or the new table, never a torn
+// one. Tab-indented, as Java writes it.
 func saveKV(path string, t kvTable) error {
 	buf, err := json.MarshalIndent(kvFile{ConfigTable: t}, "", "\t")
 	if err != nil {
 		return fmt.Errorf("namesrv: encode kv config: %w", err)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("namesrv: create %s: %w", dir, err)
-	}
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, buf); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("namesrv: rename %s: %w", tmp, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("namesrv: open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("namesrv: sync %s: %w", dir, err)
-	}
-	return nil
-}
-
-func writeSynced(path string, buf []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("namesrv: create %s: %w", path, err)
-	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return fmt.Errorf("namesrv: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("namesrv: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("namesrv: close %s: %w", path, err)
+	if err := metadata.Save(vfs.Default, path, buf); err != nil {
+		return fmt.Errorf("namesrv: save %s: %w", path, err)
 	}
 	return nil
 }

@@ -56,9 +56,7 @@ func (a *routeActor) Receive(ctx actor.Context) {
 		// not be used from the timer's goroutine.
 		a.cancel = scheduler.NewTimerScheduler(ctx.ActorSystem().Root).
 			SendRepeatedly(a.cfg.ScanNotActiveBrokerInterval, a.cfg.ScanNotActiveBrokerInterval, ctx.Self(), scanTick{})
-	case *actor.Restarting:
-		a.stopTimer()
-	case *actor.Stopping:
+	case *actor.Restarting, *actor.Stopping:
 		a.stopTimer()
 	case *actor.Stopped:
 		close(a.done)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/netio"
 )
@@ -100,9 +100,7 @@ func (s *Server) start() error {
 	}
 	s.kvTable.Store(&table)
 
-	s.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(&slogBridge{log: s.log.With().Str("lib", "protoactor").Logger()})
-	}))
+	s.system = actorsys.New(s.log)
 	guardian := actor.WithGuardian(actor.NewOneForOneStrategy(restartsMax, restartWindow, func(reason any) actor.Directive {
 		s.log.Error().Interface("reason", reason).Msg("actor panicked, restarting it")
 		return actor.RestartDirective

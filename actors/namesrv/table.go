@@ -179,9 +179,8 @@ func (t *routeTable) unregister(brokerName, brokerAddr string, brokerID int64) {
 }
 
 // removeAddr forgets a broker address everywhere (its connection closed or
-// it went silent). Returns the live record it had, if any.
-func (t *routeTable) removeAddr(addr string) *liveBroker {
-	lb := t.live[addr]
+// it went silent).
+func (t *routeTable) removeAddr(addr string) {
 	delete(t.live, addr)
 	delete(t.filters, addr)
 	for _, bd := range t.brokers {
@@ -194,7 +193,6 @@ func (t *routeTable) removeAddr(addr string) *liveBroker {
 			t.removeBrokerName(bd)
 		}
 	}
-	return lb
 }
 
 // removeBrokerName drops a replica set with no address left: from its

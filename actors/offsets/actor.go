@@ -161,7 +161,7 @@ func (a *offsetActor) persist() error {
 	if a.entries == nil {
 		return a.startErr
 	}
-	version := nextVersion(a.version)
+	version := a.version.Next()
 	data := body.EncodeJSON(a.wrapper(version))
 	if err := metadata.Save(a.m.fs, a.m.path, data); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrPersist, FileName, err)
@@ -260,8 +260,3 @@ func (a *offsetActor) update(cmd *remoting.Command) *remoting.Command {
 }
 
 // nextVersion is Java's DataVersion.nextVersion: new timestamp, counter+1.
-func nextVersion(v body.DataVersion) body.DataVersion {
-	v.Timestamp = time.Now().UnixMilli()
-	v.Counter++
-	return v
-}

@@ -28,7 +28,8 @@ func FuzzFilterExpression(f *testing.F) {
 	})
 }
 
-// FuzzPullHeader checks that any header values parse or fail cleanly.
+// FuzzPullHeader checks that any header values parse or fail cleanly, and
+// that a header that parses keeps the values it was given.
 func FuzzPullHeader(f *testing.F) {
 	f.Add("cg", "TopicTest", "0", "0", "32", "2", "-1", "20000", "0")
 	f.Add("", "", "x", "9999999999999999999999", "-1", "", "", "", "")
@@ -37,6 +38,12 @@ func FuzzPullHeader(f *testing.F) {
 			"consumerGroup": group, "topic": topic, "queueId": qid, "queueOffset": off, "maxMsgNums": maxNums,
 			"sysFlag": sysFlag, "commitOffset": commit, "suspendTimeoutMillis": suspend, "subVersion": subVersion,
 		}, nil)
-		_, _ = parsePullHeader(cmd)
+		h, err := parsePullHeader(cmd)
+		if err != nil {
+			return
+		}
+		if h.group != group || h.topic != topic {
+			t.Fatalf("parsed group %q topic %q from %q %q", h.group, h.topic, group, topic)
+		}
 	})
 }

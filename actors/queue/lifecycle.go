@@ -84,8 +84,7 @@ func (r *Registry) notePut(ts int64) {
 // registryActor creates queue actors and answers for queues that do not
 // exist. Only it writes r.entries (besides Spawn).
 type registryActor struct {
-	r      *Registry
-	resume actor.SupervisorStrategy
+	r *Registry
 }
 
 func (a *registryActor) Receive(ctx actor.Context) {

@@ -117,13 +117,15 @@ func (f *filter) match(tagsCode int64) bool {
 // isSQL92 reports an SQL92 expression type. SQL92 filtering is not
 // implemented yet: such subscriptions match every message for now (the
 // clients do not re-check SQL92, so consumers see unfiltered messages).
-func isSQL92(expressionType string) bool { return strings.EqualFold(expressionType, "SQL92") }
+func isSQL92(expressionType string) bool {
+	return strings.EqualFold(expressionType, body.ExpressionSQL92)
+}
 
 // filterFromExpression builds the filter of a pull that carries its
 // subscription: "*" or "" match all, else tags split on "||" and trimmed.
 func filterFromExpression(expr, expressionType string) filter {
 	expr = strings.TrimSpace(expr)
-	if isSQL92(expressionType) || expr == "" || expr == "*" {
+	if isSQL92(expressionType) || expr == "" || expr == body.SubAll {
 		return filter{all: true}
 	}
 	var f filter
@@ -143,7 +145,7 @@ func filterFromExpression(expr, expressionType string) filter {
 // tagsSet when a client sent no codes).
 func filterFromSubscription(sd *body.SubscriptionData) filter {
 	sub := strings.TrimSpace(sd.SubString)
-	if isSQL92(sd.ExpressionType) || sub == "" || sub == "*" {
+	if isSQL92(sd.ExpressionType) || sub == "" || sub == body.SubAll {
 		return filter{all: true}
 	}
 	if len(sd.CodeSet) > 0 {

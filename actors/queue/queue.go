@@ -38,10 +38,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// ErrStopped is returned by Stop when called twice, and wrapped when a
-// component is used after Stop.
-var ErrStopped = errors.New("queue: stopped")
-
 // Unit is one dispatched consume-queue entry: where the writer appended a
 // record of the queue, plus what pulls and time lookups need.
 type Unit struct {

@@ -148,7 +148,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Registry, er
 		return nil, fmt.Errorf("queue: spawn long-poll actor: %w", err)
 	}
 	r.pid, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return &registryActor{r: r, resume: resume}
+		return &registryActor{r: r}
 	}, actor.WithGuardian(resume), actor.WithSupervisor(resume)), "queue-registry")
 	if err != nil {
 		return nil, fmt.Errorf("queue: spawn registry actor: %w", err)

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -36,7 +35,7 @@ var ErrStopped = errors.New("registrar: actor stopped")
 
 const (
 	registerPeriodDefault  = 30 * time.Second
-	registerTimeoutDefault = 24 * time.Second // Java registerBrokerTimeoutMills
+	registerTimeoutDefault = 24 * time.Second // registerBrokerTimeoutMills for configs built without Validate
 	debounceDelay          = 100 * time.Millisecond
 	stopTimeout            = 10 * time.Second
 )
@@ -62,8 +61,8 @@ var supervisor = actor.NewOneForOneStrategy(10, time.Minute, func(reason interfa
 // cfg.NamesrvAddr ("host:port;host:port") before returning; a NameServer that
 // is down is logged, not an error. Later registrations happen every
 // RegisterNameServerPeriod and about 100 ms after each topic-table change.
-// Blocking (up to min(24 s, period) for a NameServer that accepts but does
-// not answer); call it at broker start, not on a gnet loop.
+// Blocking (up to min(RegisterBrokerTimeoutMills, period) for a NameServer
+// that accepts but does not answer); call it at broker start, not on a gnet loop.
 func Spawn(system *actor.ActorSystem, cfg config.Broker, md *meta.Metadata, client *netio.Client, logger zerolog.Logger) (*Registrar, error) {
 	if md == nil || client == nil {
 		return nil, fmt.Errorf("registrar: spawn: nil metadata or client")
@@ -71,11 +70,14 @@ func Spawn(system *actor.ActorSystem, cfg config.Broker, md *meta.Metadata, clie
 	if cfg.RegisterNameServerPeriod <= 0 {
 		cfg.RegisterNameServerPeriod = registerPeriodDefault
 	}
+	if cfg.RegisterBrokerTimeoutMills <= 0 {
+		cfg.RegisterBrokerTimeoutMills = registerTimeoutDefault
+	}
 	base, cancel := context.WithCancel(context.Background())
 	r := &Registrar{system: system, cancel: cancel}
 	log := logger.With().Str("component", "registrar").Logger()
-	addrs := splitAddrs(cfg.NamesrvAddr)
-	timeout := min(registerTimeoutDefault, cfg.RegisterNameServerPeriod)
+	addrs := cfg.NamesrvAddrs()
+	timeout := min(cfg.RegisterBrokerTimeoutMills, cfg.RegisterNameServerPeriod)
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &registrarActor{cfg: cfg, meta: md, client: client, log: log, addrs: addrs, timeout: timeout, base: base}
 	}, actor.WithGuardian(supervisor), actor.WithSupervisor(supervisor))
@@ -124,15 +126,4 @@ func (r *Registrar) Stop(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrStopped, err)
 	}
 	return nil
-}
-
-// splitAddrs parses namesrvAddr "a:1;b:2" (blank parts ignored).
-func splitAddrs(s string) []string {
-	var out []string
-	for _, a := range strings.Split(s, ";") {
-		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
 }

@@ -180,8 +180,53 @@ func TestPeriodicRegistrationAndUnregister(t *testing.T) {
 	if _, err := f.meta.CreateTopic(testkit.Context(t), body.TopicConfig{TopicName: "Late", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}); err != nil {
 		t.Fatal(err)
 	}
+	// Nor does a period or debounce timer that fired anyway (the timers
+	// would deliver these ticks only after their delays, later than the
+	// check below).
+	f.reg.system.Root.Send(f.reg.pid, &periodTick{})
+	f.reg.system.Root.Send(f.reg.pid, &registerNow{})
 	f.reg.Unregister(testkit.Context(t)) // a second round trip through the actor and its link
 	if n, _ := ns.counts(); n != regs {
 		t.Errorf("%d registrations after Unregister, want %d", n, regs)
+	}
+}
+
+func TestRegisterTimeoutFromConfig(t *testing.T) {
+	checkGoroutines(t)
+	// A NameServer that accepts REGISTER_BROKER and never answers.
+	silent := netkit.Serve(t, &netkit.Router{Handlers: map[int32]func(*netio.Conn, *remoting.Command){
+		remoting.ReqRegisterBroker: func(*netio.Conn, *remoting.Command) {},
+	}})
+	sys := testkit.ActorSystem(t)
+	cfg := config.Broker{
+		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", NamesrvAddr: silent, ListenPort: 10911,
+		BrokerIP1: "127.0.0.1", StorePathRootDir: t.TempDir(), RegisterNameServerPeriod: time.Hour,
+		RegisterBrokerTimeoutMills: 50 * time.Millisecond,
+	}
+	md, err := meta.Spawn(sys, meta.Config{Broker: cfg, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := netkit.Client(t, netio.ClientConfig{})
+	type spawned struct {
+		reg *Registrar
+		err error
+	}
+	done := make(chan spawned, 1)
+	go func() {
+		reg, err := Spawn(sys, cfg, md, client, zerolog.Nop())
+		done <- spawned{reg, err}
+	}()
+	// With the 24 s default the first round would outlast testkit.Timeout.
+	s := testkit.Receive(t, done, "Spawn to give up on the silent NameServer")
+	if s.err != nil {
+		t.Fatalf("Spawn: %v", s.err)
+	}
+	ctx := testkit.Context(t)
+	if err := s.reg.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := md.Stop(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,20 +17,16 @@ var (
 	ErrSystem                    = errors.New("system error")
 	ErrSystemBusy                = errors.New("system busy")
 	ErrNotSupported              = errors.New("request type not supported")
-	ErrFlushDiskTimeout          = errors.New("flush disk timeout")
 	ErrMessageIllegal            = errors.New("message illegal")
 	ErrServiceNotAvailable       = errors.New("service not available")
 	ErrNoPermission              = errors.New("no permission")
 	ErrTopicNotExist             = errors.New("topic not exist")
-	ErrTopicExistAlready         = errors.New("topic exist already")
 	ErrQueryNotFound             = errors.New("query not found")
-	ErrSubscriptionParseFailed   = errors.New("subscription parse failed")
 	ErrSubscriptionNotExist      = errors.New("subscription not exist")
 	ErrSubscriptionNotLatest     = errors.New("subscription not latest")
 	ErrSubscriptionGroupNotExist = errors.New("subscription group not exist")
 	ErrInvalidParameter          = errors.New("invalid parameter")
 	ErrConsumerNotOnline         = errors.New("consumer not online")
-	ErrIllegalOperation          = errors.New("illegal operation")
 )
 
 // codeTable is checked in order; the first match wins.
@@ -40,21 +36,17 @@ var codeTable = []struct {
 }{
 	{ErrSystemBusy, remoting.RespSystemBusy},
 	{ErrNotSupported, remoting.RespRequestCodeNotSupported},
-	{ErrFlushDiskTimeout, remoting.RespFlushDiskTimeout},
 	{ErrMessageIllegal, remoting.RespMessageIllegal},
 	{ErrServiceNotAvailable, remoting.RespServiceNotAvailable},
 	{commitlog.ErrNotWritable, remoting.RespServiceNotAvailable},
 	{ErrNoPermission, remoting.RespNoPermission},
 	{ErrTopicNotExist, remoting.RespTopicNotExist},
-	{ErrTopicExistAlready, remoting.RespTopicExistAlready},
 	{ErrQueryNotFound, remoting.RespQueryNotFound},
-	{ErrSubscriptionParseFailed, remoting.RespSubscriptionParseFailed},
 	{ErrSubscriptionNotExist, remoting.RespSubscriptionNotExist},
 	{ErrSubscriptionNotLatest, remoting.RespSubscriptionNotLatest},
 	{ErrSubscriptionGroupNotExist, remoting.RespSubscriptionGroupNotExist},
 	{ErrInvalidParameter, remoting.RespInvalidParameter},
 	{ErrConsumerNotOnline, remoting.RespConsumerNotOnline},
-	{ErrIllegalOperation, remoting.RespIllegalOperation},
 	{remoting.ErrMissingField, remoting.RespSystemError},
 	{remoting.ErrBadField, remoting.RespSystemError},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -127,7 +128,13 @@ func TestDenseOffsetsConcurrentProducers(t *testing.T) {
 					t.Errorf("send %s: %v %v", m.body, err, resp)
 					return
 				}
-				results <- result{queueID: m.queueID, offset: extInt(t, resp, "queueOffset"), body: m.body}
+				// Not extInt: t.Fatalf must not run off the test goroutine.
+				off, err := strconv.ParseInt(resp.ExtFields["queueOffset"], 10, 64)
+				if err != nil {
+					t.Errorf("send %s: queueOffset: %v", m.body, err)
+					return
+				}
+				results <- result{queueID: m.queueID, offset: off, body: m.body}
 			}
 		}()
 	}
@@ -223,7 +230,11 @@ func TestSyncFlushSends(t *testing.T) {
 				t.Errorf("send %d: %v %v", i, err, resp)
 				return
 			}
-			_, off, _ := message.ParseOffsetMsgID(resp.ExtFields["msgId"])
+			_, off, err := message.ParseOffsetMsgID(resp.ExtFields["msgId"])
+			if err != nil {
+				t.Errorf("send %d: msgId %q: %v", i, resp.ExtFields["msgId"], err)
+				return
+			}
 			if flushed := b.st.CommitLog.FlushedPosition(); flushed <= off {
 				t.Errorf("answered before durable: flushed %d, record at %d", flushed, off)
 			}
@@ -283,6 +294,25 @@ func TestSendRejections(t *testing.T) {
 	if b.qr.MaxOffset("TopicTest", 0) != 0 {
 		t.Fatal("a rejected send was stored")
 	}
+}
+
+// TestDiskFullRefusesSends: while the cleaner reports the disk full, sends
+// are refused with SERVICE_NOT_AVAILABLE and nothing is stored; once space
+// returns, sends are stored again.
+func TestDiskFullRefusesSends(t *testing.T) {
+	testkit.NoLeaks(t)
+	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
+	b.w.SetDiskFull(true)
+	resp := b.invoke(sendV1(msg{topic: "TopicTest", body: "x"}))
+	wantCode(t, resp, remoting.RespServiceNotAvailable)
+	if !strings.Contains(resp.Remark, "disk is full") || resp.ExtFields["MSG_REGION"] != "DefaultRegion" {
+		t.Fatalf("remark %q ext %v", resp.Remark, resp.ExtFields)
+	}
+	if b.qr.MaxOffset("TopicTest", 0) != 0 {
+		t.Fatal("a send refused for a full disk was stored")
+	}
+	b.w.SetDiskFull(false)
+	wantCode(t, b.invoke(sendV1(msg{topic: "TopicTest", body: "x"})), remoting.RespSuccess)
 }
 
 // TestAutoCreate creates an unknown topic from TBW102 on the first send;

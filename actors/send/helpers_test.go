@@ -118,7 +118,7 @@ func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMet
 		t.Fatal(err)
 	}
 	r := &netkit.Router{Handlers: map[int32]func(c *netio.Conn, cmd *remoting.Command){}}
-	for _, hs := range []map[int32]func(c *netio.Conn, cmd *remoting.Command){b.snd.Handlers(), b.qr.Handlers(), b.w.Handlers()} {
+	for _, hs := range []map[int32]func(c *netio.Conn, cmd *remoting.Command){b.snd.Handlers(), b.qr.Handlers()} {
 		for code, h := range hs {
 			r.Handlers[code] = h
 		}

@@ -20,12 +20,11 @@ type created struct {
 // Only it writes Sender.topics.
 type registryActor struct {
 	s       *Sender
-	resume  actor.SupervisorStrategy
 	pending map[string][]*sendReq
 }
 
-func newRegistryActor(s *Sender, resume actor.SupervisorStrategy) *registryActor {
-	return &registryActor{s: s, resume: resume, pending: make(map[string][]*sendReq)}
+func newRegistryActor(s *Sender) *registryActor {
+	return &registryActor{s: s, pending: make(map[string][]*sendReq)}
 }
 
 func (a *registryActor) Receive(ctx actor.Context) {
@@ -37,7 +36,7 @@ func (a *registryActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		for topic, reqs := range a.pending {
 			for _, req := range reqs {
-				a.s.fail(req, fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable))
+				a.s.fail(req, errStopping)
 			}
 			delete(a.pending, topic)
 		}
@@ -51,7 +50,7 @@ func (a *registryActor) Receive(ctx actor.Context) {
 func (a *registryActor) route(ctx actor.Context, req *sendReq) {
 	s := a.s
 	if s.stopped.Load() {
-		s.fail(req, fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable))
+		s.fail(req, errStopping)
 		return
 	}
 	topic := req.hdr.topic
@@ -102,7 +101,7 @@ func (a *registryActor) onCreated(ctx actor.Context, m *created) {
 	reqs := a.pending[m.topic]
 	delete(a.pending, m.topic)
 	if m.err == nil && a.s.stopped.Load() {
-		m.err = fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
+		m.err = errStopping
 	}
 	if m.err != nil {
 		a.s.log.Debug().Err(m.err).Str("topic", m.topic).Msg("topic not created")

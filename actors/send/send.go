@@ -48,6 +48,13 @@ import (
 // ErrConfig is wrapped by Spawn's config validation failures.
 var ErrConfig = errors.New("send: invalid config")
 
+// errStopping answers the sends that arrive or wait while the send side or
+// the writer stops.
+var errStopping = fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
+
+// errDiskFull answers sends while the disk is over the full threshold.
+var errDiskFull = fmt.Errorf("%w: the broker's disk is full, sends are refused until space is freed", reply.ErrServiceNotAvailable)
+
 // Topics is the metadata actor's side the send path needs.
 type Topics interface {
 	// Topic reads the topic table snapshot. Called on gnet loops and topic
@@ -96,7 +103,6 @@ type Sender struct {
 	inflight atomic.Int64
 	release  func() // s.inflight.Add(-1), bound once: Append.Done
 	stopped  atomic.Bool
-	traceOn  string
 }
 
 // topicEntry is a spawned topic actor.
@@ -141,7 +147,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
 	})
 	var err error
 	s.registry, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return newRegistryActor(s, resume)
+		return newRegistryActor(s)
 	}, actor.WithGuardian(resume), actor.WithSupervisor(resume)), "send-registry")
 	if err != nil {
 		return nil, fmt.Errorf("send: spawn registry actor: %w", err)
@@ -221,7 +227,10 @@ func (s *Sender) precheck(h *sendHeader) error {
 		}
 	}
 	if s.stopped.Load() || s.w.Closed() {
-		return fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
+		return errStopping
+	}
+	if s.w.DiskFull() {
+		return errDiskFull
 	}
 	return nil
 }

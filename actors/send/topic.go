@@ -2,7 +2,6 @@ package send
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -21,6 +20,13 @@ const (
 	propertyPopCK = "POP_CK" // reserved for pop; stripped from client sends
 	multiTagType  = "MULTI_TAG"
 )
+
+// singleAppend is the Append of a single message with the backing array of
+// its one tags code, so that both cost one allocation.
+type singleAppend struct {
+	writer.Append
+	tags [1]int64
+}
 
 // topicActor validates and encodes the sends of one topic (package comment,
 // step 3). Its state is the round-robin position and a one-entry cache of
@@ -78,7 +84,7 @@ func (t *topicActor) handle(ctx actor.Context, req *sendReq) {
 	}
 	if s.w.Closed() {
 		bytebufferpool.Put(a.Records)
-		s.fail(req, fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable))
+		s.fail(req, errStopping)
 		return
 	}
 	s.w.Submit(a)
@@ -127,12 +133,16 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 		Topic:          t.name,
 	}
 	m.QueueID = qid
-	a := &writer.Append{
-		Conn: req.conn,
-		Req:  req.cmd,
-		Key:  store.QueueKey{Topic: t.name, QueueID: qid},
-		Done: s.release,
+	var a *writer.Append
+	if h.batch {
+		a = &writer.Append{}
+	} else {
+		sa := &singleAppend{}
+		sa.Tags = sa.tags[:]
+		a = &sa.Append
 	}
+	a.Conn, a.Req, a.Done = req.conn, req.cmd, s.release
+	a.Key = store.QueueKey{Topic: t.name, QueueID: qid}
 	wait, _ := message.PropertyValue(h.properties, message.PropertyWait)
 	a.NoWait = wait == "false"
 	if !h.batch {
@@ -143,7 +153,7 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 		m.Body, m.Properties = bodyBytes, props
 		a.UniqKey, _ = message.PropertyValue(props, message.PropertyUniqKey)
 		tags, _ := message.PropertyValue(props, message.PropertyTags)
-		a.Tags = []int64{message.TagsHashCode(tags)}
+		a.Tags[0] = message.TagsHashCode(tags)
 		a.Records = bytebufferpool.Get()
 		a.Records.B = message.AppendRecord(a.Records.B[:0], &m)
 		return a, nil
@@ -226,12 +236,8 @@ func (t *topicActor) bornHost(remote string) netip.AddrPort {
 		return t.lastBorn
 	}
 	ap := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
-	if host, port, err := net.SplitHostPort(remote); err == nil {
-		ip, err1 := netip.ParseAddr(host)
-		p, err2 := strconv.ParseUint(port, 10, 16)
-		if err1 == nil && err2 == nil {
-			ap = netip.AddrPortFrom(ip.Unmap().WithZone(""), uint16(p))
-		}
+	if p, err := netip.ParseAddrPort(remote); err == nil {
+		ap = netip.AddrPortFrom(p.Addr().Unmap().WithZone(""), p.Port())
 	}
 	t.lastRemote, t.lastBorn = remote, ap
 	return ap

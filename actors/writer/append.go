@@ -154,7 +154,10 @@ func (a *writerActor) commit(ctx actor.Context) {
 func (a *writerActor) appendOne(p *Append, now int64) {
 	log := a.w.deps.log
 	recs := p.Records.B
+	// Every record of p goes to p.Key: look the queue up once per request,
+	// not per record (the key hashes a topic string).
 	qo := a.next[p.Key]
+	units, inBatch := a.units[p.Key]
 	p.queueOffset = qo
 	a.idBuf = a.idBuf[:0]
 	n := 0
@@ -172,10 +175,7 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 			p.err = fmt.Errorf("append to commit log: %w", err)
 			break
 		}
-		if _, ok := a.units[p.Key]; !ok {
-			a.order = append(a.order, p.Key)
-		}
-		a.units[p.Key] = append(a.units[p.Key], queue.Unit{
+		units = append(units, queue.Unit{
 			QueueOffset: qo, PhysOffset: phys, Size: int32(size), TagsCode: p.Tags[n], StoreTimestamp: now,
 		})
 		if n > 0 {
@@ -187,10 +187,15 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 		n++
 		recs = recs[size:]
 	}
-	if p.err == nil && n == 0 {
+	if n > 0 {
+		if !inBatch {
+			a.order = append(a.order, p.Key)
+		}
+		a.units[p.Key] = units
+		a.next[p.Key] = qo
+	} else if p.err == nil {
 		p.err = fmt.Errorf("%w: no records", ErrBadAppend)
 	}
-	a.next[p.Key] = qo
 	p.msgID = string(a.idBuf)
 	bytebufferpool.Put(p.Records)
 	p.Records = nil

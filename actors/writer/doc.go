@@ -17,7 +17,8 @@ package writer
 //	snd, _ := send.Spawn(system, send.Config{
 //		Broker: cfg, Topics: meta, Writer: w, Logger: log,
 //	})
-//	// router: merge snd.Handlers(), qr.Handlers() (w.Handlers() is empty)
+//	// router: merge snd.Handlers() and qr.Handlers(); the cleaner's disk-full
+//	// notice goes to w.SetDiskFull, which the send precheck reads
 //	// offsets manager: qr.MinOffset / qr.MaxOffset (lock-free)
 //
 // Stop in this order, after the netio server stopped taking requests:

@@ -132,7 +132,7 @@ func (f *flushActor) onFlushed(flushed int64, err error) {
 		for _, p := range f.waiters {
 			f.w.answer(p, remoting.RespFlushDiskTimeout)
 		}
-		f.waiters = f.waiters[:0]
+		f.waiters = f.drop(f.waiters, len(f.waiters))
 		return
 	}
 	if flushed > f.flushed {

@@ -33,7 +33,6 @@ import (
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/reply"
-	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
@@ -111,6 +110,7 @@ type Writer struct {
 	pid, flush, syncer                *actor.PID
 	writerDone, flushDone, syncerDone chan struct{}
 	closed, stopping                  atomic.Bool
+	diskFull                          atomic.Bool
 	deps                              storeDeps
 }
 
@@ -206,11 +206,13 @@ func (w *Writer) Submit(a *Append) { w.root.Send(w.pid, a) }
 // be answered SERVICE_NOT_AVAILABLE without Submit.
 func (w *Writer) Closed() bool { return w.closed.Load() }
 
-// Handlers returns no request handlers: the writer is reached through the
-// send package. It exists so that every data-plane package wires alike.
-func (w *Writer) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Command) {
-	return map[int32]func(c *netio.Conn, cmd *remoting.Command){}
-}
+// SetDiskFull records whether the disk is over the full threshold (the
+// cleaner decides, storage-format.md §11). While it is, the send side refuses
+// new sends with SERVICE_NOT_AVAILABLE. Any goroutine.
+func (w *Writer) SetDiskFull(full bool) { w.diskFull.Store(full) }
+
+// DiskFull reports the last SetDiskFull. Lock-free; any goroutine.
+func (w *Writer) DiskFull() bool { return w.diskFull.Load() }
 
 // ErrorResponse builds the send error response for err: the code from the
 // reply table, and MSG_REGION and TRACE_ON, which every send response

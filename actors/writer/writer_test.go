@@ -341,7 +341,8 @@ func TestAsyncFlushAndCheckpoint(t *testing.T) {
 }
 
 // TestStopAnswersEverything: Stop appends and answers what was submitted,
-// including SYNC_FLUSH waiters, and runs Done for each.
+// including SYNC_FLUSH waiters, runs Done for each, and leaves everything
+// flushed and checkpointed.
 func TestStopAnswersEverything(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Broker.FlushDiskType = config.FlushSync }, nil)
 	var done sync.WaitGroup
@@ -356,10 +357,19 @@ func TestStopAnswersEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	done.Wait()
+	seen := map[int32]bool{}
 	for i := 0; i < 20; i++ {
-		if r := h.conn.next(t); r.Code != remoting.RespSuccess {
-			t.Fatalf("code %d", r.Code)
+		r := h.conn.next(t)
+		if r.Code != remoting.RespSuccess || seen[r.Opaque] {
+			t.Fatalf("opaque %d code %d (answered before: %v)", r.Opaque, r.Code, seen[r.Opaque])
 		}
+		seen[r.Opaque] = true
+	}
+	if wrote, flushed := h.log.WrotePosition(), h.log.FlushedPosition(); wrote == 0 || flushed != wrote {
+		t.Fatalf("after Stop: wrote %d, flushed %d", wrote, flushed)
+	}
+	if c := testkit.Receive(t, h.ckpt, "a checkpoint"); c[0] <= 0 || c[1] != 7 {
+		t.Fatalf("checkpoint %v", c)
 	}
 	if !h.w.Closed() {
 		t.Fatal("not closed")

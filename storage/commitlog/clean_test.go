@@ -58,21 +58,23 @@ func TestDeleteExpiredFiles(t *testing.T) {
 			if err != nil || n != tc.deleted {
 				t.Fatalf("DeleteExpiredFiles = %d, %v; want %d", n, err, tc.deleted)
 			}
-			min := int64(tc.deleted) * testFileSize
-			if l.MinOffset() != min {
-				t.Fatalf("MinOffset %d, want %d", l.MinOffset(), min)
+			minOff := int64(tc.deleted) * testFileSize
+			if l.MinOffset() != minOff {
+				t.Fatalf("MinOffset %d, want %d", l.MinOffset(), minOff)
 			}
-			if files := testkit.DirNames(t, dir); len(files) != 4-tc.deleted || files[0] != segmentName(min) {
+			if files := testkit.DirNames(t, dir); len(files) != 4-tc.deleted || files[0] != segmentName(minOff) {
 				t.Fatalf("files left %v", files)
 			}
 			for _, a := range recs {
-				_, err := l.Read(a.offset, len(a.rec))
-				if gone := a.offset < min; gone != errors.Is(err, ErrOffsetNotFound) {
-					t.Fatalf("Read(%d) = %v with min offset %d", a.offset, err, min)
+				s, err := l.Read(a.offset, len(a.rec))
+				if gone := a.offset < minOff; gone != errors.Is(err, ErrOffsetNotFound) || (!gone && err != nil) {
+					t.Fatalf("Read(%d) = %v with min offset %d", a.offset, err, minOff)
 				}
+				s.Release()
 			}
-			if _, err := l.Scan(0, func(int64, []byte) bool { return true }); tc.deleted > 0 && !errors.Is(err, ErrOffsetNotFound) {
-				t.Fatalf("Scan from a deleted offset: %v", err)
+			_, err = l.Scan(0, func(int64, []byte) bool { return true })
+			if gone := tc.deleted > 0; gone != errors.Is(err, ErrOffsetNotFound) || (!gone && err != nil) {
+				t.Fatalf("Scan from offset 0 with min offset %d: %v", minOff, err)
 			}
 			// Appending goes on in the newest segment.
 			more := appendN(t, l, 10_000, 3)

@@ -131,8 +131,9 @@ type commitLog struct {
 	failed atomic.Pointer[error]
 	closed atomic.Bool
 
-	recovered bool       // writer-only: Append refuses to run before Recover
-	flushMu   sync.Mutex // one Flush at a time, also against Close's flush
+	recovered     bool       // writer-only: Append refuses to run before Recover
+	recoveredFrom int64      // writer-only: start of the segment Recover validated from
+	flushMu       sync.Mutex // one Flush at a time, also against Close's flush
 }
 
 // Open maps the existing segment files; call Recover before appending.
@@ -155,6 +156,14 @@ func Open(cfg Config) (*CommitLog, error) {
 func (l *CommitLog) Recover(abnormal bool, minTimestamp int64) (int64, error) {
 	return l.impl.recover(abnormal, minTimestamp)
 }
+
+// RecoveryStart is the start offset of the segment Recover began validating
+// at: the third-last segment for a normal recovery, for an abnormal one the
+// newest segment whose first record was stored at or before minTimestamp
+// (else the oldest); 0 for an empty log. The store re-dispatches an abnormal
+// recovery from there, so both walk the same records. Call it after Recover,
+// on the goroutine that called Recover.
+func (l *CommitLog) RecoveryStart() int64 { return l.impl.recoveredFrom }
 
 // Append copies rec (a whole encoded record) at the write position, rolling to
 // a new segment with a blank filler when it does not fit, and patches

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/message"
 )
@@ -88,12 +89,12 @@ func TestAppendReadScanAcrossSegments(t *testing.T) {
 	}
 
 	// Segment files are named by their start offset.
-	names, _ := os.ReadDir(dir)
+	names := testkit.DirNames(t, dir)
 	if want := int(next/testFileSize) + 1; len(names) != want {
 		t.Fatalf("%d files, want %d", len(names), want)
 	}
-	if names[1].Name() != "00000000000000004096" {
-		t.Fatalf("second segment named %q", names[1].Name())
+	if names[1] != "00000000000000004096" {
+		t.Fatalf("second segment named %q", names[1])
 	}
 }
 

@@ -44,6 +44,7 @@ func (l *commitLog) recover(abnormal bool, minTimestamp int64) (int64, error) {
 		return 0, err
 	}
 	l.setPositions(processOffset)
+	l.recoveredFrom = segs[first].start
 	l.log.Info().Bool("abnormal", abnormal).Int64("fromSegment", segs[first].start).
 		Int64("processOffset", processOffset).Msg("commitlog recovered")
 	return processOffset, nil

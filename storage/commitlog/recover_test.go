@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/vfs"
 )
 
@@ -138,7 +139,7 @@ func TestRecoverTruncatesTornTail(t *testing.T) {
 			}
 			// Nothing after the end survives: later segments are gone and
 			// the rest of the last one is zero.
-			files, _ := os.ReadDir(dir)
+			files := testkit.DirNames(t, dir)
 			if n := int(want/testFileSize) + 1; len(files) != n {
 				t.Fatalf("%d segment files, want %d", len(files), n)
 			}
@@ -236,14 +237,21 @@ func TestRecoverAbnormalStart(t *testing.T) {
 		// minTS picks the checkpoint time from the first store timestamps
 		// of the segments.
 		minTS      func(firstTS []int64) int64
-		truncateAt bool // recovery must stop at the corrupt record
+		truncateAt bool  // recovery must stop at the corrupt record
+		startSeg   int64 // index of the segment RecoveryStart names
 	}{
-		{"normal starts at the third-last segment", false, func([]int64) int64 { return 0 }, false},
-		{"abnormal from the checkpoint segment", true, func(ts []int64) int64 { return ts[2] }, false},
-		{"abnormal between segment starts", true, func(ts []int64) int64 { return ts[3] - 1 }, false},
-		{"abnormal without a checkpoint starts at the first", true, func([]int64) int64 { return 0 }, true},
-		{"abnormal before every segment starts at the first", true, func(ts []int64) int64 { return ts[0] - 1 }, true},
-		{"abnormal exactly at the first segment", true, func(ts []int64) int64 { return ts[0] }, true},
+		{name: "normal starts at the third-last segment",
+			minTS: func([]int64) int64 { return 0 }, startSeg: 2},
+		{name: "abnormal from the checkpoint segment", abnormal: true,
+			minTS: func(ts []int64) int64 { return ts[2] }, startSeg: 2},
+		{name: "abnormal between segment starts", abnormal: true,
+			minTS: func(ts []int64) int64 { return ts[3] - 1 }, startSeg: 2},
+		{name: "abnormal without a checkpoint starts at the first", abnormal: true,
+			minTS: func([]int64) int64 { return 0 }, truncateAt: true},
+		{name: "abnormal before every segment starts at the first", abnormal: true,
+			minTS: func(ts []int64) int64 { return ts[0] - 1 }, truncateAt: true},
+		{name: "abnormal exactly at the first segment", abnormal: true,
+			minTS: func(ts []int64) int64 { return ts[0] }, truncateAt: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,6 +289,9 @@ func TestRecoverAbnormalStart(t *testing.T) {
 			}
 			if err != nil || got != want {
 				t.Fatalf("Recover = %d, %v; want %d", got, err, want)
+			}
+			if got, want := l.RecoveryStart(), tc.startSeg*testFileSize; got != want {
+				t.Fatalf("RecoveryStart = %d, want %d", got, want)
 			}
 		})
 	}

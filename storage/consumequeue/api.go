@@ -58,8 +58,9 @@ var (
 	// ErrCorrupt reports queue files that cannot belong to one queue
 	// (bad names, sizes or a missing file in the middle).
 	ErrCorrupt = errors.New("consumequeue: corrupt queue files")
-	// ErrBadName rejects a topic that cannot be a directory name.
-	ErrBadName = errors.New("consumequeue: topic cannot be a directory name")
+	// ErrBadName rejects a topic that cannot be a directory name, or a
+	// negative queue id (never a queue; its directory would not load).
+	ErrBadName = errors.New("consumequeue: topic or queue id cannot name a queue directory")
 )
 
 // Unit is one consume-queue entry.
@@ -119,10 +120,6 @@ func (q *ConsumeQueue) MaxOffset() int64 { return q.impl.maxOffset.Load() }
 // MaxPhysicalOffset is the commit-log end (offset+size) of the newest
 // message unit; 0 when there is none.
 func (q *ConsumeQueue) MaxPhysicalOffset() int64 { return q.impl.maxPhysical.Load() }
-
-// Topic and QueueID name the queue.
-func (q *ConsumeQueue) Topic() string  { return q.impl.cfg.Topic }
-func (q *ConsumeQueue) QueueID() int32 { return q.impl.cfg.QueueID }
 
 // TruncateDirty drops units whose commit-log offset is >= phyOffset.
 func (q *ConsumeQueue) TruncateDirty(phyOffset int64) error { return q.impl.truncateDirty(phyOffset) }

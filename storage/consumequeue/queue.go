@@ -56,9 +56,13 @@ func openQueue(cfg Config) (*queue, error) {
 		cfg.FS = vfs.Default
 	}
 	// The topic becomes a directory name: refuse anything that would leave
-	// the queue's own directory.
+	// the queue's own directory. A negative queue id would make a directory
+	// that the store's scan of queue directories skips.
 	if cfg.Topic == "" || cfg.Topic == "." || cfg.Topic == ".." || strings.ContainsAny(cfg.Topic, `/\`+"\x00") {
 		return nil, fmt.Errorf("%w: %q", ErrBadName, cfg.Topic)
+	}
+	if cfg.QueueID < 0 {
+		return nil, fmt.Errorf("%w: queue id %d", ErrBadName, cfg.QueueID)
 	}
 	q := &queue{
 		cfg:          cfg,

@@ -265,6 +265,9 @@ func TestRecoverExtendsShortFile(t *testing.T) {
 	if got, want := offsetsOf(q), (offsets{0, 6, 600}); got != want {
 		t.Fatalf("offsets = %+v, want %+v", got, want)
 	}
+	if st, err := os.Stat(path); err != nil || st.Size() != smallFile {
+		t.Fatalf("short file after Open: %v, %v; want %d bytes", st, err, smallFile)
+	}
 }
 
 func TestOpenRejectsForeignLayouts(t *testing.T) {
@@ -298,6 +301,13 @@ func TestOpenRejectsForeignLayouts(t *testing.T) {
 		t.Fatal("topic with a path separator accepted")
 	} else if !errors.Is(err, ErrBadName) {
 		t.Fatalf("bad topic err = %v", err)
+	}
+	root := t.TempDir()
+	if _, err := Open(Config{RootDir: root, Topic: "T", QueueID: -1, FileSize: smallFile}); !errors.Is(err, ErrBadName) {
+		t.Fatalf("negative queue id err = %v, want ErrBadName", err)
+	}
+	if names := testkit.DirNames(t, root); len(names) != 0 {
+		t.Fatalf("rejected queue left %v behind", names)
 	}
 	if _, err := Open(Config{RootDir: t.TempDir(), Topic: "T", FileSize: 30}); err == nil {
 		t.Fatal("file size not a multiple of 20 accepted")

@@ -180,7 +180,10 @@ func TestConcurrentReaders(t *testing.T) {
 						return
 					}
 				}
-				_ = q.Flush()
+				if err := q.Flush(); err != nil {
+					errs <- err
+					return
+				}
 			}
 		}()
 	}

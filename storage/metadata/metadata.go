@@ -26,13 +26,8 @@ import (
 	"github.com/actormq/actormq/storage/vfs"
 )
 
-// Sentinel errors.
-var (
-	// ErrNotFound: neither the file nor its .bak exists or holds data.
-	ErrNotFound = errors.New("metadata: config file not found")
-	// ErrCorrupt: the file and its .bak exist but neither decodes.
-	ErrCorrupt = errors.New("metadata: config file unreadable")
-)
+// ErrCorrupt: the file and its .bak exist but neither decodes.
+var ErrCorrupt = errors.New("metadata: config file unreadable")
 
 const (
 	bakSuffix = ".bak"
@@ -135,25 +130,6 @@ func LoadInto(fsys vfs.FS, path string, decode func([]byte) error) (found bool, 
 		return false, nil
 	}
 	return false, fmt.Errorf("%w: %w", ErrCorrupt, errors.Join(errs...))
-}
-
-// Load returns the bytes of the config at path, or of <path>.bak when the
-// file is missing or empty; ErrNotFound when neither holds data. It cannot
-// judge the content: callers that decode use LoadInto, which also falls
-// back on decode failures. The returned slice belongs to the caller.
-func Load(fsys vfs.FS, path string) ([]byte, error) {
-	var out []byte
-	found, err := LoadInto(fsys, path, func(b []byte) error {
-		out = b
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
-	}
-	return out, nil
 }
 
 // readFile reads a whole file through fsys.

@@ -70,8 +70,9 @@ type QueueKey struct {
 // commitlog-writer actor and each ConsumeQueue to its queue actor.
 //
 // Queues is complete when Open returns; OpenQueue adds to it under an
-// internal lock, so once OpenQueue may run concurrently, read queues through
-// Queue or QueueOffsets instead of the map.
+// internal lock, so once OpenQueue may run concurrently, reach queues through
+// OpenQueue (which returns an open queue as is) or QueueOffsets instead of
+// the map.
 type Store struct {
 	CommitLog *commitlog.CommitLog
 	Queues    map[QueueKey]*consumequeue.ConsumeQueue
@@ -111,14 +112,6 @@ func (s *Store) OpenQueue(key QueueKey) (*consumequeue.ConsumeQueue, error) {
 	return s.openQueueLocked(key)
 }
 
-// Queue returns the open queue for key. Any goroutine.
-func (s *Store) Queue(key QueueKey) (*consumequeue.ConsumeQueue, bool) {
-	s.impl.mu.Lock()
-	defer s.impl.mu.Unlock()
-	q, ok := s.Queues[key]
-	return q, ok
-}
-
 // QueueOffsets returns each open queue's MaxOffset: after Open this is the
 // commitlog writer's "topic-queue → next queue offset" table (§7.1). The
 // map is new and belongs to the caller. Any goroutine.
@@ -138,10 +131,6 @@ func (s *Store) QueueOffsets() map[QueueKey]int64 {
 func (s *Store) UpdateCheckpoint(physicMsgTimestamp, logicsMsgTimestamp int64) error {
 	return s.impl.ckpt.update(physicMsgTimestamp, logicsMsgTimestamp)
 }
-
-// CheckpointTimestamps returns the checkpoint's physic and logics
-// timestamps as last loaded or written. Any goroutine.
-func (s *Store) CheckpointTimestamps() (physic, logics int64) { return s.impl.ckpt.timestamps() }
 
 // DiskUsageRatio is used/total of the file system holding the commit log,
 // for retention (§11). Any goroutine.

@@ -88,7 +88,8 @@ func (c *checkpoint) minTimestamp() int64 {
 	return max(min(c.physic, c.logics)-recoverySafety.Milliseconds(), 0)
 }
 
-func (c *checkpoint) timestamps() (int64, int64) {
+// timestamps returns physic and logics as last loaded or written.
+func (c *checkpoint) timestamps() (physic, logics int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.physic, c.logics

@@ -17,17 +17,17 @@ import (
 // commit log's MinOffset. After a crash that is not enough: queue files are
 // written through separate mappings, so one queue can have lost units that
 // precede another queue's durable ones. The abnormal start therefore also
-// goes back to the segment whose first record is older than the checkpoint
-// (the same segment commit-log recovery re-validated from), as Java's
-// abnormal recovery re-dispatches everything from there.
-func (s *Store) redispatch(logEnd, minTimestamp int64) error {
+// goes back to the segment commit-log recovery re-validated from (the one
+// whose first record is older than the checkpoint: CommitLog.RecoveryStart),
+// as Java's abnormal recovery re-dispatches everything from there.
+func (s *Store) redispatch(logEnd int64) error {
 	logMin := s.CommitLog.MinOffset()
 	from := logMin
 	for _, q := range s.Queues {
 		from = max(from, q.MaxPhysicalOffset())
 	}
 	if s.Abnormal {
-		from = max(min(from, s.checkpointSegment(logEnd, minTimestamp)), logMin)
+		from = max(min(from, s.CommitLog.RecoveryStart()), logMin)
 	}
 	if from >= logEnd {
 		return nil
@@ -50,11 +50,7 @@ func (s *Store) redispatch(logEnd, minTimestamp int64) error {
 			return true // PREPARED and ROLLBACK records never enter a queue
 		}
 		key := QueueKey{Topic: m.Topic, QueueID: m.QueueID}
-		var q *consumequeue.ConsumeQueue
-		err := consumequeue.ErrBadName
-		if m.QueueID >= 0 {
-			q, err = s.openQueueLocked(key)
-		}
+		q, err := s.openQueueLocked(key)
 		if errors.Is(err, consumequeue.ErrBadName) {
 			s.impl.log.Error().Str("topic", m.Topic).Int32("queue", m.QueueID).Int64("offset", offset).
 				Msg("re-dispatch: record names no valid queue, skipped")
@@ -90,37 +86,11 @@ func (s *Store) redispatch(logEnd, minTimestamp int64) error {
 	return nil
 }
 
-// tagsCode is the unit's tagsCode: the tag hash code, 0 without tags.
-// Records of SCHEDULE_TOPIC_XXXX get their TAGS hash here too for now; the
-// delay-level issue replaces it with the delivery time (§4, §12.1).
+// tagsCode is the unit's tagsCode: the tag hash code, 0 without tags
+// (TagsHashCode("") is 0, as on the send path). Records of
+// SCHEDULE_TOPIC_XXXX get their TAGS hash here too for now; the delay-level
+// issue replaces it with the delivery time (§4, §12.1).
 func tagsCode(m *message.Message) int64 {
-	tags, ok := message.PropertyValue(m.Properties, message.PropertyTags)
-	if !ok {
-		return 0
-	}
+	tags, _ := message.PropertyValue(m.Properties, message.PropertyTags)
 	return message.TagsHashCode(tags)
-}
-
-// checkpointSegment returns the start of the newest commit-log segment whose
-// first record was stored at or before minTimestamp (non-zero store time),
-// or the log's MinOffset when there is none.
-func (s *Store) checkpointSegment(logEnd, minTimestamp int64) int64 {
-	logMin := s.CommitLog.MinOffset()
-	fileSize := s.CommitLog.FileSize()
-	if logEnd <= logMin {
-		return logMin
-	}
-	for start := (logEnd - 1) / fileSize * fileSize; start >= logMin; start -= fileSize {
-		var ts int64
-		if _, err := s.CommitLog.Scan(start, func(_ int64, rec []byte) bool {
-			ts = message.RecordStoreTimestamp(rec)
-			return false
-		}); err != nil {
-			continue
-		}
-		if ts != 0 && ts <= minTimestamp {
-			return start
-		}
-	}
-	return logMin
 }

@@ -46,7 +46,8 @@ func (c *Config) validate() error {
 //  5. open every queue under <root>/consumequeue/<topic>/<queueId>/;
 //  6. an empty commit log destroys all queues; otherwise each queue drops
 //     units at or after the log end (TruncateDirty);
-//  7. re-dispatch records the queues are missing (redispatch);
+//  7. re-dispatch records the queues are missing (redispatch; after a crash
+//     at the latest from where commit-log recovery started);
 //  8. move each queue's MinOffset to the commit log's MinOffset.
 func openStore(cfg Config) (_ *Store, err error) {
 	if err := cfg.validate(); err != nil {
@@ -132,7 +133,7 @@ func openStore(cfg Config) (_ *Store, err error) {
 	}
 
 	// 7.
-	if err := s.redispatch(logEnd, minTimestamp); err != nil {
+	if err := s.redispatch(logEnd); err != nil {
 		return nil, err
 	}
 

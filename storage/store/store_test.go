@@ -238,7 +238,7 @@ func TestLockPreventsDoubleOpen(t *testing.T) {
 func TestCheckpointFile(t *testing.T) {
 	root := t.TempDir()
 	s := openStoreT(t, root)
-	if physic, logics := s.CheckpointTimestamps(); physic != 0 || logics != 0 {
+	if physic, logics := s.impl.ckpt.timestamps(); physic != 0 || logics != 0 {
 		t.Fatalf("fresh checkpoint = %d, %d", physic, logics)
 	}
 	if err := s.UpdateCheckpoint(1_700_000_123_456, 1_700_000_120_000); err != nil {
@@ -264,7 +264,7 @@ func TestCheckpointFile(t *testing.T) {
 		t.Fatalf("UpdateCheckpoint after Close: %v", err)
 	}
 	s = openStoreT(t, root)
-	if physic, logics := s.CheckpointTimestamps(); physic != 1_700_000_123_456 || logics != 1_700_000_120_000 {
+	if physic, logics := s.impl.ckpt.timestamps(); physic != 1_700_000_123_456 || logics != 1_700_000_120_000 {
 		t.Fatalf("reloaded checkpoint = %d, %d", physic, logics)
 	}
 }

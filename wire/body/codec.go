@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/actormq/actormq/wire/remoting"
 )
 
 // ErrJSON is wrapped by every DecodeJSON failure.
@@ -34,7 +36,7 @@ func appendRouteData(dst []byte, r *TopicRouteData) []byte {
 	dst = append(dst, '{')
 	if r.OrderTopicConf != "" {
 		dst = append(dst, `"orderTopicConf":`...)
-		dst = appendString(dst, r.OrderTopicConf)
+		dst = remoting.AppendJSONString(dst, r.OrderTopicConf)
 		dst = append(dst, ',')
 	}
 	qds := slices.Clone(r.QueueDatas)
@@ -45,7 +47,7 @@ func appendRouteData(dst []byte, r *TopicRouteData) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"brokerName":`...)
-		dst = appendString(dst, q.BrokerName)
+		dst = remoting.AppendJSONString(dst, q.BrokerName)
 		dst = appendIntField(dst, "readQueueNums", int64(q.ReadQueueNums))
 		dst = appendIntField(dst, "writeQueueNums", int64(q.WriteQueueNums))
 		dst = appendIntField(dst, "perm", int64(q.Perm))
@@ -62,17 +64,17 @@ func appendRouteData(dst []byte, r *TopicRouteData) []byte {
 		dst = appendBrokerData(dst, &bds[i])
 	}
 	dst = append(dst, `],"filterServerTable":{`...)
-	for i, addr := range slices.Sorted(mapKeys(r.FilterServerTable)) {
+	for i, addr := range slices.Sorted(maps.Keys(r.FilterServerTable)) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, addr)
+		dst = remoting.AppendJSONString(dst, addr)
 		dst = append(dst, ":["...)
 		for j, s := range r.FilterServerTable[addr] {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, s)
+			dst = remoting.AppendJSONString(dst, s)
 		}
 		dst = append(dst, ']')
 	}
@@ -83,18 +85,18 @@ func appendRouteData(dst []byte, r *TopicRouteData) []byte {
 // with ids in numeric order and brokerAddrs always an object.
 func appendBrokerData(dst []byte, b *BrokerData) []byte {
 	dst = append(dst, `{"cluster":`...)
-	dst = appendString(dst, b.Cluster)
+	dst = remoting.AppendJSONString(dst, b.Cluster)
 	dst = append(dst, `,"brokerName":`...)
-	dst = appendString(dst, b.BrokerName)
+	dst = remoting.AppendJSONString(dst, b.BrokerName)
 	dst = append(dst, `,"brokerAddrs":{`...)
-	for i, id := range slices.Sorted(mapKeys(b.BrokerAddrs)) {
+	for i, id := range slices.Sorted(maps.Keys(b.BrokerAddrs)) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '"')
 		dst = strconv.AppendInt(dst, id, 10)
 		dst = append(dst, `":`...)
-		dst = appendString(dst, b.BrokerAddrs[id])
+		dst = remoting.AppendJSONString(dst, b.BrokerAddrs[id])
 	}
 	return append(dst, "}}"...)
 }
@@ -104,46 +106,6 @@ func appendIntField(dst []byte, name string, v int64) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
 	return strconv.AppendInt(dst, v, 10)
-}
-
-// appendString writes s as a JSON string with the escaping encoding/json
-// uses without HTML escaping: quote, backslash and control characters
-// escaped, invalid UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }
 
 // EncodeJSON encodes v as compact standard JSON without HTML escaping. The

@@ -64,11 +64,11 @@ func TestEncodeRouteDataEdges(t *testing.T) {
 			name: "nil brokerAddrs, order conf, filter servers, escaping",
 			in: TopicRouteData{
 				OrderTopicConf:    "broker-a:4;broker-b:4",
-				BrokerDatas:       []BrokerData{{Cluster: "c\"1", BrokerName: "b\\<1>\n"}},
+				BrokerDatas:       []BrokerData{{Cluster: "c\"1", BrokerName: "b\\<1>\n\f"}},
 				FilterServerTable: map[string][]string{"z:1": nil, "a:1": {"f1", "f2"}},
 			},
 			want: `{"orderTopicConf":"broker-a:4;broker-b:4","queueDatas":[],` +
-				`"brokerDatas":[{"cluster":"c\"1","brokerName":"b\\<1>\n","brokerAddrs":{}}],` +
+				`"brokerDatas":[{"cluster":"c\"1","brokerName":"b\\<1>\n\f","brokerAddrs":{}}],` +
 				`"filterServerTable":{"a:1":["f1","f2"],"z:1":[]}}`,
 		},
 	}

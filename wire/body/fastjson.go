@@ -1,10 +1,5 @@
 package body
 
-import (
-	"iter"
-	"maps"
-)
-
 // quoteBareKeys rewrites fastjson's unquoted integer object keys into
 // standard quoted keys: {0:"a",-1:"b"} → {"0":"a","-1":"b"}. It tracks
 // strings (with escapes) and the object/array nesting, and only touches a
@@ -86,6 +81,3 @@ func quoteBareKeys(b []byte) []byte {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// mapKeys is maps.Keys, named here so encoders read as "sorted keys of".
-func mapKeys[K comparable, V any](m map[K]V) iter.Seq[K] { return maps.Keys(m) }

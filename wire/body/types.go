@@ -5,11 +5,22 @@
 // forms Java peers send (unquoted integer map keys, numbers as strings).
 package body
 
+import "time"
+
 // DataVersion versions a config table; the counter increases on every change.
 type DataVersion struct {
 	StateVersion int64 `json:"stateVersion"`
 	Timestamp    int64 `json:"timestamp"`
 	Counter      int64 `json:"counter"`
+}
+
+// Next is the version after v: counter+1, stamped now. The owner of a table
+// calls it on every change (the NameServer compares versions to skip
+// unchanged topic tables).
+func (v DataVersion) Next() DataVersion {
+	v.Timestamp = time.Now().UnixMilli()
+	v.Counter++
+	return v
 }
 
 // Topic permissions (wire doc §10.2).

@@ -18,7 +18,9 @@ const (
 	PropertySeparator  = '\x02'
 )
 
-// Property keys the broker reads or writes (wire-protocol.md §9.1).
+// Property keys (wire-protocol.md §9.1). The broker reads or writes only a
+// few of them today; the rest name the keys of features not built yet
+// (delay levels, retry/DLQ, transactions, reply messages).
 const (
 	PropertyKeys                    = "KEYS"
 	PropertyTags                    = "TAGS"

@@ -101,13 +101,9 @@ func TestRecordRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("decoded\n got %+v\nwant %+v", got, want)
 			}
-			// Single-field readers agree with the full decode.
-			if RecordTopic(rec) != want.Topic || RecordProperties(rec) != want.Properties ||
-				RecordQueueID(rec) != want.QueueID || RecordQueueOffset(rec) != want.QueueOffset ||
-				RecordPhysicalOffset(rec) != want.PhysicalOffset || RecordSysFlag(rec) != want.SysFlag ||
-				RecordStoreTimestamp(rec) != want.StoreTimestamp || RecordTotalSize(rec) != want.TotalSize ||
-				!bytes.Equal(RecordBody(rec), want.Body) {
-				t.Fatalf("Record* readers disagree with DecodeRecord")
+			// The single-field reader agrees with the full decode.
+			if got := RecordStoreTimestamp(rec); got != want.StoreTimestamp {
+				t.Fatalf("RecordStoreTimestamp = %d, want %d", got, want.StoreTimestamp)
 			}
 			// Re-encoding the decoded message gives the same bytes.
 			if again := AppendRecord(nil, &got); !bytes.Equal(again, rec) {
@@ -220,7 +216,7 @@ func TestDecodeRecordErrors(t *testing.T) {
 		{name: "body length past end", in: edit(func(b []byte) { be.PutUint32(b[84:], 1<<20) }), want: ErrCorrupt},
 		{name: "v6 flag on v4 hosts", in: edit(func(b []byte) { b[39] |= byte(SysFlagBornHostV6) }), want: ErrCorrupt},
 		{name: "bad port", in: edit(func(b []byte) { be.PutUint32(b[52:], 70000) }), want: ErrCorrupt},
-		{name: "V1 topic length above 127", in: edit(func(b []byte) { b[84+4+10] = 200 }), want: ErrCorrupt},
+		{name: "V1 topic length above 127", in: v1TopicOf128(), want: ErrCorrupt},
 		{name: "crc mismatch", in: edit(func(b []byte) { b[88] ^= 1 }), checkCRC: true, want: ErrCorrupt},
 	}
 	for _, tc := range tests {
@@ -244,6 +240,21 @@ func TestDecodeRecordErrors(t *testing.T) {
 			t.Fatalf("prefix %d: err = %v", i, err)
 		}
 	}
+}
+
+// v1TopicOf128 is a V1 record whose 1-byte topic length says 128 and whose
+// sizes all add up, so only the V1 topic limit rejects it.
+func v1TopicOf128() []byte {
+	m := sampleMessage()
+	m.Topic = strings.Repeat("t", 128)
+	v2 := AppendRecord(nil, &m) // V2: 2-byte topic length at 98 (body is 10 bytes)
+	const topicLenAt = 84 + 4 + 10
+	rec := append(bytes.Clone(v2[:topicLenAt]), 128)
+	rec = append(rec, v2[topicLenAt+2:]...)
+	binary.BigEndian.PutUint32(rec[0:], uint32(len(rec)))
+	magic := MagicV1
+	binary.BigEndian.PutUint32(rec[4:], uint32(magic))
+	return rec
 }
 
 func TestDecodeRecordBlank(t *testing.T) {
@@ -273,20 +284,18 @@ func TestCheckLimits(t *testing.T) {
 	}
 }
 
-func TestRecordReadersShortInput(t *testing.T) {
+// TestRecordStoreTimestampShortInput: a slice too short for the field reads
+// as 0, never panics and never reads another field.
+func TestRecordStoreTimestampShortInput(t *testing.T) {
 	m := sampleMessage()
 	rec := AppendRecord(nil, &m)
-	for i := range rec {
-		b := rec[:i]
-		_ = RecordTopic(b)
-		_ = RecordProperties(b)
-		_ = RecordBody(b)
-		_ = RecordQueueID(b)
-		_ = RecordQueueOffset(b)
-		_ = RecordPhysicalOffset(b)
-		_ = RecordSysFlag(b)
-		_ = RecordStoreTimestamp(b)
-		_ = RecordTotalSize(b)
+	for i := range 56 + 8 {
+		if got := RecordStoreTimestamp(rec[:i]); got != 0 {
+			t.Fatalf("RecordStoreTimestamp of %d bytes = %d, want 0", i, got)
+		}
+	}
+	if got := RecordStoreTimestamp(rec[:56+8]); got != m.StoreTimestamp {
+		t.Fatalf("RecordStoreTimestamp of 64 bytes = %d, want %d", got, m.StoreTimestamp)
 	}
 }
 

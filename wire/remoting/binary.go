@@ -25,6 +25,11 @@ import (
 // binaryFixedBytes is the header size with an empty remark and no extFields.
 const binaryFixedBytes = 21
 
+// extFieldsSizeHint sizes the map for the binary decoder, which cannot
+// cheaply count entries: it covers a SEND_MESSAGE_V2 header (a..k plus a
+// few), so the busiest request never regrows the map.
+const extFieldsSizeHint = 16
+
 // decodeBinaryHeader fills c from a binary-codec header. Every length is
 // checked against the bytes left before it is used, so truncated or hostile
 // input fails with ErrFrame and never allocates more than the header size.

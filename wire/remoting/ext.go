@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ErrMissingField is wrapped by the Required* accessors when a header field
@@ -31,29 +32,25 @@ func (c *Command) RequiredString(key string) (string, error) {
 }
 
 // RequiredInt64 returns a required integer field.
-func (c *Command) RequiredInt64(key string) (int64, error) {
+func (c *Command) RequiredInt64(key string) (int64, error) { return c.requiredInt(key, 64) }
+
+// RequiredInt32 returns a required 32-bit integer field.
+func (c *Command) RequiredInt32(key string) (int32, error) {
+	n, err := c.requiredInt(key, 32)
+	return int32(n), err
+}
+
+// requiredInt parses a required decimal field that must fit bitSize bits.
+func (c *Command) requiredInt(key string, bitSize int) (int64, error) {
 	v, err := c.RequiredString(key)
 	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
+	n, err := strconv.ParseInt(v, 10, bitSize)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s=%q", ErrBadField, key, v)
 	}
 	return n, nil
-}
-
-// RequiredInt32 returns a required 32-bit integer field.
-func (c *Command) RequiredInt32(key string) (int32, error) {
-	v, err := c.RequiredString(key)
-	if err != nil {
-		return 0, err
-	}
-	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %s=%q", ErrBadField, key, v)
-	}
-	return int32(n), nil
 }
 
 // OptionalInt64 returns an integer field or def when it is absent.
@@ -79,6 +76,5 @@ func (c *Command) OptionalBool(key string, def bool) bool {
 	if !ok {
 		return def
 	}
-	b, err := strconv.ParseBool(v)
-	return err == nil && b
+	return strings.EqualFold(v, "true")
 }

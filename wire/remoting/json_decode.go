@@ -128,11 +128,6 @@ func (d *jsonDecoder) readInt32(key string) (int32, error) {
 	}
 }
 
-// extFieldsSizeHint sizes the map for the binary decoder, which cannot
-// cheaply count entries: it covers a SEND_MESSAGE_V2 header (a..k plus a
-// few), so the busiest request never regrows the map.
-const extFieldsSizeHint = 16
-
 // extFieldsCountMax caps the JSON size estimate, so a hostile header full of
 // colons cannot make the map preallocate much.
 const extFieldsCountMax = 64

@@ -26,7 +26,7 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 	if c.Language == "" {
 		dst = append(dst, `"`+LanguageGo+`"`...)
 	} else {
-		dst = appendJSONString(dst, c.Language)
+		dst = AppendJSONString(dst, c.Language)
 	}
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, int64(c.Version), 10)
@@ -36,7 +36,7 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 	dst = strconv.AppendInt(dst, int64(c.Flag), 10)
 	if c.Remark != "" {
 		dst = append(dst, `,"remark":`...)
-		dst = appendJSONString(dst, c.Remark)
+		dst = AppendJSONString(dst, c.Remark)
 	}
 	dst = append(dst, `,"extFields":{`...)
 	first := true
@@ -45,9 +45,9 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONString(dst, k)
+		dst = AppendJSONString(dst, k)
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, v)
+		dst = AppendJSONString(dst, v)
 	}
 	return append(dst, `},"serializeTypeCurrentRPC":"JSON"}`...)
 }
@@ -62,13 +62,17 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// appendJSONString appends s as a quoted JSON string. It escapes '"', '\\'
+// AppendJSONString appends s as a quoted JSON string. It escapes '"', '\\'
 // and control characters, writes U+2028/U+2029 as \u escapes (JavaScript
 // clients such as ali-ons may eval-parse), and replaces each byte of invalid
 // UTF-8 with \ufffd so the output is always valid JSON; the JSON decoder
 // applies the same per-byte replacement, so decoded strings round-trip.
-// Runs of safe bytes are copied in one append.
-func appendJSONString(dst []byte, s string) []byte {
+// Runs of safe bytes are copied in one append. The escapes are the ones
+// encoding/json writes with HTML escaping off, so wire/body's hand-written
+// encoders use it too.
+//
+// It only reads s and returns dst extended; safe for concurrent use.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0 // first byte of s not yet copied
 	for i := 0; i < len(s); {

@@ -171,7 +171,7 @@ func hex4(s string) (rune, bool) {
 }
 
 // validUTF8PerByte replaces each byte of invalid UTF-8 in s with U+FFFD,
-// matching appendJSONString, and returns s itself when it is valid.
+// matching AppendJSONString, and returns s itself when it is valid.
 // (strings.ToValidUTF8 would merge a run of bad bytes into one U+FFFD.)
 func validUTF8PerByte(s string) string {
 	if utf8.ValidString(s) {

@@ -236,6 +236,9 @@ type brokerOpts struct {
 	maxMessageSize  int
 	commitLogBytes  int // segment size, default 8 MiB
 	cqUnits         int // units per consume-queue file, default 10000
+	// extra sets any further broker.properties keys (a feature's short
+	// timers, enablePropertyFilter, ...); it wins over everything above.
+	extra map[string]string
 }
 
 func defaultBrokerOpts() brokerOpts { return brokerOpts{autoCreateTopic: true} }
@@ -271,6 +274,9 @@ func startBroker(t *testing.T, ns *namesrv, o brokerOpts) *broker {
 	}
 	if o.cqUnits > 0 {
 		props["mapedFileSizeConsumeQueue"] = fmt.Sprint(20 * o.cqUnits)
+	}
+	for k, v := range o.extra {
+		props[k] = v
 	}
 	b := &broker{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), nsAddr: ns.addr, storeAt: props["storePathRootDir"]}
 	b.conf = writeProps(t, dir, "broker.properties", props)

@@ -200,6 +200,9 @@ func (b *Broker) Validate() error {
 	if r := b.MapedFileSizeConsumeQueue % cqUnitBytes; r != 0 {
 		b.MapedFileSizeConsumeQueue += cqUnitBytes - r
 	}
+	if _, err := ParseDelayLevels(b.MessageDelayLevel); err != nil {
+		return invalid("messageDelayLevel", b.MessageDelayLevel, err)
+	}
 	if b.HAListenPort == 0 && b.ListenPort != 0 {
 		if b.ListenPort == 65535 {
 			return invalid("listenPort", "65535", errors.New("haListenPort (listenPort+1) would overflow"))
@@ -221,6 +224,36 @@ func (b *Broker) Validate() error {
 // Properties lists the effective config as RocketMQ key=value pairs in the
 // units of the file, sorted by key (the `-p` printout).
 func (b Broker) Properties() []KV { return listFields(b.fields()) }
+
+// DelayLevels is messageDelayLevel parsed: element i is the delay of level
+// i+1. Validate has checked it; an unparsable value gives the defaults.
+func (b Broker) DelayLevels() []time.Duration {
+	levels, err := ParseDelayLevels(b.MessageDelayLevel)
+	if err != nil {
+		levels, _ = ParseDelayLevels(defaultDelayLevels)
+	}
+	return levels
+}
+
+// ParseDelayLevels parses RocketMQ's messageDelayLevel: space-separated
+// durations, each a positive integer with unit s, m, h or d ("1s 5s 10s 30s
+// 1m ...").
+func ParseDelayLevels(s string) ([]time.Duration, error) {
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
+	var levels []time.Duration
+	for _, f := range strings.Fields(s) {
+		unit, ok := units[f[len(f)-1]]
+		n, err := strconv.ParseInt(f[:len(f)-1], 10, 32)
+		if !ok || err != nil || n <= 0 {
+			return nil, fmt.Errorf("level %d %q: want a positive integer with unit s, m, h or d", len(levels)+1, f)
+		}
+		levels = append(levels, time.Duration(n)*unit)
+	}
+	if len(levels) == 0 {
+		return nil, errors.New("no delay levels")
+	}
+	return levels, nil
+}
 
 // NamesrvAddrs splits namesrvAddr ("ip:port;ip:port") into addresses.
 func (b Broker) NamesrvAddrs() []string {

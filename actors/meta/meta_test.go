@@ -26,6 +26,12 @@ func TestSpawnCreatesSystemTopics(t *testing.T) {
 		body.SelfTestTopic: {1, 6},
 		"DefaultCluster":   {1, 7},
 		"broker-a":         {1, 7},
+
+		body.ScheduleTopic:           {18, 6},
+		body.TransHalfTopic:          {1, 6},
+		body.TransOpHalfTopic:        {1, 6},
+		body.OffsetMovedTopic:        {1, 6},
+		"DefaultCluster_REPLY_TOPIC": {1, 6},
 	}
 	for name, w := range want {
 		tc, ok := m.Topic(name)

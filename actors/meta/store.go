@@ -110,6 +110,16 @@ func (a *metaActor) applySystemTopics(t map[string]body.TopicConfig) bool {
 		changed = true
 	}
 	add(body.SelfTestTopic, 1, permRW)
+	// Broker-internal topics (storage-format.md §13): delay levels, half and
+	// op messages of transactions, and the reply topic request-reply
+	// responders send to.
+	add(body.ScheduleTopic, int32(max(len(cfg.DelayLevels()), 1)), permRW)
+	add(body.TransHalfTopic, 1, permRW)
+	add(body.TransOpHalfTopic, 1, permRW)
+	add(body.OffsetMovedTopic, 1, permRW)
+	if cfg.BrokerClusterName != "" {
+		add(cfg.BrokerClusterName+body.ReplyTopicSuffix, 1, permRW)
+	}
 	// Java gives these R|W|INHERIT when clusterTopicEnable / brokerTopicEnable
 	// (both default true) so that tools can send to "the cluster" or "the
 	// broker"; one queue is enough for that.

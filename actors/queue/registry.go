@@ -248,3 +248,17 @@ func (r *Registry) route(key store.QueueKey, msg any) {
 	}
 	r.root.Send(r.pid, &routed{key: key, msg: msg})
 }
+
+// ReadUnits fills dst (up to cap(dst)) with the units of key from
+// queueOffset on, filler units included (callers skip units with Size 0 or
+// a commit-log offset below the log's minimum). An unknown queue reads
+// nothing. Lock-free and safe beside the queue actor's Puts (the
+// ConsumeQueue's read contract); for broker-internal readers such as the
+// schedule and transaction actors, which must not wait on a queue mailbox.
+func (r *Registry) ReadUnits(key store.QueueKey, queueOffset int64, dst []consumequeue.Unit) ([]consumequeue.Unit, error) {
+	e := r.lookup(key)
+	if e == nil {
+		return dst[:0], nil
+	}
+	return e.cq.Get(queueOffset, dst)
+}

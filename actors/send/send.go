@@ -103,6 +103,8 @@ type Sender struct {
 	inflight atomic.Int64
 	release  func() // s.inflight.Add(-1), bound once: Append.Done
 	stopped  atomic.Bool
+	// delayLevels is messageDelayLevel parsed (level i+1 at index i).
+	delayLevels []time.Duration
 }
 
 // topicEntry is a spawned topic actor.
@@ -132,11 +134,12 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
 		cfg.Broker.BrokerPermission = body.PermRead | body.PermWrite
 	}
 	s := &Sender{
-		cfg:     cfg,
-		log:     cfg.Logger.With().Str("component", "send").Logger(),
-		root:    system.Root,
-		w:       cfg.Writer,
-		regDone: make(chan struct{}),
+		cfg:         cfg,
+		log:         cfg.Logger.With().Str("component", "send").Logger(),
+		root:        system.Root,
+		w:           cfg.Writer,
+		regDone:     make(chan struct{}),
+		delayLevels: cfg.Broker.DelayLevels(),
 	}
 	s.release = func() { s.inflight.Add(-1) }
 	// A panic while handling one send is a bug for that request; the actors

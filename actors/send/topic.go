@@ -5,8 +5,11 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/actors/schedule"
+	"github.com/actormq/actormq/actors/transaction"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
@@ -116,9 +119,10 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 		return nil, fmt.Errorf("%w: the message body size %d over max value, MAX: %d",
 			reply.ErrMessageIllegal, len(bodyBytes), s.cfg.Broker.MaxMessageSize)
 	}
-	// Transactions and delay levels are later issues: store as ordinary
-	// messages, with the transaction type cleared so that dispatch and
-	// recovery treat the record as the ordinary message it is.
+	// A prepared single message is diverted to the half topic below; every
+	// other stored record is an ordinary one (type NOT_TYPE) for dispatch and
+	// recovery.
+	prepared := !h.batch && transaction.IsPrepared(h.sysFlag, h.properties)
 	sysFlag := message.SetTransactionType(h.sysFlag, message.TransactionNotType)
 	if tc.TopicFilterType == multiTagType {
 		sysFlag |= message.SysFlagMultiTags
@@ -152,8 +156,8 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 		}
 		m.Body, m.Properties = bodyBytes, props
 		a.UniqKey, _ = message.PropertyValue(props, message.PropertyUniqKey)
-		tags, _ := message.PropertyValue(props, message.PropertyTags)
-		a.Tags[0] = message.TagsHashCode(tags)
+		a.Tags[0] = t.divert(&m, prepared)
+		a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 		a.Records = bytebufferpool.Get()
 		a.Records.B = message.AppendRecord(a.Records.B[:0], &m)
 		return a, nil
@@ -184,6 +188,21 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 		a.Records.B = message.AppendRecord(a.Records.B, &m)
 	}
 	return a, nil
+}
+
+// divert applies the broker-side rewrites of a single message (wire doc §14,
+// §15) and returns its consume-queue tagsCode: a prepared transaction
+// message becomes a half message; a message with a delay level goes to
+// SCHEDULE_TOPIC_XXXX with its delivery time as tagsCode; anything else
+// keeps its topic and queue, with the TAGS hash code.
+func (t *topicActor) divert(m *message.Message, prepared bool) int64 {
+	if prepared {
+		transaction.DivertHalf(m)
+	} else if code, ok := schedule.Divert(m, t.s.delayLevels, time.Now().UnixMilli()); ok {
+		return code
+	}
+	tags, _ := message.PropertyValue(m.Properties, message.PropertyTags)
+	return message.TagsHashCode(tags)
 }
 
 // properties returns the stored properties of one message: the reserved

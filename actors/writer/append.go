@@ -51,10 +51,15 @@ type Append struct {
 	// Done, when set, runs once after the response was written (the send
 	// side's in-flight accounting).
 	Done func()
+	// Result, when set, replaces the response: the writer (or flush actor)
+	// calls it instead of writing to Conn, and Conn and Req may be nil.
+	// Broker-internal appends (Writer.Put) use it.
+	Result func(PutResult)
 
 	// Results, written by the writer actor.
 	queueOffset int64 // of the first record
 	msgID       string
+	phys        int64 // commit-log offset of the first record
 	end         int64 // commit-log end of the last record
 	err         error
 	waitSince   time.Time // when it started waiting for a SYNC_FLUSH
@@ -175,6 +180,9 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 			p.err = fmt.Errorf("append to commit log: %w", err)
 			break
 		}
+		if n == 0 {
+			p.phys = phys
+		}
 		units = append(units, queue.Unit{
 			QueueOffset: qo, PhysOffset: phys, Size: int32(size), TagsCode: p.Tags[n], StoreTimestamp: now,
 		})
@@ -213,6 +221,16 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 // use when p has no error (SUCCESS or FLUSH_DISK_TIMEOUT). Writer or flush
 // actor.
 func (w *Writer) answer(p *Append, code int32) {
+	if p.Result != nil {
+		p.Result(PutResult{
+			Err: p.err, FlushTimeout: code == remoting.RespFlushDiskTimeout,
+			MsgID: p.msgID, QueueOffset: p.queueOffset, PhysOffset: p.phys,
+		})
+		if p.Done != nil {
+			p.Done()
+		}
+		return
+	}
 	var resp *remoting.Command
 	if p.err != nil {
 		resp = w.ErrorResponse(p.Req, p.err)

@@ -26,6 +26,8 @@ const (
 	TransOpHalfTopic = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
 	SelfTestTopic    = "SELF_TEST_TOPIC"
 	OffsetMovedTopic = "OFFSET_MOVED_EVENT"
+	ReplyTopicSuffix = "_REPLY_TOPIC" // <cluster>_REPLY_TOPIC, request-reply responses
+	TransSystemGroup = "CID_RMQ_SYS_TRANS"
 )
 
 // notSendableTopics are system topics clients may not send to (NO_PERMISSION).

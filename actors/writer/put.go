@@ -1,0 +1,65 @@
+package writer
+
+import (
+	"fmt"
+
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/valyala/bytebufferpool"
+)
+
+// PutResult is the outcome of a Put.
+type PutResult struct {
+	// Err is nil when the record is stored. Its reply code (reply.CodeOf)
+	// is what a producer would have been answered.
+	Err error
+	// FlushTimeout: stored, but the SYNC_FLUSH fsync did not finish within
+	// syncFlushTimeout (a producer would get FLUSH_DISK_TIMEOUT).
+	FlushTimeout bool
+	MsgID        string // offsetMsgId of the record
+	QueueOffset  int64
+	PhysOffset   int64 // commit-log offset of the record
+}
+
+// Put appends one broker-built message (a retry, a delayed message coming
+// due, a transaction commit or op record, a DLQ copy, ...) to m.Topic queue
+// m.QueueID, exactly as given: no topic checks, no delay or transaction
+// diversion — the caller decides where the message goes. m.StoreHost is set
+// to this broker when zero; tagsCode is the consume-queue unit's tagsCode.
+//
+// done runs exactly once, on the writer or flush actor (or at once on the
+// caller's goroutine when the writer is closed or m does not fit the record
+// format), so it must not block: actors pass a function that Sends the
+// result to themselves. With noWait it runs right after the append;
+// otherwise, under SYNC_FLUSH, after the fsync that covers the record.
+// Any goroutine.
+func (w *Writer) Put(m *message.Message, tagsCode int64, noWait bool, done func(PutResult)) {
+	if !m.StoreHost.IsValid() {
+		m.StoreHost = w.storeHost
+	}
+	if err := message.CheckLimits(m); err != nil {
+		done(PutResult{Err: fmt.Errorf("%w: %w", reply.ErrMessageIllegal, err)})
+		return
+	}
+	if w.Closed() {
+		done(PutResult{Err: fmt.Errorf("%w: commitlog writer closed", reply.ErrServiceNotAvailable)})
+		return
+	}
+	a := &singlePut{}
+	a.Tags = a.tags[:]
+	a.Tags[0] = tagsCode
+	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
+	a.NoWait = noWait
+	a.Result = done
+	a.Records = bytebufferpool.Get()
+	a.Records.B = message.AppendRecord(a.Records.B[:0], m)
+	w.Submit(&a.Append)
+}
+
+// singlePut is the Append of one Put with the backing array of its tags
+// code, so that both cost one allocation.
+type singlePut struct {
+	Append
+	tags [1]int64
+}

@@ -105,6 +105,7 @@ type consumerOpts struct {
 	topic      string
 	expression string // tag expression, default "*"
 	fromFirst  bool
+	sql92      bool // expression is an SQL92 selector, not tags
 }
 
 func startPushConsumer(t *testing.T, ns *namesrv, name string, o consumerOpts, r *received) rocketmq.PushConsumer {
@@ -126,7 +127,11 @@ func startPushConsumer(t *testing.T, ns *namesrv, name string, o consumerOpts, r
 	if expr == "" {
 		expr = "*"
 	}
-	err = c.Subscribe(o.topic, consumer.MessageSelector{Type: consumer.TAG, Expression: expr},
+	selector := consumer.MessageSelector{Type: consumer.TAG, Expression: expr}
+	if o.sql92 {
+		selector.Type = consumer.SQL92
+	}
+	err = c.Subscribe(o.topic, selector,
 		func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 			for _, m := range msgs {
 				r.add(name, m)

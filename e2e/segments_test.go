@@ -41,10 +41,13 @@ func TestManySegmentsSurviveRestart(t *testing.T) {
 	if err != nil || len(cqFiles) < 2 {
 		t.Fatalf("%d consume-queue files for queue 0 (%v), want several", len(cqFiles), err)
 	}
-	max := maxOffsets(t, b, topic, 2)
-	if max[0]+max[1] != int64(len(all)) {
-		t.Fatalf("max offsets %v, want %d messages in all", max, len(all))
-	}
+	// Units reach the consume queues just after the sends are answered
+	// (GET_MAX_OFFSET reads the queue, as in Java): wait for the last ones.
+	var max []int64
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d messages in the consume queues", len(all)), func() bool {
+		max = maxOffsets(t, b, topic, 2)
+		return max[0]+max[1] == int64(len(all))
+	})
 
 	b.stop()
 	b.start()

@@ -17,14 +17,21 @@ import (
 	"sync/atomic"
 
 	"github.com/actormq/actormq/actors/actorsys"
+	"github.com/actormq/actormq/actors/admin"
 	"github.com/actormq/actormq/actors/cleaner"
 	"github.com/actormq/actormq/actors/clients"
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/index"
+	"github.com/actormq/actormq/actors/locks"
 	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/actors/offsets"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/registrar"
+	"github.com/actormq/actormq/actors/requestreply"
+	"github.com/actormq/actormq/actors/retry"
+	"github.com/actormq/actormq/actors/schedule"
 	"github.com/actormq/actormq/actors/send"
+	"github.com/actormq/actormq/actors/transaction"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/store"
@@ -54,8 +61,15 @@ type Broker struct {
 	offsets   *offsets.Manager
 	queues    *queue.Registry
 	writer    *writer.Writer
+	index     *index.Indexer
+	schedule  *schedule.Scheduler
 	sender    *send.Sender
+	retry     *retry.Service
+	locks     *locks.Locks
+	txs       *transaction.Service
 	cleaner   *cleaner.Cleaner
+	admin     *admin.Admin
+	replier   *requestreply.Replier
 	registrar *registrar.Registrar
 	client    *netio.Client
 	server    *netio.Server
@@ -95,6 +109,7 @@ func (b *Broker) start() error {
 		CommitLogFileSize: cfg.MapedFileSizeCommitLog,
 		CQFileSize:        cfg.MapedFileSizeConsumeQueue,
 		CheckCRCOnRecover: cfg.CheckCRCOnRecover,
+		DelayLevels:       cfg.DelayLevels(),
 		FS:                vfs.Default,
 		Logger:            log,
 	})
@@ -120,16 +135,54 @@ func (b *Broker) start() error {
 		return fmt.Errorf("broker: offsets: %w", err)
 	}
 	commits.bind(b.offsets)
+	// The index actor reads the commit log after each writer batch (its
+	// Feed wakes it), so it exists before the writer.
+	if b.index, err = index.Spawn(b.system, index.Config{
+		Broker: cfg, CommitLog: b.store.CommitLog, FS: vfs.Default, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: index: %w", err)
+	}
 	if b.writer, err = writer.Spawn(b.system, writer.Config{
-		Broker: cfg, Store: b.store, Dispatcher: b.queues, LogicsTimestamp: b.queues.FlushedTimestamp, Logger: log,
+		Broker: cfg, Store: b.store, Dispatcher: b.index.Feed(b.queues), LogicsTimestamp: b.queues.FlushedTimestamp, Logger: log,
 	}); err != nil {
 		return fmt.Errorf("broker: writer: %w", err)
 	}
-	if b.sender, err = send.Spawn(b.system, send.Config{Broker: cfg, Topics: b.meta, Writer: b.writer, Logger: log}); err != nil {
+	if b.schedule, err = schedule.Spawn(b.system, schedule.Config{
+		Broker: cfg, Queues: b.queues, Records: b.store.CommitLog, Writer: b.writer, FS: vfs.Default, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: schedule: %w", err)
+	}
+	if b.sender, err = send.Spawn(b.system, send.Config{Broker: cfg, Topics: b.meta, Groups: b.meta, Writer: b.writer, Logger: log}); err != nil {
 		return fmt.Errorf("broker: send: %w", err)
 	}
+	if b.txs, err = transaction.Spawn(b.system, transaction.Config{
+		Broker: cfg, CommitLog: b.store.CommitLog, Queues: b.queues, Writer: b.writer,
+		Offsets: b.offsets, Producers: b.clients, Topics: b.meta, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: transactions: %w", err)
+	}
+	if b.retry, err = retry.Spawn(b.system, retry.Config{
+		Broker: cfg, Meta: b.meta, Messages: b.store.CommitLog, Writer: b.writer, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: retry: %w", err)
+	}
+	if b.locks, err = locks.Spawn(b.system, locks.Config{Broker: cfg, Groups: b.meta, Logger: log}); err != nil {
+		return fmt.Errorf("broker: locks: %w", err)
+	}
+	if b.admin, err = admin.Spawn(b.system, admin.Config{
+		Broker: cfg, Meta: b.meta, Clients: b.clients, Offsets: b.offsets, Queues: b.queues,
+		Counters: b.queues.Counters(), Writer: b.writer, Sends: b.sender, Store: b.store, FS: vfs.Default, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: admin: %w", err)
+	}
+	if b.replier, err = requestreply.Spawn(b.system, requestreply.Config{
+		Broker: cfg, Topics: b.meta, Producers: b.clients, Writer: b.writer,
+		StoreEnabled: b.admin.StoreReplyEnabled, Logger: log,
+	}); err != nil {
+		return fmt.Errorf("broker: request-reply: %w", err)
+	}
 	if b.cleaner, err = cleaner.Spawn(b.system, cleaner.Config{
-		Broker: cfg, Logger: log, OnDiskFull: b.onDiskFull,
+		Broker: cfg, Logger: log, OnDiskFull: b.onDiskFull, Index: b.index,
 	}, b.store.CommitLog, b.queues, b.store); err != nil {
 		return fmt.Errorf("broker: cleaner: %w", err)
 	}
@@ -140,7 +193,14 @@ func (b *Broker) start() error {
 	b.router.add(b.offsets.Handlers())
 	b.router.add(b.queues.Handlers())
 	b.router.add(b.sender.Handlers())
-	b.router.onClose = append(b.router.onClose, b.clients.OnClose)
+	b.router.add(b.admin.Handlers())
+	b.router.add(b.replier.Handlers())
+	b.router.add(b.retry.Handlers())
+	b.router.add(b.locks.Handlers())
+	b.router.add(b.index.Handlers())
+	b.router.add(b.txs.Handlers())
+	b.router.add(b.schedule.Handlers())
+	b.router.onClose = append(b.router.onClose, b.clients.OnClose, b.locks.OnClose)
 
 	b.server = netio.NewServer(netio.ServerConfig{
 		Addr:   net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.ListenPort)),
@@ -205,17 +265,38 @@ func (b *Broker) shutdown(ctx context.Context) error {
 		b.registrar.Unregister(ctx)
 		note("registrar", b.registrar.Stop(ctx))
 	}
+	if b.admin != nil {
+		note("admin", b.admin.Stop(ctx)) // it asks meta, offsets, queues, clients
+	}
+	if b.replier != nil {
+		note("request-reply", b.replier.Stop(ctx)) // it Puts: before the writer
+	}
 	if b.cleaner != nil {
 		note("cleaner", b.cleaner.Stop(ctx))
 	}
 	if b.sender != nil {
 		note("send", b.sender.Stop(ctx))
 	}
+	if b.schedule != nil {
+		note("schedule", b.schedule.Stop(ctx)) // it Puts: before the writer
+	}
+	if b.txs != nil {
+		note("transactions", b.txs.Stop(ctx)) // it Puts: before the writer
+	}
+	if b.retry != nil {
+		note("retry", b.retry.Stop(ctx)) // it Puts: before the writer
+	}
 	if b.writer != nil {
 		note("writer", b.writer.Stop(ctx))
 	}
+	if b.index != nil {
+		note("index", b.index.Stop(ctx)) // after the writer: indexes its last batch
+	}
 	if b.queues != nil {
 		note("queues", b.queues.Stop(ctx))
+	}
+	if b.locks != nil {
+		note("locks", b.locks.Stop(ctx))
 	}
 	if b.clients != nil {
 		note("clients", b.clients.Stop(ctx))

@@ -127,6 +127,9 @@ func (a *cleanerActor) round() {
 	}
 	minOffset := c.clog.MinOffset()
 	c.queues.DeleteBelow(minOffset)
+	if c.cfg.Index != nil {
+		c.cfg.Index.DeleteBelow(minOffset)
+	}
 	c.log.Info().Int("deleted", n).Int64("minOffset", minOffset).Bool("force", p.force).
 		Float64("diskRatio", ratio).Msg("deleted commitlog files")
 }

@@ -14,7 +14,8 @@
 //     cleanFileForciblyEnable.
 //  4. DeleteExpiredFiles(now − fileReservedTime, force, 10); the CommitLog
 //     never deletes its newest segment.
-//  5. When anything was deleted: Queues.DeleteBelow(CommitLog.MinOffset()).
+//  5. When anything was deleted: Queues.DeleteBelow(CommitLog.MinOffset()),
+//     and Config.Index.DeleteBelow (index files) when set.
 //
 // The actor's only state is the pending manual trigger and its timer; the
 // disk-full flag lives in the handle so that a supervisor restart cannot
@@ -91,7 +92,11 @@ type Config struct {
 	// SERVICE_NOT_AVAILABLE meanwhile. May be nil. It runs on the cleaner's
 	// actor goroutine and must not block.
 	OnDiskFull func(full bool)
-	Logger     zerolog.Logger
+	// Index, when set, is told the new CommitLog min offset after
+	// deletions, as Queues is, to drop index files wholly below it. It must
+	// not block (a Send).
+	Index  Queues
+	Logger zerolog.Logger
 }
 
 // Validate fills defaults and rejects impossible settings.

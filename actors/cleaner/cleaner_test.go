@@ -167,6 +167,22 @@ func TestDeleteBelowFollowsDeletions(t *testing.T) {
 	}
 }
 
+// TestIndexToldAfterDeletions: Config.Index gets the same min offset as
+// the queues, once per round that deleted something.
+func TestIndexToldAfterDeletions(t *testing.T) {
+	index := &fakeQueues{}
+	r := startRig(t, 13, 0.1, func(c *Config) { c.Index = index })
+	r.log.mu.Lock()
+	r.log.fileCount = 3
+	r.log.mu.Unlock()
+	r.disk.set(0.80, nil)
+	testkit.Eventually(t, "index told", func() bool { return len(index.callsCopy()) > 0 })
+	r.disk.waitRounds(t, 2)
+	if got := index.callsCopy(); !reflect.DeepEqual(got, []int64{2 << 10}) {
+		t.Fatalf("index DeleteBelow calls %v, want [2048]", got)
+	}
+}
+
 func TestOnDiskFullToggles(t *testing.T) {
 	r := startRig(t, 13, 0.5, nil)
 	r.disk.waitRounds(t, 3)

@@ -79,6 +79,7 @@ func (a *managerActor) Receive(ctx actor.Context) {
 		// A new incarnation has no registrations: drop views a previous one
 		// published (only reachable if the decider is changed to restart).
 		a.m.views.Range(func(k, _ any) bool { a.m.views.Delete(k); return true })
+		a.m.producerConns.Range(func(k, _ any) bool { a.m.producerConns.Delete(k); return true })
 		a.armTimer(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		if a.timer != nil {
@@ -93,6 +94,8 @@ func (a *managerActor) Receive(ctx actor.Context) {
 		a.armTimer(ctx)
 	case *syncRequest:
 		ctx.Respond(&syncRequest{})
+	case *query:
+		a.answerQuery(ctx, msg)
 	}
 }
 
@@ -118,6 +121,8 @@ func (a *managerActor) serve(ctx actor.Context, c *netio.Conn, cmd *remoting.Com
 		write(c, a.consumerList(cmd))
 	case remoting.ReqGetConsumerConnectionList:
 		write(c, a.consumerConnections(cmd))
+	case remoting.ReqGetProducerConnectionList:
+		write(c, a.producerConnections(cmd))
 	default:
 		reply.WriteError(c, cmd, reply.ErrNotSupported)
 	}
@@ -170,10 +175,28 @@ func (a *managerActor) consumersLeft(g *consumerGroup) {
 // removeProducer removes connection id from producer group g (named name),
 // and the group once it is empty.
 func (a *managerActor) removeProducer(name string, g *producerGroup, id uint64) {
+	if _, ok := g.channels[id]; !ok {
+		return
+	}
 	delete(g.channels, id)
 	if len(g.channels) == 0 {
 		delete(a.producers, name)
 	}
+	a.publishProducers(name, g)
+}
+
+// publishProducers replaces the lock-free connection list of producer group
+// g (named name), or removes it once the group is empty.
+func (a *managerActor) publishProducers(name string, g *producerGroup) {
+	if len(g.channels) == 0 {
+		a.m.producerConns.Delete(name)
+		return
+	}
+	conns := make([]*netio.Conn, 0, len(g.channels))
+	for _, ch := range g.channels {
+		conns = append(conns, ch.conn)
+	}
+	a.m.producerConns.Store(name, conns)
 }
 
 // expire removes channels whose last heartbeat is older than

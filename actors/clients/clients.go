@@ -59,6 +59,9 @@ type Manager struct {
 	system *actor.ActorSystem
 	pid    *actor.PID
 	views  sync.Map // consumer group name → *groupView; written only by the actor
+	// producerConns: producer group name → []*netio.Conn (never modified
+	// once stored); written only by the actor.
+	producerConns sync.Map
 
 	stopped atomic.Bool
 }
@@ -126,6 +129,17 @@ func (m *Manager) MessageModel(group string) (string, bool) {
 	return v.(*groupView).messageModel, true
 }
 
+// ProducerConns returns the live connections of producer group, for
+// broker-initiated requests to the group (CHECK_TRANSACTION_STATE). The
+// slice is shared: callers must not modify it. Lock-free; any goroutine.
+func (m *Manager) ProducerConns(group string) []*netio.Conn {
+	v, ok := m.producerConns.Load(group)
+	if !ok {
+		return nil
+	}
+	return v.([]*netio.Conn)
+}
+
 // Handlers returns the request handlers of the client manager. Each runs on a
 // gnet loop and only Sends the request to the actor, which answers on c.
 func (m *Manager) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
@@ -137,6 +151,7 @@ func (m *Manager) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
 		remoting.ReqUnregisterClient:          h,
 		remoting.ReqGetConsumerListByGroup:    h,
 		remoting.ReqGetConsumerConnectionList: h,
+		remoting.ReqGetProducerConnectionList: h,
 	}
 }
 

@@ -1,8 +1,6 @@
 package clients
 
 import (
-	"sort"
-
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
@@ -79,24 +77,12 @@ func (a *managerActor) consumerConnections(cmd *remoting.Command) *remoting.Comm
 		return reply.Error(cmd, reply.Errorf(reply.ErrConsumerNotOnline, "the consumer group[%s] not online", group))
 	}
 	cc := ConsumerConnection{
-		ConnectionSet:     make([]Connection, 0, len(g.channels)),
+		ConnectionSet:     connections(g.channels),
 		SubscriptionTable: g.subs,
 		ConsumeType:       g.consumeType,
 		MessageModel:      g.messageModel,
 		ConsumeFromWhere:  g.consumeFromWhere,
 	}
-	for _, ch := range g.channels {
-		cc.ConnectionSet = append(cc.ConnectionSet, Connection{
-			ClientID: ch.clientID, ClientAddr: ch.conn.RemoteAddr(), Language: ch.language, Version: ch.version,
-		})
-	}
-	sort.Slice(cc.ConnectionSet, func(i, j int) bool {
-		x, y := cc.ConnectionSet[i], cc.ConnectionSet[j]
-		if x.ClientID != y.ClientID {
-			return x.ClientID < y.ClientID
-		}
-		return x.ClientAddr < y.ClientAddr
-	})
 	resp := remoting.NewResponse(cmd, remoting.RespSuccess, "")
 	resp.Body = body.EncodeJSON(cc)
 	return resp

@@ -63,12 +63,14 @@ type Broker struct {
 	// Added by the config owner: further RocketMQ keys the broker may use.
 	BrokerIP2                       string        // brokerIP2 (HA address advertised), default brokerIP1
 	MessageDelayLevel               string        // messageDelayLevel, default "1s 5s 10s 30s 1m ... 2h"
+	FlushDelayOffsetInterval        time.Duration // flushDelayOffsetInterval ms, default 10s (delayOffset.json)
 	FlushIntervalConsumeQueue       time.Duration // flushIntervalConsumeQueue ms, default 1s
 	FlushConsumeQueueLeastPages     int           // flushConsumeQueueLeastPages, default 2
 	FlushCommitLogThoroughInterval  time.Duration // flushCommitLogThoroughInterval ms, default 10s
 	TransactionTimeOut              time.Duration // transactionTimeOut ms, default 6s
 	TransactionCheckMax             int           // transactionCheckMax, default 15
 	TransactionCheckInterval        time.Duration // transactionCheckInterval ms, default 30s
+	RebalanceLockMaxLiveTime        time.Duration // rebalanceLockMaxLiveTime ms (Java: -Drocketmq.broker.rebalance.lockMaxLiveTime), default 60s
 	ClusterTopicEnable              bool          // clusterTopicEnable, default true
 	BrokerTopicEnable               bool          // brokerTopicEnable, default true
 	EnablePropertyFilter            bool          // enablePropertyFilter (SQL92), default false
@@ -77,6 +79,9 @@ type Broker struct {
 	MaxTransferCountOnMessageInDisk int           // maxTransferCountOnMessageInDisk, default 8
 	AccessMessageInMemoryMaxRatio   int           // accessMessageInMemoryMaxRatio percent, default 40
 	DefaultQueryMaxNum              int           // defaultQueryMaxNum, default 32
+	MessageIndexEnable              bool          // messageIndexEnable, default true: index keys for QUERY_MESSAGE
+	MaxHashSlotNum                  int           // maxHashSlotNum, default 5000000 (slots per index file)
+	MaxIndexNum                     int           // maxIndexNum, default 20000000 (items per index file)
 	WaitTimeMillsInSendQueue        time.Duration // waitTimeMillsInSendQueue ms, default 200ms
 	WaitTimeMillsInPullQueue        time.Duration // waitTimeMillsInPullQueue ms, default 5s
 	RegisterBrokerTimeoutMills      time.Duration // registerBrokerTimeoutMills ms, default 24s
@@ -84,6 +89,13 @@ type Broker struct {
 	ForceRegister                   bool          // forceRegister, default true
 	CleanFileForciblyEnable         bool          // cleanFileForciblyEnable, default true
 	BindAddress                     string        // bindAddress (5.x NettyServerConfig) to listen on, default 0.0.0.0
+	StoreReplyMessageEnable         bool          // storeReplyMessageEnable, default true: request-reply replies are also stored
+
+	// ConfigPath is the properties file mqbroker was started with (-c), ""
+	// without one; mqbroker sets it. It is not a property key:
+	// UPDATE_BROKER_CONFIG persists the effective config there (Java's
+	// brokerConfigPath).
+	ConfigPath string
 }
 
 // Namesrv is the NameServer configuration.

@@ -59,6 +59,12 @@ func (a *metaActor) Receive(ctx actor.Context) {
 		a.respond(ctx, groupReply{cfg}, err)
 	case *prepareGroups:
 		a.respond(ctx, okReply{}, a.prepareGroups(msg.specs))
+	case *deleteTopic:
+		existed, err := a.deleteTopic(msg.topic)
+		a.respond(ctx, deletedReply{existed}, err)
+	case *deleteGroup:
+		existed, err := a.deleteGroup(msg.group)
+		a.respond(ctx, deletedReply{existed}, err)
 	case *connRequest:
 		if a.startErr != nil {
 			_ = msg.c.Write(reply.Error(msg.cmd, a.startErr))

@@ -64,6 +64,17 @@ func (a *offsetActor) Receive(ctx actor.Context) {
 		a.respond(ctx, a.persist())
 	case *commit:
 		a.store(msg.key, msg.offset)
+	case *cleanTopic:
+		a.remove(func(k key) bool { return k.topic == msg.topic })
+		a.respond(ctx, a.startErr)
+	case *cleanGroup:
+		a.remove(func(k key) bool { return k.group == msg.group })
+		a.respond(ctx, a.startErr)
+	case *setOffsets:
+		for q, off := range msg.offsets {
+			a.store(key{group: msg.group, topic: msg.topic, queueID: q}, off)
+		}
+		a.respond(ctx, a.startErr)
 	case *flushTick:
 		a.flush("periodic")
 		a.armTimer(ctx)

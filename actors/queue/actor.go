@@ -20,6 +20,9 @@ type queueActor struct {
 	watched bool
 	scratch []consumequeue.Unit
 	putErrs int // failed Puts so far; only the first few log at Error
+	// watchers are pending Watch calls (see watch.go); nil for queues
+	// nobody watches.
+	watchers []*watchMsg
 }
 
 func (q *queueActor) Receive(ctx actor.Context) {
@@ -32,6 +35,10 @@ func (q *queueActor) Receive(ctx actor.Context) {
 		q.time(m)
 	case *deleteBelowMsg:
 		q.deleteBelow(m)
+	case *destroyMsg:
+		q.destroyQueue(ctx, m)
+	case *watchMsg:
+		q.watch(m)
 	case *actor.Stopped:
 		close(q.e.stopped)
 	}
@@ -56,6 +63,10 @@ func (q *queueActor) put(units []Unit) {
 		}
 	}
 	q.r.notePut(units[len(units)-1].StoreTimestamp)
+	q.r.counters.countPut(q.e.key.Topic, len(units))
+	if len(q.watchers) > 0 {
+		q.notifyWatchers()
+	}
 	if q.watched {
 		q.watched = false
 		q.r.root.Send(q.r.longPoll, &advanced{key: q.e.key, maxOffset: cq.MaxOffset()})
@@ -72,6 +83,9 @@ func (q *queueActor) pull(req *pullReq) {
 		q.watched = true
 		q.r.hold(req)
 		return
+	}
+	if o.body != nil {
+		q.r.counters.countGet(req.group, req.key.Topic, len(o.body.slices))
 	}
 	o.write(req)
 }

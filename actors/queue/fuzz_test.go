@@ -4,19 +4,32 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
 // FuzzFilterExpression checks that any subscription expression builds a
-// filter without panicking, and that every listed tag matches.
+// filter, or fails as SUBSCRIPTION_PARSE_FAILED (SQL92 only), without
+// panicking, and that every listed tag matches.
 func FuzzFilterExpression(f *testing.F) {
 	for _, s := range []string{"*", "", "TagA", "TagA || TagB", " a ||| b ||", "||", "a > 5", "标签"} {
 		f.Add(s, "TAG")
 	}
 	f.Add("a > 5", "SQL92")
+	f.Add("a >", "sql92")
+	var cache sqlCache
 	f.Fuzz(func(t *testing.T, expr, exprType string) {
-		fl := filterFromExpression(expr, exprType)
+		fl, err := filterFromExpression(expr, exprType, &cache)
+		if err != nil {
+			if !isSQL92(exprType) || reply.CodeOf(err) != remoting.RespSubscriptionParseFailed {
+				t.Fatalf("%q (%s): %v", expr, exprType, err)
+			}
+			return
+		}
+		if isSQL92(exprType) != (fl.sql != nil) {
+			t.Fatalf("%q (%s): sql filter %v", expr, exprType, fl.sql)
+		}
 		if fl.all {
 			return
 		}

@@ -91,6 +91,10 @@ func (a *registryActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *routed:
 		a.route(ctx, m)
+	case *deleteTopicReq:
+		a.deleteTopic(ctx, m)
+	case *queueDestroyed:
+		a.queueDestroyed(ctx, m)
 	case *actor.Stopped:
 		close(a.r.regDone)
 	}
@@ -108,6 +112,15 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 				// them at the next start.
 				r.log.Error().Err(err).Str("topic", m.key.Topic).Int32("queueId", m.key.QueueID).
 					Int("units", len(msg.units)).Msg("open consume queue failed; units not dispatched")
+				return
+			}
+			e = &entry{key: m.key, cq: cq, stopped: make(chan struct{})}
+			r.entries.Store(m.key, e)
+		case *watchMsg:
+			cq, err := r.deps.open(m.key)
+			if err != nil {
+				r.log.Error().Err(err).Str("topic", m.key.Topic).Int32("queueId", m.key.QueueID).
+					Msg("open consume queue failed; watch dropped")
 				return
 			}
 			e = &entry{key: m.key, cq: cq, stopped: make(chan struct{})}

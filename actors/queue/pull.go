@@ -12,6 +12,7 @@ import (
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
+	"github.com/actormq/actormq/wire/sql92"
 )
 
 // PullSysFlag bits (wire-protocol.md §6.2).
@@ -95,10 +96,14 @@ func parsePullHeader(cmd *remoting.Command) (pullHeader, error) {
 	return h, nil
 }
 
-// filter is a tag subscription reduced to hash codes (wire-protocol.md §11.1).
+// filter is a subscription reduced to what a pull tests: tag hash codes
+// against each consume-queue unit (wire-protocol.md §11.1), and for SQL92
+// subscriptions a compiled selector against each record's properties
+// (§11.2; all is then true: every tags code passes).
 type filter struct {
 	all   bool
 	codes []int32
+	sql   *sql92.Expr
 }
 
 func (f *filter) match(tagsCode int64) bool {
@@ -114,19 +119,21 @@ func (f *filter) match(tagsCode int64) bool {
 	return false
 }
 
-// isSQL92 reports an SQL92 expression type. SQL92 filtering is not
-// implemented yet: such subscriptions match every message for now (the
-// clients do not re-check SQL92, so consumers see unfiltered messages).
+// isSQL92 reports an SQL92 expression type.
 func isSQL92(expressionType string) bool {
 	return strings.EqualFold(expressionType, body.ExpressionSQL92)
 }
 
 // filterFromExpression builds the filter of a pull that carries its
-// subscription: "*" or "" match all, else tags split on "||" and trimmed.
-func filterFromExpression(expr, expressionType string) filter {
+// subscription: an SQL92 selector is compiled (through cache); for tags "*"
+// or "" match all, else tags split on "||" and trimmed.
+func filterFromExpression(expr, expressionType string, cache *sqlCache) (filter, error) {
+	if isSQL92(expressionType) {
+		return sqlFilter(expr, cache)
+	}
 	expr = strings.TrimSpace(expr)
-	if isSQL92(expressionType) || expr == "" || expr == body.SubAll {
-		return filter{all: true}
+	if expr == "" || expr == body.SubAll {
+		return filter{all: true}, nil
 	}
 	var f filter
 	for tag := range strings.SplitSeq(expr, "||") {
@@ -137,28 +144,32 @@ func filterFromExpression(expr, expressionType string) filter {
 	if len(f.codes) == 0 {
 		f.all = true
 	}
-	return f
+	return f, nil
 }
 
 // filterFromSubscription builds the filter from a heartbeat-registered
-// subscription, using the client-sent codeSet as Java does (hashes of the
-// tagsSet when a client sent no codes).
-func filterFromSubscription(sd *body.SubscriptionData) filter {
+// subscription: its SQL92 selector compiled (through cache), or the
+// client-sent codeSet as Java does (hashes of the tagsSet when a client
+// sent no codes).
+func filterFromSubscription(sd *body.SubscriptionData, cache *sqlCache) (filter, error) {
+	if isSQL92(sd.ExpressionType) {
+		return sqlFilter(sd.SubString, cache)
+	}
 	sub := strings.TrimSpace(sd.SubString)
-	if isSQL92(sd.ExpressionType) || sub == "" || sub == body.SubAll {
-		return filter{all: true}
+	if sub == "" || sub == body.SubAll {
+		return filter{all: true}, nil
 	}
 	if len(sd.CodeSet) > 0 {
-		return filter{codes: sd.CodeSet}
+		return filter{codes: sd.CodeSet}, nil
 	}
 	if len(sd.TagsSet) > 0 {
 		f := filter{codes: make([]int32, 0, len(sd.TagsSet))}
 		for _, t := range sd.TagsSet {
 			f.codes = append(f.codes, int32(message.TagsHashCode(t)))
 		}
-		return f
+		return f, nil
 	}
-	return filterFromExpression(sub, sd.ExpressionType)
+	return filterFromExpression(sub, sd.ExpressionType, cache)
 }
 
 // handlePull runs on a gnet loop: parse, validate (§6.2 order), build the
@@ -208,8 +219,10 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 		maxMsgNums: h.maxMsgNums,
 		suspend:    h.sysFlag&pullFlagSuspend != 0,
 	}
+	var err error
+	exprType := h.expressionType
 	if h.sysFlag&pullFlagSubscription != 0 {
-		req.filter = filterFromExpression(h.subscription, h.expressionType)
+		req.filter, err = filterFromExpression(h.subscription, exprType, &r.sqlFilters)
 	} else {
 		sd, ok := r.cfg.Subscriptions.Subscription(h.group, h.topic)
 		if !ok {
@@ -220,7 +233,14 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 			return nil, fmt.Errorf("%w: the consumer's subscription not latest, group: %s topic: %s",
 				reply.ErrSubscriptionNotLatest, h.group, h.topic)
 		}
-		req.filter = filterFromSubscription(&sd)
+		exprType = sd.ExpressionType
+		req.filter, err = filterFromSubscription(&sd, &r.sqlFilters)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if req.filter.sql != nil && !b.EnablePropertyFilter {
+		return nil, errPropertyFilterOff(exprType)
 	}
 	req.hold = h.suspendTimeout
 	if !b.LongPollingEnable {

@@ -227,11 +227,15 @@ func TestFilterFromSubscription(t *testing.T) {
 		{name: "codeSet", sd: body.SubscriptionData{SubString: "A", CodeSet: []int32{a}}, matchA: true},
 		{name: "tagsSet only", sd: body.SubscriptionData{SubString: "A || B", TagsSet: []string{"A", "B"}}, matchA: true, matchB: true},
 		{name: "expression only", sd: body.SubscriptionData{SubString: "B"}, matchB: true},
-		{name: "sql92 matches all", sd: body.SubscriptionData{SubString: "a > 5", ExpressionType: "SQL92"}, matchA: true, matchB: true, matchNo: true},
+		{name: "sql92 passes every tags code", sd: body.SubscriptionData{SubString: "a > 5", ExpressionType: "SQL92"}, matchA: true, matchB: true, matchNo: true},
 	}
+	var cache sqlCache
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := filterFromSubscription(&tt.sd)
+			f, err := filterFromSubscription(&tt.sd, &cache)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if f.match(int64(a)) != tt.matchA || f.match(int64(b)) != tt.matchB || f.match(0) != tt.matchNo {
 				t.Fatalf("A %v B %v none %v", f.match(int64(a)), f.match(int64(b)), f.match(0))
 			}

@@ -13,11 +13,14 @@
 //	cq flusher    flushes consume queues every CQFlushInterval
 //
 // Pull path (wire-protocol.md §6.2, §13): the handler on the gnet loop parses
-// and validates the request, builds the tag filter and commits a piggybacked
+// and validates the request, builds the filter (tag hash codes, or an SQL92
+// selector compiled once per distinct text, §11) and commits a piggybacked
 // offset, then Sends the request to the queue actor (or to the registry when
 // no actor exists yet). The queue actor evaluates the status table of §13.1,
-// answers with zero-copy commit-log slices, or, when nothing is there and the
-// client allows suspension, hands the request to the long-poll actor. The
+// filtering units by tags code and, for SQL92, by the properties of the
+// record they point to, answers with zero-copy commit-log slices (records
+// read and not matched are released at once), or, when nothing is there and
+// the client allows suspension, hands the request to the long-poll actor. The
 // long-poll actor re-sends it (suspension no longer allowed) when the queue
 // advances past the request offset or when its deadline passes.
 //

@@ -39,6 +39,8 @@ type storeDeps struct {
 	log    logReader
 	queues map[store.QueueKey]cqueue
 	open   func(store.QueueKey) (cqueue, error)
+	// drop makes the store forget a destroyed queue (nil in tests).
+	drop func(store.QueueKey)
 }
 
 // entry is one known queue. cq never changes; pid is published by the
@@ -87,6 +89,8 @@ type Registry struct {
 	flushedTimestamp atomic.Int64
 	stopped          atomic.Bool
 	heldPulls        atomic.Int64 // published by the long-poll actor
+	sqlFilters       sqlCache     // compiled SQL92 selectors (sqlfilter.go)
+	counters         Counters     // message statistics (admin.go)
 
 	// dispatchSeq counts, per queue, the dispatches Dispatch routed through
 	// the registry actor. Only the writer goroutine (Dispatch) touches it.
@@ -110,6 +114,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Registry, error) {
 			}
 			return cq, nil
 		},
+		drop: st.DropQueue,
 	}
 	for k, cq := range st.Queues {
 		deps.queues[k] = cq
@@ -172,6 +177,7 @@ func (r *Registry) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Comman
 		remoting.ReqGetMinOffset:            func(c *netio.Conn, cmd *remoting.Command) { r.handleMinOffset(c, cmd) },
 		remoting.ReqGetEarliestMsgStoreTime: func(c *netio.Conn, cmd *remoting.Command) { r.handleTimeLookup(c, cmd, lookupEarliest) },
 		remoting.ReqSearchOffsetByTimestamp: func(c *netio.Conn, cmd *remoting.Command) { r.handleTimeLookup(c, cmd, lookupSearch) },
+		remoting.ReqCheckClientConfig:       func(c *netio.Conn, cmd *remoting.Command) { r.handleCheckClientConfig(c, cmd) },
 	}
 }
 

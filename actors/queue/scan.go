@@ -5,6 +5,7 @@ import (
 
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -69,9 +70,13 @@ func emptyOutcome(off int64, status string, minOff, maxOff int64) pullOutcome {
 }
 
 // scan reads units from req.offset (min <= offset < max) and collects the
-// matching records as zero-copy slices. Limits (§13.1): maxMsgNums capped by
-// MaxTransferCountOnMessage, MaxTransferBytesOnMessage (the first message
-// always goes), and at most max(FilterUnitsMax, maxMsgNums) units scanned.
+// matching records as zero-copy slices: a unit must pass the tags-code test
+// and, for an SQL92 filter, its record's properties the selector (Java's
+// isMatchedByConsumeQueue, then isMatchedByCommitLog). Limits (§13.1):
+// maxMsgNums capped by MaxTransferCountOnMessage, MaxTransferBytesOnMessage
+// (the first message always goes), and at most max(FilterUnitsMax,
+// maxMsgNums) units scanned, so a selective SQL92 filter reads at most that
+// many records per pull.
 // nextBeginOffset is the offset after the last unit scanned.
 func (r *Registry) scan(cq cqueue, req *pullReq, minOff, maxOff int64, scratch []consumequeue.Unit) pullOutcome {
 	b := &r.cfg.Broker
@@ -130,6 +135,11 @@ scanning:
 				// unit the commit log never held: skip it like Java's
 				// MESSAGE_WAS_REMOVING.
 				removed = true
+				pos++
+				continue
+			}
+			if req.filter.sql != nil && !req.filter.sql.MatchBytes(message.RecordProperties(s.B)) {
+				s.Release()
 				pos++
 				continue
 			}

@@ -27,6 +27,9 @@ var (
 	ErrSubscriptionGroupNotExist = errors.New("subscription group not exist")
 	ErrInvalidParameter          = errors.New("invalid parameter")
 	ErrConsumerNotOnline         = errors.New("consumer not online")
+	ErrSubscriptionParseFailed   = errors.New("subscription parse failed")
+	ErrSlaveNotAvailable         = errors.New("slave not available")
+	ErrConsumeMsgTimeout         = errors.New("consumer did not answer in time")
 )
 
 // codeTable is checked in order; the first match wins.
@@ -47,6 +50,9 @@ var codeTable = []struct {
 	{ErrSubscriptionGroupNotExist, remoting.RespSubscriptionGroupNotExist},
 	{ErrInvalidParameter, remoting.RespInvalidParameter},
 	{ErrConsumerNotOnline, remoting.RespConsumerNotOnline},
+	{ErrSubscriptionParseFailed, remoting.RespSubscriptionParseFailed},
+	{ErrSlaveNotAvailable, remoting.RespSlaveNotAvailable},
+	{ErrConsumeMsgTimeout, remoting.RespConsumeMsgTimeout},
 	{remoting.ErrMissingField, remoting.RespSystemError},
 	{remoting.ErrBadField, remoting.RespSystemError},
 }

@@ -18,7 +18,9 @@ type sendHeader struct {
 	properties            string
 	reconsumeTimes        int32
 	maxReconsumeTimes     int32
+	hasMaxReconsumeTimes  bool // maxReconsumeTimes was sent (the %RETRY% rule)
 	batch                 bool
+	deadLetter            bool // diverted to %DLQ%<group> by the %RETRY% rule (retry.go)
 }
 
 // headerKeys names the fields in one of the two spellings.
@@ -82,6 +84,7 @@ func parseSendHeader(cmd *remoting.Command, short bool) (sendHeader, error) {
 	if h.maxReconsumeTimes, err = cmd.OptionalInt32(k.maxReconsumeTimes, 0); err != nil {
 		return h, err
 	}
+	_, h.hasMaxReconsumeTimes = cmd.Ext(k.maxReconsumeTimes)
 	h.batch = cmd.OptionalBool(k.batch, false)
 	return h, nil
 }

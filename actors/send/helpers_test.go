@@ -28,6 +28,7 @@ type fakeMeta struct {
 	mu         sync.Mutex
 	topics     map[string]body.TopicConfig
 	subs       map[string]body.SubscriptionData
+	groups     map[string]body.SubscriptionGroupConfig
 	autoCreate bool
 	creates    int
 }
@@ -36,7 +37,22 @@ func newFakeMeta() *fakeMeta {
 	return &fakeMeta{topics: map[string]body.TopicConfig{
 		"TopicTest": {TopicName: "TopicTest", ReadQueueNums: 4, WriteQueueNums: 4, Perm: 6},
 		"ReadOnly":  {TopicName: "ReadOnly", ReadQueueNums: 4, WriteQueueNums: 4, Perm: 4},
-	}, subs: map[string]body.SubscriptionData{}}
+	}, subs: map[string]body.SubscriptionData{}, groups: map[string]body.SubscriptionGroupConfig{}}
+}
+
+func (m *fakeMeta) Group(name string) (body.SubscriptionGroupConfig, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, ok := m.groups[name]
+	return g, ok
+}
+
+func (m *fakeMeta) CreateTopic(_ context.Context, tc body.TopicConfig) (body.TopicConfig, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.creates++
+	m.topics[tc.TopicName] = tc
+	return tc, nil
 }
 
 func (m *fakeMeta) Topic(name string) (body.TopicConfig, bool) {
@@ -114,7 +130,7 @@ func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMet
 	if b.w, err = writer.Spawn(sys, writer.Config{Broker: cfg, Store: b.st, Dispatcher: b.qr, LogicsTimestamp: b.qr.FlushedTimestamp}); err != nil {
 		t.Fatal(err)
 	}
-	if b.snd, err = send.Spawn(sys, send.Config{Broker: cfg, Topics: meta, Writer: b.w}); err != nil {
+	if b.snd, err = send.Spawn(sys, send.Config{Broker: cfg, Topics: meta, Groups: meta, Writer: b.w}); err != nil {
 		t.Fatal(err)
 	}
 	r := &netkit.Router{Handlers: map[int32]func(c *netio.Conn, cmd *remoting.Command){}}

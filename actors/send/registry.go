@@ -75,7 +75,12 @@ func (a *registryActor) route(ctx actor.Context, req *sendReq) {
 		}
 		// The control plane may block (persisting, registering); this child
 		// absorbs the wait so the registry keeps routing.
-		err := autoCreate(s.cfg.Topics, timeout, h.topic, h.defaultTopic, h.defaultTopicQueueNums)
+		var err error
+		if h.deadLetter {
+			err = createDLQ(s.cfg.Topics, s.cfg.Groups, timeout, h.topic)
+		} else {
+			err = autoCreate(s.cfg.Topics, timeout, h.topic, h.defaultTopic, h.defaultTopicQueueNums)
+		}
 		c.Send(c.Parent(), &created{topic: h.topic, err: err})
 		c.Stop(c.Self())
 	}))

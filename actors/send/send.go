@@ -7,9 +7,10 @@
 // Path of a send (wire-protocol.md §6.1 order):
 //  1. gnet loop (handler): header, broker role and permission, topic name,
 //     forbidden system topics, the batch-wide rules (retry topic, transaction
-//     flag; Java checks them before the topic), writer availability and the
-//     in-flight bound. These need no topic state, so bad requests never
-//     reach an actor.
+//     flag; Java checks them before the topic), writer availability, the
+//     %RETRY% rule (retry.go: group check, dead letters rewritten to
+//     %DLQ%<group>) and the in-flight bound. These need no topic state, so
+//     bad requests never reach an actor.
 //  2. Topic actor found in a sync.Map → Send; otherwise Send to the send
 //     registry actor, which auto-creates the topic through Topics (control
 //     plane, with a timeout, in a short-lived child so that the registry
@@ -21,8 +22,7 @@
 //  4. The writer answers the producer (and calls Append.Done, which ends the
 //     request's in-flight accounting).
 //
-// Not yet here (later issues): %RETRY% group checks and DLQ diversion, delay
-// levels, transactions. Such messages are stored as ordinary messages for now;
+// Not yet here (later issues): delay levels, transactions. Such messages are stored as ordinary messages for now;
 // transactional sysFlag bits are cleared so the stored record stays an
 // ordinary one for dispatch and recovery.
 package send
@@ -73,10 +73,11 @@ type Conn interface {
 	RemoteAddr() string
 }
 
-// Config configures Spawn. Broker, Topics and Writer are required.
+// Config configures Spawn. Broker, Topics, Groups and Writer are required.
 type Config struct {
 	Broker config.Broker
 	Topics Topics
+	Groups Groups // the %RETRY% rule (retry.go)
 	Writer *writer.Writer
 	Logger zerolog.Logger
 	// InflightMax bounds sends accepted but not yet answered; beyond it a
@@ -115,8 +116,8 @@ type topicEntry struct {
 
 // Spawn starts the send registry actor; topic actors are spawned on demand.
 func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
-	if cfg.Topics == nil || cfg.Writer == nil {
-		return nil, fmt.Errorf("%w: Topics and Writer are required", ErrConfig)
+	if cfg.Topics == nil || cfg.Groups == nil || cfg.Writer == nil {
+		return nil, fmt.Errorf("%w: Topics, Groups and Writer are required", ErrConfig)
 	}
 	if cfg.InflightMax <= 0 {
 		cfg.InflightMax = 20000
@@ -208,7 +209,7 @@ func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 }
 
 // precheck is §6.1 steps 1, 3 and 4, the batch-wide part of step 8, plus
-// availability.
+// availability, then step 7 (divertRetry), which may rewrite h.
 func (s *Sender) precheck(h *sendHeader) error {
 	b := &s.cfg.Broker
 	if b.BrokerRole == config.RoleSlave {
@@ -235,7 +236,7 @@ func (s *Sender) precheck(h *sendHeader) error {
 	if s.w.DiskFull() {
 		return errDiskFull
 	}
-	return nil
+	return s.divertRetry(h)
 }
 
 // writeError answers a send with err's code, MSG_REGION and TRACE_ON.

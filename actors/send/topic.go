@@ -147,6 +147,7 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 	}
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, s.release
 	a.Key = store.QueueKey{Topic: t.name, QueueID: qid}
+	a.ReplyQueueID = qid
 	wait, _ := message.PropertyValue(h.properties, message.PropertyWait)
 	a.NoWait = wait == "false"
 	if !h.batch {

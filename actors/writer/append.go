@@ -41,6 +41,10 @@ type Append struct {
 	Conn Conn              // reply target
 	Req  *remoting.Command // the request; the response echoes its opaque
 	Key  store.QueueKey
+	// ReplyQueueID is the queueId the response reports: the queue the
+	// producer's message was meant for, which differs from Key.QueueID when
+	// the send path diverted it (delay level, half message), as Java answers.
+	ReplyQueueID int32
 	// Records holds whole encoded records back to back (QUEUEOFFSET,
 	// PHYSICALOFFSET and STORETIMESTAMP are patched in the stored copy).
 	// The writer returns it to bytebufferpool once appended.
@@ -102,6 +106,8 @@ func (a *writerActor) Receive(ctx actor.Context) {
 	case *batchMarker:
 		a.marked = false
 		a.commit(ctx)
+	case *forgetTopic:
+		a.forget(ctx, m)
 	case *actor.Stopping:
 		if a.w.stopping.Load() {
 			a.commit(ctx) // a graceful Stop: finish what was submitted
@@ -242,7 +248,7 @@ func (w *Writer) answer(p *Append, code int32) {
 		resp = remoting.NewResponse(p.Req, code, remark)
 		ext := make(map[string]string, 6)
 		ext["msgId"] = p.msgID
-		ext["queueId"] = strconv.FormatInt(int64(p.Key.QueueID), 10)
+		ext["queueId"] = strconv.FormatInt(int64(p.ReplyQueueID), 10)
 		ext["queueOffset"] = strconv.FormatInt(p.queueOffset, 10)
 		if p.UniqKey != "" {
 			ext["transactionId"] = p.UniqKey

@@ -153,7 +153,7 @@ var testKey = store.QueueKey{Topic: "TopicTest", QueueID: 1}
 
 // appendReq builds an Append of one record per body.
 func (h *harness) appendReq(opaque int32, props string, bodies ...string) *Append {
-	a := &Append{Conn: h.conn, Req: &remoting.Command{Opaque: opaque}, Key: testKey, Records: bytebufferpool.Get()}
+	a := &Append{Conn: h.conn, Req: &remoting.Command{Opaque: opaque}, Key: testKey, ReplyQueueID: testKey.QueueID, Records: bytebufferpool.Get()}
 	a.UniqKey, _ = message.PropertyValue(props, message.PropertyUniqKey)
 	wait, _ := message.PropertyValue(props, message.PropertyWait)
 	a.NoWait = wait == "false"

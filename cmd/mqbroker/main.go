@@ -36,6 +36,7 @@ func main() {
 	if err != nil {
 		cli.Fatal("mqbroker: %v", err)
 	}
+	cfg.ConfigPath = *confPath
 	log := cli.Logger("broker")
 	for _, w := range warnings {
 		log.Warn().Msg(w)

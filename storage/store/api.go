@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/consumequeue"
@@ -56,8 +57,11 @@ type Config struct {
 	CommitLogFileSize int64  // default commitlog.FileSizeDefault
 	CQFileSize        int64  // default consumequeue.FileSizeDefault
 	CheckCRCOnRecover bool
-	FS                vfs.FS // default the OS file system
-	Logger            zerolog.Logger
+	// DelayLevels is messageDelayLevel (element i = level i+1): re-dispatch
+	// gives SCHEDULE_TOPIC_XXXX units their delivery time as tagsCode.
+	DelayLevels []time.Duration
+	FS          vfs.FS // default the OS file system
+	Logger      zerolog.Logger
 }
 
 // QueueKey names one consume queue.

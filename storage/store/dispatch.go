@@ -3,8 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 )
 
@@ -61,7 +64,7 @@ func (s *Store) redispatch(logEnd int64) error {
 			return false
 		}
 		before := q.MaxOffset()
-		err = q.Put(m.QueueOffset, consumequeue.Unit{CommitLogOffset: offset, Size: int32(n), TagsCode: tagsCode(&m)})
+		err = q.Put(m.QueueOffset, consumequeue.Unit{CommitLogOffset: offset, Size: int32(n), TagsCode: tagsCode(&m, s.impl.cfg.DelayLevels)})
 		switch {
 		case errors.Is(err, consumequeue.ErrGapTooLarge), errors.Is(err, consumequeue.ErrBadUnit):
 			s.impl.log.Error().Err(err).Int64("offset", offset).Msg("re-dispatch: record skipped")
@@ -86,11 +89,21 @@ func (s *Store) redispatch(logEnd int64) error {
 	return nil
 }
 
-// tagsCode is the unit's tagsCode: the tag hash code, 0 without tags
-// (TagsHashCode("") is 0, as on the send path). Records of
-// SCHEDULE_TOPIC_XXXX get their TAGS hash here too for now; the delay-level
-// issue replaces it with the delivery time (§4, §12.1).
-func tagsCode(m *message.Message) int64 {
+// tagsCode is the unit's tagsCode (§4): for a SCHEDULE_TOPIC_XXXX record
+// with a delay level (property DELAY, clamped to the highest level, as the
+// send path does) its delivery time, store time + the level's delay (§12.1);
+// otherwise the tag hash code, 0 without tags (TagsHashCode("") is 0, as on
+// the send path). The delivery time recomputed here is never earlier than
+// the one the send path stored (its clock reading precedes the store time),
+// so a re-dispatched unit is never delivered early.
+func tagsCode(m *message.Message, delayLevels []time.Duration) int64 {
+	if m.Topic == body.ScheduleTopic && len(delayLevels) > 0 {
+		v, _ := message.PropertyValue(m.Properties, message.PropertyDelay)
+		if level, err := strconv.Atoi(v); err == nil && level > 0 {
+			level = min(level, len(delayLevels))
+			return m.StoreTimestamp + delayLevels[level-1].Milliseconds()
+		}
+	}
 	tags, _ := message.PropertyValue(m.Properties, message.PropertyTags)
 	return message.TagsHashCode(tags)
 }

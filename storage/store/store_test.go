@@ -4,11 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 )
 
@@ -322,5 +325,73 @@ func TestRedispatchSkipsRecordsWithoutQueue(t *testing.T) {
 	checkQueues(t, s, p.want)
 	if _, err := os.Stat(filepath.Join(root, "escape")); !os.IsNotExist(err) {
 		t.Fatalf("queue created outside the store: %v", err)
+	}
+}
+
+// TestRedispatchScheduleTopicTagsCode checks that re-dispatch gives a
+// SCHEDULE_TOPIC_XXXX unit its delivery time (store time + the delay of its
+// DELAY level, clamped to the highest level) and every other unit its tag
+// hash code, as the send path does.
+func TestRedispatchScheduleTopicTagsCode(t *testing.T) {
+	levels := []time.Duration{time.Second, 5 * time.Second, 10 * time.Second}
+	cfg := testConfig(t.TempDir())
+	cfg.CommitLogFileSize = 64 << 10
+	cfg.DelayLevels = levels
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const storeTS = 1_700_000_000_000
+	cases := []struct {
+		name  string
+		topic string
+		qid   int32
+		props map[string]string
+		want  int64
+	}{
+		{name: "level 2", topic: body.ScheduleTopic, qid: 1,
+			props: map[string]string{message.PropertyDelay: "2", message.PropertyTags: "TagA"}, want: storeTS + 5000},
+		{name: "level above the highest is clamped", topic: body.ScheduleTopic, qid: 2,
+			props: map[string]string{message.PropertyDelay: "40"}, want: storeTS + 10000},
+		{name: "schedule record without a level keeps its tag hash", topic: body.ScheduleTopic, qid: 0,
+			props: map[string]string{message.PropertyTags: "TagB"}, want: message.TagsHashCode("TagB")},
+		{name: "malformed level keeps the tag hash", topic: body.ScheduleTopic, qid: 0,
+			props: map[string]string{message.PropertyDelay: "x", message.PropertyTags: "TagC"}, want: message.TagsHashCode("TagC")},
+		{name: "delay property outside the schedule topic is a tag hash", topic: "TopicA", qid: 0,
+			props: map[string]string{message.PropertyDelay: "2", message.PropertyTags: "TagD"}, want: message.TagsHashCode("TagD")},
+	}
+	next := map[QueueKey]int64{}
+	var offsets []int64
+	for _, c := range cases {
+		m := message.Message{
+			Topic: c.topic, QueueID: c.qid, Body: []byte(c.name), Properties: message.FormatProperties(c.props),
+			BornHost: netip.MustParseAddrPort("127.0.0.1:50000"), StoreHost: netip.MustParseAddrPort("127.0.0.1:10911"),
+		}
+		key := QueueKey{Topic: c.topic, QueueID: c.qid}
+		off, err := s.CommitLog.Append(message.AppendRecord(nil, &m), next[key], storeTS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		offsets = append(offsets, off)
+		next[key]++
+	}
+	crash(t, s)
+
+	s, err = Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.impl.shutdown(s, false) })
+	seen := map[QueueKey]int64{}
+	for i, c := range cases {
+		key := QueueKey{Topic: c.topic, QueueID: c.qid}
+		units, err := s.Queues[key].Get(seen[key], make([]consumequeue.Unit, 0, 1))
+		if err != nil || len(units) != 1 {
+			t.Fatalf("%s: Get: %v %v", c.name, units, err)
+		}
+		seen[key]++
+		if units[0].CommitLogOffset != offsets[i] || units[0].TagsCode != c.want {
+			t.Errorf("%s: unit %+v, want offset %d tagsCode %d", c.name, units[0], offsets[i], c.want)
+		}
 	}
 }

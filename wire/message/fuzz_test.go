@@ -32,6 +32,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		m, n, err := DecodeRecord(data, false)
 		// The reader must not panic on anything.
 		_ = RecordStoreTimestamp(data)
+		_ = RecordProperties(data)
 		if err != nil {
 			return
 		}
@@ -45,6 +46,9 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		if got := RecordStoreTimestamp(rec); got != m.StoreTimestamp {
 			t.Fatalf("RecordStoreTimestamp = %d, DecodeRecord %d", got, m.StoreTimestamp)
+		}
+		if got := string(RecordProperties(rec)); got != m.Properties {
+			t.Fatalf("RecordProperties = %q, DecodeRecord %q", got, m.Properties)
 		}
 		// Re-encoding gives a record that decodes to the same message (the
 		// bytes may differ: a V2 record with a short topic re-encodes as V1).

@@ -105,6 +105,9 @@ func TestRecordRoundTrip(t *testing.T) {
 			if got := RecordStoreTimestamp(rec); got != want.StoreTimestamp {
 				t.Fatalf("RecordStoreTimestamp = %d, want %d", got, want.StoreTimestamp)
 			}
+			if got := string(RecordProperties(rec)); got != want.Properties {
+				t.Fatalf("RecordProperties = %q, want %q", got, want.Properties)
+			}
 			// Re-encoding the decoded message gives the same bytes.
 			if again := AppendRecord(nil, &got); !bytes.Equal(again, rec) {
 				t.Fatalf("re-encode differs")
@@ -296,6 +299,24 @@ func TestRecordStoreTimestampShortInput(t *testing.T) {
 	}
 	if got := RecordStoreTimestamp(rec[:56+8]); got != m.StoreTimestamp {
 		t.Fatalf("RecordStoreTimestamp of 64 bytes = %d, want %d", got, m.StoreTimestamp)
+	}
+}
+
+// TestRecordPropertiesShortInput: every prefix of a record shorter than the
+// whole gives nil (the properties end the record), never a panic.
+func TestRecordPropertiesShortInput(t *testing.T) {
+	m := sampleMessage()
+	rec := AppendRecord(nil, &m)
+	if m.Properties == "" {
+		t.Fatal("sample message has no properties")
+	}
+	for i := range len(rec) {
+		if got := RecordProperties(rec[:i]); got != nil {
+			t.Fatalf("RecordProperties of %d of %d bytes = %q, want nil", i, len(rec), got)
+		}
+	}
+	if got := string(RecordProperties(rec)); got != m.Properties {
+		t.Fatalf("RecordProperties = %q, want %q", got, m.Properties)
 	}
 }
 

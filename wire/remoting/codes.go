@@ -29,6 +29,7 @@ const (
 	ReqUnlockBatchMQ                  int32 = 42
 	ReqGetAllConsumerOffset           int32 = 43
 	ReqGetAllDelayOffset              int32 = 45
+	ReqCheckClientConfig              int32 = 46
 	ReqPutKVConfig                    int32 = 100
 	ReqGetKVConfig                    int32 = 101
 	ReqDeleteKVConfig                 int32 = 102
@@ -99,5 +100,6 @@ const (
 	RespFilterDataNotLatest       int32 = 28
 	RespInvalidParameter          int32 = 29
 	RespConsumerNotOnline         int32 = 206
+	RespConsumeMsgTimeout         int32 = 207
 	RespIllegalOperation          int32 = 604
 )

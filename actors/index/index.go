@@ -1,0 +1,231 @@
+// Package index owns the broker's message index: one actor that indexes
+// every record of the CommitLog under "topic#UNIQ_KEY" and "topic#<each
+// KEYS entry>" in the IndexFiles of storage/index (storage-format.md §5),
+// and answers QUERY_MESSAGE (12) and VIEW_MESSAGE_BY_ID (33)
+// (wire-protocol.md §6.5).
+//
+// Feeding, off the writer's path: Feed wraps the commitlog writer's
+// Dispatcher. After a batch's units went to the queue actors, it wakes the
+// index actor, at the cost of one atomic compare-and-swap on the writer
+// (at most one wake-up waits in the mailbox). The actor then reads the
+// commit log itself (CommitLog.Scan) from where it stopped up to the write
+// position, in chunks of scanChunkRecords, so queries interleave with a long
+// catch-up. Handing the actor the batch's units was rejected: units carry no
+// keys, so the actor would read every record anyway, and copying the units
+// would cost the writer an allocation per batch. Scanning also gives the
+// index the commit-log order its chains need, and makes start-up recovery
+// the same code as live indexing.
+//
+// Duties, in order:
+//  1. Start: truncate the index to the commit log's write position (a power
+//     loss may have left items for records the log lost), then index from
+//     the newest file's endPhyOffset (not below the log's min offset) up to
+//     the write position: after a SIGTERM that is nothing, after a kill -9
+//     whatever the last run appended but had not indexed.
+//  2. Run: index after each writer batch; ROLLBACK-typed records are
+//     skipped. A storage error stops indexing (logged once); queries keep
+//     answering from what is indexed, as Java stops building its index.
+//  3. Flush the files every FlushInterval, and when a file fills.
+//  4. Retention: DeleteBelow (the cleaner, after CommitLog deletions) drops
+//     files wholly below the new min offset.
+//  5. Stop (after the writer stopped): index what the writer appended last,
+//     flush, close the files.
+//
+// Queries run on the actor, not on the gnet loop: the handlers only parse
+// and Send. QUERY_MESSAGE returns the records, in commit-log order, whose
+// topic and KEYS/UNIQ_KEY really match (the index matches by hash only).
+// Java's store returns hash matches as they are and leaves the check to the
+// client; checking here spares clients the collisions.
+//
+// The checkpoint's indexMsgTimestamp is not written: storage/store does not
+// expose it, and nothing reads it without messageIndexSafe.
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/storage/commitlog"
+	storeindex "github.com/actormq/actormq/storage/index"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/storage/vfs"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// Limits.
+const (
+	// scanChunkRecords bounds one catch-up step, so a query waits behind
+	// at most this many records being indexed.
+	scanChunkRecords = 4096
+	// stopCatchUpBytes bounds the catch-up Stop does; a larger backlog
+	// (a stop during the start-up catch-up) is left to the next start.
+	stopCatchUpBytes = 64 << 20
+	// queriesInFlightMax bounds queries and views queued for the actor;
+	// beyond it the handlers answer SYSTEM_BUSY.
+	queriesInFlightMax = 64
+	// flushIntervalDefault is Config.FlushInterval's default. Java flushes
+	// an index file only when it fills and at shutdown; the kernel writes
+	// dirty pages back within ~30 s anyway, so a 10 s msync bounds what a
+	// power loss can take without adding much I/O.
+	flushIntervalDefault = 10 * time.Second
+)
+
+// ErrConfig is wrapped by Spawn's config errors.
+var ErrConfig = errors.New("index: invalid config")
+
+// Config configures Spawn.
+type Config struct {
+	// Broker supplies storePathRootDir, messageIndexEnable, maxHashSlotNum,
+	// maxIndexNum and defaultQueryMaxNum.
+	Broker    config.Broker
+	CommitLog *commitlog.CommitLog // required; read only
+	FS        vfs.FS               // default vfs.Default
+	Logger    zerolog.Logger
+	// FlushInterval between msyncs of the index files; default 10 s.
+	FlushInterval time.Duration
+}
+
+// Dispatcher is the writer's dispatcher interface (writer.Dispatcher);
+// *queue.Registry implements it.
+type Dispatcher interface {
+	Dispatch(key store.QueueKey, units []queue.Unit)
+}
+
+// Indexer is the handle of the index actor. Its methods are safe from any
+// goroutine.
+type Indexer struct {
+	cfg  Config
+	log  zerolog.Logger
+	root *actor.RootContext
+	pid  *actor.PID
+	clog *commitlog.CommitLog
+	idx  *storeindex.Index // nil when messageIndexEnable is false; the actor's
+
+	woken    atomic.Bool  // a wake-up is in the mailbox
+	inFlight atomic.Int32 // queries and views not answered yet
+	dead     atomic.Bool  // the actor stopped (Stop, or supervision gave up)
+	stopping atomic.Bool  // Stop was called
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// Spawn opens the index files (an error here, such as a file whose size
+// does not match maxHashSlotNum/maxIndexNum, fails the broker's start) and
+// starts the actor, which recovers (duty 1) before anything else.
+func Spawn(system *actor.ActorSystem, cfg Config) (*Indexer, error) {
+	if cfg.CommitLog == nil {
+		return nil, fmt.Errorf("%w: CommitLog is nil", ErrConfig)
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = flushIntervalDefault
+	}
+	if cfg.FS == nil {
+		cfg.FS = vfs.Default
+	}
+	x := &Indexer{
+		cfg:  cfg,
+		log:  cfg.Logger.With().Str("component", "index").Logger(),
+		root: system.Root,
+		clog: cfg.CommitLog,
+		done: make(chan struct{}),
+	}
+	if cfg.Broker.MessageIndexEnable {
+		idx, err := storeindex.Open(storeindex.Config{
+			Dir:       filepath.Join(cfg.Broker.StorePathRootDir, "index"),
+			HashSlots: cfg.Broker.MaxHashSlotNum,
+			MaxItems:  cfg.Broker.MaxIndexNum,
+			FS:        cfg.FS,
+			Logger:    cfg.Logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("index: open: %w", err)
+		}
+		x.idx = idx
+	}
+	// A panic is a broken invariant in the index code or files. Restart
+	// re-runs recovery from the files (the index is derived data); a
+	// record that panics every time ends in a stop after three tries,
+	// and then the handlers answer SYSTEM_ERROR.
+	supervisor := actor.NewOneForOneStrategy(3, time.Minute, func(reason any) actor.Directive {
+		x.log.Error().Interface("reason", reason).Msg("index actor failed; restarting it")
+		return actor.RestartDirective
+	})
+	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return &indexActor{x: x}
+	}, actor.WithGuardian(supervisor)), "index")
+	if err != nil {
+		if x.idx != nil {
+			_ = x.idx.Close()
+		}
+		return nil, fmt.Errorf("index: spawn: %w", err)
+	}
+	x.pid = pid
+	return x, nil
+}
+
+// Feed returns next wrapped so that every dispatched batch also wakes the
+// index actor; pass it to the writer as its Dispatcher. With
+// messageIndexEnable=false it returns next.
+func (x *Indexer) Feed(next Dispatcher) Dispatcher {
+	if x.idx == nil {
+		return next
+	}
+	return feed{next: next, x: x}
+}
+
+type feed struct {
+	next Dispatcher
+	x    *Indexer
+}
+
+// Dispatch implements Dispatcher. Writer actor only.
+func (f feed) Dispatch(key store.QueueKey, units []queue.Unit) {
+	f.next.Dispatch(key, units)
+	f.x.wake()
+}
+
+// wake Sends the actor a wake-up unless one is already waiting. The actor
+// clears woken before it reads the write position, so an append that
+// finds woken set is covered by the scan that wake-up starts.
+func (x *Indexer) wake() {
+	if x.woken.CompareAndSwap(false, true) {
+		x.root.Send(x.pid, theWakeUp)
+	}
+}
+
+// DeleteBelow tells the actor that CommitLog segments below commitLogMin
+// were deleted (duty 4). Non-blocking Send; any goroutine (the cleaner).
+func (x *Indexer) DeleteBelow(commitLogMin int64) {
+	if x.dead.Load() {
+		return
+	}
+	x.root.Send(x.pid, &deleteBelow{commitLogMin: commitLogMin})
+}
+
+// Stop stops the actor after everything already sent to it (duty 5);
+// call it after the writer stopped. Idempotent; waits until ctx is done.
+func (x *Indexer) Stop(ctx context.Context) error {
+	if x.stopping.CompareAndSwap(false, true) {
+		x.root.Poison(x.pid)
+	}
+	select {
+	case <-x.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("index: stop: %w", ctx.Err())
+	}
+}
+
+// stopped marks the actor gone. Actor goroutine (Stopped).
+func (x *Indexer) stopped() {
+	x.dead.Store(true)
+	x.doneOnce.Do(func() { close(x.done) })
+}

@@ -1,0 +1,249 @@
+package requestreply
+
+import (
+	"context"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/actors/clients"
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
+	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/rs/zerolog"
+)
+
+const replyTopic = "C_REPLY_TOPIC"
+
+// fakeWriter records Puts and completes each with result.
+type fakeWriter struct {
+	mu     sync.Mutex
+	puts   []*message.Message
+	result writer.PutResult
+}
+
+func (f *fakeWriter) Put(m *message.Message, _ int64, _ bool, done func(writer.PutResult)) {
+	f.mu.Lock()
+	f.puts = append(f.puts, m)
+	res := f.result
+	f.mu.Unlock()
+	done(res)
+}
+
+func (f *fakeWriter) ErrorResponse(req *remoting.Command, err error) *remoting.Command {
+	resp := reply.Error(req, err)
+	resp.ExtFields = map[string]string{"MSG_REGION": "DefaultRegion", "TRACE_ON": "true"}
+	return resp
+}
+
+func (f *fakeWriter) StoreHost() netip.AddrPort { return netip.MustParseAddrPort("10.0.0.1:10911") }
+
+func (f *fakeWriter) stored() []*message.Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*message.Message(nil), f.puts...)
+}
+
+type fakeTopics map[string]body.TopicConfig
+
+func (t fakeTopics) Topic(name string) (body.TopicConfig, bool) { tc, ok := t[name]; return tc, ok }
+
+// producers maps client ids to the server side of their connections; a
+// request with code 34 registers the sender under ext clientID.
+type producers struct{ m sync.Map }
+
+func (p *producers) ProducerChannel(_ context.Context, id string) (clients.Channel, bool, error) {
+	v, ok := p.m.Load(id)
+	if !ok {
+		return clients.Channel{}, false, nil
+	}
+	return clients.Channel{ClientID: id, Conn: v.(*netio.Conn)}, true, nil
+}
+
+type fixture struct {
+	t        *testing.T
+	r        *Replier
+	w        *fakeWriter
+	addr     string
+	store    atomic.Bool
+	producer *producers
+}
+
+func newFixture(t *testing.T, pushTimeout time.Duration) *fixture {
+	t.Helper()
+	f := &fixture{t: t, w: &fakeWriter{result: writer.PutResult{MsgID: "0A0000010000277F0000000000000064", QueueOffset: 7}}, producer: &producers{}}
+	f.store.Store(true)
+	r, err := Spawn(testkit.ActorSystem(t), Config{
+		Broker:       config.Broker{BrokerPermission: 6, TraceOn: true},
+		Topics:       fakeTopics{replyTopic: {TopicName: replyTopic, ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}},
+		Producers:    f.producer,
+		Writer:       f.w,
+		StoreEnabled: f.store.Load,
+		Logger:       zerolog.Nop(),
+		PushTimeout:  pushTimeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r = r
+	t.Cleanup(func() { _ = r.Stop(testkit.Context(t)) })
+	handlers := r.Handlers()
+	handlers[remoting.ReqHeartBeat] = func(c *netio.Conn, cmd *remoting.Command) {
+		f.producer.m.Store(cmd.ExtFields["clientID"], c)
+		_ = c.Write(remoting.NewResponse(cmd, remoting.RespSuccess, ""))
+	}
+	f.addr = netkit.Serve(t, &netkit.Router{Handlers: handlers})
+	return f
+}
+
+// requester connects a client that answers pushes with answer (nil: never)
+// and registers it as clientID.
+func (f *fixture) requester(clientID string, answer func(*remoting.Command) *remoting.Command) <-chan *remoting.Command {
+	pushes := make(chan *remoting.Command, 4)
+	c := netkit.Client(f.t, netio.ClientConfig{OnRequest: func(_ string, cmd *remoting.Command) *remoting.Command {
+		pushes <- cmd
+		return answer(cmd)
+	}})
+	resp := netkit.Invoke(f.t, c, f.addr, remoting.NewRequest(remoting.ReqHeartBeat, map[string]string{"clientID": clientID}, nil))
+	if resp.Code != remoting.RespSuccess {
+		f.t.Fatalf("register: %+v", resp)
+	}
+	return pushes
+}
+
+func (f *fixture) send(cmd *remoting.Command) *remoting.Command {
+	f.t.Helper()
+	return netkit.Invoke(f.t, netkit.Client(f.t, netio.ClientConfig{}), f.addr, cmd)
+}
+
+func replyCmd(code int32, props, body string) *remoting.Command {
+	ext := map[string]string{
+		"producerGroup": "PG", "topic": replyTopic, "defaultTopic": "TBW102", "defaultTopicQueueNums": "4",
+		"queueId": "-1", "sysFlag": "0", "bornTimestamp": "1700000000000", "flag": "3", "properties": props,
+		"reconsumeTimes": "0", "unitMode": "false",
+	}
+	if code == remoting.ReqSendReplyMessageV2 {
+		ext = map[string]string{"a": "PG", "b": replyTopic, "c": "TBW102", "d": "4", "e": "-1", "f": "0",
+			"g": "1700000000000", "h": "3", "i": props, "j": "0", "k": "true"}
+	}
+	return remoting.NewRequest(code, ext, []byte(body))
+}
+
+func props(kv ...string) string {
+	var sb strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		sb.WriteString(kv[i] + "\x01" + kv[i+1] + "\x02")
+	}
+	return sb.String()
+}
+
+func ok(cmd *remoting.Command) *remoting.Command {
+	return remoting.NewResponse(cmd, remoting.RespSuccess, "")
+}
+
+func TestReplyPushedToRequesterAndStored(t *testing.T) {
+	for _, code := range []int32{remoting.ReqSendReplyMessage, remoting.ReqSendReplyMessageV2} {
+		f := newFixture(t, 5*time.Second)
+		pushes := f.requester("10.0.0.9@req", ok)
+		p := props(message.PropertyCorrelationID, "corr-1", message.PropertyReplyToClient, "10.0.0.9@req", message.PropertyTags, "T")
+		resp := f.send(replyCmd(code, p, "the answer"))
+		if resp.Code != remoting.RespSuccess || resp.ExtFields["msgId"] != f.w.result.MsgID || resp.ExtFields["queueId"] != "0" ||
+			resp.ExtFields["queueOffset"] != "7" || resp.ExtFields["MSG_REGION"] != "DefaultRegion" || resp.ExtFields["TRACE_ON"] != "true" {
+			t.Fatalf("code %d: response %d %s %v", code, resp.Code, resp.Remark, resp.ExtFields)
+		}
+		push := testkit.Receive(t, pushes, "the push")
+		e := push.ExtFields
+		if push.Code != remoting.ReqPushReplyMessageToClient || string(push.Body) != "the answer" || e["topic"] != replyTopic ||
+			e["producerGroup"] != "PG" || e["queueId"] != "-1" || e["flag"] != "3" || e["bornTimestamp"] != "1700000000000" ||
+			e["storeHost"] != "10.0.0.1:10911" || !strings.HasPrefix(e["bornHost"], "127.0.0.1:") || e["storeTimestamp"] == "" ||
+			e["unitMode"] != strconv.FormatBool(code == remoting.ReqSendReplyMessageV2) {
+			t.Fatalf("push %+v body %q", e, push.Body)
+		}
+		if v, _ := message.PropertyValue(e["properties"], message.PropertyPushReplyTime); v != e["storeTimestamp"] {
+			t.Fatalf("PUSH_REPLY_TIME %q, want the push time %s", v, e["storeTimestamp"])
+		}
+		stored := f.w.stored()
+		if len(stored) != 1 || stored[0].Topic != replyTopic || string(stored[0].Body) != "the answer" || stored[0].Properties != p ||
+			stored[0].QueueID != 0 || stored[0].Flag != 3 {
+			t.Fatalf("stored %+v", stored)
+		}
+	}
+}
+
+func TestReplyFailures(t *testing.T) {
+	f := newFixture(t, 200*time.Millisecond)
+	f.requester("10.0.0.9@refuses", func(cmd *remoting.Command) *remoting.Command {
+		return remoting.NewResponse(cmd, remoting.RespSystemError, "no")
+	})
+	silent := f.requester("10.0.0.9@silent", func(*remoting.Command) *remoting.Command { return nil })
+	for _, c := range []struct {
+		name   string
+		cmd    *remoting.Command
+		code   int32
+		remark string
+		stored bool
+	}{
+		{"no REPLY_TO_CLIENT", replyCmd(324, props("CORRELATION_ID", "x"), "b"), 1, "properties[REPLY_TO_CLIENT] is null", true},
+		{"unknown client", replyCmd(324, props("REPLY_TO_CLIENT", "1.1.1.1@gone"), "b"), 1, "channel of <1.1.1.1@gone> not found", true},
+		{"requester refuses", replyCmd(324, props("REPLY_TO_CLIENT", "10.0.0.9@refuses"), "b"), 1, "code 1 no", true},
+		{"requester silent", replyCmd(324, props("REPLY_TO_CLIENT", "10.0.0.9@silent"), "b"), 1, "timed out", true},
+		{"missing header field", remoting.NewRequest(324, map[string]string{"topic": replyTopic}, nil), 1, "producerGroup", false},
+		{"unknown topic", func() *remoting.Command {
+			c := replyCmd(324, props("REPLY_TO_CLIENT", "x"), "b")
+			c.ExtFields["topic"] = "Nope"
+			return c
+		}(), 17, "not exist", false},
+		{"queue out of range", func() *remoting.Command {
+			c := replyCmd(324, props("REPLY_TO_CLIENT", "x"), "b")
+			c.ExtFields["queueId"] = "1"
+			return c
+		}(), 29, "illegal", false},
+	} {
+		before := len(f.w.stored())
+		resp := f.send(c.cmd)
+		if resp.Code != c.code || !strings.Contains(resp.Remark, c.remark) || resp.ExtFields["MSG_REGION"] == "" {
+			t.Errorf("%s: %d %q %v, want %d containing %q", c.name, resp.Code, resp.Remark, resp.ExtFields, c.code, c.remark)
+		}
+		// A stored reply carries its offsets even when the push failed (Java).
+		if stored := len(f.w.stored()) - before; stored != map[bool]int{true: 1}[c.stored] ||
+			(c.stored && resp.ExtFields["queueOffset"] != "7") {
+			t.Errorf("%s: %d stored, response %v", c.name, stored, resp.ExtFields)
+		}
+	}
+	testkit.Receive(t, silent, "the push the silent requester never answers")
+}
+
+func TestReplyNotStoredWhenDisabled(t *testing.T) {
+	f := newFixture(t, 5*time.Second)
+	f.store.Store(false)
+	pushes := f.requester("10.0.0.9@req", ok)
+	resp := f.send(replyCmd(325, props("REPLY_TO_CLIENT", "10.0.0.9@req"), "b"))
+	if resp.Code != 0 || resp.ExtFields["msgId"] != "0" || resp.ExtFields["queueOffset"] != "0" || resp.ExtFields["queueId"] != "0" {
+		t.Fatalf("response %d %v", resp.Code, resp.ExtFields)
+	}
+	testkit.Receive(t, pushes, "the push")
+	if n := len(f.w.stored()); n != 0 {
+		t.Fatalf("%d replies stored with storeReplyMessageEnable=false", n)
+	}
+}
+
+func TestReplierStopRefusesNewReplies(t *testing.T) {
+	f := newFixture(t, 5*time.Second)
+	if err := f.r.Stop(testkit.Context(t)); err != nil {
+		t.Fatal(err)
+	}
+	resp := f.send(replyCmd(324, props("REPLY_TO_CLIENT", "x"), "b"))
+	if resp.Code != remoting.RespServiceNotAvailable {
+		t.Fatalf("after Stop: %d %s", resp.Code, resp.Remark)
+	}
+}

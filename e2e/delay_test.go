@@ -19,7 +19,12 @@ import (
 )
 
 // delayLevels makes level n wait n seconds, so a test knows every delay.
-const delayLevels = "1s 2s 3s 4s 5s 6s 7s 8s 9s 10s 11s 12s 13s 14s 15s 16s 17s 18s"
+// Eight levels rather than Java's eighteen keep the clamped message of
+// TestDelayLevelsDeliverOnTime (highest level) at 8 s.
+const (
+	delayLevels     = "1s 2s 3s 4s 5s 6s 7s 8s"
+	delayLevelCount = 8
+)
 
 // clockSlack is what a delivery may precede "acknowledgement + delay" by:
 // the broker computes the delivery time from its clock reading before the
@@ -197,10 +202,11 @@ func delayOffsets(t *testing.T, b *broker) map[int]int64 {
 	return w.OffsetTable
 }
 
-// wantDelayOffsets is the table of 18 levels with the given non-zero entries.
+// wantDelayOffsets is the table of every level with the given non-zero
+// entries.
 func wantDelayOffsets(nonZero map[int]int64) map[int]int64 {
 	w := map[int]int64{}
-	for n := 1; n <= 18; n++ {
+	for n := 1; n <= delayLevelCount; n++ {
 		w[n] = nonZero[n]
 	}
 	return w
@@ -215,7 +221,7 @@ func sumOffsets(offsets []int64) int64 {
 }
 
 // TestDelayLevelsDeliverOnTime sends messages with levels 1–3, one above the
-// highest level (clamped to 18) and plain ones: the plain ones arrive first,
+// highest level (clamped to 8) and plain ones: the plain ones arrive first,
 // each delayed one arrives exactly once, on its real topic and queue, not
 // before its delay, in the order of the delays; the progress shows in
 // GET_ALL_DELAY_OFFSET.
@@ -232,7 +238,7 @@ func TestDelayLevelsDeliverOnTime(t *testing.T) {
 		{body: "level-3", level: 3, queue: 0, delay: 3 * time.Second},
 		{body: "level-1", level: 1, queue: 1, delay: time.Second},
 		{body: "level-2", level: 2, queue: 2, delay: 2 * time.Second},
-		{body: "level-40-clamped", level: 40, queue: 3, delay: 18 * time.Second},
+		{body: "level-40-clamped", level: 40, queue: 3, delay: delayLevelCount * time.Second},
 		{body: "plain-a", queue: 0},
 		{body: "plain-b", queue: 3},
 	}
@@ -264,7 +270,7 @@ func TestDelayLevelsDeliverOnTime(t *testing.T) {
 	if got := sumOffsets(maxOffsets(t, b, topic, 4)); got != 8 {
 		t.Errorf("%d records in %s, want 8", got, topic)
 	}
-	want := wantDelayOffsets(map[int]int64{1: 1, 2: 1, 3: 1, 18: 1})
+	want := wantDelayOffsets(map[int]int64{1: 1, 2: 1, 3: 1, delayLevelCount: 1})
 	if got := delayOffsets(t, b); !maps.Equal(got, want) {
 		t.Errorf("GET_ALL_DELAY_OFFSET %v, want %v", got, want)
 	}

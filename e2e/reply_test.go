@@ -72,6 +72,18 @@ func waitResult(t *testing.T, ch <-chan requestResult, what string) requestResul
 	}
 }
 
+// nextRequest waits for the next request message the hand responder got.
+func nextRequest(t *testing.T, ch <-chan *primitive.MessageExt) *primitive.MessageExt {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(20 * time.Second):
+		t.Fatal("no request message reached the hand responder")
+		return nil
+	}
+}
+
 // replyFrame is a hand-built SEND_REPLY_MESSAGE (324, full names) or _V2
 // (325, short keys) carrying props and body.
 func replyFrame(code int, props map[string]string, body string) rawRequest {
@@ -158,7 +170,7 @@ func TestRequestReply(t *testing.T) {
 	// A hand-built reply with a body, stored as well as pushed.
 	storedBefore := int64(1)
 	pending := requestAsync(requester, primitive.NewMessage(handTopic, []byte("question")), 15*time.Second)
-	req := <-handRequests
+	req := nextRequest(t, handRequests)
 	resp := mustInvoke(t, b.addr, replyFrame(324, replyProps(req), "the answer"))
 	expectCode(t, resp, 0, "SEND_REPLY_MESSAGE")
 	if !offsetMsgID.MatchString(resp.ext["msgId"]) || resp.ext["queueId"] != "0" ||
@@ -188,7 +200,7 @@ func TestRequestReply(t *testing.T) {
 	// unstored reply took none.
 	expectCode(t, mustInvoke(t, b.addr, rawRequest{code: 25, body: []byte("storeReplyMessageEnable=false")}), 0, "UPDATE_BROKER_CONFIG")
 	pending = requestAsync(requester, primitive.NewMessage(handTopic, []byte("question 2")), 15*time.Second)
-	req = <-handRequests
+	req = nextRequest(t, handRequests)
 	resp = mustInvoke(t, b.addr, replyFrame(325, replyProps(req), "unstored answer"))
 	if resp.code != 0 || resp.ext["msgId"] != "0" || resp.ext["queueOffset"] != "0" {
 		t.Fatalf("unstored reply response: %d %+v", resp.code, resp.ext)

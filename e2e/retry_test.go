@@ -197,11 +197,14 @@ func TestDeadLetterAfterMaxReconsumeTimes(t *testing.T) {
 	}, consumer.WithMaxReconsumeTimes(2))
 	log.waitDeliveries(t, 30*time.Second, "poison", 3)
 
-	// The dead letter, read back raw: one record, same UNIQ_KEY and body.
+	// The dead letter, read back raw once its topic is created (beside the
+	// store: the send-back does not wait for it) and routed: one record,
+	// same UNIQ_KEY and body.
 	waitFor(t, 10*time.Second, "the dead letter stored", func() bool {
 		resp, err := rawInvoke(b.addr, rawRequest{code: 30, ext: map[string]string{"topic": dlq, "queueId": "0"}})
 		return err == nil && resp.code == 0 && resp.ext["offset"] == "1"
 	})
+	waitRoute(t, b, dlq, 1)
 	resp, err := rawInvoke(b.addr, rawRequest{code: 11, ext: map[string]string{
 		"consumerGroup": "GID_probe", "topic": dlq, "queueId": "0", "queueOffset": "0", "maxMsgNums": "32",
 		"sysFlag": "4", "commitOffset": "0", "suspendTimeoutMillis": "0", "subscription": "*",
@@ -222,9 +225,7 @@ func TestDeadLetterAfterMaxReconsumeTimes(t *testing.T) {
 			dead, dead.GetProperties(), poison.MsgID, topic)
 	}
 
-	// A consumer of the DLQ topic (routed once the broker registered it)
-	// sees the same message id.
-	waitRoute(t, b, dlq, 1)
+	// A consumer of the DLQ topic sees the same message id.
 	dlqLog := newDeliveryLog()
 	startHandlerConsumer(t, ns, "GID_dlq_reader", dlq, func(m *primitive.MessageExt) consumer.ConsumeResult {
 		dlqLog.add(m)

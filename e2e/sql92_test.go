@@ -206,8 +206,9 @@ func TestSQL92Filter(t *testing.T) {
 }
 
 // TestSQL92FilterDisabled: with enablePropertyFilter=false (the default) an
-// SQL92 pull, registered or in the request, and CHECK_CLIENT_CONFIG answer
-// SYSTEM_ERROR with Java's remark, while sends and tag pulls keep working.
+// SQL92 pull, registered or in the request (even with a selector that does
+// not compile), and CHECK_CLIENT_CONFIG answer SYSTEM_ERROR with Java's
+// remark, while sends and tag pulls keep working.
 func TestSQL92FilterDisabled(t *testing.T) {
 	topic := "SqlOffTopic"
 	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 1)
@@ -216,8 +217,10 @@ func TestSQL92FilterDisabled(t *testing.T) {
 	sendWithProps(t, p, topic, propMessage{body: "off-1", props: map[string]string{"a": "2"}})
 
 	const remark = "The broker does not support consumer to filter message by SQL92"
-	if resp := rawPull(t, b, "CG_raw", topic, "a > 1"); resp.code != 1 || resp.remark != remark {
-		t.Fatalf("raw pull with selector: %d %q, want 1 %q", resp.code, resp.remark, remark)
+	for _, sel := range []string{"a > 1", "a >"} { // compiling or not, as Java
+		if resp := rawPull(t, b, "CG_raw", topic, sel); resp.code != 1 || resp.remark != remark {
+			t.Fatalf("raw pull with selector %q: %d %q, want 1 %q", sel, resp.code, resp.remark, remark)
+		}
 	}
 	// The push consumer's heartbeat registered its selector: its pulls fail.
 	waitFor(t, 15*time.Second, "registered SQL92 pull answered SYSTEM_ERROR", func() bool {

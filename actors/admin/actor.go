@@ -43,6 +43,8 @@ func (x *adminActor) Receive(ctx actor.Context) {
 		if x.timer != nil {
 			x.timer.Stop()
 		}
+	case *actor.Stopped:
+		close(x.a.done)
 	case *sampleTick:
 		if m.gen == x.gen {
 			x.stats.sample(time.Now())
@@ -63,44 +65,38 @@ func (x *adminActor) arm(ctx actor.Context) {
 	x.timer = time.AfterFunc(x.a.cfg.SampleInterval, func() { system.Root.Send(self, &sampleTick{gen: gen}) })
 }
 
-// serve answers req, or starts a worker for it.
+// answers are the requests the admin actor answers itself: reads that are
+// lock-free on their owners, and the effective config it owns.
+var answers = map[int32]func(x *adminActor, cmd *remoting.Command) *remoting.Command{
+	remoting.ReqGetBrokerRuntimeInfo:   (*adminActor).runtimeInfo,
+	remoting.ReqGetConsumeStats:        (*adminActor).consumeStats,
+	remoting.ReqGetTopicStatsInfo:      (*adminActor).topicStats,
+	remoting.ReqQueryTopicConsumeByWho: (*adminActor).consumeByWho,
+	remoting.ReqGetBrokerConfig:        (*adminActor).brokerConfig,
+	remoting.ReqUpdateBrokerConfig:     (*adminActor).updateBrokerConfig,
+}
+
+// works are the requests a worker runs: they wait on other actors or on a
+// client.
+var works = map[int32]func(a *Admin, cmd *remoting.Command) *remoting.Command{
+	remoting.ReqDeleteTopicInBroker:       (*Admin).deleteTopic,
+	remoting.ReqDeleteSubscriptionGroup:   (*Admin).deleteGroup,
+	remoting.ReqInvokeBrokerToResetOffset: (*Admin).resetOffset,
+	remoting.ReqGetConsumerRunningInfo:    (*Admin).runningInfo,
+}
+
+// serve answers req, or starts a worker for it. Handlers routes only the
+// codes of answers and works here.
 func (x *adminActor) serve(ctx actor.Context, req *request) {
 	a := x.a
-	var (
-		resp *remoting.Command
-		work func(*remoting.Command) *remoting.Command
-	)
-	switch req.cmd.Code {
-	case remoting.ReqGetBrokerRuntimeInfo:
-		resp = x.runtimeInfo(req.cmd)
-	case remoting.ReqGetConsumeStats:
-		resp = x.consumeStats(req.cmd)
-	case remoting.ReqGetTopicStatsInfo:
-		resp = a.topicStats(req.cmd)
-	case remoting.ReqQueryTopicConsumeByWho:
-		resp = a.consumeByWho(req.cmd)
-	case remoting.ReqGetBrokerConfig:
-		resp = x.brokerConfig(req.cmd)
-	case remoting.ReqUpdateBrokerConfig:
-		resp = x.updateBrokerConfig(req.cmd)
-	case remoting.ReqDeleteTopicInBroker:
-		work = a.deleteTopic
-	case remoting.ReqDeleteSubscriptionGroup:
-		work = a.deleteGroup
-	case remoting.ReqInvokeBrokerToResetOffset:
-		work = a.resetOffset
-	case remoting.ReqGetConsumerRunningInfo:
-		work = a.runningInfo
-	default:
-		resp = reply.Error(req.cmd, reply.Errorf(reply.ErrNotSupported, " request type %d not supported", req.cmd.Code))
-	}
-	if work == nil {
-		write(req.c, resp)
+	if answer, ok := answers[req.cmd.Code]; ok {
+		a.answer(req.c, a.safely(req.cmd, func() *remoting.Command { return answer(x, req.cmd) }))
 		return
 	}
+	work := works[req.cmd.Code]
 	if x.workers >= a.cfg.WorkersMax {
-		reply.WriteError(req.c, req.cmd, reply.Errorf(reply.ErrSystemBusy,
-			"[REJECTREQUEST]system busy, %d admin requests in progress", x.workers))
+		a.answer(req.c, reply.Error(req.cmd, reply.Errorf(reply.ErrSystemBusy,
+			"[REJECTREQUEST]system busy, %d admin requests in progress", x.workers)))
 		return
 	}
 	x.workers++
@@ -113,20 +109,26 @@ func (x *adminActor) serve(ctx actor.Context, req *request) {
 		// calls also run if writing the answer panics.
 		defer wctx.Stop(wctx.Self())
 		defer wctx.Send(wctx.Parent(), &workerDone{})
-		write(req.c, runWork(a, work, req.cmd))
+		a.answer(req.c, a.safely(req.cmd, func() *remoting.Command { return work(a, req.cmd) }))
 	}))
 }
 
-// runWork runs a worker's request; a panic becomes a SYSTEM_ERROR answer.
-func runWork(a *Admin, work func(*remoting.Command) *remoting.Command, cmd *remoting.Command) (resp *remoting.Command) {
+// safely returns the answer to cmd that handle builds; a panic (a bug on
+// this request) becomes a SYSTEM_ERROR answer, so the caller is never left
+// waiting.
+func (a *Admin) safely(cmd *remoting.Command, handle func() *remoting.Command) (resp *remoting.Command) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.Error().Interface("panic", p).Int32("code", cmd.Code).Msg("admin request panicked")
 			resp = reply.Error(cmd, fmt.Errorf("%w: internal error", reply.ErrSystem))
 		}
 	}()
-	return work(cmd)
+	return handle()
 }
 
-// write sends resp on c; a failure means the connection is gone.
-func write(c *netio.Conn, resp *remoting.Command) { _ = c.Write(resp) }
+// answer sends resp on c (a failure means the connection is gone) and ends
+// the request's admission. Once per admitted request.
+func (a *Admin) answer(c *netio.Conn, resp *remoting.Command) {
+	defer a.gate.Leave()
+	_ = c.Write(resp)
+}

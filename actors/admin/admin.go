@@ -2,7 +2,7 @@
 // several owners (wire-protocol.md §6.6, §7; client-quirks A7):
 //
 //	215 DELETE_TOPIC_IN_BROKER        topic config, offsets, queue offsets, consume queues
-//	207 DELETE_SUBSCRIPTIONGROUP      group config (and its offsets)
+//	207 DELETE_SUBSCRIPTIONGROUP      group config (and its offsets: removeOffset/cleanOffset)
 //	222 INVOKE_BROKER_TO_RESET_OFFSET offsets by time, RESET_CONSUMER_CLIENT_OFFSET (220) to clients
 //	307 GET_CONSUMER_RUNNING_INFO     forwarded to the consumer, its answer relayed
 //	208 GET_CONSUME_STATS             queue offsets vs consumer offsets, consumeTps
@@ -10,7 +10,7 @@
 //	300 QUERY_TOPIC_CONSUME_BY_WHO    groups subscribing or holding offsets
 //	 28 GET_BROKER_RUNTIME_INFO       KVTable of statistics
 //	 26 GET_BROKER_CONFIG             the effective config as properties text
-//	 25 UPDATE_BROKER_CONFIG          change the runtime keys (config.go)
+//	 25 UPDATE_BROKER_CONFIG          change the runtime keys (brokerconfig.go)
 //
 // The state itself stays with its owners (meta, offsets, queue, clients);
 // the admin actor owns only the effective broker config (the one
@@ -19,7 +19,9 @@
 // queue offsets, subscriptions) are answered on the admin actor; requests
 // that must wait for other actors or for a client (deletions, reset,
 // running info) run in a short-lived worker child each, bounded in number,
-// so one slow consumer never holds up the others.
+// so one slow consumer never holds up the others. The handlers admit at
+// most InflightMax requests not answered yet (admit.Gate); Stop waits until
+// every admitted request is answered.
 //
 // Bodies use RocketMQ's exact shapes (wire/body: ConsumeStats,
 // TopicStatsTable, ResetOffsetBody with fastjson object keys; KVTable;
@@ -30,9 +32,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/clients"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
@@ -115,12 +119,17 @@ type Config struct {
 	Store    *store.Store
 	FS       vfs.FS // nil means vfs.Default
 	Logger   zerolog.Logger
-	// CallTimeout bounds one call to another actor (default 5 s) and
-	// ClientTimeout a request forwarded to a client (default 10 s, Java's).
+	// CallTimeout bounds the calls one request makes to other actors
+	// (default 5 s) and ClientTimeout a request forwarded to a client
+	// (default 10 s, Java's).
 	CallTimeout, ClientTimeout time.Duration
 	// WorkersMax bounds the requests being handled by workers at once;
 	// beyond it a request is answered SYSTEM_BUSY. Default 16.
 	WorkersMax int
+	// InflightMax bounds the requests admitted and not answered yet (the
+	// actor's mailbox included); beyond it a request is answered
+	// SYSTEM_BUSY on the gnet loop. Default 1000.
+	InflightMax int64
 	// SampleInterval is the statistics sampling period (default 10 s).
 	SampleInterval time.Duration
 }
@@ -128,14 +137,16 @@ type Config struct {
 // Admin is the handle of the admin actor. Its methods are safe from any
 // goroutine.
 type Admin struct {
-	cfg     Config
-	log     zerolog.Logger
-	root    *actor.RootContext
-	pid     *actor.PID
-	base    context.Context // cancelled by Stop: waits in workers end at once
-	cancel  context.CancelFunc
-	live    atomic.Pointer[config.Broker] // the effective config; replaced only by the actor
-	stopped atomic.Bool
+	cfg    Config
+	log    zerolog.Logger
+	root   *actor.RootContext
+	pid    *actor.PID
+	base   context.Context // cancelled by Stop: waits in workers end at once
+	cancel context.CancelFunc
+	live   atomic.Pointer[config.Broker] // the effective config; replaced only by the actor
+	gate   *admit.Gate                   // admission of requests; stopped by Stop
+	poison sync.Once                     // of the actor, once the gate drained
+	done   chan struct{}                 // closed when the actor (after its workers) stopped
 }
 
 // request is one admin request to answer on c.
@@ -162,10 +173,14 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Admin, error) {
 	if cfg.WorkersMax <= 0 {
 		cfg.WorkersMax = 16
 	}
+	if cfg.InflightMax <= 0 {
+		cfg.InflightMax = 1000
+	}
 	if cfg.SampleInterval <= 0 {
 		cfg.SampleInterval = 10 * time.Second
 	}
-	a := &Admin{cfg: cfg, log: cfg.Logger.With().Str("component", "admin").Logger(), root: system.Root}
+	a := &Admin{cfg: cfg, log: cfg.Logger.With().Str("component", "admin").Logger(), root: system.Root,
+		gate: admit.New("admin requests", cfg.InflightMax), done: make(chan struct{})}
 	a.base, a.cancel = context.WithCancel(context.Background())
 	b := cfg.Broker
 	a.live.Store(&b)
@@ -202,37 +217,48 @@ func (a *Admin) StoreReplyEnabled() bool { return a.live.Load().StoreReplyMessag
 // only Sends the request to the actor.
 func (a *Admin) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
 	h := func(c *netio.Conn, cmd *remoting.Command) {
-		if a.stopped.Load() {
-			reply.WriteError(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "broker is shutting down"))
+		if err := a.gate.Enter(); err != nil {
+			reply.WriteError(c, cmd, err)
 			return
 		}
 		a.root.Send(a.pid, &request{c: c, cmd: cmd})
 	}
-	codes := []int32{
-		remoting.ReqDeleteTopicInBroker, remoting.ReqDeleteSubscriptionGroup, remoting.ReqInvokeBrokerToResetOffset,
-		remoting.ReqGetConsumerRunningInfo, remoting.ReqGetConsumeStats, remoting.ReqGetTopicStatsInfo,
-		remoting.ReqQueryTopicConsumeByWho, remoting.ReqGetBrokerRuntimeInfo, remoting.ReqGetBrokerConfig,
-		remoting.ReqUpdateBrokerConfig,
+	m := make(map[int32]func(*netio.Conn, *remoting.Command), len(answers)+len(works))
+	for code := range answers {
+		m[code] = h
 	}
-	m := make(map[int32]func(*netio.Conn, *remoting.Command), len(codes))
-	for _, code := range codes {
+	for code := range works {
 		m[code] = h
 	}
 	return m
 }
 
-// Stop refuses new requests, ends the waits of running workers and stops
-// the actor after its workers. Call it before the actors it asks (meta,
-// offsets, queues, clients) stop. Idempotent; blocking, not on gnet loops.
+// Stop refuses new requests, ends the waits of running workers for clients
+// (their calls to other actors end within CallTimeout), waits until every
+// admitted request is answered and stops the actor. Call it before the
+// actors it calls (meta, offsets, queues, clients, writer, send) stop.
+// Idempotent; later calls wait for the same stop until ctx is done.
+// Blocking, not on gnet loops.
 func (a *Admin) Stop(ctx context.Context) error {
-	if !a.stopped.CompareAndSwap(false, true) {
-		return nil
+	if a.gate.Stop() {
+		a.cancel()
 	}
-	a.cancel()
-	if err := a.root.PoisonFuture(a.pid).Wait(); err != nil {
-		return fmt.Errorf("admin: stop: %w", err)
+	wait := func(ch <-chan struct{}) error {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("admin: stop: %w", ctx.Err())
+		}
 	}
-	return nil
+	// Poisoned only once drained: a request admitted just before Stop may
+	// still be on its way to the mailbox, and one arriving after the poison
+	// would be dropped unanswered.
+	if err := wait(a.gate.Drained()); err != nil {
+		return err
+	}
+	a.poison.Do(func() { a.root.Poison(a.pid) })
+	return wait(a.done)
 }
 
 // callCtx bounds one call to another actor.

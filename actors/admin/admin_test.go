@@ -114,7 +114,7 @@ func TestBrokerConfigUpdate(t *testing.T) {
 		{"brokerConfigPath=/x", 16, "black list"},
 		{"nope=1", 29, "unknown key"},
 		{"notifyConsumerIdsChangedEnable=yes", 29, "notifyConsumerIdsChangedEnable"},
-		{"storeReplyMessageEnable=false\ndeleteWhen=05", 29, "deleteWhen cannot change while the broker runs"},
+		{"storeReplyMessageEnable=false\ndeleteWhen=05", 16, "deleteWhen cannot change while the broker runs"},
 	} {
 		expect(t, f.invoke(remoting.ReqUpdateBrokerConfig, nil, []byte(c.body)), c.code, c.remark)
 	}
@@ -143,19 +143,46 @@ func TestBrokerConfigUpdate(t *testing.T) {
 		!strings.Contains(version, `"counter":1`) {
 		t.Fatalf("after the update (version %s):\n%s", version, text)
 	}
-	file, err := os.ReadFile(path)
-	if err != nil || string(file) != text {
-		t.Fatalf("persisted file differs from GET_BROKER_CONFIG: %v\n%s", err, file)
-	}
+	// Without -c the updated keys go to <storePathRootDir>/config/broker.properties.
+	readFile(t, path, "storeReplyMessageEnable=false\nnotifyConsumerIdsChangedEnable=false\n")
+	expect(t, f.invoke(remoting.ReqUpdateBrokerConfig, nil, []byte("notifyConsumerIdsChangedEnable=TRUE")), 0, "")
+	readFile(t, path, "storeReplyMessageEnable=false\nnotifyConsumerIdsChangedEnable=true\n")
+	readFile(t, path+".bak", "storeReplyMessageEnable=false\nnotifyConsumerIdsChangedEnable=false\n")
 	expect(t, f.invoke(remoting.ReqUpdateBrokerConfig, nil, nil), 0, "")
 }
 
+// TestBrokerConfigPersistedToTheConfigFile: an update changes only its
+// keys' lines of the -c file; the operator's comments, unknown keys and
+// other values stay, and the previous version is the .bak.
 func TestBrokerConfigPersistedToTheConfigFile(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "broker.conf")
+	original := "# operator's notes\nbrokerName=broker-a\nstoreReplyMessageEnable = true\nsendMessageThreadPoolNums=4\n"
+	if err := os.WriteFile(conf, []byte(original), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	f := newFixture(t, func(c *Config) { c.Broker.ConfigPath = conf }, nil)
-	expect(t, f.invoke(remoting.ReqUpdateBrokerConfig, nil, []byte("storeReplyMessageEnable=false")), 0, "")
-	if b, err := os.ReadFile(conf); err != nil || !strings.Contains(string(b), "storeReplyMessageEnable=false\n") {
-		t.Fatalf("%s: %v\n%s", conf, err, b)
+	expect(t, f.invoke(remoting.ReqUpdateBrokerConfig, nil, []byte("storeReplyMessageEnable=false\nnotifyConsumerIdsChangedEnable=false")), 0, "")
+	readFile(t, conf, "# operator's notes\nbrokerName=broker-a\nstoreReplyMessageEnable=false\nsendMessageThreadPoolNums=4\n"+
+		"notifyConsumerIdsChangedEnable=false\n")
+	readFile(t, conf+".bak", original)
+
+	// A crash between Save's renames leaves only the .bak: the next update
+	// starts from it.
+	if err := os.Rename(conf+".bak", conf+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(conf, conf+".bak"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, f.invoke(remoting.ReqUpdateBrokerConfig, nil, []byte("storeReplyMessageEnable=true")), 0, "")
+	readFile(t, conf, "# operator's notes\nbrokerName=broker-a\nstoreReplyMessageEnable=true\nsendMessageThreadPoolNums=4\n"+
+		"notifyConsumerIdsChangedEnable=false\n")
+}
+
+func readFile(t *testing.T, path, want string) {
+	t.Helper()
+	if b, err := os.ReadFile(path); err != nil || string(b) != want {
+		t.Fatalf("%s: %v\n got %q\nwant %q", path, err, b, want)
 	}
 }
 
@@ -176,7 +203,9 @@ func TestDeleteTopicAndGroup(t *testing.T) {
 	f.calls.reset()
 	expect(t, f.invoke(remoting.ReqDeleteSubscriptionGroup, map[string]string{"groupName": "G"}, nil), 0, "")
 	expect(t, f.invoke(remoting.ReqDeleteSubscriptionGroup, map[string]string{"groupName": "H", "cleanOffset": "true"}, nil), 0, "")
-	if got := f.calls.String(); got != "meta.DeleteGroup(G) meta.DeleteGroup(H) offsets.CleanGroup(H)" {
+	expect(t, f.invoke(remoting.ReqDeleteSubscriptionGroup, map[string]string{"groupName": "I", "removeOffset": "true"}, nil), 0, "")
+	expect(t, f.invoke(remoting.ReqDeleteSubscriptionGroup, map[string]string{"groupName": "J", "removeOffset": "false", "cleanOffset": "false"}, nil), 0, "")
+	if got := f.calls.String(); got != "meta.DeleteGroup(G) meta.DeleteGroup(H) offsets.CleanGroup(H) meta.DeleteGroup(I) offsets.CleanGroup(I) meta.DeleteGroup(J)" {
 		t.Fatalf("calls %s", got)
 	}
 }
@@ -278,8 +307,23 @@ func TestWorkersAreBounded(t *testing.T) {
 	if err := f.a.Stop(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
-	// Stop cancels the worker's wait for the client.
+	// Stop cancels the worker's wait for the client, and refuses requests
+	// from then on.
 	expect(t, testkit.Receive(t, done, "the running-info answer after Stop"), 1, "invoke consumer")
+	expect(t, f.invoke(remoting.ReqGetBrokerConfig, nil, nil), remoting.RespServiceNotAvailable, "stopping")
+}
+
+// TestAdmissionIsBounded: beyond InflightMax requests admitted and not
+// answered, a request is refused on the loop.
+func TestAdmissionIsBounded(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.InflightMax, c.ClientTimeout = 1, time.Minute }, nil)
+	forwarded := f.consumer("G", "10.0.0.9@silent", 317, func(*remoting.Command) *remoting.Command { return nil })
+	go func() {
+		_, _ = f.cli.Invoke(context.Background(), f.addr, remoting.NewRequest(remoting.ReqGetConsumerRunningInfo,
+			map[string]string{"consumerGroup": "G", "clientId": "10.0.0.9@silent"}, nil))
+	}()
+	testkit.Receive(t, forwarded, "the forwarded request")
+	expect(t, f.invoke(remoting.ReqGetBrokerConfig, nil, nil), remoting.RespSystemBusy, "1 admin requests in flight")
 }
 
 func TestStatsRates(t *testing.T) {

@@ -24,17 +24,23 @@ import (
 // everything else is refused:
 //
 //	blackListKeys (Java's configBlackList)   NO_PERMISSION
+//	a known key outside runtimeKeys          NO_PERMISSION ("restart-only"):
+//	                                         like the black list, a valid
+//	                                         key this broker will not change
+//	                                         remotely
 //	unknown key, or a value that does not
 //	validate as at load                      INVALID_PARAMETER
-//	a known key outside runtimeKeys          INVALID_PARAMETER ("restart-only")
 //
-// An update is all or nothing. Like Java, an accepted update rewrites the
-// config file with the whole effective config (key=value, sorted), so it
-// holds after a restart: the file mqbroker was started with (-c), else
-// <storePathRootDir>/config/broker.properties (Java's default
+// An update is all or nothing. Like Java, an accepted update is persisted
+// so that it holds after a restart: into the file mqbroker was started with
+// (-c), else <storePathRootDir>/config/broker.properties (Java's default
 // brokerConfigPath, which nothing reads at start; start with -c on it to
-// keep the changes). The file is written atomically with a .bak of the
-// previous version; the change is applied only once it is on disk.
+// keep the changes). Unlike Java, which rewrites the file with every key it
+// has, only the updated keys' lines change (config.SetProperties): the
+// operator's comments, unknown keys and derived values stay as written. The
+// file is replaced atomically with a .bak of the previous version
+// (metadata.Save; mqbroker reads the .bak should a crash interrupt the
+// replacement), and the change is applied only once it is on disk.
 
 // runtimeKeys are the keys UPDATE_BROKER_CONFIG may change, each with the
 // component that reads it live.
@@ -89,12 +95,12 @@ func (x *adminActor) updateBrokerConfig(cmd *remoting.Command) *remoting.Command
 		}
 	}
 	if len(restartOnly) > 0 {
-		return reply.Error(cmd, reply.Errorf(reply.ErrInvalidParameter,
+		return reply.Error(cmd, reply.Errorf(reply.ErrNoPermission,
 			"config keys %s cannot change while the broker runs; edit the config file and restart (runtime keys: %s)",
 			strings.Join(restartOnly, ","), strings.Join(sortedKeys(runtimeKeys), ",")))
 	}
 	path := a.configPath()
-	if err := metadata.Save(a.cfg.FS, path, []byte(config.Format(next.Properties()))); err != nil {
+	if err := a.persistConfig(path, next, kvs); err != nil {
 		a.log.Error().Err(err).Str("path", path).Msg("broker config update not persisted; not applied")
 		return reply.Error(cmd, fmt.Errorf("%w: persist %s: %w", reply.ErrSystem, path, err))
 	}
@@ -116,6 +122,27 @@ func (a *Admin) configPath() string {
 		return p
 	}
 	return filepath.Join(a.cfg.Broker.StorePathRootDir, "config", "broker.properties")
+}
+
+// persistConfig sets the keys of kvs, with their values as next has them,
+// in the config file at path (created when missing).
+func (a *Admin) persistConfig(path string, next config.Broker, kvs []config.KV) error {
+	var text []byte
+	if _, err := metadata.LoadInto(a.cfg.FS, path, func(b []byte) error {
+		text = b
+		return nil
+	}); err != nil {
+		return err
+	}
+	values := make(map[string]string)
+	for _, kv := range next.Properties() {
+		values[kv.Key] = kv.Value
+	}
+	set := make([]config.KV, len(kvs))
+	for i, kv := range kvs {
+		set[i] = config.KV{Key: kv.Key, Value: values[kv.Key]}
+	}
+	return metadata.Save(a.cfg.FS, path, config.SetProperties(text, set))
 }
 
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

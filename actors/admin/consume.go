@@ -72,7 +72,8 @@ func (x *adminActor) consumeStats(cmd *remoting.Command) *remoting.Command {
 // topicStats is GET_TOPIC_STATS_INFO (202): per queue (max of read and
 // write queue nums) min and max offset and the store time of the last
 // message.
-func (a *Admin) topicStats(cmd *remoting.Command) *remoting.Command {
+func (x *adminActor) topicStats(cmd *remoting.Command) *remoting.Command {
+	a := x.a
 	topic, err := cmd.RequiredString("topic")
 	if err != nil {
 		return reply.Error(cmd, err)
@@ -102,7 +103,8 @@ func (a *Admin) topicStats(cmd *remoting.Command) *remoting.Command {
 
 // consumeByWho is QUERY_TOPIC_CONSUME_BY_WHO (300): the groups whose live
 // consumers subscribe topic plus the groups holding offsets on it, sorted.
-func (a *Admin) consumeByWho(cmd *remoting.Command) *remoting.Command {
+func (x *adminActor) consumeByWho(cmd *remoting.Command) *remoting.Command {
+	a := x.a
 	topic, err := cmd.RequiredString("topic")
 	if err != nil {
 		return reply.Error(cmd, err)

@@ -19,7 +19,9 @@ import (
 // deletion that failed half way) and answers SUCCESS, as Java does. A send
 // racing the deletion (a producer that re-creates the topic through
 // auto-create at once) may lose its consume-queue unit; the message stays in
-// the commit log.
+// the commit log. The send path keeps its idle topic actor (used again if
+// the topic is created again): stopping it would drop a send that a handler
+// on a gnet loop routed to it just before.
 func (a *Admin) deleteTopic(cmd *remoting.Command) *remoting.Command {
 	topic, err := cmd.RequiredString("topic")
 	if err != nil {
@@ -46,7 +48,8 @@ func (a *Admin) deleteTopic(cmd *remoting.Command) *remoting.Command {
 }
 
 // deleteGroup is DELETE_SUBSCRIPTIONGROUP (207): the group's config, and its
-// offsets when cleanOffset is true. Worker.
+// offsets when removeOffset (Java 4.x, mqadmin deleteSubGroup -r) or
+// cleanOffset (5.x) is true. Worker.
 func (a *Admin) deleteGroup(cmd *remoting.Command) *remoting.Command {
 	group, err := cmd.RequiredString("groupName")
 	if err != nil {
@@ -58,7 +61,7 @@ func (a *Admin) deleteGroup(cmd *remoting.Command) *remoting.Command {
 	if err != nil {
 		return reply.Error(cmd, err)
 	}
-	clean := cmd.OptionalBool("cleanOffset", false)
+	clean := cmd.OptionalBool("removeOffset", false) || cmd.OptionalBool("cleanOffset", false)
 	if clean {
 		if err := a.cfg.Offsets.CleanGroup(ctx, group); err != nil {
 			return reply.Error(cmd, reply.Errorf(reply.ErrSystem, "group %s deleted, offsets not cleaned: %v", group, err))

@@ -1,7 +1,9 @@
 // Package broker wires one broker together: it opens the store, spawns the
-// control-plane actors (meta, clients, offsets, registrar), the data-plane
-// actors (send, writer, queue) and the cleaner under one actor system, routes
-// requests from the gnet server to them, and runs the shutdown sequence.
+// control-plane actors (meta, clients, offsets, locks, admin, registrar),
+// the data-plane actors (send, writer, queue, index) and the actors that
+// store broker-built messages through writer.Put (schedule, transaction,
+// retry, request-reply), plus the cleaner, under one actor system; routes
+// requests from the gnet servers to them; and runs the shutdown sequence.
 //
 // The broker owns no message state itself: each piece belongs to the actor
 // named in ARCHITECTURE.md.
@@ -54,28 +56,30 @@ type Broker struct {
 	stopOnce sync.Once
 	stopErr  error
 
+	// In start's order: each part exists before the parts that call it.
+	// Shutdown stops them in the order its comment gives.
 	system    *actor.ActorSystem
-	store     *store.Store
-	meta      *meta.Metadata
-	clients   *clients.Manager
-	offsets   *offsets.Manager
-	queues    *queue.Registry
-	writer    *writer.Writer
-	index     *index.Indexer
-	schedule  *schedule.Scheduler
-	sender    *send.Sender
-	retry     *retry.Service
-	locks     *locks.Locks
-	txs       *transaction.Service
-	cleaner   *cleaner.Cleaner
-	admin     *admin.Admin
-	replier   *requestreply.Replier
-	registrar *registrar.Registrar
-	client    *netio.Client
-	server    *netio.Server
-	fast      *netio.Server // the "fast"/VIP channel on listenPort-2
-	router    *router
-	draining  atomic.Bool
+	store     *store.Store          // CommitLog, consume-queue files, checkpoint, lock and abort files
+	meta      *meta.Metadata        // topics.json, subscriptionGroup.json, system topics, auto-create
+	clients   *clients.Manager      // producer/consumer connections and subscriptions
+	queues    *queue.Registry       // one actor per consume queue: dispatched units, pulls, long polling
+	offsets   *offsets.Manager      // consumerOffset.json
+	index     *index.Indexer        // index files: QUERY_MESSAGE, VIEW_MESSAGE_BY_ID
+	writer    *writer.Writer        // the CommitLog append position and queue offsets: every append
+	schedule  *schedule.Scheduler   // delay levels: Puts due messages to their real topics
+	sender    *send.Sender          // SEND_MESSAGE*: one topic actor per topic, Submits to the writer
+	txs       *transaction.Service  // END_TRANSACTION and the half-message check: Puts
+	retry     *retry.Service        // CONSUMER_SEND_MSG_BACK: Puts to %RETRY% / %DLQ%
+	locks     *locks.Locks          // LOCK_BATCH_MQ / UNLOCK_BATCH_MQ of orderly consumers
+	admin     *admin.Admin          // management requests: calls meta, offsets, queues, clients, writer, send
+	replier   *requestreply.Replier // SEND_REPLY_MESSAGE*: pushes replies to requesters, Puts stored ones
+	cleaner   *cleaner.Cleaner      // retention and the disk-full decision
+	router    *router               // request code → handler, shared by both servers
+	server    *netio.Server         // listenPort
+	fast      *netio.Server         // the "fast"/VIP channel on listenPort-2 (no pulls)
+	client    *netio.Client         // the registrar's connections to the NameServers
+	registrar *registrar.Registrar  // REGISTER_BROKER / UNREGISTER_BROKER with every NameServer
+	draining  atomic.Bool           // set first by Shutdown: the router refuses new requests
 }
 
 // New builds a broker from a validated configuration; nothing runs yet.
@@ -175,6 +179,8 @@ func (b *Broker) start() error {
 	}); err != nil {
 		return fmt.Errorf("broker: admin: %w", err)
 	}
+	// Request-reply reads storeReplyMessageEnable from the admin's live
+	// config (UPDATE_BROKER_CONFIG changes it).
 	if b.replier, err = requestreply.Spawn(b.system, requestreply.Config{
 		Broker: cfg, Topics: b.meta, Producers: b.clients, Writer: b.writer,
 		StoreEnabled: b.admin.StoreReplyEnabled, Logger: log,
@@ -239,13 +245,22 @@ func (b *Broker) onDiskFull(full bool) {
 	}
 }
 
-// Shutdown stops the broker in order:
+// Shutdown stops the broker; every actor stops before the actors it calls:
 //  1. refuse new requests and unregister from every NameServer;
-//  2. drain the data plane: topic actors, then the writer (answers and flushes
-//     every accepted send), then the queue actors (consume queues flushed);
-//  3. persist and stop the control plane (clients, offsets, metadata);
-//  4. close the listeners and the store (the store removes the abort file, so
-//     the next start is a clean recovery).
+//  2. admin (it calls meta, offsets, queues, clients, the writer and send)
+//     and the cleaner (it calls the index, the queues and the writer);
+//  3. drain everything that appends to the CommitLog, so that every accepted
+//     request is answered: request-reply, the topic actors (send), schedule,
+//     transactions and retry, each of which Submits or Puts to the writer;
+//     then the writer, which appends and flushes what they handed it; then
+//     the index, which indexes the writer's last batch, and the queue actors
+//     (consume queues flushed);
+//  4. the control plane: locks, clients, offsets (after the queues, which
+//     commit pulled offsets to it, and transactions, which keep their
+//     progress in it; consumerOffset.json written), metadata last
+//     (everything reads it);
+//  5. close the listeners, the registrar's client and the store (the store
+//     removes the abort file, so the next start is a clean recovery).
 //
 // It is idempotent and returns the first error met.
 func (b *Broker) Shutdown(ctx context.Context) error {
@@ -266,13 +281,13 @@ func (b *Broker) shutdown(ctx context.Context) error {
 		note("registrar", b.registrar.Stop(ctx))
 	}
 	if b.admin != nil {
-		note("admin", b.admin.Stop(ctx)) // it asks meta, offsets, queues, clients
+		note("admin", b.admin.Stop(ctx))
+	}
+	if b.cleaner != nil {
+		note("cleaner", b.cleaner.Stop(ctx)) // it calls the index, queues and writer
 	}
 	if b.replier != nil {
 		note("request-reply", b.replier.Stop(ctx)) // it Puts: before the writer
-	}
-	if b.cleaner != nil {
-		note("cleaner", b.cleaner.Stop(ctx))
 	}
 	if b.sender != nil {
 		note("send", b.sender.Stop(ctx))

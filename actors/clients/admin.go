@@ -124,6 +124,9 @@ func (m *Manager) GroupsSubscribing(topic string) []string {
 
 // ask runs fn on the actor and waits for its result until ctx's deadline.
 func (m *Manager) ask(ctx context.Context, fn func(a *managerActor) any) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStopped, err)
+	}
 	timeout := askTimeoutDefault
 	if dl, ok := ctx.Deadline(); ok {
 		if timeout = time.Until(dl); timeout <= 0 {
@@ -145,7 +148,7 @@ func (a *managerActor) answerQuery(ctx actor.Context, q *query) {
 // ProducerConnection is the GET_PRODUCER_CONNECTION_LIST body (wire doc
 // §6.6).
 type ProducerConnection struct {
-	ConnectionSet []Connection `json:"connectionSet"`
+	ConnectionSet []body.Connection `json:"connectionSet"`
 }
 
 // producerConnections is GET_PRODUCER_CONNECTION_LIST (204). Java answers a
@@ -165,12 +168,12 @@ func (a *managerActor) producerConnections(cmd *remoting.Command) *remoting.Comm
 	return resp
 }
 
-// connections lists channels as Connection entries sorted by client id and
-// address.
-func connections(chs map[uint64]*channel) []Connection {
-	out := make([]Connection, 0, len(chs))
+// connections lists channels as body.Connection entries sorted by client id
+// and address.
+func connections(chs map[uint64]*channel) []body.Connection {
+	out := make([]body.Connection, 0, len(chs))
 	for _, ch := range chs {
-		out = append(out, Connection{ClientID: ch.clientID, ClientAddr: ch.conn.RemoteAddr(), Language: ch.language, Version: ch.version})
+		out = append(out, body.Connection{ClientID: ch.clientID, ClientAddr: ch.conn.RemoteAddr(), Language: ch.language, Version: ch.version})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ClientID != out[j].ClientID {

@@ -3,7 +3,6 @@ package clients
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -70,15 +69,5 @@ func TestApplyRuntimeConfigStopsNotifications(t *testing.T) {
 	if err := f.mgr.ApplyRuntimeConfig(testkit.Context(t), cfg); err != nil {
 		t.Fatal(err)
 	}
-	a, b := f.client("a@1"), f.client("b@2")
-	subs := []body.SubscriptionData{sub("T1", "*", 1)}
-	a.heartbeat("G", Clustering, subs)
-	b.heartbeat("G", Clustering, subs)
-	if got := consumerIDs(t, a.consumerList("G")); !reflect.DeepEqual(got, []string{"a@1", "b@2"}) {
-		t.Fatalf("consumer ids %v", got)
-	}
-	closeAll(t, a, b)
-	if n := len(a.notifications()) + len(b.notifications()); n != 0 {
-		t.Errorf("%d notifications after notifyConsumerIdsChangedEnable=false was applied", n)
-	}
+	expectNoNotifications(t, f, "notifyConsumerIdsChangedEnable=false applied")
 }

@@ -2,11 +2,15 @@
 // belong to which producer and consumer groups, each consumer group's
 // subscription table, and NOTIFY_CONSUMER_IDS_CHANGED (wire-protocol.md §6.3,
 // §13.4). It serves HEART_BEAT (34), UNREGISTER_CLIENT (35),
-// GET_CONSUMER_LIST_BY_GROUP (38) and GET_CONSUMER_CONNECTION_LIST (203).
+// GET_CONSUMER_LIST_BY_GROUP (38), GET_CONSUMER_CONNECTION_LIST (203) and
+// GET_PRODUCER_CONNECTION_LIST (204).
 //
 // One actor owns the registrations. The pull path reads subscriptions and
 // message models lock-free from per-group immutable views the actor publishes
-// in a sync.Map (it is the map's only writer).
+// in a sync.Map (it is the map's only writer); the transaction check reads
+// producer connections the same way (ProducerConns). The admin requests and
+// request-reply ask the actor for a group's or a client's connections with a
+// timeout (admin.go).
 //
 // A heartbeat is applied in this order, and only then answered, because the
 // Go client asks GET_CONSUMER_LIST_BY_GROUP right after its first heartbeat

@@ -187,8 +187,15 @@ func TestBroadcastingAndDisabledNotify(t *testing.T) {
 	}
 
 	cfg.NotifyConsumerIDsChanged = false
-	f = newFixture(t, cfg)
-	a, b = f.client("a@1"), f.client("b@2")
+	expectNoNotifications(t, newFixture(t, cfg), "notifyConsumerIdsChangedEnable=false")
+}
+
+// expectNoNotifications has two consumers join a clustering group of f and
+// leave, and checks that neither was notified (why: the reason).
+func expectNoNotifications(t *testing.T, f *fixture, why string) {
+	t.Helper()
+	a, b := f.client("a@1"), f.client("b@2")
+	subs := []body.SubscriptionData{sub("T1", "*", 1)}
 	a.heartbeat("G", Clustering, subs)
 	b.heartbeat("G", Clustering, subs)
 	// Both joined (so a notify was due), and a's answer follows any notify
@@ -198,7 +205,7 @@ func TestBroadcastingAndDisabledNotify(t *testing.T) {
 	}
 	closeAll(t, a, b)
 	if n := len(a.notifications()) + len(b.notifications()); n != 0 {
-		t.Errorf("%d notifications with notifyConsumerIdsChangedEnable=false", n)
+		t.Errorf("%d notifications with %s", n, why)
 	}
 }
 
@@ -260,7 +267,7 @@ func TestConsumerConnectionList(t *testing.T) {
 	if resp.Code != remoting.RespSuccess {
 		t.Fatalf("code %d %s", resp.Code, resp.Remark)
 	}
-	var cc ConsumerConnection
+	var cc body.ConsumerConnection
 	if err := json.Unmarshal(resp.Body, &cc); err != nil {
 		t.Fatal(err)
 	}

@@ -7,24 +7,6 @@ import (
 	"github.com/actormq/actormq/wire/remoting"
 )
 
-// Connection is one client connection in GET_CONSUMER_CONNECTION_LIST (wire
-// doc §8.5).
-type Connection struct {
-	ClientID   string `json:"clientId"`
-	ClientAddr string `json:"clientAddr"`
-	Language   string `json:"language"`
-	Version    int32  `json:"version"`
-}
-
-// ConsumerConnection is the GET_CONSUMER_CONNECTION_LIST body (wire doc §8.5).
-type ConsumerConnection struct {
-	ConnectionSet     []Connection                     `json:"connectionSet"`
-	SubscriptionTable map[string]body.SubscriptionData `json:"subscriptionTable"`
-	ConsumeType       string                           `json:"consumeType"`
-	MessageModel      string                           `json:"messageModel"`
-	ConsumeFromWhere  string                           `json:"consumeFromWhere"`
-}
-
 // unregister is UNREGISTER_CLIENT (35): remove the requesting connection from
 // the named producer and consumer groups (ali-ons sends it on close).
 func (a *managerActor) unregister(c *netio.Conn, cmd *remoting.Command) *remoting.Command {
@@ -76,7 +58,7 @@ func (a *managerActor) consumerConnections(cmd *remoting.Command) *remoting.Comm
 	if g == nil || len(g.channels) == 0 {
 		return reply.Error(cmd, reply.Errorf(reply.ErrConsumerNotOnline, "the consumer group[%s] not online", group))
 	}
-	cc := ConsumerConnection{
+	cc := body.ConsumerConnection{
 		ConnectionSet:     connections(g.channels),
 		SubscriptionTable: g.subs,
 		ConsumeType:       g.consumeType,

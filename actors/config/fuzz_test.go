@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"testing"
 )
 
@@ -32,6 +33,42 @@ func FuzzBrokerProperties(f *testing.F) {
 		n := DefaultNamesrv()
 		if _, err := apply(n.fields(), kvs); err != nil && !errors.Is(err, ErrInvalid) {
 			t.Fatalf("unclassified namesrv error %v", err)
+		}
+	})
+}
+
+// FuzzSetProperties sets two keys in arbitrary .properties text: whenever
+// the text parses, the result parses too, with the two keys at their new
+// values and every other key as it was.
+func FuzzSetProperties(f *testing.F) {
+	f.Add([]byte("a=0\n# c\nx : 1\n"))
+	f.Add([]byte("x=1,\\\n  2\na\\\n=3"))
+	f.Add([]byte("x=\\"))
+	f.Add([]byte("b\\ c=1\r\nb=2\r\n"))
+	set := []KV{{"a", "1"}, {"b", " two\\"}}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		before, err := parseProperties(text)
+		if err != nil {
+			return
+		}
+		out := SetProperties(text, set)
+		after, err := parseProperties(out)
+		if err != nil {
+			t.Fatalf("%q became %q, which does not parse: %v", text, out, err)
+		}
+		want := map[string]string{}
+		for _, kv := range before {
+			want[kv.Key] = kv.Value
+		}
+		for _, kv := range set {
+			want[kv.Key] = kv.Value
+		}
+		got := map[string]string{}
+		for _, kv := range after {
+			got[kv.Key] = kv.Value
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("%q became %q:\n got %q\nwant %q", text, out, got, want)
 		}
 	})
 }

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,19 +15,28 @@ import (
 // readProperties reads a Java .properties file (comments '#'/'!', separators
 // '=', ':' or blanks, '\' continuations) and returns its pairs in file order.
 // An empty path means no file.
-func readProperties(path string) ([]KV, error) {
+//
+// A missing file with a <path>.bak beside it is read from the .bak, with a
+// warning: UPDATE_BROKER_CONFIG rewrites the file (metadata.Save), and a crash
+// between its two renames leaves only the previous version, in the .bak.
+func readProperties(path string) (kvs []KV, warning string, err error) {
 	if path == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	buf, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: read %s: %w", path, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		if bak, berr := os.ReadFile(path + ".bak"); berr == nil {
+			buf, err = bak, nil
+			warning = fmt.Sprintf("config file %s missing (a config update was interrupted); read %s.bak", path, path)
+		}
 	}
-	kvs, err := parseProperties(buf)
 	if err != nil {
-		return nil, fmt.Errorf("config: parse %s: %w", path, err)
+		return nil, "", fmt.Errorf("config: read %s: %w", path, err)
 	}
-	return kvs, nil
+	if kvs, err = parseProperties(buf); err != nil {
+		return nil, "", fmt.Errorf("config: parse %s: %w", path, err)
+	}
+	return kvs, warning, nil
 }
 
 // parseProperties parses .properties text into pairs in file order.
@@ -83,11 +94,14 @@ func apply(fields []field, kvs []KV) (warnings []string, err error) {
 
 // load applies the file, then the overrides, to fields.
 func load(fields []field, path string, overrides map[string]string) ([]string, error) {
-	kvs, err := readProperties(path)
+	kvs, warning, err := readProperties(path)
 	if err != nil {
 		return nil, err
 	}
 	warnings, err := apply(fields, kvs)
+	if warning != "" {
+		warnings = append([]string{warning}, warnings...)
+	}
 	if err != nil {
 		return warnings, err
 	}

@@ -18,7 +18,8 @@
 //
 // Duties, in order:
 //  1. Start: truncate the index to the commit log's write position (a power
-//     loss may have left items for records the log lost), then index from
+//     loss may have left items for records the log lost; a crash during a
+//     roll, a newest file without items), then index from
 //     the newest file's endPhyOffset (not below the log's min offset) up to
 //     the write position: after a SIGTERM that is nothing, after a kill -9
 //     whatever the last run appended but had not indexed.

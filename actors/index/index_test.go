@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/internal/testkit"
 	storeindex "github.com/actormq/actormq/storage/index"
+	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -259,5 +261,23 @@ func TestDisabledIndexStillViews(t *testing.T) {
 	}
 	if names := testkit.DirNames(t, f.root); slices.Contains(names, "index") {
 		t.Fatalf("index directory created with the index off: %v", names)
+	}
+}
+
+// TestFeedAllocatesNothing: the writer pays for the index one
+// compare-and-swap per dispatch, and a Send when that wakes the actor, with
+// no allocation either way.
+func TestFeedAllocatesNothing(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	key, units := store.QueueKey{Topic: "T"}, []queue.Unit{{}}
+	f.x.woken.Store(true) // a wake-up is waiting: nothing to send
+	if n := testing.AllocsPerRun(100, func() { f.feed.Dispatch(key, units) }); n != 0 {
+		t.Errorf("Dispatch with a wake-up waiting allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { f.x.woken.Store(false); f.feed.Dispatch(key, units) }); n != 0 {
+		t.Errorf("Dispatch that wakes the actor allocates %v times", n)
+	}
+	if f.next.count() != 2*101 { // AllocsPerRun adds a warm-up run
+		t.Fatalf("next dispatcher got %d units, want 202", f.next.count())
 	}
 }

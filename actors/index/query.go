@@ -1,8 +1,6 @@
 package index
 
 import (
-	"encoding/binary"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -119,7 +117,7 @@ func (a *indexActor) query(q *queryReq) {
 	var parts [][]byte
 	total := 0
 	for _, off := range offsets {
-		s, m, err := a.recordAt(off)
+		s, m, err := x.clog.ReadRecord(off, false)
 		if err != nil {
 			x.log.Debug().Err(err).Int64("offset", off).Msg("indexed offset holds no record")
 			continue
@@ -151,7 +149,7 @@ func (a *indexActor) query(q *queryReq) {
 func (a *indexActor) view(v *viewReq) {
 	x := a.x
 	defer x.inFlight.Add(-1)
-	s, _, err := a.recordAt(v.offset)
+	s, _, err := x.clog.ReadRecord(v.offset, false)
 	if err != nil {
 		x.log.Debug().Err(err).Int64("offset", v.offset).Msg("view by offset: no record")
 		reply.WriteError(v.conn, v.cmd, reply.Errorf(reply.ErrSystem, "can not find message by the offset, %d", v.offset))
@@ -161,39 +159,6 @@ func (a *indexActor) view(v *viewReq) {
 	if err := v.conn.WriteWithBody(resp, [][]byte{s.B}, s.Release); err != nil {
 		x.log.Debug().Err(err).Msg("view response not written")
 	}
-}
-
-// recordAt returns the record starting at offset, zero-copy (the caller
-// releases the slice) and decoded without its CRC. It refuses, like
-// CommitLog.ReadMessage, any offset that is not a record start: the size
-// field must give a record that decodes whole and names offset as its own
-// PHYSICALOFFSET. ReadMessage itself was rejected here because it copies
-// the body, and a query may return 64 records of 4 MiB.
-func (a *indexActor) recordAt(offset int64) (commitlog.Slice, message.Message, error) {
-	clog := a.x.clog
-	head, err := clog.Read(offset, 4)
-	if err != nil {
-		return commitlog.Slice{}, message.Message{}, err
-	}
-	size := int(binary.BigEndian.Uint32(head.B))
-	head.Release()
-	if size < message.RecordBytesMin || int64(size) > clog.FileSize() {
-		return commitlog.Slice{}, message.Message{}, fmt.Errorf("%w: no record at %d (size field %d)", commitlog.ErrOffsetNotFound, offset, size)
-	}
-	s, err := clog.Read(offset, size)
-	if err != nil {
-		return commitlog.Slice{}, message.Message{}, err
-	}
-	m, n, err := message.DecodeRecord(s.B, false)
-	if err == nil && (n != size || m.PhysicalOffset != offset) {
-		err = fmt.Errorf("%w: no record at %d (decoded %d of %d bytes, physical offset %d)",
-			commitlog.ErrOffsetNotFound, offset, n, size, m.PhysicalOffset)
-	}
-	if err != nil {
-		s.Release()
-		return commitlog.Slice{}, message.Message{}, err
-	}
-	return s, m, nil
 }
 
 // hasKey reports whether key is the record's UNIQ_KEY or one of its KEYS.

@@ -1,6 +1,7 @@
 package locks
 
 import (
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/wire/body"
@@ -40,7 +41,7 @@ func (a *locksActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		for group, reqs := range a.waiting {
 			for _, r := range reqs {
-				reply.WriteError(r.conn, r.cmd, errStopping)
+				a.fail(r, admit.ErrStopping)
 			}
 			delete(a.waiting, group)
 		}
@@ -54,8 +55,7 @@ func (a *locksActor) serve(ctx actor.Context, r *request) {
 	group := r.body.ConsumerGroup
 	if reqs, ok := a.waiting[group]; ok {
 		if len(reqs) >= a.l.cfg.PendingMax {
-			reply.WriteError(r.conn, r.cmd, reply.Errorf(reply.ErrSystemBusy,
-				"[REJECTREQUEST]system busy, group %s is being created", group))
+			a.fail(r, reply.Errorf(reply.ErrSystemBusy, "[REJECTREQUEST]system busy, group %s is being created", group))
 			return
 		}
 		a.waiting[group] = append(reqs, r)
@@ -67,8 +67,7 @@ func (a *locksActor) serve(ctx actor.Context, r *request) {
 		return
 	}
 	if !a.l.cfg.Broker.AutoCreateSubscriptionGroup {
-		reply.WriteError(r.conn, r.cmd, reply.Errorf(reply.ErrSubscriptionGroupNotExist,
-			"subscription group [%s] does not exist", group))
+		a.fail(r, reply.Errorf(reply.ErrSubscriptionGroupNotExist, "subscription group [%s] does not exist", group))
 		return
 	}
 	a.waiting[group] = []*request{r}
@@ -87,11 +86,17 @@ func (a *locksActor) created(group string, err error) {
 	}
 	for _, r := range reqs {
 		if err != nil {
-			reply.WriteError(r.conn, r.cmd, err)
+			a.fail(r, err)
 			continue
 		}
 		a.apply(r)
 	}
+}
+
+// fail answers r with err and ends its in-flight accounting.
+func (a *locksActor) fail(r *request, err error) {
+	reply.WriteError(r.conn, r.cmd, err)
+	a.l.gate.Leave()
 }
 
 // apply runs one request against the table and answers it.
@@ -101,6 +106,7 @@ func (a *locksActor) apply(r *request) {
 		a.table.unlock(b.ConsumerGroup, b.ClientID, b.MQSet)
 		a.l.log.Debug().Str("group", b.ConsumerGroup).Str("client", b.ClientID).Int("queues", len(b.MQSet)).Msg("unlock")
 		reply.WriteOK(r.conn, r.cmd, nil, nil)
+		a.l.gate.Leave()
 		return
 	}
 	ok := a.table.lock(b.ConsumerGroup, b.ClientID, b.MQSet, a.opt.now())
@@ -108,6 +114,7 @@ func (a *locksActor) apply(r *request) {
 	a.l.log.Debug().Str("group", b.ConsumerGroup).Str("client", b.ClientID).Int("asked", len(b.MQSet)).
 		Int("granted", len(ok)).Msg("lock")
 	reply.WriteOK(r.conn, r.cmd, nil, body.EncodeJSON(lockResponse{LockOKMQSet: ok}))
+	a.l.gate.Leave()
 }
 
 // track records that clientID locked through connection id.

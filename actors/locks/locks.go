@@ -20,16 +20,17 @@
 // which case the group (and its retry topic) is created as a consumer's
 // heartbeat would, and requests of that group wait in order behind the
 // creation. Bodies are decoded on the gnet loop; a malformed one is
-// answered INVALID_PARAMETER and changes nothing.
+// answered INVALID_PARAMETER and changes nothing. Requests handed to the
+// actor and not answered yet are bounded (admit.Gate, SYSTEM_BUSY beyond).
 package locks
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/actors/reply"
@@ -42,9 +43,6 @@ import (
 
 // ErrConfig is wrapped by Spawn's config validation failures.
 var ErrConfig = errors.New("locks: invalid config")
-
-// errStopping answers requests that arrive or wait while the actor stops.
-var errStopping = fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
 
 // defaultExpiry is Java's rocketmq.broker.rebalance.lockMaxLiveTime.
 const defaultExpiry = 60 * time.Second
@@ -73,17 +71,20 @@ type Config struct {
 	// PendingMax bounds the requests queued behind one group creation.
 	// Default 1000.
 	PendingMax int
+	// InflightMax bounds the requests handed to the actor and not answered
+	// yet; beyond it one is answered SYSTEM_BUSY at once. Default 10000.
+	InflightMax int64
 }
 
 // Locks is the handle of the locks actor. Its methods are safe from any
 // goroutine.
 type Locks struct {
-	cfg     Config
-	log     zerolog.Logger
-	system  *actor.ActorSystem
-	pid     *actor.PID
-	done    chan struct{} // closed when the actor stopped
-	stopped atomic.Bool
+	cfg    Config
+	log    zerolog.Logger
+	system *actor.ActorSystem
+	pid    *actor.PID
+	done   chan struct{} // closed when the actor stopped
+	gate   *admit.Gate
 }
 
 // options are the seams tests use; Spawn passes the defaults.
@@ -112,11 +113,15 @@ func spawn(system *actor.ActorSystem, cfg Config, opt options) (*Locks, error) {
 	if cfg.PendingMax <= 0 {
 		cfg.PendingMax = 1000
 	}
+	if cfg.InflightMax <= 0 {
+		cfg.InflightMax = 10000
+	}
 	l := &Locks{
 		cfg:    cfg,
 		log:    cfg.Logger.With().Str("component", "locks").Logger(),
 		system: system,
 		done:   make(chan struct{}),
+		gate:   admit.New("lock requests", cfg.InflightMax),
 	}
 	// A panic is a bug on one request. Resuming keeps the table, which is
 	// valid at every step; restarting would empty it and let a second
@@ -150,11 +155,10 @@ type connClosed struct{ id uint64 }
 // gnet loop: they decode the body and Send the request to the actor.
 func (l *Locks) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
 	h := func(c *netio.Conn, cmd *remoting.Command) {
-		if l.stopped.Load() {
-			reply.WriteError(c, cmd, errStopping)
-			return
-		}
 		b, err := decodeBatchBody(cmd.Body)
+		if err == nil {
+			err = l.gate.Enter()
+		}
 		if err != nil {
 			l.log.Debug().Err(err).Int32("code", cmd.Code).Str("remote", c.RemoteAddr()).Msg("lock request rejected")
 			reply.WriteError(c, cmd, err)
@@ -177,7 +181,7 @@ func (l *Locks) OnClose(c *netio.Conn) {
 // Stop stops the actor after it answered what is queued; requests waiting
 // for a group creation are answered SERVICE_NOT_AVAILABLE. Idempotent.
 func (l *Locks) Stop(ctx context.Context) error {
-	if !l.stopped.CompareAndSwap(false, true) {
+	if !l.gate.Stop() {
 		return nil
 	}
 	l.system.Root.Poison(l.pid)

@@ -131,7 +131,9 @@ type (
 // owns its files; the entry is removed and the store forgets the queue only
 // after the files are gone, so that a unit dispatched meanwhile can never
 // open the old directory again. Units of sends racing the deletion may be
-// lost from the consume queue (they stay in the commit log).
+// lost from the consume queue (they stay in the commit log), and a pull
+// racing it (sent to the queue actor as it stops) goes unanswered: the
+// client retries after its timeout and gets TOPIC_NOT_EXIST.
 func (r *Registry) DeleteTopic(ctx context.Context, topic string) (int, error) {
 	timeout := 10 * time.Second
 	if dl, ok := ctx.Deadline(); ok {

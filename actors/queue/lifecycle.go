@@ -105,22 +105,15 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 	e := r.lookup(m.key)
 	if e == nil {
 		switch msg := m.msg.(type) {
-		case *dispatchMsg:
+		case *dispatchMsg, *watchMsg:
+			// A dispatch brings the queue's first units; a watch waits
+			// for them (opening creates no files).
 			cq, err := r.deps.open(m.key)
 			if err != nil {
-				// The units stay in the commit log; the store re-dispatches
-				// them at the next start.
+				// Dispatched units stay in the commit log; the store
+				// re-dispatches them at the next start.
 				r.log.Error().Err(err).Str("topic", m.key.Topic).Int32("queueId", m.key.QueueID).
-					Int("units", len(msg.units)).Msg("open consume queue failed; units not dispatched")
-				return
-			}
-			e = &entry{key: m.key, cq: cq, stopped: make(chan struct{})}
-			r.entries.Store(m.key, e)
-		case *watchMsg:
-			cq, err := r.deps.open(m.key)
-			if err != nil {
-				r.log.Error().Err(err).Str("topic", m.key.Topic).Int32("queueId", m.key.QueueID).
-					Msg("open consume queue failed; watch dropped")
+					Str("dropped", fmt.Sprintf("%T", msg)).Msg("open consume queue failed")
 				return
 			}
 			e = &entry{key: m.key, cq: cq, stopped: make(chan struct{})}

@@ -219,13 +219,11 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 		maxMsgNums: h.maxMsgNums,
 		suspend:    h.sysFlag&pullFlagSuspend != 0,
 	}
-	var err error
+	var sd body.SubscriptionData
 	exprType := h.expressionType
-	if h.sysFlag&pullFlagSubscription != 0 {
-		req.filter, err = filterFromExpression(h.subscription, exprType, &r.sqlFilters)
-	} else {
-		sd, ok := r.cfg.Subscriptions.Subscription(h.group, h.topic)
-		if !ok {
+	if h.sysFlag&pullFlagSubscription == 0 {
+		var ok bool
+		if sd, ok = r.cfg.Subscriptions.Subscription(h.group, h.topic); !ok {
 			return nil, fmt.Errorf("%w: the consumer's subscription not exist, group: %s topic: %s",
 				reply.ErrSubscriptionNotExist, h.group, h.topic)
 		}
@@ -234,13 +232,20 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 				reply.ErrSubscriptionNotLatest, h.group, h.topic)
 		}
 		exprType = sd.ExpressionType
+	}
+	// Before compiling, as Java checks: any SQL92 pull, even one whose
+	// selector does not compile, is SYSTEM_ERROR while filtering is off.
+	if isSQL92(exprType) && !b.EnablePropertyFilter {
+		return nil, errPropertyFilterOff(exprType)
+	}
+	var err error
+	if h.sysFlag&pullFlagSubscription != 0 {
+		req.filter, err = filterFromExpression(h.subscription, exprType, &r.sqlFilters)
+	} else {
 		req.filter, err = filterFromSubscription(&sd, &r.sqlFilters)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if req.filter.sql != nil && !b.EnablePropertyFilter {
-		return nil, errPropertyFilterOff(exprType)
 	}
 	req.hold = h.suspendTimeout
 	if !b.LongPollingEnable {

@@ -8,7 +8,8 @@
 //	registry      creates queue actors lazily (children), opens new consume
 //	              queues, answers pulls/lookups of queues that do not exist
 //	queue actor   one per topic@queueId that was ever used since start;
-//	              Put of dispatched units, PULL_MESSAGE, time lookups
+//	              Put of dispatched units, PULL_MESSAGE, time lookups,
+//	              watches of broker-internal readers (watch.go)
 //	long-poll     suspended pulls keyed by topic@queueId, one timer for all
 //	cq flusher    flushes consume queues every CQFlushInterval
 //
@@ -23,6 +24,10 @@
 // the client allows suspension, hands the request to the long-poll actor. The
 // long-poll actor re-sends it (suspension no longer allowed) when the queue
 // advances past the request offset or when its deadline passes.
+//
+// Broker-internal readers (the schedule levels) read units with ReadUnits,
+// lock-free, and wait for new ones with Watch, which the queue actor calls
+// back after the Put that stores them.
 //
 // Ordering: units of one queue are sent to one mailbox in queue-offset order.
 // The registry forwards a message to a new child before it publishes the

@@ -52,7 +52,11 @@ func (c *sqlCache) compile(text string) (*sql92.Expr, error) {
 }
 
 // sqlFilter compiles an SQL92 subscription into a pull filter. A selector
-// that does not compile is SUBSCRIPTION_PARSE_FAILED.
+// that does not compile is SUBSCRIPTION_PARSE_FAILED. Java's broker lets
+// such a pull through unfiltered (its filter data is then missing, which it
+// reads as "match all"); refusing it keeps a consumer from receiving what
+// it did not ask for. Java clients never get that far: CHECK_CLIENT_CONFIG
+// refuses the selector when they subscribe.
 func sqlFilter(text string, cache *sqlCache) (filter, error) {
 	expr, err := cache.compile(text)
 	if err != nil {

@@ -21,6 +21,15 @@
 //     stored record's (as Java does, whatever the push outcome). A failed
 //     store changes nothing in the answer.
 //
+// Bounds: at most InflightMax replies are admitted at a time (admit.Gate,
+// SYSTEM_BUSY beyond), and a worker lives at most lookupTimeout +
+// PushTimeout plus its store. Java blocks a thread of its send pool on the
+// push the same way. The lookup is a future to the client manager, one per
+// reply; the push that follows costs a network round trip anyway. Stop
+// ends the pushes in flight at once (their responders are answered
+// SYSTEM_ERROR; the replies are still stored) and waits until every
+// admitted reply has been answered.
+//
 // As in Java, the stored record keeps the responder's properties unchanged
 // (PUSH_REPLY_TIME is only in the push) and no CLUSTER is added. A topic
 // that does not exist is refused with TOPIC_NOT_EXIST rather than created:
@@ -34,10 +43,9 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/clients"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/reply"
@@ -53,8 +61,6 @@ import (
 
 // ErrConfig is wrapped by Spawn's config validation failures.
 var ErrConfig = errors.New("requestreply: invalid config")
-
-var errStopping = fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
 
 // Topics reads the topic table snapshot; called on gnet loops, must not block.
 type Topics interface {
@@ -97,17 +103,14 @@ type Config struct {
 // Replier is the handle of the replier actor. Its methods are safe from any
 // goroutine.
 type Replier struct {
-	cfg      Config
-	log      zerolog.Logger
-	root     *actor.RootContext
-	pid      *actor.PID
-	traceOn  string
-	base     context.Context // cancelled by Stop: pushes in flight end at once
-	cancel   context.CancelFunc
-	inflight atomic.Int64
-	stopped  atomic.Bool
-	drained  chan struct{} // closed once stopped with nothing in flight
-	drainOne sync.Once
+	cfg     Config
+	log     zerolog.Logger
+	root    *actor.RootContext
+	pid     *actor.PID
+	traceOn string
+	base    context.Context // cancelled by Stop: pushes in flight end at once
+	cancel  context.CancelFunc
+	gate    *admit.Gate
 }
 
 // replyReq is one admitted reply on its way to a worker.
@@ -141,7 +144,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Replier, error) {
 		log:     cfg.Logger.With().Str("component", "requestreply").Logger(),
 		root:    system.Root,
 		traceOn: strconv.FormatBool(cfg.Broker.TraceOn),
-		drained: make(chan struct{}),
+		gate:    admit.New("replies", cfg.InflightMax),
 	}
 	r.base, r.cancel = context.WithCancel(context.Background())
 	// The replier keeps no state a failed message could break: resume. A
@@ -181,22 +184,11 @@ func (r *Replier) handle(c *netio.Conn, cmd *remoting.Command) {
 		return
 	}
 	qid, err := r.check(&h)
+	if err == nil {
+		err = r.gate.Enter()
+	}
 	if err != nil {
 		r.writeError(c, cmd, err)
-		return
-	}
-	if r.stopped.Load() {
-		r.writeError(c, cmd, errStopping)
-		return
-	}
-	if r.inflight.Add(1) > r.cfg.InflightMax {
-		r.release()
-		r.writeError(c, cmd, fmt.Errorf("%w: [REJECTREQUEST]system busy, %d replies in flight", reply.ErrSystemBusy, r.cfg.InflightMax))
-		return
-	}
-	if r.stopped.Load() { // Stop ran between the check and the count
-		r.release()
-		r.writeError(c, cmd, errStopping)
 		return
 	}
 	r.root.Send(r.pid, &replyReq{conn: c, cmd: cmd, hdr: h, queueID: qid})
@@ -239,13 +231,6 @@ func (r *Replier) writeError(c *netio.Conn, cmd *remoting.Command, err error) {
 	_ = c.Write(r.cfg.Writer.ErrorResponse(cmd, err))
 }
 
-// release ends one reply's in-flight accounting.
-func (r *Replier) release() {
-	if r.inflight.Add(-1) == 0 && r.stopped.Load() {
-		r.drainOne.Do(func() { close(r.drained) })
-	}
-}
-
 // receive is the replier actor: one worker per reply.
 func (r *Replier) receive(ctx actor.Context) {
 	if req, ok := ctx.Message().(*replyReq); ok {
@@ -258,15 +243,12 @@ func (r *Replier) receive(ctx actor.Context) {
 // admitted reply is answered (its store completed) and stops the actors.
 // Call it before the writer stops. Idempotent.
 func (r *Replier) Stop(ctx context.Context) error {
-	if !r.stopped.CompareAndSwap(false, true) {
+	if !r.gate.Stop() {
 		return nil
 	}
 	r.cancel()
-	if r.inflight.Load() == 0 {
-		r.drainOne.Do(func() { close(r.drained) })
-	}
 	select {
-	case <-r.drained:
+	case <-r.gate.Drained():
 	case <-ctx.Done():
 		return fmt.Errorf("requestreply: stop: %w", ctx.Err())
 	}

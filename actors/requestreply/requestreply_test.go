@@ -247,3 +247,34 @@ func TestReplierStopRefusesNewReplies(t *testing.T) {
 		t.Fatalf("after Stop: %d %s", resp.Code, resp.Remark)
 	}
 }
+
+// TestReplierStopEndsPushesInFlight: Stop does not wait for a requester
+// that never answers (the push timeout here is an hour): the push in
+// flight ends at once, the reply is still stored and its responder is
+// answered SYSTEM_ERROR with the stored offsets before Stop returns.
+func TestReplierStopEndsPushesInFlight(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	silent := f.requester("10.0.0.9@silent", func(*remoting.Command) *remoting.Command { return nil })
+	answered := make(chan *remoting.Command, 1)
+	c := netkit.Client(t, netio.ClientConfig{})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
+		defer cancel()
+		resp, err := c.Invoke(ctx, f.addr, replyCmd(324, props("REPLY_TO_CLIENT", "10.0.0.9@silent"), "b"))
+		if err != nil {
+			t.Errorf("reply: %v", err)
+		}
+		answered <- resp
+	}()
+	testkit.Receive(t, silent, "the push")
+	if err := f.r.Stop(testkit.Context(t)); err != nil {
+		t.Fatalf("stop with a push in flight: %v", err)
+	}
+	resp := testkit.Receive(t, answered, "the responder's answer")
+	if resp == nil || resp.Code != remoting.RespSystemError || resp.ExtFields["queueOffset"] != "7" {
+		t.Fatalf("answer %+v, want SYSTEM_ERROR with the stored offset", resp)
+	}
+	if n := len(f.w.stored()); n != 1 {
+		t.Fatalf("%d replies stored, want 1", n)
+	}
+}

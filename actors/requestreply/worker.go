@@ -150,6 +150,6 @@ func (w *worker) answer(ctx actor.Context, stored *writer.PutResult) {
 		}
 	}
 	_ = req.conn.Write(resp)
-	r.release()
+	r.gate.Leave()
 	ctx.Stop(ctx.Self())
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
@@ -72,6 +73,15 @@ type fixture struct {
 
 func newFixture(t *testing.T, autoCreateGroup bool) *fixture {
 	t.Helper()
+	return newFixtureWith(t, autoCreateGroup, nil)
+}
+
+// newFixtureWith is newFixture with the retry actor's view of the metadata
+// actor wrapped by wrap (nil: the metadata actor itself) and a creation
+// deadline of an hour, so that a send-back waiting for a creation would
+// show as a timeout.
+func newFixtureWith(t *testing.T, autoCreateGroup bool, wrap func(retry.Meta) retry.Meta) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := config.DefaultBroker()
 	cfg.StorePathRootDir = dir
@@ -93,7 +103,13 @@ func newFixture(t *testing.T, autoCreateGroup bool) *fixture {
 		LogicsTimestamp: func() int64 { return 0 }}); err != nil {
 		t.Fatal(err)
 	}
-	if f.svc, err = retry.Spawn(sys, retry.Config{Broker: cfg, Meta: f.md, Messages: f.st.CommitLog, Writer: f.w}); err != nil {
+	var md retry.Meta = f.md
+	ensureTimeout := time.Duration(0) // the default
+	if wrap != nil {
+		md, ensureTimeout = wrap(f.md), time.Hour
+	}
+	if f.svc, err = retry.Spawn(sys, retry.Config{Broker: cfg, Meta: md, Messages: f.st.CommitLog, Writer: f.w,
+		EnsureTimeout: ensureTimeout}); err != nil {
 		t.Fatal(err)
 	}
 	handlers := f.svc.Handlers()

@@ -8,35 +8,41 @@
 //
 // Path of a send-back:
 //  1. gnet loop (handler): header, broker write permission, disk, the
-//     in-flight bound; then a Send to the retry actor.
+//     in-flight bound (admit.Gate); then a Send to the retry actor.
 //  2. Retry actor, in this order, so that bad input changes nothing: the
-//     group (unknown and not auto-creatable → SUBSCRIPTION_GROUP_NOT_EXIST);
-//     the message at the commit-log offset (none → SYSTEM_ERROR "look
-//     message by offset failed"); the group and its %RETRY% topic created
-//     when missing (as a consumer's heartbeat would); retryQueueNums ≤ 0 → SUCCESS, message dropped; the
-//     destination (decide); the destination topic created when missing
-//     (%DLQ%: one queue, RW; %RETRY%: again as the heartbeat does).
-//  3. Creating a group or topic is control plane: a short-lived child
-//     actor waits for the metadata actor (bounded by EnsureTimeout) and
-//     hands the outcome back; requests waiting for the same creation are
-//     queued behind it and re-run when it is done.
-//  4. The record is rebuilt (record.go), a retry diverted to
+//     group (unknown and not auto-creatable → SUBSCRIPTION_GROUP_NOT_EXIST;
+//     unknown and auto-creatable → Java's default group config); the
+//     message at the commit-log offset (none → SYSTEM_ERROR "look message
+//     by offset failed"); retryQueueNums ≤ 0 → SUCCESS, message dropped;
+//     the destination (decide) and, when its topic exists, that topic's
+//     write permission and queues.
+//  3. The record is rebuilt (record.go), a retry diverted to
 //     SCHEDULE_TOPIC_XXXX (schedule.Divert; the schedule actors deliver it
 //     to %RETRY%<group> when due) and handed to the writer (writer.Put,
 //     WAIT=false); its completion answers the consumer with SUCCESS or the
 //     store's code.
+//  4. A missing group or destination topic is created beside the store,
+//     not before it: the group with its %RETRY% topic as a consumer's
+//     heartbeat would, a %DLQ% topic with one queue, RW. Creating is control
+//     plane (the metadata actor persists and registers), so a short-lived
+//     child waits for it (offload.Run, bounded by EnsureTimeout); one
+//     creation per group or topic runs at a time. writer.Put needs no topic,
+//     and consumers find the records once the topic is routed.
 //
-// Go consumers ignore the answer (client-quirks A4.26): a failure loses the
-// message for them, so valid input must always be stored.
+// Go consumers ignore the answer (client-quirks A4.26): an error answer
+// loses the message for them (only a transport error or a timeout makes
+// them consume it again locally), so valid input must always be stored.
+// Hence step 4: a send-back never waits for, or fails with, a creation.
+// Java creates the DLQ topic before storing, inside the request.
 package retry
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/actors/reply"
@@ -52,16 +58,14 @@ import (
 // ErrConfig is wrapped by Spawn's config validation failures.
 var ErrConfig = errors.New("retry: invalid config")
 
-// errStopping answers send-backs that arrive or wait while the actor stops.
-var errStopping = fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
-
 // Meta is the metadata actor's side the retry actor needs (*meta.Metadata).
 type Meta interface {
 	// Group and Topic read the published tables. Lock-free; any goroutine.
 	Group(name string) (body.SubscriptionGroupConfig, bool)
 	Topic(name string) (body.TopicConfig, bool)
 	// PrepareConsumerGroups and CreateTopic change the tables. They block
-	// until ctx is done; the retry actor calls them from a child actor.
+	// until ctx is done; the retry actor calls them from a child actor
+	// (offload.Run).
 	PrepareConsumerGroups(ctx context.Context, specs []meta.ConsumerGroupSpec) error
 	CreateTopic(ctx context.Context, tc body.TopicConfig) (body.TopicConfig, error)
 }
@@ -88,25 +92,21 @@ type Config struct {
 	// InflightMax bounds send-backs accepted but not yet answered; beyond
 	// it one is answered SYSTEM_BUSY at once. Default 10000.
 	InflightMax int64
-	// EnsureTimeout bounds one group or topic creation. It stays below the
-	// clients' 3 s send-back timeout. Default 2 s.
+	// EnsureTimeout bounds one group or topic creation (no send-back waits
+	// for it). Default 2 s.
 	EnsureTimeout time.Duration
-	// PendingMax bounds the send-backs queued behind one creation.
-	// Default 1000.
-	PendingMax int
 }
 
 // Service is the handle of the retry actor. Its methods are safe from any
 // goroutine.
 type Service struct {
-	cfg      Config
-	log      zerolog.Logger
-	system   *actor.ActorSystem
-	pid      *actor.PID
-	done     chan struct{} // closed when the actor stopped
-	inflight atomic.Int64
-	stopped  atomic.Bool
-	levels   []time.Duration // messageDelayLevel parsed
+	cfg    Config
+	log    zerolog.Logger
+	system *actor.ActorSystem
+	pid    *actor.PID
+	done   chan struct{} // closed when the actor stopped
+	gate   *admit.Gate
+	levels []time.Duration // messageDelayLevel parsed
 }
 
 // Spawn starts the retry actor.
@@ -120,14 +120,12 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Service, error) {
 	if cfg.EnsureTimeout <= 0 {
 		cfg.EnsureTimeout = 2 * time.Second
 	}
-	if cfg.PendingMax <= 0 {
-		cfg.PendingMax = 1000
-	}
 	s := &Service{
 		cfg:    cfg,
 		log:    cfg.Logger.With().Str("component", "retry").Logger(),
 		system: system,
 		done:   make(chan struct{}),
+		gate:   admit.New("send-backs", cfg.InflightMax),
 		levels: cfg.Broker.DelayLevels(),
 	}
 	// A panic while handling one send-back is a bug for that request (the
@@ -157,10 +155,9 @@ func (s *Service) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
 
 // sendBack is one accepted send-back on its way through the retry actor.
 type sendBack struct {
-	conn    *netio.Conn
-	cmd     *remoting.Command
-	hdr     header
-	ensured int // creations run for it so far
+	conn *netio.Conn
+	cmd  *remoting.Command
+	hdr  header
 }
 
 // handle is step 1 of the package comment. gnet loop.
@@ -169,15 +166,12 @@ func (s *Service) handle(c *netio.Conn, cmd *remoting.Command) {
 	if err == nil {
 		err = s.precheck()
 	}
+	if err == nil {
+		err = s.gate.Enter()
+	}
 	if err != nil {
 		s.log.Debug().Err(err).Str("remote", c.RemoteAddr()).Msg("send-back rejected")
 		reply.WriteError(c, cmd, err)
-		return
-	}
-	if s.inflight.Add(1) > s.cfg.InflightMax {
-		s.inflight.Add(-1)
-		reply.WriteError(c, cmd, reply.Errorf(reply.ErrSystemBusy,
-			"[REJECTREQUEST]system busy, %d send-backs in flight", s.cfg.InflightMax))
 		return
 	}
 	s.system.Root.Send(s.pid, &sendBack{conn: c, cmd: cmd, hdr: h})
@@ -187,8 +181,6 @@ func (s *Service) handle(c *netio.Conn, cmd *remoting.Command) {
 func (s *Service) precheck() error {
 	b := &s.cfg.Broker
 	switch {
-	case s.stopped.Load():
-		return errStopping
 	case b.BrokerPermission&body.PermWrite == 0:
 		return reply.Errorf(reply.ErrNoPermission, "the broker[%s] sending message is forbidden", b.BrokerIP1)
 	case s.cfg.Writer.DiskFull():
@@ -207,14 +199,14 @@ func (s *Service) answer(r *sendBack, err error) {
 	} else {
 		reply.WriteOK(r.conn, r.cmd, nil, nil)
 	}
-	s.inflight.Add(-1)
+	s.gate.Leave()
 }
 
 // Stop refuses new send-backs, lets the actor hand what is queued to the
-// writer and stops it; send-backs still waiting for a creation are answered
-// SERVICE_NOT_AVAILABLE. Call it before writer.Stop. Idempotent.
+// writer (which answers them) and stops it. Call it before writer.Stop.
+// Idempotent.
 func (s *Service) Stop(ctx context.Context) error {
-	if !s.stopped.CompareAndSwap(false, true) {
+	if !s.gate.Stop() {
 		return nil
 	}
 	s.system.Root.Poison(s.pid)
@@ -226,14 +218,14 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 }
 
-// header is ConsumerSendMsgBackRequestHeader (wire-protocol.md §6.3).
+// header is ConsumerSendMsgBackRequestHeader (wire-protocol.md §6.3) as far
+// as the broker uses it. originMsgId and originTopic are not read: the
+// stored message's own properties say the same (rebuild), as in Java.
 type header struct {
-	offset      int64 // commit-log offset of the failed message
-	group       string
-	delayLevel  int32 // 0: the broker picks; < 0: straight to the DLQ
-	originMsgID string
-	originTopic string
-	unitMode    bool
+	offset     int64 // commit-log offset of the failed message
+	group      string
+	delayLevel int32 // 0: the broker picks; < 0: straight to the DLQ
+	unitMode   bool
 	// maxReconsumeTimes is the consumer's maximum when hasMax; otherwise
 	// the group's retryMaxTimes applies.
 	maxReconsumeTimes int32
@@ -255,8 +247,6 @@ func parseHeader(cmd *remoting.Command) (header, error) {
 	if h.delayLevel, err = cmd.RequiredInt32("delayLevel"); err != nil {
 		return h, err
 	}
-	h.originMsgID, _ = cmd.Ext("originMsgId")
-	h.originTopic, _ = cmd.Ext("originTopic")
 	h.unitMode = cmd.OptionalBool("unitMode", false)
 	if _, h.hasMax = cmd.Ext("maxReconsumeTimes"); h.hasMax {
 		if h.maxReconsumeTimes, err = cmd.RequiredInt32("maxReconsumeTimes"); err != nil {

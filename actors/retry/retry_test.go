@@ -1,12 +1,16 @@
 package retry_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/actors/meta"
+	"github.com/actormq/actormq/actors/retry"
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
@@ -98,8 +102,14 @@ func TestRetryRecords(t *testing.T) {
 		})
 	}
 	f.t = t
-	if g, ok := f.md.Group(group); !ok || g.RetryMaxTimes != 16 {
-		t.Fatalf("group auto-created: %+v %v", g, ok)
+	var g body.SubscriptionGroupConfig
+	testkit.Eventually(t, "group "+group+" auto-created", func() bool {
+		var ok bool
+		g, ok = f.md.Group(group)
+		return ok
+	})
+	if g.RetryMaxTimes != 16 || g.RetryQueueNums != 1 {
+		t.Fatalf("group auto-created as %+v", g)
 	}
 	if tc := f.waitTopic(retryTopic); tc.WriteQueueNums != 1 || tc.Perm != body.PermRead|body.PermWrite {
 		t.Fatalf("retry topic %+v", tc)
@@ -203,7 +213,7 @@ func createGroup(t *testing.T, f *fixture, g body.SubscriptionGroupConfig) {
 }
 
 // TestRetryConcurrentFirstUse: send-backs of a group nobody created yet
-// arrive together, queue behind the creation of the group and topics, and
+// arrive together while the group and its topics are being created, and
 // are all stored where they belong.
 func TestRetryConcurrentFirstUse(t *testing.T) {
 	f := newFixture(t, true)
@@ -237,6 +247,77 @@ func TestRetryConcurrentFirstUse(t *testing.T) {
 		if got := len(f.units.of(key)); got != count {
 			t.Errorf("%v: %d records, want %d", key, got, count)
 		}
+	}
+	f.waitTopic(body.RetryTopic(group))
+	f.waitTopic(body.DLQTopic(group))
+}
+
+// stuckMeta is a metadata actor whose creations never finish: each blocks
+// until its deadline or until the test releases it.
+type stuckMeta struct {
+	retry.Meta
+	release chan struct{}
+	mu      sync.Mutex
+	calls   int
+}
+
+func (m *stuckMeta) wait(ctx context.Context) error {
+	m.mu.Lock()
+	m.calls++
+	m.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-m.release:
+		return errors.New("metadata actor unavailable")
+	}
+}
+
+func (m *stuckMeta) PrepareConsumerGroups(ctx context.Context, _ []meta.ConsumerGroupSpec) error {
+	return m.wait(ctx)
+}
+
+func (m *stuckMeta) CreateTopic(ctx context.Context, _ body.TopicConfig) (body.TopicConfig, error) {
+	return body.TopicConfig{}, m.wait(ctx)
+}
+
+func (m *stuckMeta) started() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls
+}
+
+// TestSendBackNeverWaitsForCreation: Go consumers lose a send-back answered
+// with an error, so while the group, its retry topic and its DLQ topic
+// cannot be created (creations stuck for an hour), send-backs of the new
+// group are still answered SUCCESS and stored, a retry and a dead letter
+// alike, and a burst starts one creation of each.
+func TestSendBackNeverWaitsForCreation(t *testing.T) {
+	stuck := &stuckMeta{release: make(chan struct{})}
+	f := newFixtureWith(t, true, func(m retry.Meta) retry.Meta { stuck.Meta = m; return stuck })
+	t.Cleanup(func() { close(stuck.release) }) // before the fixture stops
+	const group = "GID_stuck"
+	retried, dead := f.put(original(0, nil)), f.put(original(5, nil))
+	f.units.reset()
+	for range 3 {
+		if resp := f.sendBack(group, retried.PhysicalOffset, 0, 5); resp.Code != remoting.RespSuccess {
+			t.Fatalf("retry send-back: code %d %q", resp.Code, resp.Remark)
+		}
+		if resp := f.sendBack(group, dead.PhysicalOffset, 0, 5); resp.Code != remoting.RespSuccess {
+			t.Fatalf("dead-letter send-back: code %d %q", resp.Code, resp.Remark)
+		}
+	}
+	testkit.Eventually(t, "every copy stored", func() bool { return f.units.total() == 6 })
+	if n, m := len(f.units.of(scheduleKey(3))), len(f.units.of(store.QueueKey{Topic: body.DLQTopic(group)})); n != 3 || m != 3 {
+		t.Fatalf("%d retries at level 3 and %d dead letters, want 3 and 3", n, m)
+	}
+	// The group (with its retry topic) and the DLQ topic: two creations.
+	testkit.Eventually(t, "the creations started", func() bool { return stuck.started() >= 2 })
+	if n := stuck.started(); n != 2 {
+		t.Fatalf("%d creations started, want 2", n)
+	}
+	if _, ok := f.md.Group(group); ok {
+		t.Fatal("the stuck metadata actor created the group")
 	}
 }
 

@@ -297,6 +297,24 @@ func TestStopWaitsForPutsInFlight(t *testing.T) {
 	}
 }
 
+// TestStopGivesUpAtItsDeadline: a Put that is never answered does not hold
+// Stop beyond its context; the level is stopped anyway.
+func TestStopGivesUpAtItsDeadline(t *testing.T) {
+	h := newHarness(t)
+	h.w.hold = make(chan struct{})
+	t.Cleanup(func() { close(h.w.hold) })
+	h.delayed(3, "held", time.Now().UnixMilli()-1)
+	s := h.spawn(nil)
+	testkit.Eventually(t, "put in flight", func() bool { return h.w.attemptsOf("held") == 1 })
+	ctx := testkit.ContextWithin(t, 50*time.Millisecond)
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(ctx) }()
+	if err := testkit.Receive(t, stopped, "Stop past its deadline"); !errors.Is(err, ErrStop) {
+		t.Fatalf("Stop = %v, want ErrStop", err)
+	}
+	testkit.Receive(t, s.levels[2].done, "level 3 stopped")
+}
+
 func TestSlaveDeliversNothing(t *testing.T) {
 	h := newHarness(t)
 	h.delayed(1, "m", time.Now().UnixMilli()-1)

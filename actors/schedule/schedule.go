@@ -267,9 +267,10 @@ func (s *Scheduler) Offsets() map[int32]int64 {
 // Stop stops the level actors after their Puts in flight are answered (no
 // new Put starts once Stop began), then persists delayOffset.json and stops
 // the offsets actor. Call it before the writer stops. When ctx ends first,
-// the remaining level actors are stopped at once (their in-flight messages
-// are delivered again after a restart) and the offsets are still
-// persisted. Idempotent; blocking, not on a gnet loop.
+// the remaining level actors are told to stop and Stop returns without
+// waiting for them (their in-flight messages are delivered again after a
+// restart), and the offsets actor persists the offsets as it stops,
+// without being waited for. Idempotent; blocking, not on a gnet loop.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	if !s.stopping.CompareAndSwap(false, true) {
 		return nil
@@ -282,9 +283,10 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 		select {
 		case <-l.done:
 		case <-ctx.Done():
+			// Stopped after its current message; not waited for, as
+			// nothing bounds that wait any more.
 			errs = append(errs, fmt.Errorf("%w: level %d: %w", ErrStop, l.n, ctx.Err()))
 			s.root.Stop(l.pid)
-			<-l.done
 		}
 	}
 	res, err := s.root.RequestFuture(s.offsets, persistRequest{}, timeLeft(ctx)).Result()

@@ -3,17 +3,12 @@ package send
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"github.com/actormq/actormq/actors/admit"
+	"github.com/actormq/actormq/actors/offload"
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/asynkron/protoactor-go/actor"
 )
-
-// created reports the end of one auto-create attempt to the registry.
-type created struct {
-	topic string
-	err   error
-}
 
 // registryActor spawns topic actors (its children) and runs topic
 // auto-creation. It owns pending: the sends waiting for a topic being created.
@@ -31,12 +26,12 @@ func (a *registryActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *sendReq:
 		a.route(ctx, m)
-	case *created:
+	case *offload.Done:
 		a.onCreated(ctx, m)
 	case *actor.Stopping:
 		for topic, reqs := range a.pending {
 			for _, req := range reqs {
-				a.s.fail(req, errStopping)
+				a.s.fail(req, admit.ErrStopping)
 			}
 			delete(a.pending, topic)
 		}
@@ -49,8 +44,8 @@ func (a *registryActor) Receive(ctx actor.Context) {
 // or starts (or joins) the topic's creation.
 func (a *registryActor) route(ctx actor.Context, req *sendReq) {
 	s := a.s
-	if s.stopped.Load() {
-		s.fail(req, errStopping)
+	if s.gate.Stopped() {
+		s.fail(req, admit.ErrStopping)
 		return
 	}
 	topic := req.hdr.topic
@@ -67,55 +62,42 @@ func (a *registryActor) route(ctx actor.Context, req *sendReq) {
 		return
 	}
 	a.pending[topic] = []*sendReq{req}
+	// The control plane may block (persisting, registering); offload's
+	// child absorbs the wait so the registry keeps routing.
 	h := req.hdr
-	timeout := s.cfg.AutoCreateTimeout
-	ctx.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if _, ok := c.Message().(*actor.Started); !ok {
-			return
-		}
-		// The control plane may block (persisting, registering); this child
-		// absorbs the wait so the registry keeps routing.
-		var err error
+	offload.Run(ctx, topic, s.cfg.AutoCreateTimeout, func(c context.Context) error {
 		if h.deadLetter {
-			err = createDLQ(s.cfg.Topics, s.cfg.Groups, timeout, h.topic)
-		} else {
-			err = autoCreate(s.cfg.Topics, timeout, h.topic, h.defaultTopic, h.defaultTopicQueueNums)
+			return createDLQ(c, s.cfg.Topics, s.cfg.Groups, h.topic)
 		}
-		c.Send(c.Parent(), &created{topic: h.topic, err: err})
-		c.Stop(c.Self())
-	}))
+		return autoCreate(c, s.cfg.Topics, h.topic, h.defaultTopic, h.defaultTopicQueueNums)
+	})
 }
 
-// autoCreate runs one AutoCreateTopic call; a panic in the control plane
-// becomes an error so that the waiting sends are still answered.
-func autoCreate(t Topics, timeout time.Duration, topic, defaultTopic string, queueNums int32) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: auto-create topic %s panicked: %v", reply.ErrSystem, topic, r)
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+// autoCreate runs one AutoCreateTopic call. Creation child (offload.Run).
+func autoCreate(ctx context.Context, t Topics, topic, defaultTopic string, queueNums int32) error {
 	if _, err := t.AutoCreateTopic(ctx, topic, defaultTopic, queueNums); err != nil {
 		return fmt.Errorf("auto-create topic %s: %w", topic, err)
 	}
 	return nil
 }
 
-func (a *registryActor) onCreated(ctx actor.Context, m *created) {
-	reqs := a.pending[m.topic]
-	delete(a.pending, m.topic)
-	if m.err == nil && a.s.stopped.Load() {
-		m.err = errStopping
+// onCreated routes (or fails) the sends that waited for the creation of
+// topic m.Key.
+func (a *registryActor) onCreated(ctx actor.Context, m *offload.Done) {
+	topic, err := m.Key, m.Err
+	reqs := a.pending[topic]
+	delete(a.pending, topic)
+	if err == nil && a.s.gate.Stopped() {
+		err = admit.ErrStopping
 	}
-	if m.err != nil {
-		a.s.log.Debug().Err(m.err).Str("topic", m.topic).Msg("topic not created")
+	if err != nil {
+		a.s.log.Debug().Err(err).Str("topic", topic).Msg("topic not created")
 		for _, req := range reqs {
-			a.s.fail(req, m.err)
+			a.s.fail(req, err)
 		}
 		return
 	}
-	pid := a.topicActor(ctx, m.topic)
+	pid := a.topicActor(ctx, topic)
 	for _, req := range reqs {
 		ctx.Send(pid, req)
 	}

@@ -3,7 +3,6 @@ package send
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/wire/body"
@@ -54,20 +53,12 @@ func (s *Sender) divertRetry(h *sendHeader) error {
 }
 
 // createDLQ creates a dead-letter topic (one queue, RW, as the retry actor
-// does) unless it exists; a panic in the control plane becomes an error so
-// that the waiting sends are still answered. Registry creation child.
-func createDLQ(t Topics, g Groups, timeout time.Duration, topic string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = reply.Errorf(reply.ErrSystem, "create topic %s panicked: %v", topic, r)
-		}
-	}()
+// does) unless it exists. Creation child (offload.Run).
+func createDLQ(ctx context.Context, t Topics, g Groups, topic string) error {
 	if _, ok := t.Topic(topic); ok {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	_, err = g.CreateTopic(ctx, body.TopicConfig{
+	_, err := g.CreateTopic(ctx, body.TopicConfig{
 		TopicName: topic, ReadQueueNums: 1, WriteQueueNums: 1,
 		Perm: body.PermRead | body.PermWrite, Attributes: map[string]string{},
 	})

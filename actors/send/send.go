@@ -8,23 +8,40 @@
 //  1. gnet loop (handler): header, broker role and permission, topic name,
 //     forbidden system topics, the batch-wide rules (retry topic, transaction
 //     flag; Java checks them before the topic), writer availability, the
-//     %RETRY% rule (retry.go: group check, dead letters rewritten to
-//     %DLQ%<group>) and the in-flight bound. These need no topic state, so
-//     bad requests never reach an actor.
+//     %RETRY% rule (retry.go) and the in-flight bound (admit.Gate). These
+//     need no topic state, so bad requests never reach an actor.
 //  2. Topic actor found in a sync.Map → Send; otherwise Send to the send
 //     registry actor, which auto-creates the topic through Topics (control
 //     plane, with a timeout, in a short-lived child so that the registry
 //     keeps routing) and spawns the topic actor as its child.
 //  3. Topic actor: topic permission, queue id (negative = round robin; at
 //     most max(read, write) queue nums as in Java), body and properties
-//     size, per-item batch rules; adds CLUSTER, encodes the
-//     records into one pooled buffer and Submits one writer.Append.
+//     size, per-item batch rules; adds CLUSTER, diverts a single message
+//     (below), encodes the records into one pooled buffer and Submits one
+//     writer.Append.
 //  4. The writer answers the producer (and calls Append.Done, which ends the
 //     request's in-flight accounting).
 //
-// Not yet here (later issues): delay levels, transactions. Such messages are stored as ordinary messages for now;
-// transactional sysFlag bits are cleared so the stored record stays an
-// ordinary one for dispatch and recovery.
+// Diversions: a single message may be stored elsewhere than its header
+// says. In the order they are checked:
+//   - a %RETRY%<group> message that has been consumed its maximum number of
+//     times goes to %DLQ%<group> queue 0, without delay (step 1,
+//     divertRetry in retry.go: it needs only the group table, and it
+//     decides which topic — so which topic actor — the send goes to;
+//     the registry creates the DLQ topic when missing);
+//   - a prepared transaction message goes to RMQ_SYS_TRANS_HALF_TOPIC
+//     queue 0 with REAL_TOPIC and REAL_QID (step 3, transaction.DivertHalf;
+//     package transaction commits it to the real queue later);
+//   - else a message with DELAY > 0 goes to SCHEDULE_TOPIC_XXXX queue
+//     level−1 with REAL_TOPIC and REAL_QID, and its delivery time as
+//     tagsCode (step 3, schedule.Divert; package schedule delivers it when
+//     due). A half message's DELAY applies when it is committed.
+//
+// The last two need the queue id the topic actor picks, hence step 3. A
+// batch is never diverted: checkBatch refuses batches to %RETRY% topics and
+// batches with delay or transaction flags. Every stored record has the
+// transaction type NOT_TYPE, so that dispatch and recovery treat it as an
+// ordinary record of its topic.
 package send
 
 import (
@@ -32,9 +49,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/actors/writer"
@@ -47,10 +64,6 @@ import (
 
 // ErrConfig is wrapped by Spawn's config validation failures.
 var ErrConfig = errors.New("send: invalid config")
-
-// errStopping answers the sends that arrive or wait while the send side or
-// the writer stops.
-var errStopping = fmt.Errorf("%w: the broker is stopping", reply.ErrServiceNotAvailable)
 
 // errDiskFull answers sends while the disk is over the full threshold.
 var errDiskFull = fmt.Errorf("%w: the broker's disk is full, sends are refused until space is freed", reply.ErrServiceNotAvailable)
@@ -101,9 +114,8 @@ type Sender struct {
 	registry *actor.PID
 	regDone  chan struct{}
 	topics   sync.Map // topic name -> *topicEntry
-	inflight atomic.Int64
-	release  func() // s.inflight.Add(-1), bound once: Append.Done
-	stopped  atomic.Bool
+	gate     *admit.Gate
+	release  func() // s.gate.Leave, bound once: Append.Done
 	// delayLevels is messageDelayLevel parsed (level i+1 at index i).
 	delayLevels []time.Duration
 }
@@ -140,9 +152,10 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
 		root:        system.Root,
 		w:           cfg.Writer,
 		regDone:     make(chan struct{}),
+		gate:        admit.New("sends", cfg.InflightMax),
 		delayLevels: cfg.Broker.DelayLevels(),
 	}
-	s.release = func() { s.inflight.Add(-1) }
+	s.release = s.gate.Leave
 	// A panic while handling one send is a bug for that request; the actors
 	// keep no state a failed message could break, so they resume.
 	resume := actor.NewOneForOneStrategy(10, time.Second, func(reason any) actor.Directive {
@@ -195,9 +208,8 @@ func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 		s.writeError(c, cmd, err)
 		return
 	}
-	if s.inflight.Add(1) > s.cfg.InflightMax {
-		s.inflight.Add(-1)
-		s.writeError(c, cmd, fmt.Errorf("%w: [REJECTREQUEST]system busy, %d sends in flight", reply.ErrSystemBusy, s.cfg.InflightMax))
+	if err := s.gate.Enter(); err != nil {
+		s.writeError(c, cmd, err)
 		return
 	}
 	req := &sendReq{conn: c, cmd: cmd, hdr: h}
@@ -230,8 +242,8 @@ func (s *Sender) precheck(h *sendHeader) error {
 			return err
 		}
 	}
-	if s.stopped.Load() || s.w.Closed() {
-		return errStopping
+	if s.gate.Stopped() || s.w.Closed() {
+		return admit.ErrStopping
 	}
 	if s.w.DiskFull() {
 		return errDiskFull
@@ -256,7 +268,7 @@ func (s *Sender) fail(req *sendReq, err error) {
 // topic creation, drains every topic actor (their Appends reach the writer
 // before it stops) and stops them. Call it before writer.Stop. Idempotent.
 func (s *Sender) Stop(ctx context.Context) error {
-	if !s.stopped.CompareAndSwap(false, true) {
+	if !s.gate.Stop() {
 		return nil
 	}
 	wait := func(ch chan struct{}) error {

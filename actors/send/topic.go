@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/actors/schedule"
 	"github.com/actormq/actormq/actors/transaction"
@@ -87,7 +88,7 @@ func (t *topicActor) handle(ctx actor.Context, req *sendReq) {
 	}
 	if s.w.Closed() {
 		bytebufferpool.Put(a.Records)
-		s.fail(req, errStopping)
+		s.fail(req, admit.ErrStopping)
 		return
 	}
 	s.w.Submit(a)
@@ -119,9 +120,9 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 		return nil, fmt.Errorf("%w: the message body size %d over max value, MAX: %d",
 			reply.ErrMessageIllegal, len(bodyBytes), s.cfg.Broker.MaxMessageSize)
 	}
-	// A prepared single message is diverted to the half topic below; every
-	// other stored record is an ordinary one (type NOT_TYPE) for dispatch and
-	// recovery.
+	// A prepared single message goes to the half topic (divert). Every
+	// stored record, a half message included, has type NOT_TYPE (package
+	// comment, diversions).
 	prepared := !h.batch && transaction.IsPrepared(h.sysFlag, h.properties)
 	sysFlag := message.SetTransactionType(h.sysFlag, message.TransactionNotType)
 	if tc.TopicFilterType == multiTagType {
@@ -191,11 +192,12 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig) (*writer.Append,
 	return a, nil
 }
 
-// divert applies the broker-side rewrites of a single message (wire doc §14,
-// §15) and returns its consume-queue tagsCode: a prepared transaction
-// message becomes a half message; a message with a delay level goes to
-// SCHEDULE_TOPIC_XXXX with its delivery time as tagsCode; anything else
-// keeps its topic and queue, with the TAGS hash code.
+// divert applies the diversions of a single message that need its queue id
+// (package comment; wire doc §14, §15) and returns its consume-queue
+// tagsCode: a prepared transaction message becomes a half message; else a
+// message with a delay level goes to SCHEDULE_TOPIC_XXXX with its delivery
+// time as tagsCode; anything else keeps its topic and queue, with the TAGS
+// hash code. (A %RETRY% dead letter was diverted on the loop already.)
 func (t *topicActor) divert(m *message.Message, prepared bool) int64 {
 	if prepared {
 		transaction.DivertHalf(m)

@@ -3,7 +3,8 @@ package transaction
 import (
 	"time"
 
-	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/actors/admit"
+	"github.com/actormq/actormq/actors/offload"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/body"
@@ -50,11 +51,14 @@ type txActor struct {
 	committedHalf int64 // progress last handed to Offsets; -1 none
 	committedOp   int64
 
-	scanEnd     int64     // half queue end when the running scan began; -1 when none runs
-	scanNow     time.Time // the clock when the running scan began
-	unreadable  int       // records the running scan could not read
-	units       []consumequeue.Unit
-	topicExists bool // CheckMaxTimeTopic is known to exist
+	started    time.Time // the clock at start (producerReturnGrace)
+	scanEnd    int64     // half queue end when the running scan began; -1 when none runs
+	scanNow    time.Time // the clock when the running scan began
+	unreadable int       // records the running scan could not read
+	units      []consumequeue.Unit
+	// topic is where CheckMaxTimeTopic's creation stands: absent, being
+	// created, or known to exist.
+	topic topicState
 
 	puts        int        // Puts in flight
 	draining    bool       // Stop began: no more scans or ENDs
@@ -68,6 +72,7 @@ func newTxActor(s *Service) *txActor {
 		s:             s,
 		delayLevels:   s.cfg.Broker.DelayLevels(),
 		roots:         make(map[int64]*rootState),
+		started:       s.cfg.Now(),
 		committedHalf: -1,
 		committedOp:   -1,
 		scanEnd:       -1,
@@ -84,7 +89,7 @@ func (a *txActor) Receive(ctx actor.Context) {
 		a.stopTimer()
 	case *endReq:
 		if a.draining {
-			a.answer(msg, reply.Errorf(reply.ErrServiceNotAvailable, "broker is shutting down"))
+			a.answer(msg, admit.ErrStopping)
 			return
 		}
 		a.end(ctx, msg)
@@ -102,6 +107,8 @@ func (a *txActor) Receive(ctx actor.Context) {
 		if msg.res.Err != nil {
 			a.s.log.Error().Err(msg.res.Err).Int64("halfOffset", msg.halfOffset).Msg("discarded half message not stored")
 		}
+	case *offload.Done:
+		a.topicCreated(msg.Err)
 	case *checkTick:
 		if msg.gen == a.gen && !a.draining {
 			a.startScan(ctx)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/offload"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/body"
@@ -118,7 +119,12 @@ func (a *txActor) examine(ctx actor.Context, off int64, u consumequeue.Unit) boo
 		return true
 	}
 	if len(a.s.cfg.Producers.ProducerConns(group)) == 0 {
-		a.s.log.Debug().Str("group", group).Int64("halfOffset", off).Msg("check scan: no live producer, check postponed")
+		// Nobody to ask (package comment): counted, except just after start.
+		if a.scanNow.Sub(a.started) >= producerReturnGrace {
+			times++
+		}
+		a.s.log.Debug().Str("group", group).Int64("halfOffset", off).Int("checkTimes", times).
+			Msg("check scan: no live producer, check not sent")
 		a.copyHalf(ctx, &m, root, times, false)
 		return true
 	}
@@ -151,12 +157,13 @@ func (a *txActor) immunity(m *message.Message) (time.Duration, bool) {
 	return max(time.Duration(secs)*time.Second, a.s.cfg.Broker.TransactionTimeOut), true
 }
 
-// copyHalf re-appends half record m to the half queue with its root and,
-// for a check, the new check count; once stored, copyDone sends the check.
+// copyHalf re-appends half record m to the half queue with its root and
+// check count times (kept absent while 0); once stored, copyDone sends the
+// check if check is set.
 func (a *txActor) copyHalf(ctx actor.Context, m *message.Message, root int64, times int, check bool) {
 	c := *m
 	c.Properties = message.SetProperty(m.Properties, message.PropertyTranPreparedQueueOffset, strconv.FormatInt(root, 10))
-	if check {
+	if times > 0 {
 		c.Properties = message.SetProperty(c.Properties, message.PropertyTransactionCheckTimes, strconv.Itoa(times))
 	}
 	st := a.roots[root]
@@ -239,7 +246,7 @@ func (a *txActor) discard(ctx actor.Context, m *message.Message, root int64, why
 	uniq, _ := message.PropertyValue(m.Properties, message.PropertyUniqKey)
 	a.s.log.Warn().Str("group", group).Str("msgId", uniq).Int64("halfOffset", m.QueueOffset).Int64("root", root).
 		Str("why", why).Msg("half message discarded to " + CheckMaxTimeTopic)
-	a.ensureCheckMaxTimeTopic()
+	a.ensureCheckMaxTimeTopic(ctx)
 	d := *m
 	d.Topic, d.QueueID = CheckMaxTimeTopic, 0
 	half := m.QueueOffset
@@ -248,23 +255,45 @@ func (a *txActor) discard(ctx actor.Context, m *message.Message, root int64, why
 	})
 }
 
+// topicState is where the creation of CheckMaxTimeTopic stands.
+type topicState int
+
+const (
+	topicUnknown topicState = iota
+	topicCreating
+	topicExists
+)
+
 // ensureCheckMaxTimeTopic creates CheckMaxTimeTopic (one queue, RW) on first
-// use, as Java 5.x does, so that it is routed and readable. It waits on the
-// metadata actor (bounded); discards are rare.
-func (a *txActor) ensureCheckMaxTimeTopic() {
-	if a.topicExists {
+// use, as Java 5.x does, so that it is routed and readable. The creation
+// waits on the metadata actor, so a child runs it (offload.Run) and the
+// discard is stored meanwhile: writer.Put needs no topic.
+func (a *txActor) ensureCheckMaxTimeTopic(ctx actor.Context) {
+	if a.topic != topicUnknown {
 		return
 	}
-	if _, ok := a.s.cfg.Topics.Topic(CheckMaxTimeTopic); !ok {
-		ctx, cancel := context.WithTimeout(context.Background(), createTopicTimeout)
-		defer cancel()
-		if _, err := a.s.cfg.Topics.CreateTopic(ctx, body.TopicConfig{
+	if _, ok := a.s.cfg.Topics.Topic(CheckMaxTimeTopic); ok {
+		a.topic = topicExists
+		return
+	}
+	a.topic = topicCreating
+	topics := a.s.cfg.Topics
+	offload.Run(ctx, CheckMaxTimeTopic, createTopicTimeout, func(c context.Context) error {
+		_, err := topics.CreateTopic(c, body.TopicConfig{
 			TopicName: CheckMaxTimeTopic, ReadQueueNums: 1, WriteQueueNums: 1,
 			Perm: body.PermRead | body.PermWrite, TopicFilterType: "SINGLE_TAG",
-		}); err != nil {
-			a.s.log.Warn().Err(err).Msg("cannot create " + CheckMaxTimeTopic)
-			return
-		}
+		})
+		return err
+	})
+}
+
+// topicCreated ends the creation of CheckMaxTimeTopic; after a failure the
+// next discard tries again.
+func (a *txActor) topicCreated(err error) {
+	if err != nil {
+		a.s.log.Warn().Err(err).Msg("cannot create " + CheckMaxTimeTopic)
+		a.topic = topicUnknown
+		return
 	}
-	a.topicExists = true
+	a.topic = topicExists
 }

@@ -1,9 +1,11 @@
 package transaction_test
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/actormq/actormq/actors/transaction"
 	"github.com/actormq/actormq/internal/testkit"
@@ -107,9 +109,9 @@ func TestCheckMaxThenDiscard(t *testing.T) {
 	}
 }
 
-// TestNoLiveProducerPostponesChecks: without a live producer of the group a
-// due half message is moved along uncounted; the first producer to register
-// gets check number 1.
+// TestNoLiveProducerPostponesChecks: in the first 30 s after start, without
+// a live producer of the group a due half message is moved along
+// uncounted; the first producer to register gets check number 1.
 func TestNoLiveProducerPostponesChecks(t *testing.T) {
 	sh := newShared(t)
 	b := startBroker(t, sh, testConfig())
@@ -126,6 +128,41 @@ func TestNoLiveProducerPostponesChecks(t *testing.T) {
 	}
 	if got := b.delivered(0); len(got) != 0 {
 		t.Fatalf("delivered %v", got)
+	}
+}
+
+// TestNoLiveProducerCountsAfterGrace: once 30 s have passed since start, a
+// round without a live producer of the group counts as a check, so a half
+// message whose producers are gone for good is copied transactionCheckMax
+// times and then discarded, never checked; a producer that registers later
+// gets no check of it.
+func TestNoLiveProducerCountsAfterGrace(t *testing.T) {
+	sh := newShared(t)
+	b := startBroker(t, sh, testConfig())
+	h := b.sendHalf("tx-abandoned", "UNIQ-G1", nil)
+	sh.clock.Add(30 * time.Second)
+	discarded := b.waitRecords(store.QueueKey{Topic: transaction.CheckMaxTimeTopic}, 1)
+	if string(discarded[0].Body) != "tx-abandoned" {
+		t.Fatalf("%s holds %q", transaction.CheckMaxTimeTopic, discarded[0].Body)
+	}
+	b.register(testGroup)
+	marker := b.sendHalf("marker", "UNIQ-G2", nil)
+	sh.clock.Add(testTimeout + 1)
+	// The marker's second check comes from a scan that passed the last
+	// copy of the abandoned one after its discard.
+	b.waitChecks(marker.uniq, 2)
+	if n := len(b.checksFor(h.uniq)); n != 0 {
+		t.Fatalf("abandoned half message checked %d times", n)
+	}
+	var times []string
+	for _, m := range b.records(halfKey) {
+		if u, _ := message.PropertyValue(m.Properties, message.PropertyUniqKey); u == h.uniq {
+			v, _ := message.PropertyValue(m.Properties, message.PropertyTransactionCheckTimes)
+			times = append(times, v)
+		}
+	}
+	if got := fmt.Sprint(times); got != "[ 1 2 3]" {
+		t.Fatalf("half records of the abandoned transaction carry TRANSACTION_CHECK_TIMES %s, want the original and 3 counted copies", got)
 	}
 }
 

@@ -73,9 +73,8 @@ func (s *Service) handleEnd(c *netio.Conn, cmd *remoting.Command) {
 			Bool("fromCheck", h.fromTransactionCheck).Msg("end transaction without an outcome ignored")
 		return
 	}
-	if s.endsInFlight.Add(1) > endsInFlightMax {
-		s.endsInFlight.Add(-1)
-		reply.WriteError(c, cmd, reply.Errorf(reply.ErrSystemBusy, "too many end transaction requests in flight"))
+	if err := s.gate.Enter(); err != nil {
+		reply.WriteError(c, cmd, err)
 		return
 	}
 	s.system.Root.Send(s.pid, &endReq{c: c, cmd: cmd, h: h})
@@ -239,7 +238,7 @@ func (a *txActor) opDone(msg *opStored) {
 // answer writes the END response (SUCCESS when err is nil) and releases the
 // in-flight slot.
 func (a *txActor) answer(req *endReq, err error) {
-	a.s.endsInFlight.Add(-1)
+	a.s.gate.Leave()
 	if err != nil {
 		reply.WriteError(req.c, req.cmd, err)
 		return

@@ -39,11 +39,14 @@
 // younger than transactionTimeOut stops the scan (later ones are younger);
 // one checked transactionCheckMax times or older than fileReservedTime is
 // discarded; otherwise it is re-appended with its check count up and the
-// check goes to one live connection of its PGROUP. Unlike Java, a record
-// whose group has no live producer (after a broker restart producers come
-// back with their next heartbeat, up to 30 s later) is re-appended without
-// counting a check, so the checks a producer actually receives are at most
-// transactionCheckMax.
+// check goes to one live connection of its PGROUP. A record whose group
+// has no live producer is re-appended with its check count up (as Java
+// does), so a group that is gone for good has its half messages discarded
+// after transactionCheckMax rounds rather than copied every interval until
+// fileReservedTime. Unlike Java, for the first 30 s after the broker
+// starts such a round is not counted: producers that outlived a restart
+// register again with their next heartbeat, up to 30 s later, and should
+// not lose checks to the restart.
 //
 // Progress is the consumer offsets of group CID_RMQ_SYS_TRANS, as in Java:
 // on the half queue, the next record to examine; on the op queue, the first
@@ -57,9 +60,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/netio"
@@ -84,12 +87,17 @@ const (
 	// endsInFlightMax bounds END_TRANSACTION requests queued or being
 	// stored; beyond it the loop answers SYSTEM_BUSY.
 	endsInFlightMax = 10000
+	// producerReturnGrace is how long after start a round without a live
+	// producer of a group does not count as a check: clients heartbeat
+	// every 30 s (Go and Java), so a producer that outlived a broker
+	// restart has registered again by then.
+	producerReturnGrace = 30 * time.Second
 	// scanBatchMax is how many half records one actor message examines;
 	// a longer scan continues in a message Sent to itself, so END requests
 	// are served in between.
 	scanBatchMax = 256
 	// createTopicTimeout bounds the metadata call that creates
-	// CheckMaxTimeTopic.
+	// CheckMaxTimeTopic (in a child actor; the discard does not wait).
 	createTopicTimeout  = 3 * time.Second
 	drainTimeoutDefault = 10 * time.Second
 )
@@ -174,9 +182,7 @@ type Service struct {
 	log    zerolog.Logger
 	system *actor.ActorSystem
 	pid    *actor.PID
-
-	endsInFlight atomic.Int64
-	stopped      atomic.Bool
+	gate   *admit.Gate // END_TRANSACTION requests
 }
 
 // supervisor resumes the actor after a panic (a broken invariant while
@@ -195,7 +201,8 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Service, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, system: system, log: cfg.Logger.With().Str("component", "transaction").Logger()}
+	s := &Service{cfg: cfg, system: system, log: cfg.Logger.With().Str("component", "transaction").Logger(),
+		gate: admit.New("end transaction requests", endsInFlightMax)}
 	a := newTxActor(s)
 	a.rebuild()
 	s.pid = system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return a }, actor.WithGuardian(supervisor)))
@@ -215,7 +222,7 @@ func (s *Service) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
 // and stops it. Call it before the writer and the offset manager stop.
 // Idempotent. Blocking; not on gnet loops.
 func (s *Service) Stop(ctx context.Context) error {
-	if !s.stopped.CompareAndSwap(false, true) {
+	if !s.gate.Stop() {
 		return nil
 	}
 	timeout := drainTimeoutDefault

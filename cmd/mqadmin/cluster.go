@@ -174,11 +174,16 @@ func (t *brokerTarget) masters(ctx context.Context, a *admin.Admin) ([]string, e
 	if addr := strings.TrimSpace(t.addr); addr != "" {
 		return []string{addr}, nil
 	}
+	return clusterMasters(ctx, a, strings.TrimSpace(t.cluster))
+}
+
+// clusterMasters asks the NameServer for the master addresses of a cluster.
+func clusterMasters(ctx context.Context, a *admin.Admin, cluster string) ([]string, error) {
 	ci, err := a.ClusterInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return admin.ClusterMasters(ci, strings.TrimSpace(t.cluster))
+	return admin.ClusterMasters(ci, cluster)
 }
 
 func brokerStatusCmd(r *rootCommand) *cobra.Command {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -145,8 +147,8 @@ func consumerConnectionCmd(r *rootCommand) *cobra.Command {
 	return c
 }
 
-func printConsumerConnection(w io.Writer, cc *admin.ConsumerConnection) {
-	conns := append([]admin.Connection(nil), cc.ConnectionSet...)
+func printConsumerConnection(w io.Writer, cc *body.ConsumerConnection) {
+	conns := append([]body.Connection(nil), cc.ConnectionSet...)
 	sort.Slice(conns, func(i, j int) bool {
 		if conns[i].ClientID != conns[j].ClientID {
 			return conns[i].ClientID < conns[j].ClientID
@@ -238,12 +240,7 @@ func queueOwners(ctx context.Context, a *admin.Admin, s streams, group string) m
 
 // printGroupProgress prints consumerProgress -g: one line per queue, then
 // the TPS and the total lag. owners non-nil adds the #Client IP column.
-func printGroupProgress(w io.Writer, cs *admin.ConsumeStats, owners map[body.MessageQueue]string) {
-	mqs := make([]body.MessageQueue, 0, len(cs.OffsetTable))
-	for mq := range cs.OffsetTable {
-		mqs = append(mqs, mq)
-	}
-	admin.SortQueues(mqs)
+func printGroupProgress(w io.Writer, cs body.ConsumeStats, owners map[body.MessageQueue]string) {
 	if owners != nil {
 		fmt.Fprintf(w, "%-64s  %-32s  %-4s  %-20s  %-20s  %-20s %-20s  %s\n",
 			"#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset", "#Client IP", "#Diff", "#LastTime")
@@ -251,11 +248,9 @@ func printGroupProgress(w io.Writer, cs *admin.ConsumeStats, owners map[body.Mes
 		fmt.Fprintf(w, "%-64s  %-32s  %-4s  %-20s  %-20s  %-20s  %s\n",
 			"#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime")
 	}
-	var diffTotal int64
-	for _, mq := range mqs {
+	for _, mq := range slices.SortedFunc(maps.Keys(cs.OffsetTable), body.CompareQueues) {
 		ow := cs.OffsetTable[mq]
 		diff := ow.BrokerOffset - ow.ConsumerOffset
-		diffTotal += diff
 		lastTime := "N/A"
 		if ow.LastTimestamp != 0 {
 			lastTime = dateTime(ow.LastTimestamp)
@@ -274,7 +269,29 @@ func printGroupProgress(w io.Writer, cs *admin.ConsumeStats, owners map[body.Mes
 	}
 	fmt.Fprintf(w, "\n")
 	fmt.Fprintf(w, "Consume TPS: %.2f\n", cs.ConsumeTps)
-	fmt.Fprintf(w, "Diff Total: %d\n", diffTotal)
+	fmt.Fprintf(w, "Diff Total: %d\n", totalDiff(cs))
+}
+
+// totalDiff is ConsumeStats.computeTotalDiff: the sum of brokerOffset -
+// consumerOffset over every queue.
+func totalDiff(cs body.ConsumeStats) int64 {
+	var diff int64
+	for _, w := range cs.OffsetTable {
+		diff += w.BrokerOffset - w.ConsumerOffset
+	}
+	return diff
+}
+
+// minVersion is ConsumerConnection.computeMinVersion: the lowest client
+// version of the group (0 without connections).
+func minVersion(conns []body.Connection) int32 {
+	var v int32
+	for i, conn := range conns {
+		if i == 0 || conn.Version < v {
+			v = conn.Version
+		}
+	}
+	return v
 }
 
 // groupSummary is one line of consumerProgress without -g.
@@ -303,12 +320,12 @@ func printAllGroupsProgress(ctx context.Context, a *admin.Admin, s streams) erro
 		}
 		g := groupSummary{group: strings.TrimPrefix(t, body.RetryGroupPrefix)}
 		if cs, err := a.ConsumeStats(ctx, g.group, ""); err == nil {
-			g.tps, g.diffTotal = int(cs.ConsumeTps), cs.TotalDiff()
+			g.tps, g.diffTotal = int(cs.ConsumeTps), totalDiff(cs)
 		} else if !admin.IsCode(err, remoting.RespConsumerNotOnline) {
 			s.warnf("%v", err)
 		}
 		if cc, err := a.ConsumerConnection(ctx, g.group, ""); err == nil {
-			g.count, g.version = len(cc.ConnectionSet), cc.MinVersion()
+			g.count, g.version = len(cc.ConnectionSet), minVersion(cc.ConnectionSet)
 			g.pull, g.model = cc.ConsumeType == "CONSUME_ACTIVELY", cc.MessageModel
 		} else if !admin.IsCode(err, remoting.RespConsumerNotOnline) {
 			s.warnf("%v", err)
@@ -387,12 +404,7 @@ func printResetOffsets(w io.Writer, group, topic string, force bool, tsText stri
 	fmt.Fprintf(w, "rollback consumer offset by specified group[%s], topic[%s], force[%t], timestamp(string)[%s], timestamp(long)[%d]\n",
 		group, topic, force, tsText, ts)
 	fmt.Fprintf(w, "%-40s  %-40s  %-40s\n", "#brokerName", "#queueId", "#offset")
-	mqs := make([]body.MessageQueue, 0, len(table))
-	for mq := range table {
-		mqs = append(mqs, mq)
-	}
-	admin.SortQueues(mqs)
-	for _, mq := range mqs {
+	for _, mq := range slices.SortedFunc(maps.Keys(table), body.CompareQueues) {
 		fmt.Fprintf(w, "%-40s  %-40d  %-40d\n", frontString(mq.BrokerName, 32), mq.QueueID, table[mq])
 	}
 }

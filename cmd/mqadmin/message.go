@@ -32,17 +32,19 @@ func checkCharset(flag, name string) error {
 // /tmp/rocketmq/msgbodys.
 func bodyDir() string { return filepath.Join(os.TempDir(), "rocketmq", "msgbodys") }
 
-// saveBody writes a message body under bodyDir and returns the path.
-func saveBody(m *admin.Message) (string, error) {
+// showMessage saves the body of m under bodyDir, as Java does, and prints
+// the message's details with the path.
+func showMessage(w io.Writer, m *admin.Message, printBody bool) error {
 	dir := bodyDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("saving the message body: %w", err)
+		return fmt.Errorf("saving the message body: %w", err)
 	}
 	path := filepath.Join(dir, m.OffsetMsgID)
 	if err := os.WriteFile(path, m.Body, 0o644); err != nil {
-		return "", fmt.Errorf("saving the message body: %w", err)
+		return fmt.Errorf("saving the message body: %w", err)
 	}
-	return path, nil
+	printMessageDetail(w, m, path, printBody)
+	return nil
 }
 
 // printMessageDetail prints one message as queryMsgById does; printBody
@@ -113,11 +115,9 @@ func queryMsgByIDCmd(r *rootCommand) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			path, err := saveBody(m)
-			if err != nil {
+			if err := showMessage(s.out, m, bodyFormat != ""); err != nil {
 				return err
 			}
-			printMessageDetail(s.out, m, path, bodyFormat != "")
 		}
 		return nil
 	})
@@ -225,13 +225,7 @@ func queryMsgByOffsetCmd(r *rootCommand) *cobra.Command {
 			return fmt.Errorf("no message at offset %d of %s (%s; queue offsets %d..%d)",
 				offset, queueString(mq), res.Status, res.MinOffset, res.MaxOffset)
 		}
-		m := &res.Messages[0]
-		path, err := saveBody(m)
-		if err != nil {
-			return err
-		}
-		printMessageDetail(s.out, m, path, bodyFormat != "")
-		return nil
+		return showMessage(s.out, &res.Messages[0], bodyFormat != "")
 	})
 	return c
 }

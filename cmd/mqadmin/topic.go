@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -233,14 +235,9 @@ func topicStatusCmd(r *rootCommand) *cobra.Command {
 
 const topicStatusFormat = "%-32s  %-4s  %-20s  %-20s    %s\n"
 
-func printTopicStatus(w io.Writer, stats map[body.MessageQueue]admin.TopicOffset) {
-	mqs := make([]body.MessageQueue, 0, len(stats))
-	for mq := range stats {
-		mqs = append(mqs, mq)
-	}
-	admin.SortQueues(mqs)
+func printTopicStatus(w io.Writer, stats map[body.MessageQueue]body.TopicOffset) {
 	fmt.Fprintf(w, topicStatusFormat, "#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Last Updated")
-	for _, mq := range mqs {
+	for _, mq := range slices.SortedFunc(maps.Keys(stats), body.CompareQueues) {
 		off := stats[mq]
 		updated := ""
 		if off.LastUpdateTimestamp > 0 {
@@ -407,11 +404,7 @@ func deleteTopicCmd(r *rootCommand) *cobra.Command {
 // deleteTopic removes a topic from every master of a cluster, then from
 // every NameServer.
 func deleteTopic(ctx context.Context, a *admin.Admin, w io.Writer, cluster, topic string) error {
-	ci, err := a.ClusterInfo(ctx)
-	if err != nil {
-		return err
-	}
-	masters, err := admin.ClusterMasters(ci, cluster)
+	masters, err := clusterMasters(ctx, a, cluster)
 	if err != nil {
 		return err
 	}

@@ -192,9 +192,6 @@ func (l *CommitLog) MinOffset() int64 {
 	return l.impl.minOffset()
 }
 
-// FileSize is the configured segment size.
-func (l *CommitLog) FileSize() int64 { return l.impl.cfg.FileSize }
-
 // Close flushes and unmaps everything (segments still held by a Slice are
 // unmapped on their last Release). It returns the sticky error if the log
 // failed, so the caller knows the shutdown was not clean. Writer goroutine,

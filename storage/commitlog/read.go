@@ -116,34 +116,52 @@ func scanSegment(s *segment, pos, to int64, fn func(int64, []byte) bool) (next i
 }
 
 // ReadMessage decodes the record that starts at offset (checking its body
-// CRC) into a Message whose Body is a copy, so nothing of
-// the mapping is retained. An offset that is not the start of a record
-// gives an error wrapping ErrOffsetNotFound or message.ErrCorrupt; callers
-// that take offsets from clients (send-back, END_TRANSACTION, view by id)
-// rely on that to refuse them. Any goroutine.
+// CRC) into a Message whose Body is a copy, so nothing of the mapping is
+// retained. An offset that is not the start of a record gives an error
+// wrapping ErrOffsetNotFound or message.ErrCorrupt; callers that take
+// offsets from clients (send-back, END_TRANSACTION) rely on that to refuse
+// them. Any goroutine.
 func (l *CommitLog) ReadMessage(offset int64) (message.Message, error) {
-	head, err := l.impl.read(offset, 4)
+	s, m, err := l.ReadRecord(offset, true)
 	if err != nil {
 		return message.Message{}, err
+	}
+	m.Body = bytes.Clone(m.Body)
+	s.Release()
+	return m, nil
+}
+
+// ReadRecord is ReadMessage without the copy, for readers that send records
+// on as they are (QUERY_MESSAGE, VIEW_MESSAGE_BY_ID): it returns the record
+// as a zero-copy Slice, which the caller releases, and decoded, with Body
+// aliasing the Slice. checkCRC also verifies BODYCRC. The offset is checked
+// as ReadMessage checks it: the size field must give a record that decodes
+// whole and names offset as its own PHYSICALOFFSET. Any goroutine.
+func (l *CommitLog) ReadRecord(offset int64, checkCRC bool) (Slice, message.Message, error) {
+	head, err := l.impl.read(offset, 4)
+	if err != nil {
+		return Slice{}, message.Message{}, err
 	}
 	size := int(binary.BigEndian.Uint32(head.B))
 	head.Release()
 	if size < message.RecordBytesMin || size > int(l.impl.cfg.FileSize) {
-		return message.Message{}, fmt.Errorf("%w: no record at %d (size field %d)", ErrOffsetNotFound, offset, size)
+		return Slice{}, message.Message{}, fmt.Errorf("%w: no record at %d (size field %d)", ErrOffsetNotFound, offset, size)
 	}
 	s, err := l.impl.read(offset, size)
 	if err != nil {
-		return message.Message{}, err
+		return Slice{}, message.Message{}, err
 	}
-	defer s.Release()
-	m, n, err := message.DecodeRecord(s.B, true)
-	if err != nil {
-		return message.Message{}, fmt.Errorf("commitlog: record at %d: %w", offset, err)
-	}
-	if n != size || m.PhysicalOffset != offset {
-		return message.Message{}, fmt.Errorf("%w: no record at %d (decoded %d of %d bytes, physical offset %d)",
+	m, n, err := message.DecodeRecord(s.B, checkCRC)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("commitlog: record at %d: %w", offset, err)
+	case n != size || m.PhysicalOffset != offset:
+		err = fmt.Errorf("%w: no record at %d (decoded %d of %d bytes, physical offset %d)",
 			ErrOffsetNotFound, offset, n, size, m.PhysicalOffset)
 	}
-	m.Body = bytes.Clone(m.Body)
-	return m, nil
+	if err != nil {
+		s.Release()
+		return Slice{}, message.Message{}, err
+	}
+	return s, m, nil
 }

@@ -44,8 +44,9 @@
 // item, then the header, then the slot. A crash between them leaves at worst
 // an unreachable item, and the record is indexed again on restart, because
 // re-indexing starts at endPhyOffset and Put skips only keys already
-// reachable for that offset. After a power loss the caller truncates the
-// index to the recovered commit log (TruncateFrom).
+// reachable for that offset. At every start the caller truncates the index
+// to the recovered commit log (TruncateFrom), for what a power loss took
+// from the log and for a file a crash left just after a roll.
 package index
 
 import (
@@ -260,22 +261,25 @@ func (x *Index) EndPhyOffset() int64 {
 }
 
 // TruncateFrom drops every item pointing at or beyond phys, newest first,
-// restoring the slots they headed, and deletes files left empty. The owner
-// calls it at start with the recovered commit-log end: after a power loss
-// the index may hold records the commit log lost, and its endPhyOffset would
-// otherwise make Put skip the records written there next.
+// restoring the slots they headed, and deletes the newest files that hold
+// no item. The owner calls it at start with the recovered commit-log end:
+// after a power loss the index may hold records the commit log lost, and
+// its endPhyOffset would otherwise make Put skip the records written there
+// next. An itemless newest file is also what a crash right after a roll
+// leaves (its header possibly still zero); dropping it makes the end offset
+// that of the file before, instead of 0, which would index the whole commit
+// log again.
 func (x *Index) TruncateFrom(phys int64) error {
 	if x.closed {
 		return ErrClosed
 	}
 	for len(x.files) > 0 {
 		f := x.files[len(x.files)-1]
-		if f.endPhyOffset() < phys {
-			return nil
-		}
-		if removed := f.truncateFrom(phys); removed > 0 {
-			x.log.Warn().Str("file", f.name).Int("items", removed).Int64("from", phys).
-				Msg("index items beyond the commit log dropped")
+		if f.endPhyOffset() >= phys {
+			if removed := f.truncateFrom(phys); removed > 0 {
+				x.log.Warn().Str("file", f.name).Int("items", removed).Int64("from", phys).
+					Msg("index items beyond the commit log dropped")
+			}
 		}
 		if f.count() > 1 {
 			return nil

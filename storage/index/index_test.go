@@ -389,6 +389,44 @@ func TestTruncateFrom(t *testing.T) {
 	}
 }
 
+// TestTruncateDropsAFileCreatedBeforeACrash: a crash right after a roll
+// leaves a newest file without items and with a zero header; TruncateFrom
+// deletes it, so indexing resumes at the previous file's end, not at 0.
+func TestTruncateDropsAFileCreatedBeforeACrash(t *testing.T) {
+	dir := t.TempDir()
+	clock := newClock()
+	x := openTest(t, testConfig(dir, clock))
+	for i := int64(1); i <= 5; i++ { // fills the first file
+		mustPut(t, x, "T#k", i*10, t0+i)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "20991231235959999"), make([]byte, testBytes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	y := openTest(t, testConfig(dir, clock))
+	if got := y.EndPhyOffset(); got != 0 {
+		t.Fatalf("EndPhyOffset before TruncateFrom = %d, want the zero header's 0", got)
+	}
+	if err := y.TruncateFrom(1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := y.EndPhyOffset(); got != 50 {
+		t.Fatalf("EndPhyOffset = %d, want 50", got)
+	}
+	if ok, _ := y.Put("T#k", 50, t0+5); ok {
+		t.Fatal("the record at the end offset was indexed again")
+	}
+	mustPut(t, y, "T#k", 60, t0+6)
+	if got := y.Query("T#k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30, 40, 50, 60}) {
+		t.Fatalf("Query = %v", got)
+	}
+	if names := testkit.DirNames(t, dir); len(names) != 2 || names[1] == "20991231235959999" {
+		t.Fatalf("files %v, want the first file and a new one", names)
+	}
+}
+
 func TestDeleteBelowKeepsTheNewestFile(t *testing.T) {
 	dir := t.TempDir()
 	x := openTest(t, testConfig(dir, newClock()))

@@ -3,7 +3,9 @@ package body
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -58,6 +60,25 @@ type TopicStatsTable struct {
 // each queue.
 type ResetOffsetBody struct {
 	OffsetTable map[MessageQueue]int64
+}
+
+// Connection is one client connection of a ConsumerConnection body
+// (standard JSON, wire-protocol.md §8.5).
+type Connection struct {
+	ClientID   string `json:"clientId"`
+	ClientAddr string `json:"clientAddr"`
+	Language   string `json:"language"`
+	Version    int32  `json:"version"`
+}
+
+// ConsumerConnection is the GET_CONSUMER_CONNECTION_LIST (203) body: a
+// consumer group's connections and what it subscribes (standard JSON).
+type ConsumerConnection struct {
+	ConnectionSet     []Connection                `json:"connectionSet"`
+	SubscriptionTable map[string]SubscriptionData `json:"subscriptionTable"`
+	ConsumeType       string                      `json:"consumeType"`
+	MessageModel      string                      `json:"messageModel"`
+	ConsumeFromWhere  string                      `json:"consumeFromWhere"`
 }
 
 // GroupList is the QUERY_TOPIC_CONSUME_BY_WHO (300) body `{"groupList":[…]}`
@@ -118,13 +139,8 @@ func (r *ResetOffsetBody) Encode() []byte {
 
 // appendMQMap writes {key:value,…} with MessageQueue object keys, sorted.
 func appendMQMap[V any](dst []byte, m map[MessageQueue]V, value func([]byte, V) []byte) []byte {
-	keys := make([]MessageQueue, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareMQ)
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i, k := range slices.SortedFunc(maps.Keys(m), CompareQueues) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -140,9 +156,9 @@ func appendMQMap[V any](dst []byte, m map[MessageQueue]V, value func([]byte, V) 
 	return append(dst, '}')
 }
 
-// compareMQ orders queues by topic, broker name, then queue id (the order
-// Java tools sort them in).
-func compareMQ(a, b MessageQueue) int {
+// CompareQueues orders queues by topic, broker name, then queue id, as
+// Java's MessageQueue.compareTo does (tools print queues in this order).
+func CompareQueues(a, b MessageQueue) int {
 	if c := cmp.Compare(a.Topic, b.Topic); c != 0 {
 		return c
 	}
@@ -179,64 +195,53 @@ func AppendJavaDouble(dst []byte, v float64) []byte {
 }
 
 // DecodeConsumeStats parses a ConsumeStats body in the fastjson form (or
-// with standard JSON string keys that hold a queue object). It never panics.
+// with standard JSON string keys that hold a queue object). Errors wrap
+// ErrJSON. It never panics.
 func DecodeConsumeStats(b []byte) (ConsumeStats, error) {
 	s := ConsumeStats{OffsetTable: map[MessageQueue]OffsetWrapper{}}
-	err := decodeFields(b, map[string]func([]byte) error{
-		"consumeTps": func(v []byte) error { return json.Unmarshal(v, &s.ConsumeTps) },
-		"offsetTable": func(v []byte) error {
-			return decodeMQMap(v, func(mq MessageQueue, raw []byte) error {
-				var w OffsetWrapper
-				if err := json.Unmarshal(raw, &w); err != nil {
-					return err
-				}
-				s.OffsetTable[mq] = w
-				return nil
-			})
-		},
+	err := DecodeFields(b, map[string]func([]byte) error{
+		"consumeTps":  func(v []byte) error { return json.Unmarshal(v, &s.ConsumeTps) },
+		"offsetTable": mqMapInto(s.OffsetTable),
 	})
 	return s, err
 }
 
-// DecodeTopicStatsTable parses a TopicStatsTable body. It never panics.
+// DecodeTopicStatsTable parses a TopicStatsTable body. Errors wrap ErrJSON.
+// It never panics.
 func DecodeTopicStatsTable(b []byte) (TopicStatsTable, error) {
 	t := TopicStatsTable{OffsetTable: map[MessageQueue]TopicOffset{}}
-	err := decodeFields(b, map[string]func([]byte) error{
-		"offsetTable": func(v []byte) error {
-			return decodeMQMap(v, func(mq MessageQueue, raw []byte) error {
-				var o TopicOffset
-				if err := json.Unmarshal(raw, &o); err != nil {
-					return err
-				}
-				t.OffsetTable[mq] = o
-				return nil
-			})
-		},
-	})
+	err := DecodeFields(b, map[string]func([]byte) error{"offsetTable": mqMapInto(t.OffsetTable)})
 	return t, err
 }
 
-// DecodeResetOffsetBody parses a ResetOffsetBody. It never panics.
+// DecodeResetOffsetBody parses a ResetOffsetBody. Errors wrap ErrJSON. It
+// never panics.
 func DecodeResetOffsetBody(b []byte) (ResetOffsetBody, error) {
 	r := ResetOffsetBody{OffsetTable: map[MessageQueue]int64{}}
-	err := decodeFields(b, map[string]func([]byte) error{
-		"offsetTable": func(v []byte) error {
-			return decodeMQMap(v, func(mq MessageQueue, raw []byte) error {
-				var off int64
-				if err := json.Unmarshal(raw, &off); err != nil {
-					return err
-				}
-				r.OffsetTable[mq] = off
-				return nil
-			})
-		},
-	})
+	err := DecodeFields(b, map[string]func([]byte) error{"offsetTable": mqMapInto(r.OffsetTable)})
 	return r, err
 }
 
-// decodeFields walks the top-level object b and hands the raw value of each
-// known field to its decoder; unknown fields are skipped.
-func decodeFields(b []byte, fields map[string]func([]byte) error) error {
+// mqMapInto returns a field decoder that reads a map keyed by MessageQueue
+// into dst, each value with encoding/json.
+func mqMapInto[V any](dst map[MessageQueue]V) func([]byte) error {
+	return func(b []byte) error {
+		return DecodeMQMap(b, func(mq MessageQueue, raw []byte) error {
+			var v V
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return err
+			}
+			dst[mq] = v
+			return nil
+		})
+	}
+}
+
+// DecodeFields walks the top-level object b, which may hold fastjson's
+// object keys below it, and hands the raw value of each field named in
+// fields to its decoder; other fields are skipped. Errors wrap ErrJSON. The
+// values handed out alias b. Safe from any goroutine; it never panics.
+func DecodeFields(b []byte, fields map[string]func([]byte) error) error {
 	entries, err := objectEntries(b)
 	if err != nil {
 		return err
@@ -248,6 +253,9 @@ func decodeFields(b []byte, fields map[string]func([]byte) error) error {
 		}
 		if dec := fields[name]; dec != nil {
 			if err := dec(e.value); err != nil {
+				if errors.Is(err, ErrJSON) {
+					return fmt.Errorf("field %s: %w", name, err)
+				}
 				return fmt.Errorf("%w: field %s: %w", ErrJSON, name, err)
 			}
 		}
@@ -255,9 +263,12 @@ func decodeFields(b []byte, fields map[string]func([]byte) error) error {
 	return nil
 }
 
-// decodeMQMap walks a map keyed by MessageQueue: each key is a queue object,
-// or a string holding one.
-func decodeMQMap(b []byte, put func(MessageQueue, []byte) error) error {
+// DecodeMQMap walks b, a map keyed by MessageQueue (each key a queue
+// object, or a string holding one; null is an empty map), and calls put
+// with each queue and the raw text of its value, which aliases b. Errors of
+// its own wrap ErrJSON; put's are returned as they are. Safe from any
+// goroutine; it never panics.
+func DecodeMQMap(b []byte, put func(MessageQueue, []byte) error) error {
 	if string(b) == "null" {
 		return nil
 	}
@@ -273,7 +284,7 @@ func decodeMQMap(b []byte, put func(MessageQueue, []byte) error) error {
 		}
 		var mq MessageQueue
 		if err := json.Unmarshal(key, &mq); err != nil {
-			return fmt.Errorf("queue key %.60q: %w", e.key, err)
+			return fmt.Errorf("%w: queue key %.60q: %w", ErrJSON, e.key, err)
 		}
 		if err := put(mq, e.value); err != nil {
 			return err

@@ -1,7 +1,9 @@
 package body
 
 import (
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -55,6 +57,99 @@ func TestAdminBodiesRoundTrip(t *testing.T) {
 	got, err := DecodeTopicStatsTable([]byte(std))
 	if err != nil || got.OffsetTable[MessageQueue{Topic: "t", BrokerName: "b"}].MaxOffset != 9 {
 		t.Fatalf("standard form: %+v %v", got, err)
+	}
+}
+
+func TestDecodeConsumeStatsForms(t *testing.T) {
+	q0 := MessageQueue{Topic: "T", BrokerName: "b", QueueID: 0}
+	q1 := MessageQueue{Topic: "T", BrokerName: "b", QueueID: 1}
+	tests := []struct {
+		name string
+		in   string
+		want ConsumeStats // ignored when wantErr
+		// wantErr expects an error wrapping ErrJSON.
+		wantErr bool
+	}{
+		{
+			name: "fastjson object keys, 4.x values without pullOffset",
+			in: `{"consumeTps":1.5,"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:{"brokerOffset":10,"consumerOffset":7,"lastTimestamp":1700000000000},` +
+				`{"brokerName":"b","queueId":1,"topic":"T"}:{"brokerOffset":3,"consumerOffset":3,"lastTimestamp":0}}}`,
+			want: ConsumeStats{ConsumeTps: 1.5, OffsetTable: map[MessageQueue]OffsetWrapper{
+				q0: {BrokerOffset: 10, ConsumerOffset: 7, LastTimestamp: 1700000000000},
+				q1: {BrokerOffset: 3, ConsumerOffset: 3},
+			}},
+		},
+		{
+			name: "keys as JSON strings, spaces and newlines",
+			in:   "{ \"offsetTable\" : {\n \"{\\\"topic\\\":\\\"T\\\",\\\"brokerName\\\":\\\"b\\\",\\\"queueId\\\":1}\" : {\"brokerOffset\":2} } }",
+			want: ConsumeStats{OffsetTable: map[MessageQueue]OffsetWrapper{q1: {BrokerOffset: 2}}},
+		},
+		{name: "empty table", in: `{"offsetTable":{},"consumeTps":0.0}`, want: ConsumeStats{OffsetTable: map[MessageQueue]OffsetWrapper{}}},
+		{name: "null table", in: `{"offsetTable":null}`, want: ConsumeStats{OffsetTable: map[MessageQueue]OffsetWrapper{}}},
+		{name: "no table", in: `{"consumeTps":2.0}`, want: ConsumeStats{ConsumeTps: 2, OffsetTable: map[MessageQueue]OffsetWrapper{}}},
+		{name: "braces inside strings", in: `{"offsetTable":{{"brokerName":"b}{","queueId":0,"topic":"T"}:{"brokerOffset":1}}}`,
+			want: ConsumeStats{OffsetTable: map[MessageQueue]OffsetWrapper{{Topic: "T", BrokerName: "b}{"}: {BrokerOffset: 1}}}},
+		{name: "unterminated", in: `{"offsetTable":{{"brokerName":"b"`, wantErr: true},
+		{name: "missing colon", in: `{"offsetTable":{{"brokerName":"b"} {"brokerOffset":1}}}`, wantErr: true},
+		{name: "bad value", in: `{"offsetTable":{{"brokerName":"b"}:{"brokerOffset":"x"}}}`, wantErr: true},
+		{name: "bad tps", in: `{"consumeTps":"fast"}`, wantErr: true},
+		{name: "trailing data", in: `{"offsetTable":{}} x`, wantErr: true},
+		{name: "not an object", in: `[1]`, wantErr: true},
+		{name: "empty", in: ``, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DecodeConsumeStats([]byte(tc.in))
+			if tc.wantErr {
+				if !errors.Is(err, ErrJSON) {
+					t.Fatalf("err = %v, want ErrJSON", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// DecodeFields and DecodeMQMap read a ConsumerRunningInfo the way the Go
+// client writes it: mqTable with object keys among standard fields.
+func TestDecodeMQMapInsideOtherFields(t *testing.T) {
+	in := `{"properties":{"a":"b"},"statusTable":{},"subscriptionSet":[{"topic":"T"}],"mqTable":{` +
+		`{"topic":"T","brokerName":"b","queueId":1}:{"commitOffset":3},{"topic":"T","brokerName":"b","queueId":0}:{"commitOffset":1}}, "jstack":"" }`
+	var got []MessageQueue
+	var values []string
+	err := DecodeFields([]byte(in), map[string]func([]byte) error{"mqTable": func(v []byte) error {
+		return DecodeMQMap(v, func(mq MessageQueue, raw []byte) error {
+			got, values = append(got, mq), append(values, string(raw))
+			return nil
+		})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []MessageQueue{{Topic: "T", BrokerName: "b", QueueID: 1}, {Topic: "T", BrokerName: "b", QueueID: 0}}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(values, []string{`{"commitOffset":3}`, `{"commitOffset":1}`}) {
+		t.Fatalf("got %+v %q", got, values)
+	}
+	stop := errors.New("stop")
+	if err := DecodeMQMap([]byte(`{{"topic":"T"}:1}`), func(MessageQueue, []byte) error { return stop }); err != stop {
+		t.Fatalf("put's error came back as %v", err)
+	}
+}
+
+func TestCompareQueues(t *testing.T) {
+	mqs := []MessageQueue{{Topic: "b", BrokerName: "x", QueueID: 0}, {Topic: "a", BrokerName: "y", QueueID: 1},
+		{Topic: "a", BrokerName: "x", QueueID: 10}, {Topic: "a", BrokerName: "x", QueueID: 2}}
+	slices.SortFunc(mqs, CompareQueues)
+	want := []MessageQueue{{Topic: "a", BrokerName: "x", QueueID: 2}, {Topic: "a", BrokerName: "x", QueueID: 10},
+		{Topic: "a", BrokerName: "y", QueueID: 1}, {Topic: "b", BrokerName: "x", QueueID: 0}}
+	if !reflect.DeepEqual(mqs, want) {
+		t.Fatalf("got %+v, want %+v", mqs, want)
 	}
 }
 

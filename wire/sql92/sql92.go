@@ -54,8 +54,11 @@
 // them, so "a = 1 b = 2" means "a = 1" there); a -- comment may end the
 // input without a line break (Java then lexes "--" as two minus signs); the
 // float literal 0.0 (and literals that underflow to 0) are accepted (Java
-// rejects floats below Double.MIN_VALUE, 0.0 included); numbers in property
-// values are read with ASCII digits only.
+// rejects floats below Double.MIN_VALUE, 0.0 included); integer literals
+// beyond the Long range are rejected (Java keeps them as BigDecimals, which
+// compare with nothing, so -9223372036854775808 is the one such literal a
+// Java selector can use); numbers in property values are read with ASCII
+// digits only.
 //
 // Limits: a selector is at most ExprBytesMax bytes; at most DepthMax
 // parentheses and unary operators nest (the parser's recursion), and the

@@ -168,6 +168,9 @@ func TestMatch(t *testing.T) {
 		{name: "exponent literal", expr: "a < 1e1", props: props("a", "9.99"), want: true},
 		{name: "long literal parses long", expr: "a > 2147483648", props: props("a", "2147483649"), want: true},
 		{name: "int literal parses int", expr: "a > 2147483647", props: props("a", "2147483648")},
+		{name: "int widened to long", expr: "2147483647 < 2147483648", want: true},
+		{name: "long against int", expr: "2147483648 > 2147483647 AND 2147483648 <> 0", want: true},
+		{name: "long against double", expr: "2147483648 < 2147483648.5", want: true},
 		{name: "strings ordered as doubles", expr: "a > b", props: props("a", "10", "b", "9"), want: true},
 		{name: "non-numeric strings fail", expr: "a > b", props: props("a", "x", "b", "9")},
 		{name: "ordering absent", expr: "a > 5", props: props()},
@@ -270,6 +273,12 @@ func TestParseDouble(t *testing.T) {
 		{in: "1e3", want: 1000, ok: true},
 		{in: "1E+3d", want: 1000, ok: true},
 		{in: "0x10p0", want: 16, ok: true},
+		{in: "0x.8p1", want: 1, ok: true},
+		{in: "-0X1.P-1", want: -0.5, ok: true},
+		{in: "0xp0"},
+		{in: "0x1p"},
+		{in: "0x1.8"},
+		{in: "1.e"},
 		{in: "-Infinity", want: -1 / zero(), ok: true},
 		{in: "1e999", want: 1 / zero(), ok: true},
 		{in: "inf"},
@@ -296,25 +305,25 @@ func zero() float64 { return 0 }
 func TestParseInteger(t *testing.T) {
 	tests := []struct {
 		in   string
-		bits int
+		k    kind
 		want int64
 		ok   bool
 	}{
-		{in: "2147483647", bits: 32, want: 2147483647, ok: true},
-		{in: "-2147483648", bits: 32, want: -2147483648, ok: true},
-		{in: "2147483648", bits: 32},
-		{in: "9223372036854775807", bits: 64, want: 9223372036854775807, ok: true},
-		{in: "-9223372036854775808", bits: 64, want: -9223372036854775808, ok: true},
-		{in: "9223372036854775808", bits: 64},
-		{in: "000000000000000000000000042", bits: 32, want: 42, ok: true},
-		{in: "+", bits: 32},
-		{in: "1 ", bits: 32},
-		{in: "0x1", bits: 64},
+		{in: "2147483647", k: kindInt, want: 2147483647, ok: true},
+		{in: "-2147483648", k: kindInt, want: -2147483648, ok: true},
+		{in: "2147483648", k: kindInt},
+		{in: "9223372036854775807", k: kindLong, want: 9223372036854775807, ok: true},
+		{in: "-9223372036854775808", k: kindLong, want: -9223372036854775808, ok: true},
+		{in: "9223372036854775808", k: kindLong},
+		{in: "000000000000000000000000042", k: kindInt, want: 42, ok: true},
+		{in: "+", k: kindInt},
+		{in: "1 ", k: kindInt},
+		{in: "0x1", k: kindLong},
 	}
 	for _, tt := range tests {
-		v, ok := parseInteger(tt.in, tt.bits)
-		if ok != tt.ok || ok && v.n != tt.want {
-			t.Errorf("parseInteger(%q, %d) = %d %v, want %d %v", tt.in, tt.bits, v.n, ok, tt.want, tt.ok)
+		v, ok := parseInteger(tt.in, tt.k)
+		if ok != tt.ok || ok && (v.n != tt.want || v.k != tt.k) {
+			t.Errorf("parseInteger(%q, %d) = %d %v, want %d %v", tt.in, tt.k, v.n, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -93,24 +93,14 @@ func convert(l, r value) (value, value, bool) {
 		if r.k == kindString {
 			return l, r, false
 		}
-	case kindInt:
+	case kindInt, kindLong:
 		switch r.k {
-		case kindLong:
-			l.k = kindLong
+		case kindInt, kindLong: // the Integer one is widened to Long
+			l.k, r.k = kindLong, kindLong
 		case kindDouble:
 			l = value{k: kindDouble, f: float64(l.n)}
 		case kindString:
-			r, ok = parseInteger(r.s, 32)
-			return l, r, ok
-		}
-	case kindLong:
-		switch r.k {
-		case kindInt:
-			r.k = kindLong
-		case kindDouble:
-			l = value{k: kindDouble, f: float64(l.n)}
-		case kindString:
-			r, ok = parseInteger(r.s, 64)
+			r, ok = parseInteger(r.s, l.k)
 			return l, r, ok
 		}
 	case kindDouble:
@@ -125,11 +115,8 @@ func convert(l, r value) (value, value, bool) {
 		switch r.k {
 		case kindBool:
 			l = boolValue(strings.EqualFold(l.s, "true")) // Boolean.valueOf
-		case kindInt:
-			l, ok = parseInteger(l.s, 32)
-			return l, r, ok
-		case kindLong:
-			l, ok = parseInteger(l.s, 64)
+		case kindInt, kindLong:
+			l, ok = parseInteger(l.s, r.k)
 			return l, r, ok
 		case kindDouble:
 			l, ok = parseDouble(l.s)
@@ -167,10 +154,10 @@ func javaDoubleBits(f float64) int64 {
 	return int64(math.Float64bits(f))
 }
 
-// parseInteger is Integer.valueOf (bits 32) or Long.valueOf (bits 64): an
-// optional sign and decimal digits, nothing else. It does not allocate,
+// parseInteger is Integer.valueOf (k kindInt) or Long.valueOf (k kindLong):
+// an optional sign and decimal digits, nothing else. It does not allocate,
 // also on failure, which is the common case of a selective filter.
-func parseInteger(s string, bits int) (value, bool) {
+func parseInteger(s string, k kind) (value, bool) {
 	digits := s
 	neg := false
 	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
@@ -193,7 +180,10 @@ func parseInteger(s string, bits int) (value, bool) {
 		}
 		u = u*10 + uint64(digits[i]-'0') // 19 digits cannot overflow uint64
 	}
-	limit := uint64(1) << (bits - 1) // magnitude of the minimum
+	limit := uint64(1) << 63 // magnitude of the minimum
+	if k == kindInt {
+		limit = 1 << 31
+	}
 	if u > limit || (!neg && u == limit) {
 		return null, false
 	}
@@ -201,10 +191,7 @@ func parseInteger(s string, bits int) (value, bool) {
 	if neg {
 		n = -n
 	}
-	if bits == 32 {
-		return value{k: kindInt, n: n}, true
-	}
-	return value{k: kindLong, n: n}, true
+	return value{k: k, n: n}, true
 }
 
 // parseDouble is Double.valueOf: surrounding characters up to ' ' trimmed,
@@ -253,33 +240,25 @@ func floatSyntax(s string) bool {
 		s = s[1:]
 	}
 	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
-		s = s[2:]
-		whole := countHex(s)
-		s = s[whole:]
-		frac := 0
-		if len(s) > 0 && s[0] == '.' {
-			frac = countHex(s[1:])
-			s = s[1+frac:]
-		}
-		if whole+frac == 0 || len(s) < 2 || (s[0] != 'p' && s[0] != 'P') {
-			return false
-		}
-		return signedDigits(s[1:])
+		rest, ok := mantissa(s[2:], countHex)
+		return ok && len(rest) > 0 && (rest[0] == 'p' || rest[0] == 'P') && signedDigits(rest[1:])
 	}
-	whole := countDigits(s)
+	rest, ok := mantissa(s, countDigits)
+	return ok && (rest == "" || (rest[0] == 'e' || rest[0] == 'E') && signedDigits(rest[1:]))
+}
+
+// mantissa skips the digits count accepts, a point and more such digits at
+// the start of s and returns the rest; ok is false when there were no
+// digits on either side of the point.
+func mantissa(s string, count func(string) int) (rest string, ok bool) {
+	whole := count(s)
 	s = s[whole:]
 	frac := 0
 	if len(s) > 0 && s[0] == '.' {
-		frac = countDigits(s[1:])
+		frac = count(s[1:])
 		s = s[1+frac:]
 	}
-	if whole+frac == 0 {
-		return false
-	}
-	if len(s) == 0 {
-		return true
-	}
-	return (s[0] == 'e' || s[0] == 'E') && signedDigits(s[1:])
+	return s, whole+frac > 0
 }
 
 // signedDigits reports whether s is [+-]? D+.

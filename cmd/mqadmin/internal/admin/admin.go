@@ -1,8 +1,9 @@
 // Package admin is mqadmin's client side of the remoting protocol: the
 // NameServer and broker requests RocketMQ's admin tool makes (wire-protocol.md
 // §5, §6.2, §6.5, §6.6), route lookups, the choice of each broker's master,
-// and the decoding of the bodies they answer with, including the fastjson
-// maps keyed by MessageQueue objects (§8.7).
+// and the decoding of the message records they answer with. The JSON
+// bodies, fastjson's maps keyed by MessageQueue objects (§8.7) included,
+// are decoded by wire/body, which the broker encodes them with.
 //
 // Every request runs under its own timeout. A response code other than the
 // one a method expects becomes a *CodeError; a transport failure becomes an

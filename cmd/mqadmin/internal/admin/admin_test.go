@@ -175,8 +175,12 @@ func TestConsumeStatsMergesEveryMasterOfTheRetryTopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs.ConsumeTps != 3.5 || len(cs.OffsetTable) != 2 || cs.TotalDiff() != 6 {
-		t.Fatalf("merged stats %+v", cs)
+	want := body.ConsumeStats{ConsumeTps: 3.5, OffsetTable: map[body.MessageQueue]body.OffsetWrapper{
+		{Topic: "T", BrokerName: "b1"}: {BrokerOffset: 5, ConsumerOffset: 2},
+		{Topic: "T", BrokerName: "b2"}: {BrokerOffset: 5, ConsumerOffset: 2},
+	}}
+	if !reflect.DeepEqual(cs, want) {
+		t.Fatalf("merged stats %+v\nwant %+v", cs, want)
 	}
 	route := ns.requests(remoting.ReqGetRouteInfoByTopic)
 	if topic, _ := route[0].Ext("topic"); topic != "%RETRY%G" {

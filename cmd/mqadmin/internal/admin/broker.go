@@ -3,6 +3,8 @@ package admin
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,68 +112,64 @@ func (a *Admin) DeleteSubscriptionGroup(ctx context.Context, addr, group string,
 
 // TopicStats asks GET_TOPIC_STATS_INFO (202) of every master in the
 // topic's route and merges the tables.
-func (a *Admin) TopicStats(ctx context.Context, topic string) (map[body.MessageQueue]TopicOffset, error) {
+func (a *Admin) TopicStats(ctx context.Context, topic string) (map[body.MessageQueue]body.TopicOffset, error) {
 	route, err := a.Route(ctx, topic)
 	if err != nil {
 		return nil, err
 	}
-	out := map[body.MessageQueue]TopicOffset{}
+	out := map[body.MessageQueue]body.TopicOffset{}
 	_, addrs := RouteMasters(route)
 	for _, addr := range addrs {
 		table, err := a.TopicStatsOn(ctx, addr, topic)
 		if err != nil {
 			return nil, err
 		}
-		for mq, off := range table {
-			out[mq] = off
-		}
+		maps.Copy(out, table)
 	}
 	return out, nil
 }
 
 // TopicStatsOn asks GET_TOPIC_STATS_INFO (202) of one broker.
-func (a *Admin) TopicStatsOn(ctx context.Context, addr, topic string) (map[body.MessageQueue]TopicOffset, error) {
+func (a *Admin) TopicStatsOn(ctx context.Context, addr, topic string) (map[body.MessageQueue]body.TopicOffset, error) {
 	resp, err := a.broker(ctx, addr, remoting.NewRequest(remoting.ReqGetTopicStatsInfo, map[string]string{"topic": topic}, nil))
 	if err != nil {
 		return nil, fmt.Errorf("topic %s on %s: %w", topic, addr, err)
 	}
-	table, err := DecodeTopicStats(resp.Body)
+	ts, err := body.DecodeTopicStatsTable(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("topic %s on %s: %w", topic, addr, err)
 	}
-	return table, nil
+	return ts.OffsetTable, nil
 }
 
 // ConsumeStats asks GET_CONSUME_STATS (208) of every master serving the
 // group's retry topic (where Java looks for a group) and merges them; topic
 // may be "" for all the group's topics. An empty result is
 // CONSUMER_NOT_ONLINE, as in Java.
-func (a *Admin) ConsumeStats(ctx context.Context, group, topic string) (*ConsumeStats, error) {
+func (a *Admin) ConsumeStats(ctx context.Context, group, topic string) (body.ConsumeStats, error) {
 	route, err := a.Route(ctx, body.RetryTopic(group))
 	if err != nil {
-		return nil, fmt.Errorf("group %s: %w", group, err)
+		return body.ConsumeStats{}, fmt.Errorf("group %s: %w", group, err)
 	}
-	out := &ConsumeStats{OffsetTable: map[body.MessageQueue]OffsetWrapper{}}
+	out := body.ConsumeStats{OffsetTable: map[body.MessageQueue]body.OffsetWrapper{}}
 	_, addrs := RouteMasters(route)
 	for _, addr := range addrs {
 		cs, err := a.ConsumeStatsOn(ctx, addr, group, topic)
 		if err != nil {
-			return nil, err
+			return body.ConsumeStats{}, err
 		}
-		for mq, w := range cs.OffsetTable {
-			out.OffsetTable[mq] = w
-		}
+		maps.Copy(out.OffsetTable, cs.OffsetTable)
 		out.ConsumeTps += cs.ConsumeTps
 	}
 	if len(out.OffsetTable) == 0 {
-		return nil, fmt.Errorf("group %s: %w", group, &CodeError{Code: remoting.RespConsumerNotOnline,
+		return body.ConsumeStats{}, fmt.Errorf("group %s: %w", group, &CodeError{Code: remoting.RespConsumerNotOnline,
 			Remark: "no consume stats: the group has consumed nothing yet"})
 	}
 	return out, nil
 }
 
 // ConsumeStatsOn asks GET_CONSUME_STATS (208) of one broker; topic may be "".
-func (a *Admin) ConsumeStatsOn(ctx context.Context, addr, group, topic string) (*ConsumeStats, error) {
+func (a *Admin) ConsumeStatsOn(ctx context.Context, addr, group, topic string) (body.ConsumeStats, error) {
 	ext := map[string]string{"consumerGroup": group}
 	if topic != "" {
 		ext["topic"] = topic
@@ -179,18 +177,18 @@ func (a *Admin) ConsumeStatsOn(ctx context.Context, addr, group, topic string) (
 	// Java allows three timeouts: the broker reads every queue's offsets.
 	resp, err := a.invokeOK(ctx, brokerPeer, addr, remoting.NewRequest(remoting.ReqGetConsumeStats, ext, nil), 3)
 	if err != nil {
-		return nil, fmt.Errorf("group %s on %s: %w", group, addr, err)
+		return body.ConsumeStats{}, fmt.Errorf("group %s on %s: %w", group, addr, err)
 	}
-	cs, err := DecodeConsumeStats(resp.Body)
+	cs, err := body.DecodeConsumeStats(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("group %s on %s: %w", group, addr, err)
+		return body.ConsumeStats{}, fmt.Errorf("group %s on %s: %w", group, addr, err)
 	}
 	return cs, nil
 }
 
 // ConsumerConnection asks GET_CONSUMER_CONNECTION_LIST (203) of addr, or,
 // when addr is "", of the first master serving the group's retry topic.
-func (a *Admin) ConsumerConnection(ctx context.Context, group, addr string) (*ConsumerConnection, error) {
+func (a *Admin) ConsumerConnection(ctx context.Context, group, addr string) (*body.ConsumerConnection, error) {
 	if addr == "" {
 		route, err := a.Route(ctx, body.RetryTopic(group))
 		if err != nil {
@@ -206,7 +204,7 @@ func (a *Admin) ConsumerConnection(ctx context.Context, group, addr string) (*Co
 	if err != nil {
 		return nil, fmt.Errorf("group %s on %s: %w", group, addr, err)
 	}
-	var cc ConsumerConnection
+	var cc body.ConsumerConnection
 	if err := body.DecodeJSON(resp.Body, &cc); err != nil {
 		return nil, fmt.Errorf("group %s on %s: %w", group, addr, err)
 	}
@@ -230,6 +228,24 @@ func (a *Admin) ConsumerRunningQueues(ctx context.Context, addr, group, clientID
 		return nil, fmt.Errorf("client %s answered without running info: %s", clientID, resp.Remark)
 	}
 	return DecodeRunningInfoQueues(resp.Body)
+}
+
+// DecodeRunningInfoQueues returns the queues of a ConsumerRunningInfo
+// body's mqTable (a map keyed by MessageQueue objects, wire-protocol.md
+// §8.7): the queues that client holds, sorted. It never panics.
+func DecodeRunningInfoQueues(b []byte) ([]body.MessageQueue, error) {
+	var out []body.MessageQueue
+	err := body.DecodeFields(b, map[string]func([]byte) error{"mqTable": func(table []byte) error {
+		return body.DecodeMQMap(table, func(mq body.MessageQueue, _ []byte) error {
+			out = append(out, mq)
+			return nil
+		})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, body.CompareQueues)
+	return slices.Compact(out), nil
 }
 
 // ResetOffset asks INVOKE_BROKER_TO_RESET_OFFSET (222) of every master in
@@ -258,13 +274,11 @@ func (a *Admin) ResetOffset(ctx context.Context, topic, group string, timestamp 
 		if len(resp.Body) == 0 {
 			continue
 		}
-		table, err := DecodeResetOffset(resp.Body)
+		reset, err := body.DecodeResetOffsetBody(resp.Body)
 		if err != nil {
 			return nil, fmt.Errorf("group %s on %s: %w", group, addr, err)
 		}
-		for mq, off := range table {
-			out[mq] = off
-		}
+		maps.Copy(out, reset.OffsetTable)
 	}
 	return out, nil
 }
@@ -321,9 +335,7 @@ func (a *Admin) TopicConsumeGroups(ctx context.Context, addr, topic string) ([]s
 	if err != nil {
 		return nil, err
 	}
-	var gl struct {
-		GroupList []string `json:"groupList"`
-	}
+	var gl body.GroupList
 	if err := body.DecodeJSON(resp.Body, &gl); err != nil {
 		return nil, fmt.Errorf("groups of %s on %s: %w", topic, addr, err)
 	}

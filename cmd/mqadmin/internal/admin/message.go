@@ -22,6 +22,9 @@ import (
 	"github.com/actormq/actormq/wire/remoting"
 )
 
+// ErrBody is wrapped by every failure to decode message records.
+var ErrBody = errors.New("admin: malformed body")
+
 // ToolsConsumerGroup is the group Java's tools pull with.
 const ToolsConsumerGroup = "TOOLS_CONSUMER"
 

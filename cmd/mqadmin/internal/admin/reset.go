@@ -3,7 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/actormq/actormq/wire/body"
 )
@@ -51,7 +51,7 @@ func (a *Admin) ResetOffsetOffline(ctx context.Context, topic, group string, tim
 
 type queueProgress struct {
 	mq body.MessageQueue
-	w  OffsetWrapper
+	w  body.OffsetWrapper
 }
 
 // groupProgress returns the group's offsets on one broker's queues of the
@@ -79,11 +79,11 @@ func (a *Admin) groupProgress(ctx context.Context, addr, brokerName string, rout
 			for q := int32(0); q < qd.ReadQueueNums; q++ {
 				mq := body.MessageQueue{Topic: topic, BrokerName: brokerName, QueueID: q}
 				off := stats[mq]
-				out = append(out, queueProgress{mq: mq, w: OffsetWrapper{BrokerOffset: off.MaxOffset, ConsumerOffset: off.MinOffset}})
+				out = append(out, queueProgress{mq: mq, w: body.OffsetWrapper{BrokerOffset: off.MaxOffset, ConsumerOffset: off.MinOffset}})
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return lessQueue(out[i].mq, out[j].mq) })
+	slices.SortFunc(out, func(a, b queueProgress) int { return body.CompareQueues(a.mq, b.mq) })
 	return out, nil
 }
 

@@ -73,18 +73,10 @@ func clientIDOf(t *testing.T, b *broker, group string) string {
 	return ids[0]
 }
 
+// newNamedProducer is newProducer with a fixed instance name.
 func newNamedProducer(t *testing.T, ns *namesrv, group, instance string) rocketmq.Producer {
 	t.Helper()
-	p, err := rocketmq.NewProducer(producer.WithNameServer([]string{ns.addr}), producer.WithGroupName(group),
-		producer.WithInstanceName(instance), producer.WithRetry(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
-	return p
+	return newProducer(t, ns, group, producer.WithInstanceName(instance))
 }
 
 func mustInvoke(t *testing.T, addr string, req rawRequest) rawResponse {

@@ -25,14 +25,16 @@ func nextInstance(prefix string) string {
 	return fmt.Sprintf("%s-%d", prefix, instanceSeq.Add(1))
 }
 
-func newProducer(t *testing.T, ns *namesrv, group string) rocketmq.Producer {
+// newProducer starts a producer of group with a fresh instance name; opts
+// are applied after the defaults and so override them.
+func newProducer(t *testing.T, ns *namesrv, group string, opts ...producer.Option) rocketmq.Producer {
 	t.Helper()
-	p, err := rocketmq.NewProducer(
+	p, err := rocketmq.NewProducer(append([]producer.Option{
 		producer.WithNameServer([]string{ns.addr}),
 		producer.WithGroupName(group),
 		producer.WithInstanceName(nextInstance("p")),
 		producer.WithRetry(2),
-	)
+	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

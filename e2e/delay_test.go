@@ -107,21 +107,7 @@ func startTimedConsumer(t *testing.T, ns *namesrv, group, topic string) *arrival
 // newQueueProducer is a producer that sends each message to msg.Queue.
 func newQueueProducer(t *testing.T, ns *namesrv, group string) rocketmq.Producer {
 	t.Helper()
-	p, err := rocketmq.NewProducer(
-		producer.WithNameServer([]string{ns.addr}),
-		producer.WithGroupName(group),
-		producer.WithInstanceName(nextInstance("p")),
-		producer.WithQueueSelector(producer.NewManualQueueSelector()),
-		producer.WithRetry(2),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
-	return p
+	return newProducer(t, ns, group, producer.WithQueueSelector(producer.NewManualQueueSelector()))
 }
 
 // delayed is one message of a delay test.

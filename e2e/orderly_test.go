@@ -16,7 +16,6 @@ import (
 	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
-	"github.com/apache/rocketmq-client-go/v2/producer"
 )
 
 // processed is one message an orderly consumer handled, with the interval
@@ -147,20 +146,7 @@ func TestOrderlyQueuesKeepOrderAcrossRebalance(t *testing.T) {
 	// while c2 already wants its queues.
 	o.extra = map[string]string{"rebalanceLockMaxLiveTime": "3000", "notifyConsumerIdsChangedEnable": "false"}
 	ns, _ := startWithTopic(t, o, topic, queues)
-	p, err := rocketmq.NewProducer(
-		producer.WithNameServer([]string{ns.addr}),
-		producer.WithGroupName("PG_orderly"),
-		producer.WithInstanceName(nextInstance("p")),
-		producer.WithQueueSelector(producer.NewManualQueueSelector()),
-		producer.WithRetry(2),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown() })
+	p := newQueueProducer(t, ns, "PG_orderly")
 
 	log := &processLog{}
 	c1 := startOrderlyConsumer(t, ns, group, topic, "c1", log)

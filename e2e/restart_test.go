@@ -11,8 +11,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 )
 
-// TestOffsetsResumeAfterConsumerRestart: a consumer that stops commits its
-// offsets; the next consumer of the group gets only what came after.
+// TestOffsetsResumeAfterConsumerRestart: the offsets a consumer committed
+// hold for the next consumer of the group, which gets only what came after.
 func TestOffsetsResumeAfterConsumerRestart(t *testing.T) {
 	topic := "ResumeTopic"
 	ns, b := startWithTopic(t, defaultBrokerOpts(), topic, 2)
@@ -23,13 +23,16 @@ func TestOffsetsResumeAfterConsumerRestart(t *testing.T) {
 	r1 := newReceived()
 	c1 := startPushConsumer(t, ns, "c1", consumerOpts{group: "CG_resume", topic: topic, fromFirst: true}, r1)
 	r1.waitAll(t, first, 30*time.Second)
+	// As in TestBrokerRestartKeepsMessagesAndOffsets: the Go client advances
+	// its offsets after the callback returns, so a shutdown right after the
+	// last callback may commit less; wait for its periodic commit first.
+	max := maxOffsets(t, b, topic, 2)
+	waitFor(t, 20*time.Second, "committed offsets at the queue ends", func() bool {
+		return fmt.Sprint(consumerOffsets(t, b, "CG_resume", topic, 2)) == fmt.Sprint(max)
+	})
 	if err := c1.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	max := maxOffsets(t, b, topic, 2)
-	waitFor(t, 10*time.Second, "committed offsets at the queue ends", func() bool {
-		return fmt.Sprint(consumerOffsets(t, b, "CG_resume", topic, 2)) == fmt.Sprint(max)
-	})
 
 	second := makeBodies("second", 10)
 	sendSync(t, p, topic, second, "")
@@ -55,13 +58,16 @@ func TestBrokerRestartKeepsMessagesAndOffsets(t *testing.T) {
 	r1 := newReceived()
 	c1 := startPushConsumer(t, ns, "c1", consumerOpts{group: "CG_restart", topic: topic, fromFirst: true}, r1)
 	r1.waitAll(t, before, 30*time.Second)
+	// The Go client advances its offsets after the callback returns, so a
+	// shutdown right after the last callback may commit less; wait for its
+	// periodic commit (every 5 s) first.
+	max := maxOffsets(t, b, topic, 2)
+	waitFor(t, 20*time.Second, "committed offsets at the queue ends", func() bool {
+		return fmt.Sprint(consumerOffsets(t, b, "CG_restart", topic, 2)) == fmt.Sprint(max)
+	})
 	if err := c1.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	max := maxOffsets(t, b, topic, 2)
-	waitFor(t, 10*time.Second, "committed offsets at the queue ends", func() bool {
-		return fmt.Sprint(consumerOffsets(t, b, "CG_restart", topic, 2)) == fmt.Sprint(max)
-	})
 
 	b.stop() // SIGTERM, must exit 0
 	b.start()

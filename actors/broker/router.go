@@ -55,6 +55,13 @@ func (r *router) add(handlers map[int32]Handler) {
 
 func (r *router) OnRequest(c *netio.Conn, cmd *remoting.Command) {
 	if r.draining.Load() {
+		if cmd.Code == remoting.ReqConsumerSendMsgBack {
+			// The Go client ignores a send-back's response code, so an error
+			// answer would lose the message; a closed connection is a
+			// transport error, after which it consumes the message again.
+			_ = c.Close()
+			return
+		}
 		reply.WriteError(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "broker is shutting down"))
 		return
 	}

@@ -1,8 +1,11 @@
 package broker
 
 import (
+	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
@@ -66,4 +69,27 @@ func TestRouterRejectsDuplicateCodes(t *testing.T) {
 		}
 	}()
 	r.add(map[int32]Handler{remoting.ReqSendMessage: h})
+}
+
+// TestDrainingClosesOnSendBack: while draining, a send-back is not answered
+// with an error code (the Go client would drop the message) but its
+// connection is closed, which the client treats as a transport error.
+func TestDrainingClosesOnSendBack(t *testing.T) {
+	var draining atomic.Bool
+	draining.Store(true)
+	r := newRouter(zerolog.Nop(), &draining)
+	r.add(map[int32]Handler{remoting.ReqConsumerSendMsgBack: func(c *netio.Conn, cmd *remoting.Command) {
+		_ = c.Write(remoting.NewResponse(cmd, remoting.RespSuccess, ""))
+	}})
+	addr := netkit.Serve(t, r)
+	client := netkit.Client(t, netio.ClientConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := client.Invoke(ctx, addr, remoting.NewRequest(remoting.ReqConsumerSendMsgBack, nil, nil))
+	if err == nil {
+		t.Fatalf("send-back while draining answered code %d %q, want the connection closed", resp.Code, resp.Remark)
+	}
+	if !errors.Is(err, netio.ErrClosed) {
+		t.Fatalf("send-back while draining: %v, want the connection closed (netio.ErrClosed)", err)
+	}
 }

@@ -80,6 +80,7 @@ func (a *managerActor) Receive(ctx actor.Context) {
 		// published (only reachable if the decider is changed to restart).
 		a.m.views.Range(func(k, _ any) bool { a.m.views.Delete(k); return true })
 		a.m.producerConns.Range(func(k, _ any) bool { a.m.producerConns.Delete(k); return true })
+		a.m.producerClients.Range(func(k, _ any) bool { a.m.producerClients.Delete(k); return true })
 		a.armTimer(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		if a.timer != nil {
@@ -175,7 +176,8 @@ func (a *managerActor) consumersLeft(g *consumerGroup) {
 // removeProducer removes connection id from producer group g (named name),
 // and the group once it is empty.
 func (a *managerActor) removeProducer(name string, g *producerGroup, id uint64) {
-	if _, ok := g.channels[id]; !ok {
+	ch, ok := g.channels[id]
+	if !ok {
 		return
 	}
 	delete(g.channels, id)
@@ -183,6 +185,26 @@ func (a *managerActor) removeProducer(name string, g *producerGroup, id uint64) 
 		delete(a.producers, name)
 	}
 	a.publishProducers(name, g)
+	a.publishProducerClient(ch.clientID)
+}
+
+// publishProducerClient republishes the lock-free entry of producer client
+// clientID: its most recently registered connection in any producer group,
+// or none. Called on joins and leaves only, so the scan is rare.
+func (a *managerActor) publishProducerClient(clientID string) {
+	var best *channel
+	for _, g := range a.producers {
+		for _, ch := range g.channels {
+			if ch.clientID == clientID && (best == nil || ch.lastUpdate.After(best.lastUpdate)) {
+				best = ch
+			}
+		}
+	}
+	if best == nil {
+		a.m.producerClients.Delete(clientID)
+		return
+	}
+	a.m.producerClients.Store(clientID, Channel{ClientID: best.clientID, Conn: best.conn, Version: best.version})
 }
 
 // publishProducers replaces the lock-free connection list of producer group

@@ -57,28 +57,14 @@ func (m *Manager) ConsumerChannels(ctx context.Context, group string) ([]Channel
 
 // ProducerChannel returns the connection of the producer client clientID
 // (Java's ProducerManager.findChannel: any producer group of that client),
-// the most recently refreshed one when it has several. Blocking (future to
-// the actor); never on a gnet loop.
-func (m *Manager) ProducerChannel(ctx context.Context, clientID string) (Channel, bool, error) {
-	res, err := m.ask(ctx, func(a *managerActor) any {
-		var best *channel
-		for _, g := range a.producers {
-			for _, ch := range g.channels {
-				if ch.clientID == clientID && (best == nil || ch.lastUpdate.After(best.lastUpdate)) {
-					best = ch
-				}
-			}
-		}
-		if best == nil {
-			return Channel{}
-		}
-		return Channel{ClientID: best.clientID, Conn: best.conn, Version: best.version}
-	})
-	if err != nil {
-		return Channel{}, false, err
+// the most recently registered one when it has several. Lock-free (a
+// snapshot the actor publishes on joins and leaves); any goroutine.
+func (m *Manager) ProducerChannel(clientID string) (Channel, bool) {
+	v, ok := m.producerClients.Load(clientID)
+	if !ok {
+		return Channel{}, false
 	}
-	ch := res.(Channel)
-	return ch, ch.Conn != nil, nil
+	return v.(Channel), true
 }
 
 // ApplyRuntimeConfig takes the keys of cfg the client manager reads while it

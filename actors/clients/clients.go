@@ -66,6 +66,10 @@ type Manager struct {
 	// producerConns: producer group name → []*netio.Conn (never modified
 	// once stored); written only by the actor.
 	producerConns sync.Map
+	// producerClients: producer client id → Channel, its most recently
+	// registered connection (PUSH_REPLY_MESSAGE_TO_CLIENT); written only by
+	// the actor.
+	producerClients sync.Map
 
 	stopped atomic.Bool
 }

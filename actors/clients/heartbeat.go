@@ -106,6 +106,7 @@ func (a *managerActor) registerProducer(c *netio.Conn, cmd *remoting.Command, cl
 	if a.updateChannel(g.channels, c, cmd, clientID, now) {
 		a.log.Debug().Str("group", group).Str("client", clientID).Msg("producer registered")
 		a.publishProducers(group, g)
+		a.publishProducerClient(clientID)
 	}
 }
 

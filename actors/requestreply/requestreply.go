@@ -12,7 +12,7 @@
 //     slow requester (the push waits up to PushTimeout for its answer)
 //     holds up no other reply.
 //  3. The worker finds the connection of producer client REPLY_TO_CLIENT
-//     (asking the client manager), adds PUSH_REPLY_TIME and pushes the
+//     (the client manager's lock-free snapshot), adds PUSH_REPLY_TIME and pushes the
 //     reply with netio.Conn.Invoke; then, when storing is enabled, hands the
 //     record to writer.Put, whose completion it Sends to itself.
 //  4. It answers the responder: SUCCESS with msgId "0", the queue id and
@@ -22,10 +22,8 @@
 //     store changes nothing in the answer.
 //
 // Bounds: at most InflightMax replies are admitted at a time (admit.Gate,
-// SYSTEM_BUSY beyond), and a worker lives at most lookupTimeout +
-// PushTimeout plus its store. Java blocks a thread of its send pool on the
-// push the same way. The lookup is a future to the client manager, one per
-// reply; the push that follows costs a network round trip anyway. Stop
+// SYSTEM_BUSY beyond), and a worker lives at most PushTimeout plus its
+// store. Java blocks a thread of its send pool on the push the same way. Stop
 // ends the pushes in flight at once (their responders are answered
 // SYSTEM_ERROR; the replies are still stored) and waits until every
 // admitted reply has been answered.
@@ -68,9 +66,9 @@ type Topics interface {
 }
 
 // Producers finds the connection of a producer client (the client
-// manager); called by workers, may block until ctx ends.
+// manager's lock-free snapshot); must not block.
 type Producers interface {
-	ProducerChannel(ctx context.Context, clientID string) (clients.Channel, bool, error)
+	ProducerChannel(clientID string) (clients.Channel, bool)
 }
 
 // Writer stores replies (*writer.Writer).

@@ -62,12 +62,12 @@ func (t fakeTopics) Topic(name string) (body.TopicConfig, bool) { tc, ok := t[na
 // request with code 34 registers the sender under ext clientID.
 type producers struct{ m sync.Map }
 
-func (p *producers) ProducerChannel(_ context.Context, id string) (clients.Channel, bool, error) {
+func (p *producers) ProducerChannel(id string) (clients.Channel, bool) {
 	v, ok := p.m.Load(id)
 	if !ok {
-		return clients.Channel{}, false, nil
+		return clients.Channel{}, false
 	}
-	return clients.Channel{ClientID: id, Conn: v.(*netio.Conn)}, true, nil
+	return clients.Channel{ClientID: id, Conn: v.(*netio.Conn)}, true
 }
 
 type fixture struct {

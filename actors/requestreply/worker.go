@@ -1,7 +1,6 @@
 package requestreply
 
 import (
-	"context"
 	"strconv"
 	"time"
 
@@ -11,9 +10,6 @@ import (
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 )
-
-// lookupTimeout bounds the client manager's answer to a producer lookup.
-const lookupTimeout = 5 * time.Second
 
 // worker handles one reply (package comment, steps 3-4) and stops.
 type worker struct {
@@ -68,12 +64,7 @@ func (w *worker) push() error {
 	if replyTo == "" {
 		return reply.Errorf(reply.ErrSystem, "reply message properties[%s] is null", message.PropertyReplyToClient)
 	}
-	ctx, cancel := context.WithTimeout(w.r.base, lookupTimeout)
-	ch, ok, err := w.r.cfg.Producers.ProducerChannel(ctx, replyTo)
-	cancel()
-	if err != nil {
-		return reply.Errorf(reply.ErrSystem, "push reply message fail, cannot look up <%s>: %v", replyTo, err)
-	}
+	ch, ok := w.r.cfg.Producers.ProducerChannel(replyTo)
 	if !ok {
 		return reply.Errorf(reply.ErrSystem, "push reply message fail, channel of <%s> not found.", replyTo)
 	}

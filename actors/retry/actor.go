@@ -109,7 +109,7 @@ func (a *retryActor) handle(ctx actor.Context, r *sendBack) {
 			if _, ok := md.Topic(topic); ok {
 				return nil
 			}
-			_, err := md.CreateTopic(c, dlqTopic(group))
+			_, err := md.CreateTopic(c, body.DLQTopicConfig(body.DLQTopic(group)))
 			return err
 		})
 	} else if known {

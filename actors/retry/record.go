@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/schedule"
-	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 )
 
@@ -36,15 +35,6 @@ func decide(reconsumeTimes, maxTimes, delayLevel int32) destination {
 		delayLevel = int32(min(firstRetryLevel+max(int64(reconsumeTimes), 0), math.MaxInt32))
 	}
 	return destination{delayLevel: delayLevel}
-}
-
-// dlqTopic is the config of a group's dead-letter topic: one queue,
-// readable (operators and DLQ consumers read it) and writable.
-func dlqTopic(group string) body.TopicConfig {
-	return body.TopicConfig{
-		TopicName: body.DLQTopic(group), ReadQueueNums: 1, WriteQueueNums: 1,
-		Perm: body.PermRead | body.PermWrite, Attributes: map[string]string{},
-	}
 }
 
 // rebuild turns orig, the message the consumer failed on, into the record

@@ -20,7 +20,7 @@ import (
 // Pure: the send path (topic actors) and the retry actor call it before
 // the record is encoded.
 func Divert(m *message.Message, levels []time.Duration, storeTime int64) (int64, bool) {
-	level := Level(m.Properties)
+	level := message.DelayLevel(m.Properties)
 	if level <= 0 || len(levels) == 0 {
 		return 0, false
 	}
@@ -35,17 +35,4 @@ func Divert(m *message.Message, levels []time.Duration, storeTime int64) (int64,
 	m.Topic = body.ScheduleTopic
 	m.QueueID = int32(level - 1)
 	return storeTime + levels[level-1].Milliseconds(), true
-}
-
-// Level reads the DELAY property; 0 when absent or not a number.
-func Level(properties string) int {
-	v, ok := message.PropertyValue(properties, message.PropertyDelay)
-	if !ok {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0
-	}
-	return n
 }

@@ -52,15 +52,12 @@ func (s *Sender) divertRetry(h *sendHeader) error {
 	return nil
 }
 
-// createDLQ creates a dead-letter topic (one queue, RW, as the retry actor
-// does) unless it exists. Creation child (offload.Run).
+// createDLQ creates a dead-letter topic (body.DLQTopicConfig, as the retry
+// actor does) unless it exists. Creation child (offload.Run).
 func createDLQ(ctx context.Context, t Topics, g Groups, topic string) error {
 	if _, ok := t.Topic(topic); ok {
 		return nil
 	}
-	_, err := g.CreateTopic(ctx, body.TopicConfig{
-		TopicName: topic, ReadQueueNums: 1, WriteQueueNums: 1,
-		Perm: body.PermRead | body.PermWrite, Attributes: map[string]string{},
-	})
+	_, err := g.CreateTopic(ctx, body.DLQTopicConfig(topic))
 	return err
 }

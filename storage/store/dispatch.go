@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/actormq/actormq/storage/consumequeue"
@@ -98,8 +97,7 @@ func (s *Store) redispatch(logEnd int64) error {
 // so a re-dispatched unit is never delivered early.
 func tagsCode(m *message.Message, delayLevels []time.Duration) int64 {
 	if m.Topic == body.ScheduleTopic && len(delayLevels) > 0 {
-		v, _ := message.PropertyValue(m.Properties, message.PropertyDelay)
-		if level, err := strconv.Atoi(v); err == nil && level > 0 {
+		if level := message.DelayLevel(m.Properties); level > 0 {
 			level = min(level, len(delayLevels))
 			return m.StoreTimestamp + delayLevels[level-1].Milliseconds()
 		}

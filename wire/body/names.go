@@ -45,6 +45,16 @@ func RetryTopic(group string) string { return RetryGroupPrefix + group }
 // DLQTopic is the dead-letter topic of a consumer group.
 func DLQTopic(group string) string { return DLQGroupPrefix + group }
 
+// DLQTopicConfig is the config of a dead-letter topic created on first use
+// (wire doc §14): one queue, readable (operators and DLQ consumers read it)
+// and writable.
+func DLQTopicConfig(topic string) TopicConfig {
+	return TopicConfig{
+		TopicName: topic, ReadQueueNums: 1, WriteQueueNums: 1,
+		Perm: PermRead | PermWrite, Attributes: map[string]string{},
+	}
+}
+
 // ValidateTopic checks a topic name: non-blank, characters [%|a-zA-Z0-9_-],
 // at most 127 bytes (255 for retry and DLQ topics).
 func ValidateTopic(topic string) error {

@@ -2,6 +2,7 @@ package message
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -191,4 +192,18 @@ func SetProperty(s, key, value string) string {
 	sb.WriteString(value)
 	sb.WriteByte(PropertySeparator)
 	return sb.String()
+}
+
+// DelayLevel reads the DELAY property (the delay level of a message); 0 when
+// absent or not a number, which Java treats as no delay.
+func DelayLevel(properties string) int {
+	v, ok := PropertyValue(properties, PropertyDelay)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0
+	}
+	return n
 }

@@ -150,3 +150,17 @@ func TestTagsHashCode(t *testing.T) {
 		t.Fatalf("hand-computed hash %d", h)
 	}
 }
+
+func TestDelayLevel(t *testing.T) {
+	for props, want := range map[string]int{
+		"":                             0,
+		"DELAY\x013\x02":               3,
+		"TAGS\x01a\x02DELAY\x0118\x02": 18,
+		"DELAY\x01x\x02":               0,
+		"DELAY\x01-1\x02":              -1,
+	} {
+		if got := DelayLevel(props); got != want {
+			t.Errorf("DelayLevel(%q) = %d, want %d", props, got, want)
+		}
+	}
+}

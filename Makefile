@@ -2,10 +2,10 @@
 GO ?= go
 BIN := $(CURDIR)/bin
 
-.PHONY: build test unit e2e fuzz run vet clean
+.PHONY: build test unit e2e fuzz run vet clean bench
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/ ./cmd/... ./benchmarks/mqbench
 
 vet:
 	$(GO) vet ./...
@@ -31,12 +31,27 @@ fuzz:
 	  done; \
 	done
 
+# Go benchmarks (allocs/op, B/op, ns/op) of every package that has them;
+# the raw output goes to benchmarks/results/go-bench.txt. Not part of test.
+.PHONY: bench-go
+bench-go:
+	@mkdir -p benchmarks/results
+	@pkgs=$$(grep -rl '^func Benchmark' --include='*_test.go' . | grep -v '^./e2e/' | xargs -n1 dirname | sort -u); \
+	  $(GO) test -run NONE -bench . -benchmem -count 1 $$pkgs > benchmarks/results/go-bench.txt; rc=$$?; \
+	  cat benchmarks/results/go-bench.txt; exit $$rc
+
 # NameServer and broker on loopback, store under ./data. Ctrl-C stops both.
 run: build
 	@mkdir -p data
 	@$(BIN)/mqnamesrv -c cmd/mqnamesrv/namesrv.properties & ns=$$!; \
 	  trap 'kill $$ns 2>/dev/null; wait $$ns 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/mqbroker -c cmd/mqbroker/broker.properties -n 127.0.0.1:9876
+
+# The standard load suite against a fresh NameServer and broker: writes
+# benchmarks/results/latest.json and latest.md. BENCH_DURATION=5s for a
+# short run (default 60s per run).
+bench:
+	BIN=$(BIN) GO=$(GO) benchmarks/run.sh
 
 clean:
 	rm -rf $(BIN)

@@ -77,6 +77,13 @@ func (c *Conn) Write(cmd *remoting.Command) error {
 	return c.impl.queue(buf, nil, nil)
 }
 
+// WriteFrame queues frame, a whole encoded frame (remoting.AppendFrameExt),
+// for the socket without blocking. It takes ownership of frame: the queued
+// write returns it to bytebufferpool, on success or error.
+func (c *Conn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
+	return c.impl.queue(frame, nil, nil)
+}
+
 // WriteBatch encodes every command into one buffer and queues it as one
 // write: one loop wake-up and one syscall for a batch of replies. The
 // commands are not retained.
@@ -120,30 +127,56 @@ func (c *Conn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done func())
 // reply. It takes ownership of buf and of done: exactly once, either here on
 // failure or in the write callback, buf goes back to the pool and done runs.
 func (c *conn) queue(buf *bytebufferpool.ByteBuffer, vec [][]byte, done func()) error {
-	callback := func(gc gnet.Conn, err error) error {
-		finishWrite(buf, done)
-		c.afterWrite(gc, err)
-		return nil
-	}
 	c.guard.RLock()
 	if c.closed {
 		c.guard.RUnlock()
 		finishWrite(buf, done)
 		return fmt.Errorf("%w: %s", ErrClosed, c.remote)
 	}
+	pw, _ := pendingWrites.Get().(*pendingWrite)
+	if pw == nil {
+		pw = &pendingWrite{}
+		pw.callback = pw.finish
+	}
+	pw.c, pw.buf, pw.done = c, buf, done
 	var err error
 	if vec == nil {
-		err = c.gc.AsyncWrite(buf.B, callback)
+		err = c.gc.AsyncWrite(buf.B, pw.callback)
 	} else {
-		err = c.gc.AsyncWritev(vec, callback)
+		err = c.gc.AsyncWritev(vec, pw.callback)
 	}
 	c.guard.RUnlock()
 	if err != nil {
 		// gnet only fails here when the loop's wake-up fd is gone, i.e. the
-		// loop has exited and will never run the queued task.
+		// loop has exited and will never run the queued task (so never pw's
+		// callback: pw is dropped, not pooled).
 		finishWrite(buf, done)
 		return fmt.Errorf("%w: %s: %w", ErrClosed, c.remote, err)
 	}
+	return nil
+}
+
+// pendingWrite is what a queued write's gnet callback needs. It is pooled
+// and its callback is bound once, so queueing a write allocates no closure.
+// Ownership: from queue's Get until the callback, which gnet runs exactly
+// once per queued write (also when the connection closed first); the
+// callback returns it to the pool before finishing the write.
+type pendingWrite struct {
+	c        *conn
+	buf      *bytebufferpool.ByteBuffer
+	done     func()
+	callback gnet.AsyncCallback // finish, bound once
+}
+
+var pendingWrites sync.Pool
+
+// finish is the write callback; runs on the loop.
+func (pw *pendingWrite) finish(gc gnet.Conn, err error) error {
+	c, buf, done := pw.c, pw.buf, pw.done
+	pw.c, pw.buf, pw.done = nil, nil, nil
+	pendingWrites.Put(pw)
+	finishWrite(buf, done)
+	c.afterWrite(gc, err)
 	return nil
 }
 

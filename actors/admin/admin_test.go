@@ -3,8 +3,11 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +94,23 @@ func TestRuntimeInfo(t *testing.T) {
 	if !strings.HasPrefix(tb["commitLogDirCapacity"], "Total : ") || tb["commitLogDiskRatio"] == "" ||
 		!strings.HasPrefix(tb["runtime"], "[ 0 days, 0 hours, ") {
 		t.Errorf("disk and runtime keys: %v", tb)
+	}
+	for _, k := range []string{"goHeapAlloc", "goGCPauseP99Us", "goGCCount"} {
+		if n, err := strconv.ParseInt(tb[k], 10, 64); err != nil || n < 0 || (k == "goHeapAlloc" && n == 0) {
+			t.Errorf("%s = %q", k, tb[k])
+		}
+	}
+}
+
+func TestHistogramQuantileUs(t *testing.T) {
+	h := &metrics.Float64Histogram{Counts: []uint64{90, 9, 1}, Buckets: []float64{0, 1e-6, 1e-3, math.Inf(1)}}
+	for q, want := range map[float64]int64{0.5: 1, 0.9: 1, 0.95: 1000, 0.99: 1000, 1: 1000} {
+		if got := histogramQuantileUs(h, q); got != want {
+			t.Errorf("q%v = %d, want %d", q, got, want)
+		}
+	}
+	if got := histogramQuantileUs(&metrics.Float64Histogram{Counts: []uint64{0}, Buckets: []float64{0, 1}}, 0.99); got != 0 {
+		t.Errorf("empty histogram: %d", got)
 	}
 }
 

@@ -82,7 +82,7 @@ type Topics interface {
 
 // Conn is the reply side of a connection (*netio.Conn implements it).
 type Conn interface {
-	Write(cmd *remoting.Command) error
+	writer.Conn
 	RemoteAddr() string
 }
 
@@ -197,6 +197,9 @@ type sendReq struct {
 // and routes the request. gnet loop.
 func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 	h, err := parseSendHeader(cmd, code != remoting.ReqSendMessage)
+	// Everything past this point reads h; only the opaque and body of cmd
+	// travel on, so its header map goes back for the next decode.
+	cmd.ReleaseExt()
 	if err != nil {
 		s.writeError(c, cmd, err)
 		return

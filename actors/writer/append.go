@@ -3,7 +3,6 @@ package writer
 import (
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
@@ -223,6 +222,33 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 	}
 }
 
+// successFrame encodes the SendMessageResponseHeader of a stored send
+// straight into a pooled buffer: no Command, map or number strings per send.
+func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer {
+	remark := ""
+	if code == remoting.RespFlushDiskTimeout {
+		remark = "flush disk timeout"
+	}
+	resp := remoting.Command{
+		Code: code, Language: remoting.LanguageGo, Version: remoting.Version,
+		Opaque: p.Req.Opaque, Flag: remoting.FlagResponse, Remark: remark,
+	}
+	var fields [6]remoting.ExtField
+	ext := append(fields[:0],
+		remoting.ExtField{Key: "msgId", Str: p.msgID},
+		remoting.ExtField{Key: "queueId", Int: int64(p.ReplyQueueID), IsInt: true},
+		remoting.ExtField{Key: "queueOffset", Int: p.queueOffset, IsInt: true})
+	if p.UniqKey != "" {
+		ext = append(ext, remoting.ExtField{Key: "transactionId", Str: p.UniqKey})
+	}
+	ext = append(ext,
+		remoting.ExtField{Key: "MSG_REGION", Str: w.cfg.Broker.RegionID},
+		remoting.ExtField{Key: "TRACE_ON", Str: w.traceOn})
+	buf := bytebufferpool.Get()
+	buf.B = remoting.AppendFrameExt(buf.B[:0], &resp, ext)
+	return buf
+}
+
 // answer writes p's response and runs p.Done. code is the success code to
 // use when p has no error (SUCCESS or FLUSH_DISK_TIMEOUT). Writer or flush
 // actor.
@@ -237,27 +263,13 @@ func (w *Writer) answer(p *Append, code int32) {
 		}
 		return
 	}
-	var resp *remoting.Command
+	var err error
 	if p.err != nil {
-		resp = w.ErrorResponse(p.Req, p.err)
+		err = p.Conn.Write(w.ErrorResponse(p.Req, p.err))
 	} else {
-		remark := ""
-		if code == remoting.RespFlushDiskTimeout {
-			remark = "flush disk timeout"
-		}
-		resp = remoting.NewResponse(p.Req, code, remark)
-		ext := make(map[string]string, 6)
-		ext["msgId"] = p.msgID
-		ext["queueId"] = strconv.FormatInt(int64(p.ReplyQueueID), 10)
-		ext["queueOffset"] = strconv.FormatInt(p.queueOffset, 10)
-		if p.UniqKey != "" {
-			ext["transactionId"] = p.UniqKey
-		}
-		ext["MSG_REGION"] = w.cfg.Broker.RegionID
-		ext["TRACE_ON"] = w.traceOn
-		resp.ExtFields = ext
+		err = p.Conn.WriteFrame(w.successFrame(p, code))
 	}
-	if err := p.Conn.Write(resp); err != nil {
+	if err != nil {
 		w.log.Debug().Err(err).Msg("send response not written")
 	}
 	if p.Done != nil {

@@ -37,6 +37,7 @@ import (
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+	"github.com/valyala/bytebufferpool"
 )
 
 // Sentinel errors.
@@ -52,6 +53,10 @@ var (
 // from any goroutine, never blocks.
 type Conn interface {
 	Write(cmd *remoting.Command) error
+	// WriteFrame writes an encoded frame and takes ownership of the buffer
+	// (returns it to bytebufferpool): the success answer, encoded without a
+	// Command or map per send.
+	WriteFrame(frame *bytebufferpool.ByteBuffer) error
 }
 
 // Dispatcher receives the units of each batch. *queue.Registry implements it.

@@ -99,6 +99,18 @@ type fakeConn struct{ ch chan *remoting.Command }
 
 func (c *fakeConn) Write(cmd *remoting.Command) error { c.ch <- cmd; return nil }
 
+// WriteFrame decodes the frame as a client would, so the tests check the
+// encoded success answer.
+func (c *fakeConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
+	cmd, err := remoting.DecodeFrame(frame.B)
+	bytebufferpool.Put(frame)
+	if err != nil {
+		return err
+	}
+	c.ch <- cmd
+	return nil
+}
+
 func (c *fakeConn) next(t *testing.T) *remoting.Command {
 	t.Helper()
 	return testkit.Receive(t, c.ch, "a response")

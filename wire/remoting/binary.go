@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // The ROCKETMQ binary header codec (serializeType 1, wire doc §2.2):
@@ -63,7 +64,7 @@ func decodeBinaryHeader(header []byte, c *Command) error {
 		return nil
 	}
 	end := pos + int(extLen)
-	c.ExtFields = make(map[string]string, extFieldsSizeHint)
+	c.ExtFields = newExtFields(extFieldsSizeHint)
 	for pos < end {
 		if end-pos < 2 {
 			return fmt.Errorf("%w: binary header: extFields entry at %d cut in its key length", ErrFrame, pos)
@@ -92,7 +93,7 @@ func decodeBinaryHeader(header []byte, c *Command) error {
 // binaryEncodable reports whether c fits the binary codec: code and version
 // in int16, a language LanguageCode knows, keys shorter than 64 KiB. (Sizes
 // beyond the 24-bit header are handled by AppendFrameHead for both codecs.)
-func binaryEncodable(c *Command) bool {
+func binaryEncodable(c *Command, ext []ExtField) bool {
 	if c.Code < math.MinInt16 || c.Code > math.MaxInt16 || c.Version < math.MinInt16 || c.Version > math.MaxInt16 {
 		return false
 	}
@@ -104,12 +105,18 @@ func binaryEncodable(c *Command) bool {
 			return false
 		}
 	}
+	for _, f := range ext {
+		if len(f.Key) > math.MaxUint16 {
+			return false
+		}
+	}
 	return true
 }
 
 // appendBinaryHeader appends c's header in the binary codec. The caller has
-// checked binaryEncodable. extFields entries come in Go map order.
-func appendBinaryHeader(dst []byte, c *Command) []byte {
+// checked binaryEncodable. extFields entries come in Go map order, followed
+// by the entries of ext.
+func appendBinaryHeader(dst []byte, c *Command, ext []ExtField) []byte {
 	be := binary.BigEndian
 	language, _ := LanguageCode(c.Language)
 	dst = be.AppendUint16(dst, uint16(c.Code))
@@ -126,6 +133,18 @@ func appendBinaryHeader(dst []byte, c *Command) []byte {
 		dst = append(dst, k...)
 		dst = be.AppendUint32(dst, uint32(len(v)))
 		dst = append(dst, v...)
+	}
+	for _, f := range ext {
+		dst = be.AppendUint16(dst, uint16(len(f.Key)))
+		dst = append(dst, f.Key...)
+		valueLenAt := len(dst)
+		dst = append(dst, 0, 0, 0, 0)
+		if f.IsInt {
+			dst = strconv.AppendInt(dst, f.Int, 10)
+		} else {
+			dst = append(dst, f.Str...)
+		}
+		be.PutUint32(dst[valueLenAt:], uint32(len(dst)-valueLenAt-4))
 	}
 	be.PutUint32(dst[extLenAt:], uint32(len(dst)-extLenAt-4))
 	return dst

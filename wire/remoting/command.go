@@ -47,6 +47,9 @@ type Command struct {
 	// SerializeType is the header codec the command arrived in (or will be
 	// encoded with). Responses are always encoded as JSON unless set otherwise.
 	SerializeType byte
+	// extDecoded marks ExtFields as made by DecodeFrame, which ReleaseExt
+	// may recycle.
+	extDecoded bool
 }
 
 // IsResponse reports whether the response bit is set.

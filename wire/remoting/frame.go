@@ -82,6 +82,7 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.extDecoded = c.ExtFields != nil
 	if body := frame[frameHeadBytes+headerLen:]; len(body) > 0 {
 		c.Body = append([]byte(nil), body...)
 	}
@@ -115,15 +116,40 @@ func AppendFrame(dst []byte, c *Command) []byte {
 //
 // It reads c and never retains it or dst; c must not be mutated concurrently.
 func AppendFrameHead(dst []byte, c *Command, bodyLen int) []byte {
+	return appendFrameHead(dst, c, nil, bodyLen)
+}
+
+// ExtField is one extFields entry for AppendFrameExt: Str, or the decimal
+// text of Int when IsInt (still a string on the wire), so that a caller
+// needs neither a map nor a formatted string per frame.
+type ExtField struct {
+	Key   string
+	Str   string
+	Int   int64
+	IsInt bool
+}
+
+// AppendFrameExt appends the whole encoded frame of c, body included, as
+// AppendFrame does, with the entries of ext added to c.ExtFields; ext must
+// not repeat a key of c.ExtFields. It lets a hot path answer from a
+// Command and ext array that live on its stack.
+//
+// It reads c and ext and never retains them or dst.
+func AppendFrameExt(dst []byte, c *Command, ext []ExtField) []byte {
+	dst = appendFrameHead(dst, c, ext, len(c.Body))
+	return append(dst, c.Body...)
+}
+
+func appendFrameHead(dst []byte, c *Command, ext []ExtField, bodyLen int) []byte {
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
 	headerStart := len(dst)
 	serializeType := SerializeJSON
-	if c.SerializeType == SerializeRocketMQ && binaryEncodable(c) {
+	if c.SerializeType == SerializeRocketMQ && binaryEncodable(c, ext) {
 		serializeType = SerializeRocketMQ
-		dst = appendBinaryHeader(dst, c)
+		dst = appendBinaryHeader(dst, c, ext)
 	} else {
-		dst = appendJSONHeader(dst, c)
+		dst = appendJSONHeader(dst, c, ext)
 	}
 	if len(dst)-headerStart > HeaderBytesMax {
 		dst = dst[:headerStart]
@@ -135,7 +161,7 @@ func AppendFrameHead(dst []byte, c *Command, bodyLen int) []byte {
 			Opaque:   c.Opaque,
 			Flag:     c.Flag,
 			Remark:   errHeaderTooLargeRemark,
-		})
+		}, nil)
 	}
 	headerLen := len(dst) - headerStart
 	binary.BigEndian.PutUint32(dst[start:], uint32(4+headerLen+bodyLen))

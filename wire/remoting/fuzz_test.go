@@ -115,10 +115,10 @@ func FuzzBinaryHeader(f *testing.F) {
 			return
 		}
 		c.SerializeType = SerializeRocketMQ
-		if !binaryEncodable(&c) {
+		if !binaryEncodable(&c, nil) {
 			t.Fatalf("decoded command does not fit the binary codec: %+v", c)
 		}
-		if encoded := appendBinaryHeader(nil, &c); len(encoded) > len(header) {
+		if encoded := appendBinaryHeader(nil, &c, nil); len(encoded) > len(header) {
 			t.Fatalf("re-encoded header grew from %d to %d bytes", len(header), len(encoded))
 		}
 		checkFrameRoundTrip(t, &c)

@@ -19,7 +19,8 @@ import (
 //
 // Written by hand with strconv.Append* rather than encoding/json.Marshal:
 // this runs once per response and must not allocate beyond growing dst.
-func appendJSONHeader(dst []byte, c *Command) []byte {
+// The entries of ext follow those of c.ExtFields.
+func appendJSONHeader(dst []byte, c *Command, ext []ExtField) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = strconv.AppendInt(dst, int64(c.Code), 10)
 	dst = append(dst, `,"language":`...)
@@ -48,6 +49,21 @@ func appendJSONHeader(dst []byte, c *Command) []byte {
 		dst = AppendJSONString(dst, k)
 		dst = append(dst, ':')
 		dst = AppendJSONString(dst, v)
+	}
+	for _, f := range ext {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = AppendJSONString(dst, f.Key)
+		dst = append(dst, ':')
+		if f.IsInt {
+			dst = append(dst, '"')
+			dst = strconv.AppendInt(dst, f.Int, 10)
+			dst = append(dst, '"')
+		} else {
+			dst = AppendJSONString(dst, f.Str)
+		}
 	}
 	return append(dst, `},"serializeTypeCurrentRPC":"JSON"}`...)
 }

@@ -161,7 +161,7 @@ func TestEncodeJSONShape(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		if got := string(appendJSONHeader(nil, tt.c)); got != tt.want {
+		if got := string(appendJSONHeader(nil, tt.c, nil)); got != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
 		}
 	}
@@ -181,7 +181,7 @@ func TestEncodeJSONIsValidForStrictClients(t *testing.T) {
 	}
 	for name, c := range sampleCommands() {
 		var goClient goClientHeader
-		if err := json.Unmarshal(appendJSONHeader(nil, c), &goClient); err != nil {
+		if err := json.Unmarshal(appendJSONHeader(nil, c, nil), &goClient); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		wantLanguage := c.Language

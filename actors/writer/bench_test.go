@@ -1,0 +1,115 @@
+package writer
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/storage/commitlog"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+	"github.com/valyala/bytebufferpool"
+)
+
+// benchConn takes the encoded answers, returns them to the pool and counts
+// them on answered.
+type benchConn struct{ answered chan struct{} }
+
+func (c *benchConn) Write(cmd *remoting.Command) error {
+	panic(fmt.Sprintf("error answer %d: %s", cmd.Code, cmd.Remark))
+}
+
+func (c *benchConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
+	bytebufferpool.Put(frame)
+	c.answered <- struct{}{}
+	return nil
+}
+
+// discardUnits stands in for the queue registry: the benchmark measures the
+// writer, not the queue actors.
+type discardUnits struct{}
+
+func (discardUnits) Dispatch(store.QueueKey, []queue.Unit) {}
+
+// benchAppend is one send as the topic actor submits it, with its tags code
+// in the same allocation (as Put does).
+type benchAppend struct {
+	Append
+	tags [1]int64
+}
+
+// BenchmarkGroupCommit submits sends of one 128-byte-body record in groups
+// of n and waits for the group's answers, so each group commit covers up to
+// n appends: per op one append (commit-log copy, queue offset, offset
+// message id, encoded answer), ASYNC_FLUSH (answered after the append) and
+// SYNC_FLUSH (answered after the fsync that covers it). The queue actors are
+// left out (units discarded); the Append itself (one allocation, made by
+// the topic actor in the broker) is counted.
+func BenchmarkGroupCommit(b *testing.B) {
+	host := netip.MustParseAddrPort("127.0.0.1:10911")
+	key := store.QueueKey{Topic: "BenchTopic", QueueID: 0}
+	m := message.Message{
+		BornHost: netip.MustParseAddrPort("192.0.2.2:28835"), StoreHost: host,
+		BornTimestamp: time.Now().UnixMilli(), Body: make([]byte, 128), Topic: key.Topic,
+		Properties: "UNIQ_KEY\x01C0000202705D00000000681372a80001\x02WAIT\x01true\x02TAGS\x01TagA\x02CLUSTER\x01DefaultCluster\x02",
+	}
+	rec := message.AppendRecord(nil, &m)
+	tagsCode := message.TagsHashCode("TagA")
+	for _, flush := range []config.FlushType{config.FlushAsync, config.FlushSync} {
+		for _, n := range []int{1, 16, 128} {
+			b.Run(fmt.Sprintf("%s/n=%d", flush, n), func(b *testing.B) {
+				cl, err := commitlog.Open(commitlog.Config{Dir: b.TempDir(), FileSize: 256 << 20})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { cl.Close() })
+				if _, err := cl.Recover(false, 0); err != nil {
+					b.Fatal(err)
+				}
+				cfg := Config{
+					Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: flush,
+						FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
+					Dispatcher:      discardUnits{},
+					LogicsTimestamp: func() int64 { return 0 },
+				}
+				w, err := spawn(testkit.ActorSystem(b), cfg, storeDeps{log: cl, checkpoint: func(int64, int64) error { return nil }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					if err := w.Stop(ctx); err != nil {
+						b.Error(err)
+					}
+				})
+				conn := &benchConn{answered: make(chan struct{}, n)}
+				req := &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 1}
+				b.ReportAllocs()
+				b.SetBytes(int64(len(rec)))
+				b.ResetTimer()
+				for done := 0; done < b.N; {
+					group := min(n, b.N-done)
+					for range group {
+						a := &benchAppend{Append: Append{Conn: conn, Req: req, Key: key,
+							UniqKey: "C0000202705D00000000681372a80001", Records: bytebufferpool.Get()}}
+						a.tags[0] = tagsCode
+						a.Tags = a.tags[:]
+						a.Records.B = append(a.Records.B[:0], rec...)
+						w.Submit(&a.Append)
+					}
+					for range group {
+						<-conn.answered
+					}
+					done += group
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// drainWait bounds how long e2e and mixed keep consuming after the
+// producers stopped, waiting for the last messages.
+const drainWait = 10 * time.Second
+
+func e2eCmd(log io.Writer) *cobra.Command {
+	var c common
+	var o producerOpts
+	var pullBatch, rate int
+	cmd := &cobra.Command{
+		Use:   "e2e",
+		Short: "produce at --rate msgs/s while consuming; latency is publish to deliver",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rate < 1 {
+				return fmt.Errorf("--rate must be at least 1")
+			}
+			return runBoth(cmd.Context(), log, "e2e", &c, o, pullBatch, rate)
+		},
+	}
+	c.register(cmd)
+	registerProducer(cmd, &o)
+	cmd.Flags().IntVar(&rate, "rate", 10000, "messages per second (requests per second × --batch)")
+	cmd.Flags().IntVar(&pullBatch, "pull-batch", 32, "maxMsgNums of each pull")
+	o.inflight = 64 // paced sends need room in flight to hold the rate
+	cmd.Flags().Lookup("inflight").DefValue = "64"
+	return cmd
+}
+
+func mixedCmd(log io.Writer) *cobra.Command {
+	var c common
+	var o producerOpts
+	var pullBatch int
+	cmd := &cobra.Command{
+		Use:   "mixed",
+		Short: "produce as fast as the answers allow while consuming; latency is publish to deliver",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBoth(cmd.Context(), log, "mixed", &c, o, pullBatch, 0)
+		},
+	}
+	c.register(cmd)
+	registerProducer(cmd, &o)
+	cmd.Flags().IntVar(&pullBatch, "pull-batch", 32, "maxMsgNums of each pull")
+	return cmd
+}
+
+// runBoth produces (paced at rate msgs/s when rate > 0) while a consumer
+// tails the topic from its last offsets; after --duration the producers
+// stop and the consumer gets up to drainWait to receive what they sent.
+func runBoth(parent context.Context, log io.Writer, command string, c *common, o producerOpts, pullBatch, rate int) error {
+	o.stamp = true
+	if err := o.check(); err != nil {
+		return err
+	}
+	cl, err := openCluster(c.namesrv, c.topic, c.queues)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	cs, err := newConsumer(cl, consumerOpts{conns: 1, pullBatch: pullBatch, from: "last", stamped: true})
+	if err != nil {
+		return err
+	}
+	defer cs.close()
+	p, err := newProducer(cl, o)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	consumeCtx, stopConsume := context.WithCancel(parent)
+	defer stopConsume()
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		cs.run(consumeCtx, stopConsume)
+	}()
+	stop, doneP, doneC := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go progress(log, "send   ", p.m, stop, doneP)
+	go progress(log, "deliver", cs.m, stop, doneC)
+
+	produceCtx, stopProduce := context.WithTimeout(parent, c.duration)
+	defer stopProduce()
+	var tokens chan struct{}
+	if rate > 0 {
+		tokens = make(chan struct{}, max(rate/100, 1))
+		go pace(produceCtx, tokens, float64(rate)/float64(o.batch))
+	}
+	start := time.Now()
+	p.run(produceCtx, tokens)
+	elapsed := time.Since(start)
+
+	// Wait (bounded) until the consumer received everything acknowledged.
+	deadline := time.Now().Add(drainWait)
+	for cs.m.msgs.Load() < p.m.msgs.Load() && time.Now().Before(deadline) && parent.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopConsume()
+	<-consumed
+	close(stop)
+	<-doneP
+	<-doneC
+
+	res := producerResult(command, o)
+	res.Rate = rate
+	cs.m.fill(&res, elapsed) // rates and latencies of delivery
+	res.Sent, res.Received = p.m.msgs.Load(), cs.m.msgs.Load()
+	res.Errors += p.m.errors.Load()
+	res.SendP50Us, res.SendP99Us, res.SendP999Us = p.m.total.quantile(0.5), p.m.total.quantile(0.99), p.m.total.quantile(0.999)
+	if rate > 0 && float64(res.Sent) < 0.95*float64(rate)*elapsed.Seconds() {
+		fmt.Fprintf(log, "%s: sent %.0f msgs/s, below --rate %d (senders or broker saturated)\n", command, float64(res.Sent)/elapsed.Seconds(), rate)
+	}
+	if res.Received != res.Sent && o.mode != modeOneway {
+		res.Errors++
+		fmt.Fprintf(log, "%s: received %d of %d sent within %s after the end\n", command, res.Received, res.Sent, drainWait)
+	}
+	return finish(log, c, cl, &res, p.m, cs.m)
+}
+
+// pace puts requestsPerS tokens a second into tokens until ctx is done,
+// topping up every millisecond from the elapsed time, so a late tick
+// catches up. Tokens the senders cannot take in time are dropped (the
+// channel holds 10 ms worth); the run then reports the rate it reached.
+func pace(ctx context.Context, tokens chan<- struct{}, requestsPerS float64) {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	var issued int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			due := int64(now.Sub(start).Seconds() * requestsPerS)
+			for ; issued < due; issued++ {
+				select {
+				case tokens <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,180 @@
+// Command mqbench is actormq's load generator. It speaks the RocketMQ
+// remoting protocol through the project's own netio client and wire codecs
+// (JSON headers by default), finds the topic's queues through the
+// NameServer and creates the topic when it has no route.
+//
+//	mqbench produce -n 127.0.0.1:9876 -t T -s 128 -c 4 -w 64 --duration 60s [--batch N] [--mode sync|async|oneway]
+//	mqbench consume -n 127.0.0.1:9876 -t T [--from first|last] [--drain]
+//	mqbench e2e     -n 127.0.0.1:9876 -t T --rate 50000   (publish-to-deliver latency at a fixed rate)
+//	mqbench mixed   -n 127.0.0.1:9876 -t T -c 4 -w 64     (produce as fast as possible while consuming)
+//
+// A progress line goes to stderr every second and a summary at the end;
+// --json FILE writes the run's figures as one JSON object (see result).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	root := newRoot(os.Stderr)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mqbench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// common are the flags of every command.
+type common struct {
+	namesrv, topic, jsonPath string
+	queues, brokerPID        int
+	duration                 time.Duration
+}
+
+func (c *common) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&c.namesrv, "namesrv", "n", "127.0.0.1:9876", "NameServer address")
+	f.StringVarP(&c.topic, "topic", "t", "BenchTopic", "topic (created with -q queues when it has no route)")
+	f.IntVarP(&c.queues, "queues", "q", 8, "queues of a topic mqbench creates")
+	f.DurationVar(&c.duration, "duration", 60*time.Second, "how long to run")
+	f.StringVar(&c.jsonPath, "json", "", "write the results as one JSON object to this file")
+	f.IntVar(&c.brokerPID, "broker-pid", 0, "broker process id: report its RSS from /proc")
+}
+
+func registerProducer(cmd *cobra.Command, o *producerOpts) {
+	f := cmd.Flags()
+	f.IntVarP(&o.size, "size", "s", 128, "message body bytes")
+	f.IntVarP(&o.conns, "conns", "c", 1, "connections")
+	f.IntVarP(&o.inflight, "inflight", "w", 1, "requests in flight per connection")
+	f.IntVar(&o.batch, "batch", 1, "messages per request (>1 sends SEND_BATCH_MESSAGE)")
+	f.StringVar(&o.mode, "mode", modeSync, "sync, async or oneway")
+	f.StringVar(&o.header, "header", "json", "request header codec: json or rocketmq")
+	f.BoolVar(&o.keys, "keys", false, "give every message a KEYS property (indexed by the broker)")
+	f.StringVar(&o.tags, "tags", "", "TAGS property of every message")
+}
+
+func registerConsumer(cmd *cobra.Command, o *consumerOpts) {
+	cmd.Flags().IntVar(&o.pullBatch, "pull-batch", 32, "maxMsgNums of each pull")
+}
+
+func newRoot(log io.Writer) *cobra.Command {
+	root := &cobra.Command{Use: "mqbench", Short: "load generator for actormq (RocketMQ remoting protocol)", SilenceUsage: true, SilenceErrors: true}
+	root.AddCommand(produceCmd(log), consumeCmd(log), e2eCmd(log), mixedCmd(log))
+	return root
+}
+
+func produceCmd(log io.Writer) *cobra.Command {
+	var c common
+	var o producerOpts
+	cmd := &cobra.Command{
+		Use:   "produce",
+		Short: "send messages as fast as the answers allow; latency is the send round trip",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
+			cl, err := openCluster(c.namesrv, c.topic, c.queues)
+			if err != nil {
+				return err
+			}
+			defer cl.close()
+			p, err := newProducer(cl, o)
+			if err != nil {
+				return err
+			}
+			defer p.close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), c.duration)
+			defer cancel()
+			stop, done := make(chan struct{}), make(chan struct{})
+			go progress(log, "produce", p.m, stop, done)
+			start := time.Now()
+			p.run(ctx, nil)
+			elapsed := time.Since(start)
+			close(stop)
+			<-done
+			res := producerResult("produce", o)
+			p.m.fill(&res, elapsed)
+			res.Sent = p.m.msgs.Load()
+			return finish(log, &c, cl, &res, p.m)
+		},
+	}
+	c.register(cmd)
+	registerProducer(cmd, &o)
+	return cmd
+}
+
+func producerResult(command string, o producerOpts) result {
+	return result{Command: command, Mode: o.mode, Header: o.header, Size: o.size, Conns: o.conns, Inflight: o.inflight, Batch: o.batch}
+}
+
+func consumeCmd(log io.Writer) *cobra.Command {
+	var c common
+	var o consumerOpts
+	cmd := &cobra.Command{
+		Use:   "consume",
+		Short: "pull every queue with long polling; latency is receipt time minus STORETIMESTAMP",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := openCluster(c.namesrv, c.topic, c.queues)
+			if err != nil {
+				return err
+			}
+			defer cl.close()
+			cs, err := newConsumer(cl, o)
+			if err != nil {
+				return err
+			}
+			defer cs.close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), c.duration)
+			defer cancel()
+			stop, done := make(chan struct{}), make(chan struct{})
+			go progress(log, "consume", cs.m, stop, done)
+			start := time.Now()
+			cs.run(ctx, cancel)
+			elapsed := time.Since(start)
+			close(stop)
+			<-done
+			res := result{Command: "consume", Conns: o.conns, Inflight: 1, Batch: o.pullBatch}
+			cs.m.fill(&res, elapsed)
+			res.Received = cs.m.msgs.Load()
+			if o.drain && res.Received != cs.backlog() {
+				res.Errors++
+				fmt.Fprintf(log, "consume: drained %d of the %d messages present at start\n", res.Received, cs.backlog())
+			}
+			return finish(log, &c, cl, &res, cs.m)
+		},
+	}
+	c.register(cmd)
+	f := cmd.Flags()
+	f.IntVarP(&o.conns, "conns", "c", 1, "connections (queues are spread over them)")
+	f.StringVar(&o.from, "from", "first", "start at each queue's first or last offset")
+	f.BoolVar(&o.drain, "drain", false, "stop once every queue reached the max offset it had at start")
+	registerConsumer(cmd, &o)
+	return cmd
+}
+
+// finish adds the broker figures, prints the summary and writes --json.
+func finish(log io.Writer, c *common, cl *cluster, res *result, meters ...*meter) error {
+	cl.brokerFigures(c.brokerPID, res)
+	summary(log, res, meters...)
+	if c.jsonPath != "" {
+		if err := writeJSON(c.jsonPath, res); err != nil {
+			return err
+		}
+	}
+	if res.Errors > 0 {
+		return fmt.Errorf("%d errors", res.Errors)
+	}
+	return nil
+}

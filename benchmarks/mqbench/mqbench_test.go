@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/actormq/actormq/actors/broker"
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/namesrv"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// startCluster runs a NameServer and a broker registered with it, in
+// process, and returns the NameServer address.
+func startCluster(t *testing.T) string {
+	t.Helper()
+	ncfg := config.DefaultNamesrv()
+	ncfg.ListenAddr = "127.0.0.1:0"
+	ncfg.KVConfigPath = filepath.Join(t.TempDir(), "kvConfig.json")
+	ns := testkit.Start(t, namesrv.New(ncfg, zerolog.Nop()))
+
+	port := freePort(t)
+	cfg := config.DefaultBroker()
+	cfg.BrokerName = "bench"
+	cfg.ListenPort = port
+	cfg.HAListenPort = port + 1
+	cfg.BindAddress = "127.0.0.1"
+	cfg.BrokerIP1 = "127.0.0.1"
+	cfg.NamesrvAddr = ns.Addr()
+	cfg.StorePathRootDir = t.TempDir()
+	cfg.StorePathCommitLog = ""
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Start(t, broker.New(cfg, zerolog.Nop()))
+	return ns.Addr()
+}
+
+// freePort picks a loopback port whose fast-channel neighbour (port-2) is
+// free as well.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if fast, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port-2)); err == nil {
+			fast.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
+
+// lockedWriter serializes the progress lines of concurrent meters.
+type lockedWriter struct {
+	mu sync.Mutex
+	t  *testing.T
+}
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.t.Logf("%s", b)
+	return len(b), nil
+}
+
+// mqbench runs one command line and returns its --json object, both as
+// the result and as a key set.
+func mqbench(t *testing.T, args ...string) (result, map[string]any) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "result.json")
+	root := newRoot(&lockedWriter{t: t})
+	root.SetArgs(append(args, "--json", path))
+	if err := root.ExecuteContext(testkit.ContextWithin(t, time.Minute)); err != nil {
+		t.Fatalf("mqbench %v: %v", args, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res result
+	var keys map[string]any
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if err := json.Unmarshal(b, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"msgs_per_s", "mb_per_s", "p50_us", "p99_us", "p999_us", "sent", "errors", "duration_s", "size", "conns", "inflight", "batch"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("mqbench %v: no %q in %s", args, k, b)
+		}
+	}
+	return res, keys
+}
+
+// storedCount sums GET_MAX_OFFSET over the topic's queues.
+func storedCount(t *testing.T, ns, topic string) int64 {
+	t.Helper()
+	cl, err := openCluster(ns, topic, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.close()
+	var n int64
+	for _, q := range cl.read {
+		off, err := cl.queueOffset(q, remoting.ReqGetMaxOffset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += off
+	}
+	return n
+}
+
+// TestProduceConsume produces with single and batch sends, then drains
+// the topic: the consumer must receive exactly what was acknowledged, in
+// queue-offset order (the consumer counts gaps and repeats as errors).
+func TestProduceConsume(t *testing.T) {
+	ns := startCluster(t)
+	single, keys := mqbench(t, "produce", "-n", ns, "-t", "BenchT", "-s", "64", "-c", "2", "-w", "4",
+		"--duration", "1s", "--keys", "--tags", "TagA", "--broker-pid", strconv.Itoa(os.Getpid()))
+	if single.Sent <= 0 || single.Errors != 0 || single.MsgsPerS <= 0 || single.P50Us <= 0 || single.Batch != 1 || single.Mode != modeSync {
+		t.Fatalf("single sends: %+v", single)
+	}
+	if single.BrokerRSSBytes <= 0 || keys["broker_go_heap_bytes"] == nil || keys["broker_gc_count"] == nil {
+		t.Errorf("broker figures missing: %v", keys)
+	}
+	batch, _ := mqbench(t, "produce", "-n", ns, "-t", "BenchT", "-s", "32", "-c", "1", "-w", "4",
+		"--batch", "8", "--mode", "async", "--header", "rocketmq", "--duration", "1s")
+	if batch.Sent <= 0 || batch.Sent%8 != 0 || batch.Errors != 0 || batch.Batch != 8 {
+		t.Fatalf("batch sends: %+v", batch)
+	}
+	want := single.Sent + batch.Sent
+	// Acknowledged sends reach the consume queues just after their answers.
+	testkit.Eventually(t, "every acknowledged message in the consume queues", func() bool {
+		return storedCount(t, ns, "BenchT") == want
+	})
+	got, _ := mqbench(t, "consume", "-n", ns, "-t", "BenchT", "-c", "2", "--from", "first", "--drain", "--duration", "30s")
+	if got.Received != want || got.Errors != 0 || got.Sent != 0 {
+		t.Fatalf("consume: received %d of %d: %+v", got.Received, want, got)
+	}
+}
+
+// TestE2EAndMixed runs both produce-while-consuming commands: every
+// acknowledged message must be delivered with its send stamp.
+func TestE2EAndMixed(t *testing.T) {
+	ns := startCluster(t)
+	e2e, _ := mqbench(t, "e2e", "-n", ns, "-t", "BenchE2E", "-s", "32", "-c", "1", "-w", "8", "--rate", "500", "--duration", "1s")
+	if e2e.Sent <= 0 || e2e.Received != e2e.Sent || e2e.Errors != 0 || e2e.P50Us <= 0 || e2e.SendP50Us <= 0 || e2e.Rate != 500 {
+		t.Fatalf("e2e: %+v", e2e)
+	}
+	mixed, _ := mqbench(t, "mixed", "-n", ns, "-t", "BenchMixed", "-s", "32", "-c", "1", "-w", "4", "--duration", "1s")
+	if mixed.Sent <= 0 || mixed.Received != mixed.Sent || mixed.Errors != 0 {
+		t.Fatalf("mixed: %+v", mixed)
+	}
+}
+
+// TestProduceOneway checks the oneway mode writes without waiting and
+// the broker stores everything written (the closing fence).
+func TestProduceOneway(t *testing.T) {
+	ns := startCluster(t)
+	res, _ := mqbench(t, "produce", "-n", ns, "-t", "BenchOneway", "-s", "16", "-c", "1", "-w", "2", "--mode", "oneway", "--duration", "500ms")
+	if res.Sent <= 0 || res.Errors != 0 {
+		t.Fatalf("oneway: %+v", res)
+	}
+	testkit.Eventually(t, "every oneway message stored", func() bool {
+		return storedCount(t, ns, "BenchOneway") == res.Sent
+	})
+}
+
+func TestHistogram(t *testing.T) {
+	var h histogram
+	for v := int64(1); v <= 1000; v++ {
+		h.record(v)
+	}
+	for q, want := range map[float64]int64{0.5: 500, 0.99: 990, 1: 1000} {
+		got := h.quantile(q)
+		if got < want || float64(got) > float64(want)*1.008 {
+			t.Errorf("q%v = %d, want %d (+0.8%%)", q, got, want)
+		}
+	}
+	for _, v := range []int64{0, 255, 256, 257, 1 << 20, histMaxUs, histMaxUs + 5} {
+		i := histIndex(v)
+		if up := histUpper(i); up < min(v, histMaxUs) || i >= histBuckets {
+			t.Errorf("value %d: bucket %d upper %d", v, i, up)
+		}
+		if i > 0 && histUpper(i-1) >= min(v, histMaxUs) {
+			t.Errorf("value %d: bucket %d but the previous bucket reaches %d", v, i, histUpper(i-1))
+		}
+	}
+	var empty histogram
+	if empty.quantile(0.99) != 0 {
+		t.Error("empty histogram")
+	}
+}
+
+// TestBadFlags: invalid flag values fail before any connection.
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"produce", "--mode", "fast"},
+		{"produce", "--header", "xml"},
+		{"produce", "-c", "0"},
+		{"e2e", "-s", "8"},
+	} {
+		root := newRoot(&lockedWriter{t: t})
+		root.SetArgs(append(args, "-n", testkit.ClosedAddr(t)))
+		if err := root.ExecuteContext(context.Background()); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

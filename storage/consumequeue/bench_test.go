@@ -1,0 +1,66 @@
+package consumequeue
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/actormq/actormq/storage/vfs"
+)
+
+// openBench opens an empty queue with the default file size in a fresh temp dir.
+func openBench(b *testing.B) *ConsumeQueue {
+	b.Helper()
+	q, err := Open(Config{RootDir: b.TempDir(), Topic: "BenchTopic", QueueID: 0, FS: vfs.Default})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { q.Close() })
+	return q
+}
+
+// benchUnit is the unit of the i-th 128-byte-body record laid out back to
+// back (a Go-client record with 128 B body is about 300 bytes).
+func benchUnit(i int64) Unit { return Unit{CommitLogOffset: i * 300, Size: 300, TagsCode: 2598919} }
+
+// BenchmarkPut measures the queue actor's cost per dispatched unit; file
+// creation (one per 300000 units) is amortized in.
+func BenchmarkPut(b *testing.B) {
+	q := openBench(b)
+	b.ReportAllocs()
+	b.SetBytes(UnitBytes)
+	var i int64
+	for b.Loop() {
+		if err := q.Put(i, benchUnit(i)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkGet measures the pull path's lookup: the units from a queue
+// offset into a reused slice, one unit (a consumer that keeps up) and 32
+// units (the Go client's default pullBatchSize).
+func BenchmarkGet(b *testing.B) {
+	const units = 100000
+	q := openBench(b)
+	for i := int64(0); i < units; i++ {
+		if err := q.Put(i, benchUnit(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, n := range []int{1, 32} {
+		b.Run(fmt.Sprintf("units=%d", n), func(b *testing.B) {
+			dst := make([]Unit, 0, n)
+			b.ReportAllocs()
+			b.SetBytes(int64(n * UnitBytes))
+			var off int64
+			for b.Loop() {
+				got, err := q.Get(off, dst)
+				if err != nil || len(got) != n {
+					b.Fatalf("Get(%d): %d units, %v", off, len(got), err)
+				}
+				off = (off + int64(n)) % (units - int64(n))
+			}
+		})
+	}
+}

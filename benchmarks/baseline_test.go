@@ -5,19 +5,19 @@
 //	go test ./benchmarks -run NONE -bench . -benchtime 20000x
 //
 // Results are Go benchmark lines (machine-readable); msgs/s is reported as a
-// metric. The load generator of issue #4 will replace this.
+// metric. The load generator (benchmarks/mqbench, make bench) measures the
+// broker as a separate process; this stays as the in-process baseline.
 package benchmarks
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/actormq/actormq/actors/broker"
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/rs/zerolog"
@@ -25,7 +25,7 @@ import (
 
 func startBroker(b *testing.B, flush config.FlushType) string {
 	b.Helper()
-	port := freePort(b)
+	port := netkit.BrokerPort(b)
 	cfg := config.DefaultBroker()
 	cfg.BrokerName = "bench"
 	cfg.ListenPort = port
@@ -45,26 +45,6 @@ func startBroker(b *testing.B, flush config.FlushType) string {
 	}
 	b.Cleanup(func() { _ = br.Shutdown(context.Background()) })
 	return br.Addr()
-}
-
-// freePort picks a loopback port whose fast-channel neighbour (port-2) is
-// free as well.
-func freePort(b *testing.B) int {
-	b.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if fast, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port-2)); err == nil {
-			fast.Close()
-			return port
-		}
-	}
-	b.Fatal("no free port pair")
-	return 0
 }
 
 // sendCommand is a SEND_MESSAGE as the Go client builds it.

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/namesrv"
 	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -30,7 +29,7 @@ func startCluster(t *testing.T) string {
 	ncfg.KVConfigPath = filepath.Join(t.TempDir(), "kvConfig.json")
 	ns := testkit.Start(t, namesrv.New(ncfg, zerolog.Nop()))
 
-	port := freePort(t)
+	port := netkit.BrokerPort(t)
 	cfg := config.DefaultBroker()
 	cfg.BrokerName = "bench"
 	cfg.ListenPort = port
@@ -45,26 +44,6 @@ func startCluster(t *testing.T) string {
 	}
 	testkit.Start(t, broker.New(cfg, zerolog.Nop()))
 	return ns.Addr()
-}
-
-// freePort picks a loopback port whose fast-channel neighbour (port-2) is
-// free as well.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if fast, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port-2)); err == nil {
-			fast.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
 }
 
 // lockedWriter serializes the progress lines of concurrent meters.

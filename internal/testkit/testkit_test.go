@@ -138,16 +138,21 @@ func TestActorSystemShutDownAtCleanup(t *testing.T) {
 	}
 }
 
-// parkForLeakTest blocks until release is closed; tests look for its name in
-// goroutine stacks.
-func parkForLeakTest(release <-chan struct{}) { <-release }
+// parkForLeakTest closes parked (when not nil), then blocks until release is
+// closed; tests look for its name in goroutine stacks.
+func parkForLeakTest(parked chan<- struct{}, release <-chan struct{}) {
+	if parked != nil {
+		close(parked)
+	}
+	<-release
+}
 
 func TestWaitGoroutines(t *testing.T) {
 	release := make(chan struct{})
 	var wg sync.WaitGroup
 	msg := run(func(tb *fakeTB) {
 		base := settledGoroutines()
-		wg.Go(func() { parkForLeakTest(release) })
+		wg.Go(func() { parkForLeakTest(nil, release) })
 		waitGoroutines(tb, base, 50*time.Millisecond)
 	})
 	if !strings.HasPrefix(msg, "goroutine leak:") || !strings.Contains(msg, "parkForLeakTest") {
@@ -163,7 +168,7 @@ func TestWaitGoroutines(t *testing.T) {
 	if msg := run(func(tb *fakeTB) {
 		NoLeaks(tb)
 		done := make(chan struct{})
-		ended.Go(func() { parkForLeakTest(done) })
+		ended.Go(func() { parkForLeakTest(nil, done) })
 		time.AfterFunc(20*time.Millisecond, func() { close(done) })
 	}); msg != "" {
 		t.Fatalf("failure %q for a goroutine that ended", msg)
@@ -190,8 +195,10 @@ func settledGoroutines() int {
 func TestNoLeaksInLooksOnlyAtTheNamedCode(t *testing.T) {
 	release := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { parkForLeakTest(release) })
+	parked := make(chan struct{})
+	wg.Go(func() { parkForLeakTest(parked, release) })
 	defer func() { close(release); wg.Wait() }()
+	<-parked // its stack names parkForLeakTest from here on
 
 	if msg := run(func(tb *fakeTB) { NoLeaksIn(tb, "some/other/package") }); msg != "" {
 		t.Fatalf("failure %q for code no goroutine runs", msg)

@@ -10,6 +10,8 @@ package netkit
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -97,4 +99,25 @@ func (r *Router) OnClose(c *netio.Conn) {
 	if r.Closed != nil {
 		r.Closed(c)
 	}
+}
+
+// BrokerPort picks a loopback port for an in-process broker: free a moment
+// ago, and so is its fast-channel neighbour (port−2), which the broker also
+// listens on.
+func BrokerPort(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if fast, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port-2)); err == nil {
+			fast.Close()
+			return port
+		}
+	}
+	t.Fatal("no free loopback port whose port-2 is free too")
+	return 0
 }

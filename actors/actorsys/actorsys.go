@@ -5,6 +5,7 @@ package actorsys
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -51,3 +52,16 @@ func (h *zerologHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 // WithGroup flattens groups: protoactor does not use them in ways worth keeping.
 func (h *zerologHandler) WithGroup(string) slog.Handler { return h }
+
+// PoisonAndWait stops the actor pid after the messages already in its
+// mailbox (Poison) and waits until done is closed (the actor closes it on
+// Stopped) or ctx ends; what names the actor in the error.
+func PoisonAndWait(ctx context.Context, root *actor.RootContext, pid *actor.PID, done <-chan struct{}, what string) error {
+	root.Poison(pid)
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: stop: %w", what, ctx.Err())
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
@@ -184,11 +185,5 @@ func (l *Locks) Stop(ctx context.Context) error {
 	if !l.gate.Stop() {
 		return nil
 	}
-	l.system.Root.Poison(l.pid)
-	select {
-	case <-l.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("locks: stop: %w", ctx.Err())
-	}
+	return actorsys.PoisonAndWait(ctx, l.system.Root, l.pid, l.done, "locks")
 }

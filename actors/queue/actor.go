@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/actormq/actormq/storage/consumequeue"
@@ -23,6 +24,10 @@ type queueActor struct {
 	// watchers are pending Watch calls (see watch.go); nil for queues
 	// nobody watches.
 	watchers []*watchMsg
+	// groupGets caches, per consumer group, this topic's pull counter from
+	// Counters, so that counting a pull is a string-keyed map read (no
+	// boxed key, no allocation).
+	groupGets map[string]*atomic.Int64
 }
 
 func (q *queueActor) Receive(ctx actor.Context) {
@@ -85,9 +90,23 @@ func (q *queueActor) pull(req *pullReq) {
 		return
 	}
 	if o.body != nil {
-		q.r.counters.countGet(req.group, req.key.Topic, len(o.body.slices))
+		q.countGet(req.group, len(o.body.slices))
 	}
 	o.write(req)
+}
+
+// countGet counts n messages pulled by group from this queue.
+func (q *queueActor) countGet(group string, n int) {
+	q.r.counters.gets.Add(int64(n))
+	v := q.groupGets[group]
+	if v == nil {
+		if q.groupGets == nil {
+			q.groupGets = make(map[string]*atomic.Int64)
+		}
+		v = q.r.counters.groupCounter(GroupTopic{Group: group, Topic: q.e.key.Topic})
+		q.groupGets[group] = v
+	}
+	v.Add(int64(n))
 }
 
 // shouldHold reports whether the outcome may be suspended instead of sent

@@ -65,15 +65,14 @@ func (c *Counters) countPut(topic string, n int) {
 	}
 }
 
-// countGet counts n messages pulled by group from topic. Queue actors.
-func (c *Counters) countGet(group, topic string, n int) {
-	c.gets.Add(int64(n))
-	k := GroupTopic{Group: group, Topic: topic}
+// groupCounter returns k's pull counter, creating it on first use. Queue
+// actors call it once per group and keep the pointer (queueActor.countGet).
+func (c *Counters) groupCounter(k GroupTopic) *atomic.Int64 {
 	v, ok := c.groupGets.Load(k)
 	if !ok {
 		v, _ = c.groupGets.LoadOrStore(k, new(atomic.Int64))
 	}
-	v.(*atomic.Int64).Add(int64(n))
+	return v.(*atomic.Int64)
 }
 
 // Counters returns the registry's message counters. Any goroutine.

@@ -135,3 +135,21 @@ func TestCountersAndTimeLookups(t *testing.T) {
 		t.Errorf("SearchOffset of an unknown queue = %d", got)
 	}
 }
+
+// TestCountingAPullAllocatesNothing: the per-group pull counter is looked up
+// through the queue actor's own cache, so a pull's count costs no
+// allocation once the group has been seen.
+func TestCountingAPullAllocatesNothing(t *testing.T) {
+	r := &Registry{}
+	q := &queueActor{r: r, e: &entry{key: store.QueueKey{Topic: "T", QueueID: 1}}}
+	q.countGet("G", 3)
+	if n := testing.AllocsPerRun(100, func() { q.countGet("G", 2) }); n != 0 {
+		t.Fatalf("countGet allocates %.1f times per pull", n)
+	}
+	if got := r.counters.GroupGet(GroupTopic{Group: "G", Topic: "T"}); got != 3+2*101 {
+		t.Fatalf("group count %d, want %d", got, 3+2*101)
+	}
+	if got := r.counters.Gets(); got != 3+2*101 {
+		t.Fatalf("gets %d, want %d", got, 3+2*101)
+	}
+}

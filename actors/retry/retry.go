@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/meta"
@@ -209,13 +210,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	if !s.gate.Stop() {
 		return nil
 	}
-	s.system.Root.Poison(s.pid)
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("retry: stop: %w", ctx.Err())
-	}
+	return actorsys.PoisonAndWait(ctx, s.system.Root, s.pid, s.done, "retry")
 }
 
 // header is ConsumerSendMsgBackRequestHeader (wire-protocol.md §6.3) as far

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/reply"
@@ -242,11 +243,8 @@ func (w *Writer) Stop(ctx context.Context) error {
 		done chan struct{}
 	}{{w.pid, w.writerDone}, {w.syncer, w.syncerDone}, {w.flush, w.flushDone}}
 	for _, s := range steps {
-		w.root.Poison(s.pid)
-		select {
-		case <-s.done:
-		case <-ctx.Done():
-			return fmt.Errorf("writer: stop: %w", ctx.Err())
+		if err := actorsys.PoisonAndWait(ctx, w.root, s.pid, s.done, "writer"); err != nil {
+			return err
 		}
 	}
 	return nil

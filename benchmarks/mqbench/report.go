@@ -79,6 +79,19 @@ func (m *meter) drain(interval *histogram) {
 	m.total.merge(interval)
 }
 
+// timed runs run with a progress line of m every second and returns how
+// long run took.
+func timed(w io.Writer, label string, m *meter, run func()) time.Duration {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go progress(w, label, m, stop, done)
+	start := time.Now()
+	run()
+	elapsed := time.Since(start)
+	close(stop)
+	<-done
+	return elapsed
+}
+
 // progress prints one line per second for the meter until stop is
 // closed, then drains the rest; done is closed when it returned.
 func progress(w io.Writer, label string, m *meter, stop <-chan struct{}, done chan<- struct{}) {

@@ -49,6 +49,7 @@ var ErrStarted = errors.New("broker: already started")
 // Broker is one running broker. New → Start → Shutdown.
 type Broker struct {
 	cfg  config.Broker
+	fs   vfs.FS         // every file of the store and the config files: sim/ passes a faulty one
 	base zerolog.Logger // handed to the packages, which add their component
 	log  zerolog.Logger // this package's own lines
 
@@ -83,9 +84,20 @@ type Broker struct {
 }
 
 // New builds a broker from a validated configuration; nothing runs yet.
-func New(cfg config.Broker, log zerolog.Logger) *Broker {
-	return &Broker{cfg: cfg, base: log, log: log.With().Str("component", "broker").Logger()}
+func New(cfg config.Broker, log zerolog.Logger, opts ...Option) *Broker {
+	b := &Broker{cfg: cfg, fs: vfs.Default, base: log, log: log.With().Str("component", "broker").Logger()}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
 }
+
+// Option changes how New builds a broker.
+type Option func(*Broker)
+
+// WithFS makes the broker keep its store and config files on fs instead of
+// the operating system's file system (sim/ injects disk faults this way).
+func WithFS(fs vfs.FS) Option { return func(b *Broker) { b.fs = fs } }
 
 // Addr is the address the server is bound to (valid after Start).
 func (b *Broker) Addr() string { return b.server.Addr() }
@@ -114,13 +126,13 @@ func (b *Broker) start() error {
 		CQFileSize:        cfg.MapedFileSizeConsumeQueue,
 		CheckCRCOnRecover: cfg.CheckCRCOnRecover,
 		DelayLevels:       cfg.DelayLevels(),
-		FS:                vfs.Default,
+		FS:                b.fs,
 		Logger:            log,
 	})
 	if err != nil {
 		return fmt.Errorf("broker: open store %s: %w", cfg.StorePathRootDir, err)
 	}
-	if b.meta, err = meta.Spawn(b.system, meta.Config{Broker: cfg, FS: vfs.Default, Logger: log}); err != nil {
+	if b.meta, err = meta.Spawn(b.system, meta.Config{Broker: cfg, FS: b.fs, Logger: log}); err != nil {
 		return fmt.Errorf("broker: metadata: %w", err)
 	}
 	if b.clients, err = clients.Spawn(b.system, cfg, b.meta, log); err != nil {
@@ -135,14 +147,14 @@ func (b *Broker) start() error {
 	}); err != nil {
 		return fmt.Errorf("broker: queues: %w", err)
 	}
-	if b.offsets, err = offsets.Spawn(b.system, cfg, b.queues, vfs.Default, log); err != nil {
+	if b.offsets, err = offsets.Spawn(b.system, cfg, b.queues, b.fs, log); err != nil {
 		return fmt.Errorf("broker: offsets: %w", err)
 	}
 	commits.bind(b.offsets)
 	// The index actor reads the commit log after each writer batch (its
 	// Feed wakes it), so it exists before the writer.
 	if b.index, err = index.Spawn(b.system, index.Config{
-		Broker: cfg, CommitLog: b.store.CommitLog, FS: vfs.Default, Logger: log,
+		Broker: cfg, CommitLog: b.store.CommitLog, FS: b.fs, Logger: log,
 	}); err != nil {
 		return fmt.Errorf("broker: index: %w", err)
 	}
@@ -152,7 +164,7 @@ func (b *Broker) start() error {
 		return fmt.Errorf("broker: writer: %w", err)
 	}
 	if b.schedule, err = schedule.Spawn(b.system, schedule.Config{
-		Broker: cfg, Queues: b.queues, Records: b.store.CommitLog, Writer: b.writer, FS: vfs.Default, Logger: log,
+		Broker: cfg, Queues: b.queues, Records: b.store.CommitLog, Writer: b.writer, FS: b.fs, Logger: log,
 	}); err != nil {
 		return fmt.Errorf("broker: schedule: %w", err)
 	}
@@ -175,7 +187,7 @@ func (b *Broker) start() error {
 	}
 	if b.admin, err = admin.Spawn(b.system, admin.Config{
 		Broker: cfg, Meta: b.meta, Clients: b.clients, Offsets: b.offsets, Queues: b.queues,
-		Counters: b.queues.Counters(), Writer: b.writer, Sends: b.sender, Store: b.store, FS: vfs.Default, Logger: log,
+		Counters: b.queues.Counters(), Writer: b.writer, Sends: b.sender, Store: b.store, FS: b.fs, Logger: log,
 	}); err != nil {
 		return fmt.Errorf("broker: admin: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/valyala/bytebufferpool"
 
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -44,6 +45,14 @@ type ClientConfig struct {
 	// ServeInflightMax bounds concurrent OnRequest calls; a request beyond it
 	// is answered SYSTEM_BUSY.
 	ServeInflightMax int
+	// OnResponseFrame, when set, sees every frame the connection's reader
+	// got, whole and undecoded, before Invoke's waiters do; it returns true
+	// when it took the frame (a response to a request written with
+	// WriteFrames), false to leave it to the client. It runs on the reader
+	// goroutine, must not block, and must not keep frame, which the reader
+	// reuses. For callers that answer their own opaques without a Command,
+	// channel and goroutine per request (the load generator).
+	OnResponseFrame func(frame []byte) bool
 }
 
 func (c *ClientConfig) fill() {
@@ -144,8 +153,11 @@ func (cl *client) ctxError(ctx context.Context, err error, addr string, code int
 	return fmt.Errorf("netio: invoke code %d to %s: %w", code, addr, err)
 }
 
-// InvokeOneway sends cmd with the oneway flag and does not wait; it returns
-// once the frame is written (dialing first if needed, bounded by DialTimeout).
+// InvokeOneway sends cmd with the oneway flag and does not wait for an
+// answer; it returns once the frame is queued (dialing first if needed,
+// bounded by DialTimeout). Frames queued together leave in one writev; a
+// write failure closes the connection and is returned to the caller that was
+// flushing, not to every caller whose frame was in the batch.
 func (c *Client) InvokeOneway(addr string, cmd *remoting.Command) error {
 	cl := c.impl
 	ctx, cancel := context.WithTimeout(context.Background(), cl.cfg.DialTimeout)
@@ -157,6 +169,35 @@ func (c *Client) InvokeOneway(addr string, cmd *remoting.Command) error {
 	cmd.Opaque = cl.opaque.Add(1)
 	cmd.Flag = (cmd.Flag &^ remoting.FlagResponse) | remoting.FlagOneway
 	return cc.writeCmd(cmd)
+}
+
+// NextOpaque returns an opaque no other request of this client carries, for
+// a frame the caller encodes itself (WriteFrames).
+func (c *Client) NextOpaque() int32 { return c.impl.opaque.Add(1) }
+
+// WriteFrames queues buf, one or more whole encoded request frames, on the
+// connection to addr (dialing first if needed, bounded by DialTimeout) and
+// takes buf over: the client returns it to bytebufferpool once written or
+// dropped. Frames queued together leave in one writev, and a failure is
+// reported as InvokeOneway reports it. The answers go to OnResponseFrame;
+// their opaques come from NextOpaque. Rejected: an Invoke per frame, which
+// costs its caller a Command, a channel and a blocked goroutine per request.
+func (c *Client) WriteFrames(addr string, buf *bytebufferpool.ByteBuffer) error {
+	cl := c.impl
+	if cc := cl.established(addr); cc != nil {
+		return cc.queueFrame(buf) // no dial to bound: no context per call
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cl.cfg.DialTimeout)
+	defer cancel()
+	cc, err := cl.conn(ctx, addr)
+	if err != nil {
+		releaseFrame(buf)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: connecting to %s: %w", ErrTimeout, addr, err)
+		}
+		return err
+	}
+	return cc.queueFrame(buf)
 }
 
 // Close closes every connection, fails pending invokes with ErrClosed and
@@ -248,6 +289,26 @@ func (cl *client) dial(ctx context.Context, cc *clientConn) {
 		defer cl.wg.Done()
 		cc.readLoop()
 	}()
+}
+
+// established returns the open, dialed connection to addr, nil when there
+// is none yet.
+func (cl *client) established(addr string) *clientConn {
+	cl.mu.Lock()
+	cc := cl.conns[addr]
+	cl.mu.Unlock()
+	if cc == nil {
+		return nil
+	}
+	select {
+	case <-cc.ready:
+	default:
+		return nil
+	}
+	if cc.dialErr != nil || cc.isClosed() {
+		return nil
+	}
+	return cc
 }
 
 // forget removes cc from the table if it is still the entry for its address.

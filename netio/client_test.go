@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -253,5 +256,143 @@ func TestClientAnswersServerRequests(t *testing.T) {
 				t.Fatalf("code %d (%s), want %d", resp.Code, resp.Remark, tc.wantCode)
 			}
 		})
+	}
+}
+
+// Oneway frames from many goroutines leave coalesced, each goroutine's in its
+// order, and every frame buffer is released once.
+func TestClientCoalescedWritesKeepOrder(t *testing.T) {
+	testkit.NoLeaks(t)
+	rc := countReleases(t)
+	const senders, each = 8, 300
+	h := newTestHandler()
+	var mu sync.Mutex
+	got := make(map[string][]string) // sender → seqs in arrival order
+	h.respond = func(_ *Conn, req *remoting.Command) *remoting.Command {
+		mu.Lock()
+		got[req.ExtFields["sender"]] = append(got[req.ExtFields["sender"]], req.ExtFields["seq"])
+		mu.Unlock()
+		return nil
+	}
+	s := startServer(t, ServerConfig{}, h)
+	cl := newTestClient(t, ClientConfig{})
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Go(func() {
+			for i := range each {
+				req := remoting.NewRequest(remoting.ReqUpdateConsumerOffset,
+					map[string]string{"sender": strconv.Itoa(w), "seq": strconv.Itoa(i)}, []byte("b"))
+				if err := cl.InvokeOneway(s.Addr(), req); err != nil {
+					t.Errorf("sender %d: %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	testkit.Eventually(t, "every frame served", func() bool { return h.requests.Load() == senders*each })
+	mu.Lock()
+	for w := range senders {
+		seqs := got[strconv.Itoa(w)]
+		for i, seq := range seqs {
+			if seq != strconv.Itoa(i) {
+				t.Fatalf("sender %d: frame %s arrived as number %d", w, seq, i)
+			}
+		}
+	}
+	mu.Unlock()
+	_ = cl.Close()
+	rc.check(t, senders*each)
+}
+
+// Writers racing the server's closes of their connection each end with
+// success or ErrClosed, and every frame buffer (the client's requests, the
+// server's answers) is released exactly once. The writers call writeCmd
+// itself: an Invoke can fail before its frame exists, which would make the
+// count of client frames unknowable.
+func TestClientWritesRacingConnectionLoss(t *testing.T) {
+	testkit.NoLeaks(t)
+	rc := countReleases(t)
+	const writers, each = 8, 100
+	h := newTestHandler()
+	var answers atomic.Int64
+	h.respond = func(c *Conn, req *remoting.Command) *remoting.Command {
+		if h.requests.Load()%50 == 0 {
+			_ = c.Close()
+		}
+		answers.Add(1) // testHandler writes the answer: one frame buffer
+		return echo(c, req)
+	}
+	s := startServer(t, ServerConfig{}, h)
+	cl := newTestClient(t, ClientConfig{})
+	var frames atomic.Int64
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				cc, err := cl.impl.conn(testkit.Context(t), s.Addr())
+				if err != nil {
+					continue // no frame: a connection found closed thrice
+				}
+				frames.Add(1)
+				if err := cc.writeCmd(request(remoting.ReqSendMessage, 0, "x")); err != nil && !errors.Is(err, ErrClosed) {
+					t.Errorf("writeCmd: %v, want success or ErrClosed", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	_ = cl.Close()
+	if err := s.Shutdown(testkit.Context(t)); err != nil {
+		t.Fatal(err)
+	}
+	if frames.Load() < writers*each/2 {
+		t.Fatalf("only %d of %d frames written", frames.Load(), writers*each)
+	}
+	rc.check(t, int(frames.Load()+answers.Load()))
+}
+
+// failingConn is a net.Conn whose writes fail; net.Buffers falls back to
+// one Write per buffer on it.
+type failingConn struct {
+	net.Conn
+	writes int
+}
+
+func (f *failingConn) Write([]byte) (int, error)        { f.writes++; return 0, syscall.ECONNRESET }
+func (f *failingConn) SetWriteDeadline(time.Time) error { return nil }
+func (f *failingConn) Close() error                     { return nil }
+
+// A failed write closes the connection and releases every queued frame,
+// written or not, exactly once; the flusher returns the error.
+func TestClientWriteErrorReleasesQueuedFrames(t *testing.T) {
+	rc := countReleases(t)
+	cl := NewClient(ClientConfig{})
+	cc := newClientConn(cl.impl, "127.0.0.1:1")
+	nc := &failingConn{}
+	cc.nc = nc
+	// Three frames queued behind a flush under way, as concurrent invokers
+	// leave them; they return at once.
+	cc.flushing = true
+	for i := range 3 {
+		if err := cc.writeCmd(request(remoting.ReqSendMessage, int32(i), "x")); err != nil {
+			t.Fatalf("queued writeCmd: %v", err)
+		}
+	}
+	if err := cc.flushOut(); !errors.Is(err, ErrClosed) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("flushOut: %v, want ErrClosed wrapping the write error", err)
+	}
+	if nc.writes != 1 || !cc.isClosed() {
+		t.Fatalf("%d writes, closed %v; want 1 failed write and a closed connection", nc.writes, cc.isClosed())
+	}
+	rc.check(t, 3)
+	// Later writes fail at once and release their frame.
+	if err := cc.writeCmd(request(remoting.ReqSendMessage, 4, "x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("writeCmd after failure: %v, want ErrClosed", err)
+	}
+	rc.check(t, 4)
+	if cc.flushing {
+		t.Fatal("flusher role still taken")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	// frameKeepBytesMax is the largest frame buffer a reader keeps for the
 	// next frame; a larger one (a big pull body) is dropped after use.
 	frameKeepBytesMax = 1 << 20
+	// frameListKeepMax is the largest pending-frame list a connection keeps
+	// for reuse; a larger one (a burst) is dropped after its flush.
+	frameListKeepMax = 4096
 )
 
 // clientConn is one client connection: a reader goroutine and serialized writes.
@@ -29,7 +33,19 @@ type clientConn struct {
 	// dialErr is written before ready closes and read only after.
 	dialErr error
 
-	wmu sync.Mutex // serializes frame writes on nc
+	// Outgoing frames, coalesced: writers append under outMu, and the writer
+	// that finds no flush under way becomes the flusher: it writes
+	// everything pending with one writev, again until nothing is left, so a
+	// burst of invokes costs one syscall per round instead of one each.
+	// Rejected: a writer goroutine per connection, a hand-off and a wake-up
+	// per batch even when the connection is idle and the frame could go at once.
+	outMu    sync.Mutex
+	out      []*bytebufferpool.ByteBuffer // pending frames, in order
+	outSpare []*bytebufferpool.ByteBuffer // an emptied list for the next swap
+	flushing bool                         // a writer is flushing
+	// The flusher's writev vector; only the flusher touches it.
+	iov     [][]byte
+	iovBufs net.Buffers // iov as WriteTo consumes it (a field: no allocation)
 
 	mu      sync.Mutex // guards the fields below
 	nc      net.Conn
@@ -79,20 +95,84 @@ func (cc *clientConn) dropWaiter(opaque int32) {
 	cc.mu.Unlock()
 }
 
-// writeCmd encodes cmd into a pooled buffer (released before returning) and
-// writes it whole. A failed or timed-out write closes the connection.
+// writeCmd encodes cmd into a pooled buffer and queues it; the flush that
+// writes it returns the buffer to the pool. The writer that finds no flush
+// under way flushes (and returns its error); the others return once their
+// frame is queued, and a later write failure closes the connection, which
+// fails their invokes with ErrClosed.
 func (cc *clientConn) writeCmd(cmd *remoting.Command) error {
 	buf := bytebufferpool.Get()
-	defer bytebufferpool.Put(buf)
 	buf.B = remoting.AppendFrame(buf.B[:0], cmd)
+	return cc.queueFrame(buf)
+}
 
-	cc.wmu.Lock()
-	defer cc.wmu.Unlock()
+// queueFrame queues buf's encoded frames as writeCmd does, taking buf over.
+func (cc *clientConn) queueFrame(buf *bytebufferpool.ByteBuffer) error {
+	if cc.isClosed() {
+		releaseFrame(buf)
+		return fmt.Errorf("%w: %s: %w", ErrClosed, cc.addr, cc.failure())
+	}
+	cc.outMu.Lock()
+	cc.out = append(cc.out, buf)
+	if cc.flushing {
+		cc.outMu.Unlock()
+		return nil
+	}
+	cc.flushing = true
+	cc.outMu.Unlock()
+	// Let the goroutines that are already runnable, typically invokers woken
+	// by the same read of responses, queue their frames first: without the
+	// yield each of them finds the previous write finished and writes alone.
+	// When nothing else is runnable it returns at once.
+	runtime.Gosched()
+	return cc.flushOut()
+}
+
+// flushOut writes pending frames until none is left, then releases the
+// flusher role. After a failure it releases the remaining frames unwritten.
+func (cc *clientConn) flushOut() error {
+	var err error
+	cc.outMu.Lock()
+	for len(cc.out) > 0 {
+		frames := cc.out
+		cc.out, cc.outSpare = cc.outSpare, nil
+		cc.outMu.Unlock()
+		if err == nil {
+			err = cc.writeFrames(frames)
+		}
+		for i, f := range frames {
+			releaseFrame(f)
+			frames[i] = nil
+		}
+		cc.outMu.Lock()
+		if cap(frames) <= frameListKeepMax {
+			cc.outSpare = frames[:0]
+		}
+	}
+	cc.flushing = false
+	cc.outMu.Unlock()
+	return err
+}
+
+// writeFrames writes frames with one writev (Go splits it past IOV_MAX and
+// repeats short writes). A failed or timed-out write closes the connection,
+// since a partial frame leaves the stream unusable.
+func (cc *clientConn) writeFrames(frames []*bytebufferpool.ByteBuffer) error {
 	if cc.isClosed() {
 		return fmt.Errorf("%w: %s: %w", ErrClosed, cc.addr, cc.failure())
 	}
+	for _, f := range frames {
+		cc.iov = append(cc.iov, f.B)
+	}
+	cc.iovBufs = cc.iov
 	_ = cc.nc.SetWriteDeadline(time.Now().Add(cc.cl.cfg.WriteTimeout))
-	if _, err := cc.nc.Write(buf.B); err != nil {
+	_, err := cc.iovBufs.WriteTo(cc.nc)
+	clear(cc.iov)
+	cc.iov, cc.iovBufs = cc.iov[:0], nil
+	if cap(cc.iov) > frameListKeepMax {
+		cc.iov = nil
+	}
+	if err != nil {
 		cc.fail(err)
 		return fmt.Errorf("%w: write to %s: %w", ErrClosed, cc.addr, err)
 	}
@@ -150,14 +230,21 @@ func (cc *clientConn) readLoop() {
 			cc.fail(err)
 			return
 		}
-		cmd, err := remoting.DecodeFrame(frame) // copies: frame is reused
-		if err != nil {
-			cc.cl.log.Warn().Err(err).Str("addr", cc.addr).Msg("undecodable frame; closing connection")
-			cc.fail(err)
-			return
+		var cmd *remoting.Command
+		taken := cc.cl.cfg.OnResponseFrame != nil && cc.cl.cfg.OnResponseFrame(frame)
+		if !taken {
+			cmd, err = remoting.DecodeFrame(frame) // copies: frame is reused
+			if err != nil {
+				cc.cl.log.Warn().Err(err).Str("addr", cc.addr).Msg("undecodable frame; closing connection")
+				cc.fail(err)
+				return
+			}
 		}
 		if cap(frame) > frameKeepBytesMax {
 			frame = nil
+		}
+		if taken {
+			continue
 		}
 		if cmd.IsResponse() {
 			cc.deliver(cmd)

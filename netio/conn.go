@@ -17,7 +17,8 @@ import (
 // Conn is one accepted connection. All methods are safe from any goroutine;
 // none of them blocks on the network (Invoke waits for the peer's answer).
 // A Conn stays usable as a value after the connection closed: its writes then
-// fail with ErrClosed.
+// fail with ErrClosed. Writes from every goroutine leave in the order they
+// were queued, coalesced: one writev per flush of the connection (outbox.go).
 type Conn struct{ impl *conn }
 
 type conn struct {
@@ -31,12 +32,19 @@ type conn struct {
 	// lastActive is srv.clock at the last read or completed write.
 	lastActive atomic.Int64
 
-	// guard orders writers against close. Writers hold it shared only while
-	// they queue a task on the loop; OnClose takes it exclusively to set
-	// closed. So every task queued by a writer that saw closed == false was
-	// queued before OnClose returned, which Shutdown relies on (see there).
-	// Rejected: an atomic flag alone, which lets a writer queue a task after
-	// the loop exited, where it never runs and its buffer and done are lost.
+	// out holds the writes waiting for the loop (outbox.go).
+	out outbox
+	// requests counts the requests handed to the handler during the current
+	// OnTraffic; loop-owned.
+	requests int
+
+	// closed is set once, by OnClose on the loop, while holding both guard
+	// (exclusively) and out.mu, so holding either one is enough to read it.
+	// Writers check it under out.mu before appending; code that queues a
+	// task on the loop (a flush, a close) checks it under guard held shared,
+	// which keeps OnClose, and with it the loop's exit, from passing until
+	// the task is queued. Rejected: an atomic flag alone, which lets a writer
+	// queue a task after the loop exited and its eventfd closed.
 	guard  sync.RWMutex
 	closed bool
 
@@ -67,10 +75,9 @@ func (c *Conn) RemoteAddr() string { return c.impl.remote }
 // String names the connection for logs.
 func (c *Conn) String() string { return fmt.Sprintf("conn#%d(%s)", c.impl.id, c.impl.remote) }
 
-// Write encodes cmd and queues it for the socket without blocking. cmd is not
-// retained after Write returns. The encoded frame lives in a pooled buffer
-// owned by the queued write until gnet's callback releases it, on success or
-// error.
+// Write encodes cmd into a pooled buffer and queues it for the socket
+// without blocking; the buffer is owned by the queued write until its flush
+// releases it, on success or error. cmd is not retained after Write returns.
 func (c *Conn) Write(cmd *remoting.Command) error {
 	buf := bytebufferpool.Get()
 	buf.B = remoting.AppendFrame(buf.B[:0], cmd)
@@ -78,15 +85,14 @@ func (c *Conn) Write(cmd *remoting.Command) error {
 }
 
 // WriteFrame queues frame, a whole encoded frame (remoting.AppendFrameExt),
-// for the socket without blocking. It takes ownership of frame: the queued
-// write returns it to bytebufferpool, on success or error.
+// for the socket without blocking. It takes ownership of frame: it goes back
+// to bytebufferpool after the flush that writes it, or at once on error.
 func (c *Conn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
 	return c.impl.queue(frame, nil, nil)
 }
 
 // WriteBatch encodes every command into one buffer and queues it as one
-// write: one loop wake-up and one syscall for a batch of replies. The
-// commands are not retained.
+// write. The commands are not retained.
 func (c *Conn) WriteBatch(cmds []*remoting.Command) error {
 	if len(cmds) == 0 {
 		return nil
@@ -102,9 +108,10 @@ func (c *Conn) WriteBatch(cmds []*remoting.Command) error {
 // copying them (zero-copy pull bodies from mapped files). done runs exactly
 // once when the write completed or failed: on the event loop (so it must not
 // block), or, when WriteWithBody fails at once, on the caller's goroutine
-// before it returns. The parts must stay valid until done runs; gnet copies
-// whatever the socket does not take at once into its outbound buffer, so
-// done does not wait for the peer. cmd.Body is ignored. done may be nil.
+// before it returns. The bytes of the parts must stay valid until done runs;
+// the parts slice itself is copied, so the caller may reuse it at once. gnet
+// copies whatever the socket does not take at once into its outbound buffer,
+// so done does not wait for the peer. cmd.Body is ignored. done may be nil.
 func (c *Conn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done func()) error {
 	bodyLen := 0
 	for _, p := range parts {
@@ -112,96 +119,19 @@ func (c *Conn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done func())
 	}
 	buf := bytebufferpool.Get()
 	buf.B = remoting.AppendFrameHead(buf.B[:0], cmd, bodyLen)
-	if len(parts) == 0 {
-		return c.impl.queue(buf, nil, done)
-	}
-	vec := make([][]byte, 0, 1+len(parts))
-	vec = append(vec, buf.B)
-	vec = append(vec, parts...)
-	return c.impl.queue(buf, vec, done)
+	return c.impl.queue(buf, parts, done)
 }
 
-// queue hands a write to the connection's loop: buf.B alone when vec is nil,
-// else vec (buf.B followed by body parts). Taking buf rather than a slice
-// spares Write and WriteBatch a one-element [][]byte, an allocation per
-// reply. It takes ownership of buf and of done: exactly once, either here on
-// failure or in the write callback, buf goes back to the pool and done runs.
-func (c *conn) queue(buf *bytebufferpool.ByteBuffer, vec [][]byte, done func()) error {
-	c.guard.RLock()
-	if c.closed {
-		c.guard.RUnlock()
-		finishWrite(buf, done)
-		return fmt.Errorf("%w: %s", ErrClosed, c.remote)
-	}
-	pw, _ := pendingWrites.Get().(*pendingWrite)
-	if pw == nil {
-		pw = &pendingWrite{}
-		pw.callback = pw.finish
-	}
-	pw.c, pw.buf, pw.done = c, buf, done
-	var err error
-	if vec == nil {
-		err = c.gc.AsyncWrite(buf.B, pw.callback)
-	} else {
-		err = c.gc.AsyncWritev(vec, pw.callback)
-	}
-	c.guard.RUnlock()
-	if err != nil {
-		// gnet only fails here when the loop's wake-up fd is gone, i.e. the
-		// loop has exited and will never run the queued task (so never pw's
-		// callback: pw is dropped, not pooled).
-		finishWrite(buf, done)
-		return fmt.Errorf("%w: %s: %w", ErrClosed, c.remote, err)
-	}
-	return nil
+// WriteFrameWithBody is WriteWithBody for a frame head the caller encoded
+// (remoting.AppendFrameHeadExt with the parts' total length): no Command per
+// answer. It takes ownership of head (back to bytebufferpool after the flush
+// that writes it, or at once on error) and of done, with WriteWithBody's
+// rules for done and the parts.
+func (c *Conn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, parts [][]byte, done func()) error {
+	return c.impl.queue(head, parts, done)
 }
 
-// pendingWrite is what a queued write's gnet callback needs. It is pooled
-// and its callback is bound once, so queueing a write allocates no closure.
-// Ownership: from queue's Get until the callback, which gnet runs exactly
-// once per queued write (also when the connection closed first); the
-// callback returns it to the pool before finishing the write.
-type pendingWrite struct {
-	c        *conn
-	buf      *bytebufferpool.ByteBuffer
-	done     func()
-	callback gnet.AsyncCallback // finish, bound once
-}
-
-var pendingWrites sync.Pool
-
-// finish is the write callback; runs on the loop.
-func (pw *pendingWrite) finish(gc gnet.Conn, err error) error {
-	c, buf, done := pw.c, pw.buf, pw.done
-	pw.c, pw.buf, pw.done = nil, nil, nil
-	pendingWrites.Put(pw)
-	finishWrite(buf, done)
-	c.afterWrite(gc, err)
-	return nil
-}
-
-// finishWrite ends a queued write's ownership of its buffer and body parts.
-func finishWrite(buf *bytebufferpool.ByteBuffer, done func()) {
-	bytebufferpool.Put(buf)
-	if done != nil {
-		done()
-	}
-}
-
-// afterWrite runs on the loop after a queued write: a completed write counts
-// as activity, and a peer that lets our output pile up is cut off.
-func (c *conn) afterWrite(gc gnet.Conn, err error) {
-	if err != nil {
-		return
-	}
-	c.touch()
-	limit := c.srv.cfg.OutboundBytesMax
-	if limit > 0 && gc.OutboundBuffered() > limit {
-		c.srv.log.Warn().Uint64("conn", c.id).Str("remote", c.remote).Int("outboundBytes", gc.OutboundBuffered()).
-			Msg("peer is not reading; closing connection")
-		_ = gc.Close()
-	}
-}
+func errClosed(remote string) error { return fmt.Errorf("%w: %s", ErrClosed, remote) }
 
 // Invoke sends a server-initiated request on this connection and waits for
 // the client's response (matched by opaque), up to timeout (no timer when
@@ -218,7 +148,7 @@ func (c *Conn) Invoke(ctx context.Context, cmd *remoting.Command, timeout time.D
 	ci.invokeMu.Lock()
 	if ci.invokesDone {
 		ci.invokeMu.Unlock()
-		return nil, fmt.Errorf("%w: %s", ErrClosed, ci.remote)
+		return nil, errClosed(ci.remote)
 	}
 	if ci.invokes == nil {
 		ci.invokes = make(map[int32]chan *remoting.Command)
@@ -273,22 +203,30 @@ func (c *conn) complete(resp *remoting.Command) {
 }
 
 // markClosed is called by OnClose on the loop. It reports false when the
-// connection was already marked. It fails every pending Invoke.
+// connection was already marked. It releases every write still pending and
+// fails every pending Invoke.
 func (c *conn) markClosed() bool {
 	c.guard.Lock()
+	c.out.mu.Lock()
 	if c.closed {
+		c.out.mu.Unlock()
 		c.guard.Unlock()
 		return false
 	}
 	c.closed = true
+	pending := c.drainLocked()
+	c.out.mu.Unlock()
 	c.guard.Unlock()
+	for _, w := range pending {
+		finishWrite(w.buf, w.done)
+	}
 
 	c.invokeMu.Lock()
-	pending := c.invokes
+	waiting := c.invokes
 	c.invokes = nil
 	c.invokesDone = true
 	c.invokeMu.Unlock()
-	for _, ch := range pending {
+	for _, ch := range waiting {
 		close(ch)
 	}
 	return true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -158,20 +159,33 @@ func TestLargeFrameRoundTrip(t *testing.T) {
 	}
 }
 
-// Every queued write's done runs exactly once however writers race the
-// connection's close and the server's shutdown.
+// Every queued write's done runs, and its buffer is released, exactly once
+// however writers race the connection's close and the server's shutdown.
 func TestWritesRacingCloseAndShutdown(t *testing.T) {
 	testkit.NoLeaks(t)
 	tests := []struct {
-		name     string
-		shutdown bool // end with Server.Shutdown instead of Conn.Close
+		name string
+		end  func(t *testing.T, s *Server, c *Conn, nc net.Conn)
 	}{
-		{name: "conn close"},
-		{name: "server shutdown", shutdown: true},
+		{name: "conn close", end: func(_ *testing.T, _ *Server, c *Conn, _ net.Conn) { _ = c.Close() }},
+		{name: "server shutdown", end: func(t *testing.T, s *Server, _ *Conn, _ net.Conn) {
+			if err := s.Shutdown(testkit.Context(t)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		// The peer resets the connection: the server's writes fail (or its
+		// read sees the reset first).
+		{name: "peer reset", end: func(t *testing.T, _ *Server, _ *Conn, nc net.Conn) {
+			if err := nc.(*net.TCPConn).SetLinger(0); err != nil {
+				t.Fatal(err)
+			}
+			_ = nc.Close()
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			const writers, writesEach = 8, 300
+			rc := countReleases(t)
 			h := newTestHandler()
 			h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
 			s := startServer(t, ServerConfig{}, h)
@@ -196,13 +210,7 @@ func TestWritesRacingCloseAndShutdown(t *testing.T) {
 					}
 				}()
 			}
-			if tc.shutdown {
-				if err := s.Shutdown(testkit.Context(t)); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				_ = c.Close()
-			}
+			tc.end(t, s, c, nc)
 			wg.Wait()
 			testkit.Eventually(t, "every done", func() bool { return dones.Load() == calls.Load() })
 			if err := s.Shutdown(testkit.Context(t)); err != nil {
@@ -211,6 +219,7 @@ func TestWritesRacingCloseAndShutdown(t *testing.T) {
 			if d, n := dones.Load(), calls.Load(); d != n {
 				t.Fatalf("done ran %d times for %d writes", d, n)
 			}
+			rc.check(t, int(calls.Load()))
 		})
 	}
 }

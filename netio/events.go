@@ -61,14 +61,26 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 }
 
 // OnTraffic cuts every complete frame out of the inbound buffer and
-// dispatches it; broken framing closes the connection.
+// dispatches it, tells a TrafficDoneHandler that the read is handled, then
+// flushes what the read's requests (and any other writer meanwhile) queued:
+// one writev for all of it. Broken framing closes the connection, after the
+// answers to the frames before it are flushed.
 func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.Close
 	}
 	c.touch()
-	if err := cutFrames(gc, e.srv.cfg.FrameBytesMax, c.dispatchFn); err != nil {
+	c.holdFlush()
+	err := cutFrames(gc, e.srv.cfg.FrameBytesMax, c.dispatchFn)
+	if c.requests > 0 {
+		c.requests = 0
+		if e.srv.trafficDone != nil {
+			e.srv.trafficDone.TrafficDone(c.pub)
+		}
+	}
+	c.flush()
+	if err != nil {
 		e.srv.log.Warn().Err(err).Uint64("conn", c.id).Str("remote", c.remote).Msg("broken framing; closing connection")
 		return gnet.Close
 	}

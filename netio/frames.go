@@ -59,5 +59,6 @@ func (c *conn) dispatch(cmd *remoting.Command) {
 		c.complete(cmd)
 		return
 	}
+	c.requests++
 	c.srv.h.OnRequest(c.pub, cmd)
 }

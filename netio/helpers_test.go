@@ -34,9 +34,7 @@ func newTestHandler() *testHandler {
 // connection id.
 func echo(c *Conn, req *remoting.Command) *remoting.Command {
 	resp := remoting.NewResponse(req, remoting.RespSuccess, "")
-	for k, v := range req.ExtFields {
-		resp.SetExt(k, v)
-	}
+	req.EachExt(resp.SetExt)
 	resp.SetExt("connID", strconv.FormatUint(c.ID(), 10))
 	resp.SetExt("reqCode", strconv.Itoa(int(req.Code)))
 	resp.Body = req.Body
@@ -80,7 +78,7 @@ func (h *testHandler) anyConn() *Conn {
 }
 
 // startServer starts a server on 127.0.0.1:0 and shuts it down at cleanup.
-func startServer(t *testing.T, cfg ServerConfig, h Handler) *Server {
+func startServer(t testing.TB, cfg ServerConfig, h Handler) *Server {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.EventLoops == 0 {
@@ -90,7 +88,7 @@ func startServer(t *testing.T, cfg ServerConfig, h Handler) *Server {
 }
 
 // newTestClient builds a client closed at cleanup.
-func newTestClient(t *testing.T, cfg ClientConfig) *Client {
+func newTestClient(t testing.TB, cfg ClientConfig) *Client {
 	t.Helper()
 	c := NewClient(cfg)
 	t.Cleanup(func() { _ = c.Close() })
@@ -98,7 +96,7 @@ func newTestClient(t *testing.T, cfg ClientConfig) *Client {
 }
 
 // dialRaw opens a plain TCP connection to s, closed at cleanup.
-func dialRaw(t *testing.T, addr string) net.Conn {
+func dialRaw(t testing.TB, addr string) net.Conn {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, testkit.Timeout)
 	if err != nil {

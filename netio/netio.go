@@ -54,3 +54,19 @@ type Handler interface {
 	// Writes on c fail with ErrClosed from then on.
 	OnClose(c *Conn)
 }
+
+// TrafficDoneHandler is optionally implemented by a Handler that batches
+// inbound work: it collects requests in OnRequest and hands them on in
+// TrafficDone, one message carrying a slice instead of one per request.
+//
+// The server calls TrafficDone on the connection's event loop after
+// OnRequest ran for every complete frame of one read (one gnet OnTraffic),
+// once per read that delivered at least one request; a read that completed
+// no request (a partial frame, or only responses to the server's own
+// Invokes) does not call it. It is also called when framing broke after some
+// good frames, before the connection closes. Like OnRequest it must not
+// block. Writes made in OnRequest and TrafficDone on this connection leave in
+// one flush right after TrafficDone returns.
+type TrafficDoneHandler interface {
+	TrafficDone(c *Conn)
+}

@@ -44,6 +44,13 @@ type ServerConfig struct {
 	// OutboundBytesMax closes a connection whose unsent output exceeds it;
 	// 0 means OutboundBytesMaxDefault, negative disables the check.
 	OutboundBytesMax int
+	// WriteBatchIovecsMax bounds the buffers of one writev when a connection
+	// flushes its pending writes; 0 means WriteBatchIovecsMaxDefault, the
+	// most Linux accepts.
+	WriteBatchIovecsMax int
+	// WriteBatchBytesMax bounds the bytes of one writev (a single larger
+	// buffer still goes alone); 0 means WriteBatchBytesMaxDefault.
+	WriteBatchBytesMax int
 }
 
 // Validate fills defaults and rejects impossible values.
@@ -62,6 +69,18 @@ func (c *ServerConfig) Validate() error {
 	}
 	if c.OutboundBytesMax == 0 {
 		c.OutboundBytesMax = OutboundBytesMaxDefault
+	}
+	if c.WriteBatchIovecsMax == 0 {
+		c.WriteBatchIovecsMax = WriteBatchIovecsMaxDefault
+	}
+	if c.WriteBatchIovecsMax < 1 || c.WriteBatchIovecsMax > WriteBatchIovecsMaxDefault {
+		return fmt.Errorf("%w: WriteBatchIovecsMax %d is outside 1..%d", ErrConfig, c.WriteBatchIovecsMax, WriteBatchIovecsMaxDefault)
+	}
+	if c.WriteBatchBytesMax == 0 {
+		c.WriteBatchBytesMax = WriteBatchBytesMaxDefault
+	}
+	if c.WriteBatchBytesMax < 1 {
+		return fmt.Errorf("%w: WriteBatchBytesMax %d is negative", ErrConfig, c.WriteBatchBytesMax)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("%w: Addr %q: %w", ErrConfig, c.Addr, err)
@@ -82,7 +101,10 @@ const (
 type server struct {
 	cfg ServerConfig
 	h   Handler
-	log zerolog.Logger
+	// trafficDone is h when it implements TrafficDoneHandler, else nil.
+	trafficDone TrafficDoneHandler
+	log         zerolog.Logger
+	counts      writeCounters
 
 	state    atomic.Int32
 	stopOnce sync.Once
@@ -107,14 +129,16 @@ type server struct {
 
 // NewServer builds a server; Start listens. h is called from event loops (see Handler).
 func NewServer(cfg ServerConfig, h Handler) *Server {
+	td, _ := h.(TrafficDoneHandler)
 	return &Server{impl: &server{
-		cfg:     cfg,
-		h:       h,
-		log:     cfg.Logger.With().Str("component", "netio").Logger(),
-		booted:  make(chan struct{}),
-		runDone: make(chan struct{}),
-		conns:   make(map[uint64]*conn),
-		drained: make(chan struct{}),
+		cfg:         cfg,
+		h:           h,
+		trafficDone: td,
+		log:         cfg.Logger.With().Str("component", "netio").Logger(),
+		booted:      make(chan struct{}),
+		runDone:     make(chan struct{}),
+		conns:       make(map[uint64]*conn),
+		drained:     make(chan struct{}),
 	}}
 }
 
@@ -172,11 +196,11 @@ func (s *Server) Addr() string { return s.impl.addr }
 // loops to exit, or for ctx. Idempotent and safe from any goroutine; a later
 // call waits for the same exit.
 //
-// Order, so that every queued write's callback runs (buffers released, done
-// called) before the loops stop:
+// Order, so that every queued write is released (buffers back in the pool,
+// done called) before the loops stop:
 //  1. refuse new connections and close every open one;
-//  2. wait until every OnClose ran (each write queued before its connection
-//     closed is ahead of step 3 in the loop's FIFO task queue);
+//  2. wait until every OnClose ran (OnClose releases the writes still
+//     pending; later writes fail with ErrClosed);
 //  3. stop the engine and wait for gnet.Run to return.
 func (s *Server) Shutdown(ctx context.Context) error {
 	srv := s.impl

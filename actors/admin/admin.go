@@ -81,7 +81,10 @@ type Offsets interface {
 // Queues is the queue registry's side the admin requests use.
 type Queues interface {
 	MinOffset(topic string, queueID int32) int64
-	MaxOffset(topic string, queueID int32) int64
+	// ServedMaxOffset is the max offset consumers are served (on SYNC_FLUSH, the
+	// first entry whose record is not flushed yet), so a reset never moves a
+	// group past messages that are not durable.
+	ServedMaxOffset(topic string, queueID int32) int64
 	SearchOffset(topic string, queueID int32, ts int64) int64
 	StoreTime(topic string, queueID int32, off int64) (int64, bool)
 	DeleteTopic(ctx context.Context, topic string) (int, error)

@@ -50,7 +50,7 @@ func (x *adminActor) consumeStats(cmd *remoting.Command) *remoting.Command {
 			continue
 		}
 		for q := int32(0); q < tc.ReadQueueNums; q++ {
-			w := body.OffsetWrapper{BrokerOffset: max(a.cfg.Queues.MaxOffset(topic, q), 0)}
+			w := body.OffsetWrapper{BrokerOffset: max(a.cfg.Queues.ServedMaxOffset(topic, q), 0)}
 			if off, ok := a.cfg.Offsets.Offset(group, topic, q); ok && off > 0 {
 				w.ConsumerOffset = off
 			}
@@ -87,7 +87,7 @@ func (x *adminActor) topicStats(cmd *remoting.Command) *remoting.Command {
 	for q := int32(0); q < max(tc.ReadQueueNums, tc.WriteQueueNums); q++ {
 		o := body.TopicOffset{
 			MinOffset: max(a.cfg.Queues.MinOffset(topic, q), 0),
-			MaxOffset: max(a.cfg.Queues.MaxOffset(topic, q), 0),
+			MaxOffset: max(a.cfg.Queues.ServedMaxOffset(topic, q), 0),
 		}
 		if o.MaxOffset > 0 {
 			if t, ok := a.cfg.Queues.StoreTime(topic, q, o.MaxOffset-1); ok {

@@ -181,7 +181,7 @@ type fakeQueues struct {
 func (f *fakeQueues) MinOffset(topic string, q int32) int64 {
 	return f.min[store.QueueKey{Topic: topic, QueueID: q}]
 }
-func (f *fakeQueues) MaxOffset(topic string, q int32) int64 {
+func (f *fakeQueues) ServedMaxOffset(topic string, q int32) int64 {
 	return f.max[store.QueueKey{Topic: topic, QueueID: q}]
 }
 func (f *fakeQueues) StoreTime(topic string, q int32, off int64) (int64, bool) {

@@ -82,13 +82,13 @@ func (a *Admin) resetOffset(cmd *remoting.Command) *remoting.Command {
 		var target int64
 		switch {
 		case queueID >= 0 && offset >= 0:
-			lo, hi := a.cfg.Queues.MinOffset(topic, q), a.cfg.Queues.MaxOffset(topic, q)
+			lo, hi := a.cfg.Queues.MinOffset(topic, q), a.cfg.Queues.ServedMaxOffset(topic, q)
 			if offset < lo || offset > hi {
 				return reply.Error(cmd, reply.Errorf(reply.ErrSystem, "Target offset %d not in consume queue range [%d-%d]", offset, lo, hi))
 			}
 			target = offset
 		case timestamp == -1:
-			target = a.cfg.Queues.MaxOffset(topic, q)
+			target = a.cfg.Queues.ServedMaxOffset(topic, q)
 		default:
 			target = a.cfg.Queues.SearchOffset(topic, q, timestamp)
 		}

@@ -159,7 +159,8 @@ func (b *Broker) start() error {
 		return fmt.Errorf("broker: index: %w", err)
 	}
 	if b.writer, err = writer.Spawn(b.system, writer.Config{
-		Broker: cfg, Store: b.store, Dispatcher: b.index.Feed(b.queues), LogicsTimestamp: b.queues.FlushedTimestamp, Logger: log,
+		Broker: cfg, Store: b.store, Dispatcher: b.index.Feed(b.queues), LogicsTimestamp: b.queues.FlushedTimestamp,
+		QueuesFull: b.queues.Full, OnFlushed: b.queues.WakeFlushed, Logger: log,
 	}); err != nil {
 		return fmt.Errorf("broker: writer: %w", err)
 	}

@@ -2,12 +2,17 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
@@ -17,19 +22,22 @@ import (
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
+	"github.com/rs/zerolog"
 )
 
 const t0 = int64(1_700_000_000_000)
 
 // fixture is an Indexer over a real commit log, served by a netio server.
 type fixture struct {
-	t      *testing.T
-	root   string // storePathRootDir
-	clog   *commitlog.CommitLog
-	x      *Indexer
-	feed   Dispatcher
-	next   *recordingDispatcher
-	invoke func(*remoting.Command) *remoting.Command
+	t             *testing.T
+	root          string // storePathRootDir
+	clog          *commitlog.CommitLog
+	flushInterval time.Duration
+	logs          *logBuffer // every run's log lines
+	x             *Indexer
+	feed          Dispatcher
+	next          *recordingDispatcher
+	invoke        func(*remoting.Command) *remoting.Command
 }
 
 // recordingDispatcher stands in for the queue registry.
@@ -51,9 +59,10 @@ func (d *recordingDispatcher) count() int {
 }
 
 type fixtureOpts struct {
-	root, logDir string // default: new temp dirs
-	disabled     bool   // messageIndexEnable=false
-	segmentBytes int64  // commit-log segment size, default 64 KiB
+	root, logDir  string        // default: new temp dirs
+	disabled      bool          // messageIndexEnable=false
+	segmentBytes  int64         // commit-log segment size, default 64 KiB
+	flushInterval time.Duration // default: Config's
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -75,7 +84,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = clog.Close() })
-	f := &fixture{t: t, root: o.root, clog: clog, next: &recordingDispatcher{}}
+	f := &fixture{t: t, root: o.root, clog: clog, flushInterval: o.flushInterval, logs: &logBuffer{}, next: &recordingDispatcher{}}
 	f.start(o.disabled)
 	return f
 }
@@ -89,7 +98,8 @@ func (f *fixture) start(disabled bool) {
 	b.MaxHashSlotNum = 16
 	b.MaxIndexNum = 8 // seven items per file: tests roll files
 	b.DefaultQueryMaxNum = 32
-	x, err := Spawn(testkit.ActorSystem(f.t), Config{Broker: b, CommitLog: f.clog})
+	x, err := Spawn(testkit.ActorSystem(f.t), Config{Broker: b, CommitLog: f.clog, FlushInterval: f.flushInterval,
+		Logger: zerolog.New(f.logs)})
 	if err != nil {
 		f.t.Fatalf("Spawn: %v", err)
 	}
@@ -117,10 +127,9 @@ type rec struct {
 	sysFlag int32
 }
 
-// appendRec appends r to the commit log and returns its offset; the index
-// learns of it only through the feed (dispatch) or a catch-up.
-func (f *fixture) appendRec(r rec) int64 {
-	f.t.Helper()
+// encode returns r as a record for the commit log (queue offset, physical
+// offset and store time are set by Append).
+func (r rec) encode() []byte {
 	props := ""
 	if r.keys != "" {
 		props += message.PropertyKeys + "\x01" + r.keys + "\x02"
@@ -133,7 +142,14 @@ func (f *fixture) appendRec(r rec) int64 {
 		BornHost:  netip.MustParseAddrPort("127.0.0.1:40000"),
 		StoreHost: netip.MustParseAddrPort("127.0.0.1:10911"),
 	}
-	off, err := f.clog.Append(message.AppendRecord(nil, &m), 0, r.ts)
+	return message.AppendRecord(nil, &m)
+}
+
+// appendRec appends r to the commit log and returns its offset; the index
+// learns of it only through the feed (dispatch) or a catch-up.
+func (f *fixture) appendRec(r rec) int64 {
+	f.t.Helper()
+	off, err := f.clog.Append(r.encode(), 0, r.ts)
 	if err != nil {
 		f.t.Fatalf("Append: %v", err)
 	}
@@ -192,3 +208,77 @@ func decodeBodies(t *testing.T, b []byte) []string {
 }
 
 func fmtBodies(b []string) string { return fmt.Sprintf("%q", b) }
+
+// lastUpdatePhyOffset is the index end QUERY_MESSAGE reports
+// (indexLastUpdatePhyoffset).
+func (f *fixture) lastUpdatePhyOffset() int64 {
+	f.t.Helper()
+	resp, _ := f.query("T", "none", 1, 0, 1, false)
+	v, err := strconv.ParseInt(resp.ExtFields["indexLastUpdatePhyoffset"], 10, 64)
+	if err != nil {
+		f.t.Fatalf("indexLastUpdatePhyoffset: %v", err)
+	}
+	return v
+}
+
+// logBuffer collects log lines from the actor's goroutines.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, string(p))
+	return len(p), nil
+}
+
+// field returns the integer field of every line whose message is msg, in
+// order.
+func (b *logBuffer) field(t *testing.T, msg, field string) []int64 {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []int64
+	for _, line := range b.lines {
+		var m map[string]any
+		d := json.NewDecoder(strings.NewReader(line))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["message"] != msg {
+			continue
+		}
+		n, err := m[field].(json.Number).Int64()
+		if err != nil {
+			t.Fatalf("log line %q: field %s: %v", line, field, err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// copyDir copies the files under src to dst, as they are in the page
+// cache: what a kill -9 of the process writing them would leave.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -21,10 +21,15 @@
 //     loss may have left items for records the log lost; a crash during a
 //     roll, a newest file without items), then index from
 //     the newest file's endPhyOffset (not below the log's min offset) up to
-//     the write position: after a SIGTERM that is nothing, after a kill -9
-//     whatever the last run appended but had not indexed.
+//     the write position: after a SIGTERM that is the one record at the
+//     end, after a kill -9 whatever the last run appended after its last
+//     index flush (at most FlushInterval of sends, plus any backlog).
 //  2. Run: index after each writer batch; ROLLBACK-typed records are
-//     skipped. A storage error stops indexing (logged once); queries keep
+//     skipped. Each catch-up step ends with Index.Advance to the last
+//     record it read, so endPhyOffset moves with records that have no keys
+//     too (batch items carry no UNIQ_KEY): without it a restart re-read the
+//     log from its last keyed record, or from 0 (4 GiB of batches after a
+//     kill -9). A storage error stops indexing (logged once); queries keep
 //     answering from what is indexed, as Java stops building its index.
 //  3. Flush the files every FlushInterval, and when a file fills.
 //  4. Retention: DeleteBelow (the cleaner, after CommitLog deletions) drops
@@ -38,8 +43,16 @@
 // Java's store returns hash matches as they are and leaves the check to the
 // client; checking here spares clients the collisions.
 //
+// Indexing reads each record in place (header fields, then one pass over
+// its properties) and hashes topic#key over the parts, so it allocates
+// nothing per record (TestCatchUpAllocatesNothing).
+//
 // The checkpoint's indexMsgTimestamp is not written: storage/store does not
-// expose it, and nothing reads it without messageIndexSafe.
+// expose it, and nothing reads it without messageIndexSafe. Java needs it
+// because its index keeps no position of its own: after a crash it deletes
+// the index files newer than it and rebuilds only what the commit log's
+// recovery re-dispatches. Here the files' end is that position
+// (storage/index Advance), and recovery needs nothing from the checkpoint.
 package index
 
 import (

@@ -164,7 +164,7 @@ func TestStopIndexesTheLastBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if got := x.Query("T#k", 32, 0, 1<<62); len(got) != 2 {
+	if got := x.Query("T", "k", 32, 0, 1<<62); len(got) != 2 {
 		t.Fatalf("index files after Stop hold offsets %v, want both records", got)
 	}
 }

@@ -2,7 +2,6 @@ package index
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/netio"
@@ -111,7 +110,7 @@ func (a *indexActor) query(q *queryReq) {
 	var offsets []int64
 	if x.idx != nil {
 		lastTime, lastPhy = x.idx.LastUpdate()
-		offsets = x.idx.Query(q.topic+"#"+q.key, q.maxNum, q.begin, q.end)
+		offsets = x.idx.Query(q.topic, q.key, q.maxNum, q.begin, q.end)
 	}
 	var recs []commitlog.Slice
 	var parts [][]byte
@@ -167,8 +166,9 @@ func hasKey(props, key string) bool {
 		return true
 	}
 	keys, _ := message.PropertyValue(props, message.PropertyKeys)
-	for _, k := range strings.Split(keys, " ") {
-		if k == key {
+	for keys != "" {
+		var k string
+		if k, keys = nextKey(keys); k == key {
 			return k != ""
 		}
 	}

@@ -19,17 +19,6 @@
 //
 //	{"configTable":{"<namespace>":{"<key>":"<value>"}}}
 //
-// Compressed REGISTER_BROKER body (header compressed=true): one zlib stream
-// of big-endian sections:
-//
-//	size   field
-//	4      n: length of the DataVersion JSON
-//	n      DataVersion JSON {"stateVersion","timestamp","counter"}
-//	4      topic count
-//	       per topic:
-//	4        m: length of the topic text
-//	m        "name readQueueNums writeQueueNums perm filterType [attributesJson]"
-//	4      k: length of the filter server list JSON
-//	k      filter server list JSON array
-//	...    5.x static-topic mappings (ignored)
+// A compressed REGISTER_BROKER body (header compressed=true) is decoded by
+// wire/body.DecodeRegisterBody, where its format is documented.
 package namesrv

@@ -1,11 +1,8 @@
 package queue
 
 import (
-	"sync/atomic"
-	"time"
-
+	"github.com/actormq/actormq/internal/crashpoint"
 	"github.com/actormq/actormq/storage/consumequeue"
-	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -14,20 +11,17 @@ import (
 type queueActor struct {
 	r *Registry
 	e *entry
-	// watched is set when a pull of this queue was handed to the long-poll
-	// actor; the next Put then tells the long-poll actor the queue advanced.
-	// Waking only watched queues keeps Puts of unwatched queues free of
-	// long-poll traffic.
-	watched bool
+	// held are the queue's suspended pulls (hold.go), answered after the
+	// Put that passes their offset or at their deadline.
+	held    heldPulls
 	scratch []consumequeue.Unit
 	putErrs int // failed Puts so far; only the first few log at Error
 	// watchers are pending Watch calls (see watch.go); nil for queues
 	// nobody watches.
 	watchers []*watchMsg
-	// groupGets caches, per consumer group, this topic's pull counter from
-	// Counters, so that counting a pull is a string-keyed map read (no
-	// boxed key, no allocation).
-	groupGets map[string]*atomic.Int64
+	// backlog holds units waiting for space, in order (backlog.go); nil
+	// when there are none.
+	backlog []Unit
 }
 
 func (q *queueActor) Receive(ctx actor.Context) {
@@ -44,7 +38,14 @@ func (q *queueActor) Receive(ctx actor.Context) {
 		q.destroyQueue(ctx, m)
 	case *watchMsg:
 		q.watch(m)
+	case *expireHeld:
+		q.r.expireHeld(&q.held, q.e.key, q.answer)
+	case *retryBacklog:
+		q.retryBacklog()
+	case *flushWake:
+		q.serveHeld()
 	case *actor.Stopped:
+		q.dropBacklog()
 		close(q.e.stopped)
 	}
 }
@@ -53,10 +54,28 @@ func (q *queueActor) Receive(ctx actor.Context) {
 // batch still goes in: the commit log keeps the record, and the store
 // re-dispatches what the consume queue lacks at the next start.
 func (q *queueActor) put(units []Unit) {
+	if len(units) == 0 {
+		return
+	}
+	if q.backlog != nil {
+		q.backlog = append(q.backlog, units...) // behind the backlog (backlog.go)
+		return
+	}
 	cq := q.e.cq
+	// Before the Puts publish the units (servedMax relies on it).
+	last := &units[len(units)-1]
+	q.e.tailEnd.Store(last.PhysOffset + int64(last.Size))
 	for i := range units {
+		if i > 0 {
+			crashpoint.Hit(crashpoint.QueueMidDispatch) // units[:i] are in the consume queue, units[i:] not
+		}
 		u := &units[i]
 		err := cq.Put(u.QueueOffset, consumequeue.Unit{CommitLogOffset: u.PhysOffset, Size: u.Size, TagsCode: u.TagsCode})
+		if err != nil && noSpace(err) {
+			q.startBacklog(units[i:], err)
+			units = units[:i]
+			break
+		}
 		if err != nil {
 			q.putErrs++
 			ev := q.r.log.Debug()
@@ -67,71 +86,88 @@ func (q *queueActor) put(units []Unit) {
 				Int64("queueOffset", u.QueueOffset).Msg("consume queue put failed")
 		}
 	}
+	if len(units) == 0 {
+		return
+	}
 	q.r.notePut(units[len(units)-1].StoreTimestamp)
 	q.r.counters.countPut(q.e.key.Topic, len(units))
 	if len(q.watchers) > 0 {
 		q.notifyWatchers()
 	}
-	if q.watched {
-		q.watched = false
-		q.r.root.Send(q.r.longPoll, &advanced{key: q.e.key, maxOffset: cq.MaxOffset()})
+	q.serveHeld()
+}
+
+// serveHeld answers the held pulls whose offset the queue now serves and,
+// on a SYNC_FLUSH broker, registers for a flush wake-up while some wait
+// only for the flush to cover their units (flushed.go). After a Put or a
+// flushWake.
+func (q *queueActor) serveHeld() {
+	if len(q.held.reqs) == 0 {
+		return
+	}
+	cq := q.e.cq
+	end := q.r.servedEnd()
+	maxOffset := cq.MaxOffset()
+	served := q.r.servedMax(q.e, cq.MinOffset(), maxOffset, end, q.unitScratch())
+	q.r.answerHeld(&q.held, func(req *pullReq) bool { return req.offset < served }, q.answer)
+	if served == maxOffset {
+		return
+	}
+	for _, req := range q.held.reqs {
+		if req.offset < maxOffset {
+			q.r.awaitFlush(q.e, end)
+			return
+		}
 	}
 }
 
-// pull evaluates req and answers it, or hands it to the long-poll actor.
+// pull evaluates req and answers it, or holds it when nothing is there.
 func (q *queueActor) pull(req *pullReq) {
-	if q.scratch == nil {
-		q.scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
-	}
-	o := q.r.evaluate(q.e.cq, req, q.scratch)
-	if shouldHold(req, &o) {
-		q.watched = true
-		q.r.hold(req)
+	end := q.r.servedEnd() // before evaluate reads it: see awaitFlush
+	o := q.r.evaluate(q.e, req, q.unitScratch(), scanLimits{})
+	if shouldHold(req, &o) && q.r.hold(&q.held, q.e.key, req) {
+		if req.offset < q.e.cq.MaxOffset() {
+			q.r.awaitFlush(q.e, end) // its units are there but not flushed
+		}
 		return
 	}
+	q.write(req, &o)
+}
+
+// answer evaluates req and answers whatever it finds (a held request).
+func (q *queueActor) answer(req *pullReq) {
+	o := q.r.evaluate(q.e, req, q.unitScratch(), scanLimits{})
+	q.write(req, &o)
+}
+
+func (q *queueActor) write(req *pullReq, o *pullOutcome) {
 	if o.body != nil {
-		q.countGet(req.group, len(o.body.slices))
+		q.r.countGet(q.e, req.group, len(o.body.slices))
 	}
 	o.write(req)
 }
 
-// countGet counts n messages pulled by group from this queue.
-func (q *queueActor) countGet(group string, n int) {
-	q.r.counters.gets.Add(int64(n))
-	v := q.groupGets[group]
-	if v == nil {
-		if q.groupGets == nil {
-			q.groupGets = make(map[string]*atomic.Int64)
-		}
-		v = q.r.counters.groupCounter(GroupTopic{Group: group, Topic: q.e.key.Topic})
-		q.groupGets[group] = v
+func (q *queueActor) unitScratch() []consumequeue.Unit {
+	if q.scratch == nil {
+		q.scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
 	}
-	v.Add(int64(n))
-}
-
-// shouldHold reports whether the outcome may be suspended instead of sent
-// (§13.3): PULL_NOT_FOUND for an original request whose client allows
-// suspension.
-func shouldHold(req *pullReq, o *pullOutcome) bool {
-	return o.code == remoting.RespPullNotFound && req.suspend && req.hold > 0
-}
-
-// hold hands req to the long-poll actor. From then on it is a re-sent
-// request: suspension is no longer allowed when it is evaluated again.
-func (r *Registry) hold(req *pullReq) {
-	req.suspend = false
-	req.deadline = time.Now().Add(req.hold)
-	r.root.Send(r.longPoll, req)
+	return q.scratch
 }
 
 // answerAbsentPull answers (or holds) a pull of a queue that does not exist
-// yet. Registry actor. The queue actor created for the queue's first unit
-// starts watched, so a pull held here is woken by that unit.
-func (r *Registry) answerAbsentPull(req *pullReq) {
-	o := r.evaluate(nil, req, nil)
-	if shouldHold(req, &o) {
-		r.hold(req)
+// yet. Registry actor; h holds the queue's suspended pulls until the queue
+// actor exists (registryActor.route hands them over).
+func (r *Registry) answerAbsentPull(h *heldPulls, req *pullReq) {
+	o := r.evaluate(nil, req, nil, scanLimits{})
+	if shouldHold(req, &o) && r.hold(h, req.key, req) {
 		return
 	}
+	o.write(req)
+}
+
+// answerAbsent answers a held pull of a queue that does not exist (any
+// more): PULL_NOT_FOUND at offset 0, else PULL_OFFSET_MOVED to 0.
+func (r *Registry) answerAbsent(req *pullReq) {
+	o := r.evaluate(nil, req, nil, scanLimits{})
 	o.write(req)
 }

@@ -79,15 +79,17 @@ func (c *Counters) groupCounter(k GroupTopic) *atomic.Int64 {
 func (r *Registry) Counters() *Counters { return &r.counters }
 
 // SearchOffset is SEARCH_OFFSET_BY_TIMESTAMP's lower bound for a queue: the
-// first offset stored at or after ts, the max offset when every message is
-// older, 0 for an unknown queue. It reads the commit log, so it does not run
-// on gnet loops; any other goroutine.
+// first offset stored at or after ts, the served max offset (flushed.go)
+// when every message is older, 0 for an unknown queue. It reads the commit
+// log, so it does not run on gnet loops; any other goroutine.
 func (r *Registry) SearchOffset(topic string, queueID int32, ts int64) int64 {
 	e := r.lookup(store.QueueKey{Topic: topic, QueueID: queueID})
 	if e == nil {
 		return 0
 	}
-	return r.searchOffset(e.cq, e.cq.MinOffset(), e.cq.MaxOffset(), ts, false)
+	minOff := e.cq.MinOffset()
+	served := r.servedMax(e, minOff, e.cq.MaxOffset(), r.servedEnd(), nil)
+	return r.searchOffset(e.cq, minOff, served, ts, false)
 }
 
 // StoreTime is the store timestamp of the message at queue offset off, false
@@ -201,12 +203,16 @@ func (r *Registry) destroy(e *entry) {
 	}
 }
 
-// destroyQueue destroys the actor's queue, reports to the registry and
-// stops the actor: later messages of the queue go to a new actor once the
-// registry forgot this one. Queue actor.
+// destroyQueue destroys the actor's queue, answers its held pulls as pulls
+// of a queue that does not exist, reports to the registry and stops the
+// actor: later messages of the queue go to a new actor once the registry
+// forgot this one. Queue actor.
 func (q *queueActor) destroyQueue(ctx actor.Context, m *destroyMsg) {
 	q.r.destroy(q.e)
-	q.watched = false
+	for _, req := range q.r.takeHeld(&q.held) {
+		req.suspend = false
+		q.r.answerAbsent(req)
+	}
 	ctx.Send(q.r.pid, &queueDestroyed{e: q.e, req: m.req})
 	ctx.Stop(ctx.Self())
 }

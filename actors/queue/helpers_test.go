@@ -17,6 +17,7 @@ import (
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
+	"github.com/valyala/bytebufferpool"
 )
 
 // response is one answer a fakeConn received; body is a copy.
@@ -35,13 +36,25 @@ func (c *fakeConn) Write(cmd *remoting.Command) error {
 	return nil
 }
 
-func (c *fakeConn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done func()) error {
-	var b []byte
+func (c *fakeConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
+	return c.WriteFrameWithBody(frame, nil, nil)
+}
+
+// WriteFrameWithBody decodes the frame (head and parts) as a client would.
+func (c *fakeConn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, parts [][]byte, done func()) error {
+	b := append([]byte(nil), head.B...)
 	for _, p := range parts {
 		b = append(b, p...)
 	}
-	done()
-	c.ch <- response{cmd: cmd, body: b}
+	bytebufferpool.Put(head)
+	if done != nil {
+		done()
+	}
+	cmd, err := remoting.DecodeFrame(b)
+	if err != nil {
+		panic(fmt.Sprintf("undecodable answer frame: %v", err))
+	}
+	c.ch <- response{cmd: cmd, body: cmd.Body}
 	return nil
 }
 
@@ -71,6 +84,8 @@ type fakeCQ struct {
 	deletedBelow int64
 	// panicsLeft makes the next Get calls panic, as a storage bug would.
 	panicsLeft int
+	// flushes records the leastPages of every FlushPages call.
+	flushes []int
 }
 
 func (q *fakeCQ) Put(off int64, u consumequeue.Unit) error {
@@ -113,7 +128,12 @@ func (q *fakeCQ) MaxOffset() int64 {
 	return int64(len(q.units))
 }
 
-func (q *fakeCQ) Flush() error { return nil }
+func (q *fakeCQ) FlushPages(leastPages int) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.flushes = append(q.flushes, leastPages)
+	return nil
+}
 
 func (q *fakeCQ) DeleteBelow(commitLogMin int64) error {
 	q.mu.Lock()
@@ -136,9 +156,14 @@ func (q *fakeCQ) putErrors() []error {
 
 // fakeLog is an in-memory commit log.
 type fakeLog struct {
-	mu   sync.Mutex
-	data []byte
-	min  int64
+	mu      sync.Mutex
+	data    []byte
+	min     int64
+	flushed int64 // what FlushedPosition reports; set with flushTo
+	// afterRead, when set, runs once right after the next FlushedPosition
+	// read (outside mu): a flush that lands just after a reader saw the
+	// position.
+	afterRead func()
 }
 
 var errNotFound = errors.New("fake log: offset not found")
@@ -156,6 +181,30 @@ func (l *fakeLog) MinOffset() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.min
+}
+
+func (l *fakeLog) WrotePosition() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.data))
+}
+
+func (l *fakeLog) FlushedPosition() int64 {
+	l.mu.Lock()
+	v, after := l.flushed, l.afterRead
+	l.afterRead = nil
+	l.mu.Unlock()
+	if after != nil {
+		after()
+	}
+	return v
+}
+
+// flushTo makes the log durable up to pos (the syncer's role).
+func (l *fakeLog) flushTo(pos int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushed = pos
 }
 
 var testHost = netip.MustParseAddrPort("127.0.0.1:10911")

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/actormq/actormq/storage/store"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// Stop stops the long-poll actor (held pulls are dropped: their connections
-// are closing), every queue actor after its mailbox drained, the registry
-// and the flusher, then flushes every consume queue. Call it after the
-// writer stopped, so no dispatch arrives later. Idempotent.
+// Stop stops the long-poll actor, every queue actor after its mailbox
+// drained, the registry and the flusher (held pulls are dropped with their
+// holders: their connections are closing), then flushes every consume
+// queue. Call it after the writer stopped, so no dispatch arrives later.
+// Idempotent.
 func (r *Registry) Stop(ctx context.Context) error {
 	if !r.stopped.CompareAndSwap(false, true) {
 		return nil
@@ -49,24 +51,28 @@ func (r *Registry) Stop(ctx context.Context) error {
 	if err := wait(r.regDone); err != nil {
 		return err
 	}
-	r.flushAll()
+	r.flushAll(0)
 	return nil
 }
 
-// flushAll flushes every known consume queue and advances FlushedTimestamp.
-// Called by the flusher actor, and by Stop once every actor stopped.
-func (r *Registry) flushAll() {
+// flushAll flushes the consume queues with at least leastPages pages
+// pending (ConsumeQueue.FlushPages). A thorough round (leastPages <= 0)
+// flushes every queue and, when every flush succeeded, advances
+// FlushedTimestamp: only then is every unit stored before the round
+// durable. Called by the flusher actor, and by Stop (thorough) once every
+// actor stopped.
+func (r *Registry) flushAll(leastPages int) {
 	ts := r.maxPutTimestamp.Load()
 	failed := false
 	r.entries.Range(func(_, v any) bool {
 		e := v.(*entry)
-		if err := e.cq.Flush(); err != nil {
+		if err := e.cq.FlushPages(leastPages); err != nil {
 			failed = true
 			r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
 		}
 		return true
 	})
-	if !failed {
+	if !failed && leastPages <= 0 {
 		r.flushedTimestamp.Store(ts)
 	}
 }
@@ -85,6 +91,9 @@ func (r *Registry) notePut(ts int64) {
 // exist. Only it writes r.entries (besides Spawn).
 type registryActor struct {
 	r *Registry
+	// absent holds the suspended pulls of queues that do not exist yet; a
+	// queue's list goes to its queue actor when the actor is created.
+	absent map[store.QueueKey]*heldPulls
 }
 
 func (a *registryActor) Receive(ctx actor.Context) {
@@ -119,7 +128,26 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 			e = &entry{key: m.key, cq: cq, stopped: make(chan struct{})}
 			r.entries.Store(m.key, e)
 		case *pullReq:
-			r.answerAbsentPull(msg)
+			h := a.absent[m.key]
+			if h == nil {
+				if a.absent == nil {
+					a.absent = make(map[store.QueueKey]*heldPulls)
+				}
+				h = &heldPulls{}
+				a.absent[m.key] = h
+			}
+			r.answerAbsentPull(h, msg)
+			if len(h.reqs) == 0 {
+				delete(a.absent, m.key)
+			}
+			return
+		case *expireHeld:
+			if h := a.absent[m.key]; h != nil {
+				r.expireHeld(h, m.key, r.answerAbsent)
+				if len(h.reqs) == 0 {
+					delete(a.absent, m.key)
+				}
+			}
 			return
 		case *timeReq:
 			answerAbsentTime(msg)
@@ -130,15 +158,25 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 	}
 	pid := e.pid.Load()
 	if pid == nil {
+		if _, ok := m.msg.(*expireHeld); ok {
+			return // no actor, so nothing held
+		}
 		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
-			// watched starts true: pulls of this queue may have been held
-			// while it did not exist, so its first Put must wake them.
-			return &queueActor{r: r, e: e, watched: true}
+			return &queueActor{r: r, e: e}
 		}))
 		e.pid.Store(pid)
 	}
 	ctx.Send(pid, m.msg)
 	if m.seq != 0 {
 		e.forwardedSeq.Store(m.seq)
+	}
+	// Pulls held while the queue did not exist go to its actor, still
+	// suspended and with their deadlines: after the dispatch that brought
+	// the first units they find them; after a watch they are held again.
+	if h := a.absent[m.key]; h != nil {
+		for _, req := range r.takeHeld(h) {
+			ctx.Send(pid, req)
+		}
+		delete(a.absent, m.key)
 	}
 }

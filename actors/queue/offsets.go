@@ -30,16 +30,18 @@ type timeReq struct {
 	upper     bool // boundaryType=upper (5.x); default lower
 }
 
-// handleMaxOffset answers GET_MAX_OFFSET (30) on the loop: a lock-free read.
-// Unknown queues answer 0. The 5.x `committed` flag changes nothing here:
-// every dispatched unit is committed.
+// handleMaxOffset answers GET_MAX_OFFSET (30) on the loop: a lock-free read
+// of the served max offset (flushed.go), which a consumer starting from the
+// last offset begins at: past an unflushed unit it would skip that message
+// once its send is acknowledged. Unknown queues answer 0. The 5.x
+// `committed` flag changes nothing here: every served unit is committed.
 func (r *Registry) handleMaxOffset(c Conn, cmd *remoting.Command) {
 	key, err := parseQueueKey(cmd)
 	if err != nil {
 		_ = c.Write(reply.Error(cmd, err))
 		return
 	}
-	writeOffset(c, cmd, "offset", r.MaxOffset(key.Topic, key.QueueID))
+	writeOffset(c, cmd, "offset", r.ServedMaxOffset(key.Topic, key.QueueID))
 }
 
 // handleMinOffset answers GET_MIN_OFFSET (31) on the loop.
@@ -118,7 +120,9 @@ func (q *queueActor) time(req *timeReq) {
 		writeOffset(req.conn, req.cmd, "timestamp", ts)
 		return
 	}
-	writeOffset(req.conn, req.cmd, "offset", q.r.searchOffset(cq, minOff, maxOff, req.timestamp, req.upper))
+	// Within the served units, as GET_MAX_OFFSET (flushed.go).
+	served := q.r.servedMax(q.e, minOff, maxOff, q.r.servedEnd(), q.unitScratch())
+	writeOffset(req.conn, req.cmd, "offset", q.r.searchOffset(cq, minOff, served, req.timestamp, req.upper))
 }
 
 // searchOffset binary-searches [minOff, maxOff) by store time, which grows

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
@@ -26,22 +27,44 @@ const (
 // (Java requires the field; Java clients send 15 s).
 const suspendDefault = 15 * time.Second
 
-// pullReq is one PULL_MESSAGE / LITE_PULL_MESSAGE in flight. It is owned by
-// one actor at a time: the queue actor, then possibly the long-poll actor,
-// which hands it back.
+// pullReq is one PULL_MESSAGE / LITE_PULL_MESSAGE in flight, reduced to
+// what answering it needs (the decoded Command is not kept). It has one
+// owner at a time: the gnet loop that decoded it, then the queue actor, or
+// the registry actor while the queue does not exist; either may hold it
+// (hold.go). It is pooled: pullOutcome.write returns it to the pool, so
+// nothing keeps a pointer to a request once it is answered.
 type pullReq struct {
 	conn       Conn
-	cmd        *remoting.Command
+	opaque     int32 // the request's, echoed by the answer
 	key        store.QueueKey
 	group      string
 	offset     int64
 	maxMsgNums int32
 	filter     filter
-	// suspend is true for the original request of a client that allows
-	// suspension; re-sent (woken or expired) requests have it false.
+	// suspend is true while the request may be held: the original request
+	// of a client that allows suspension, also when handed from the
+	// registry to a new queue actor. Held requests answered because the
+	// queue advanced or their deadline came have it false: they answer
+	// whatever they find.
 	suspend  bool
-	hold     time.Duration // how long the long-poll actor may hold it
-	deadline time.Time     // set when held
+	hold     time.Duration // how long it may be held in all
+	deadline time.Time     // set when first held
+}
+
+var pullReqs sync.Pool
+
+func newPullReq() *pullReq {
+	if req, ok := pullReqs.Get().(*pullReq); ok {
+		return req
+	}
+	return &pullReq{}
+}
+
+// release recycles an answered request. Its owner calls it once, after the
+// answer was queued.
+func (req *pullReq) release() {
+	*req = pullReq{}
+	pullReqs.Put(req)
 }
 
 // pullHeader is the decoded request header.
@@ -173,7 +196,8 @@ func filterFromSubscription(sd *body.SubscriptionData, cache *sqlCache) (filter,
 }
 
 // handlePull runs on a gnet loop: parse, validate (§6.2 order), build the
-// filter, commit a piggybacked offset, then Send the request to its queue.
+// filter, commit a piggybacked offset, then answer at once when recent
+// messages are there (loopread.go), else Send the request to its queue.
 func (r *Registry) handlePull(c Conn, cmd *remoting.Command) {
 	h, err := parsePullHeader(cmd)
 	if err != nil {
@@ -187,6 +211,12 @@ func (r *Registry) handlePull(c Conn, cmd *remoting.Command) {
 	}
 	if h.sysFlag&pullFlagCommitOffset != 0 && r.cfg.Offsets != nil && r.cfg.Broker.BrokerRole != config.RoleSlave {
 		r.cfg.Offsets.Commit(h.group, h.topic, h.queueID, h.commitOffset)
+	}
+	// The parsed header is all the pull needs from here on (its strings
+	// stay valid): the decoded map goes back for the next request's decode.
+	cmd.ReleaseExt()
+	if r.answerOnLoop(req) {
+		return
 	}
 	r.route(req.key, req)
 }
@@ -210,15 +240,6 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 		return nil, fmt.Errorf("%w: queueId[%d] is illegal, topic:[%s] topicConfig.readQueueNums:[%d] consumer:[%s]",
 			reply.ErrInvalidParameter, h.queueID, h.topic, tc.ReadQueueNums, h.group)
 	}
-	req := &pullReq{
-		conn:       c,
-		cmd:        cmd,
-		key:        store.QueueKey{Topic: h.topic, QueueID: h.queueID},
-		group:      h.group,
-		offset:     h.queueOffset,
-		maxMsgNums: h.maxMsgNums,
-		suspend:    h.sysFlag&pullFlagSuspend != 0,
-	}
 	var sd body.SubscriptionData
 	exprType := h.expressionType
 	if h.sysFlag&pullFlagSubscription == 0 {
@@ -238,20 +259,32 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 	if isSQL92(exprType) && !b.EnablePropertyFilter {
 		return nil, errPropertyFilterOff(exprType)
 	}
+	var f filter
 	var err error
 	if h.sysFlag&pullFlagSubscription != 0 {
-		req.filter, err = filterFromExpression(h.subscription, exprType, &r.sqlFilters)
+		f, err = filterFromExpression(h.subscription, exprType, &r.sqlFilters)
 	} else {
-		req.filter, err = filterFromSubscription(&sd, &r.sqlFilters)
+		f, err = filterFromSubscription(&sd, &r.sqlFilters)
 	}
 	if err != nil {
 		return nil, err
 	}
-	req.hold = h.suspendTimeout
+	hold := h.suspendTimeout
 	if !b.LongPollingEnable {
-		req.hold = b.ShortPollingTimeMills
+		hold = b.ShortPollingTimeMills
 	}
-	req.hold = min(max(req.hold, 0), r.cfg.SuspendMax)
+	req := newPullReq()
+	*req = pullReq{
+		conn:       c,
+		opaque:     cmd.Opaque,
+		key:        store.QueueKey{Topic: h.topic, QueueID: h.queueID},
+		group:      h.group,
+		offset:     h.queueOffset,
+		maxMsgNums: h.maxMsgNums,
+		filter:     f,
+		suspend:    h.sysFlag&pullFlagSuspend != 0,
+		hold:       min(max(hold, 0), r.cfg.SuspendMax),
+	}
 	return req, nil
 }
 
@@ -260,7 +293,7 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 // Java clients require them (§6.2).
 func (r *Registry) writePullError(c Conn, cmd *remoting.Command, h *pullHeader, err error) {
 	resp := reply.Error(cmd, err)
-	setPullExt(resp, h.queueOffset, r.MinOffset(h.topic, h.queueID), r.MaxOffset(h.topic, h.queueID))
+	setPullExt(resp, h.queueOffset, r.MinOffset(h.topic, h.queueID), r.ServedMaxOffset(h.topic, h.queueID))
 	_ = c.Write(resp)
 }
 

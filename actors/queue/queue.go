@@ -1,38 +1,42 @@
 // Package queue owns the read side of the data plane: one actor per
 // topic-queue that owns its ConsumeQueue (dispatch of new units, pull reads,
-// offset lookups), the long-poll actor that holds suspended pulls, and the
-// consume-queue flusher.
+// held pulls, offset lookups), the long-poll actor that keeps the held
+// pulls' deadlines, and the consume-queue flusher.
 //
 // Actors (all spawned by Spawn):
 //
 //	registry      creates queue actors lazily (children), opens new consume
 //	              queues, answers pulls/lookups of queues that do not exist
+//	              and holds their suspended pulls until the queue exists
 //	queue actor   one per topic@queueId that was ever used since start;
-//	              Put of dispatched units, PULL_MESSAGE, time lookups,
-//	              watches of broker-internal readers (watch.go)
-//	long-poll     suspended pulls keyed by topic@queueId, one timer for all
+//	              Put of dispatched units, PULL_MESSAGE, its held pulls,
+//	              time lookups, watches of broker-internal readers (watch.go)
+//	long-poll     the earliest held-pull deadline per queue, one timer for all
 //	cq flusher    flushes consume queues every CQFlushInterval
 //
 // Pull path (wire-protocol.md §6.2, §13): the handler on the gnet loop parses
 // and validates the request, builds the filter (tag hash codes, or an SQL92
 // selector compiled once per distinct text, §11) and commits a piggybacked
-// offset, then Sends the request to the queue actor (or to the registry when
-// no actor exists yet). The queue actor evaluates the status table of §13.1,
-// filtering units by tags code and, for SQL92, by the properties of the
-// record they point to, answers with zero-copy commit-log slices (records
-// read and not matched are released at once), or, when nothing is there and
-// the client allows suspension, hands the request to the long-poll actor. The
-// long-poll actor re-sends it (suspension no longer allowed) when the queue
-// advances past the request offset or when its deadline passes.
+// offset. A tag-filtered pull of messages stored moments ago is answered
+// right there (loopread.go); any other goes to the queue actor (or to the
+// registry when no actor exists yet). The queue actor evaluates the status
+// table of §13.1, filtering units by tags code and, for SQL92, by the
+// properties of the record they point to, and answers with zero-copy
+// commit-log slices (records read and not matched are released at once), or,
+// when nothing is there and the client allows suspension, holds the request
+// (hold.go) and answers it right after the Put that passes its offset, or at
+// its deadline, which the long-poll actor signals. A SYNC_FLUSH broker
+// serves only units whose records are flushed, and a held pull waiting for
+// the flush is answered when the writer's flush actor reports it
+// (flushed.go).
 //
 // Broker-internal readers (the schedule levels) read units with ReadUnits,
 // lock-free, and wait for new ones with Watch, which the queue actor calls
 // back after the Put that stores them.
 //
-// Ordering: units of one queue are sent to one mailbox in queue-offset order.
-// The registry forwards a message to a new child before it publishes the
-// child's PID, so a sender that sees the PID cannot overtake a message still
-// held by the registry.
+// Ordering: units of one queue reach its actor in queue-offset order:
+// Dispatch sends straight to a queue actor only once the registry has
+// forwarded every dispatch it routed for that queue (Registry.Dispatch).
 package queue
 
 import (
@@ -44,6 +48,7 @@ import (
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/rs/zerolog"
+	"github.com/valyala/bytebufferpool"
 )
 
 // Unit is one dispatched consume-queue entry: where the writer appended a
@@ -76,14 +81,18 @@ type OffsetCommitter interface {
 	Commit(group, topic string, queueID int32, offset int64)
 }
 
-// Conn is the reply side of a connection (*netio.Conn implements it). Both
-// methods are safe from any goroutine and never block.
+// Conn is the reply side of a connection (*netio.Conn implements it). Every
+// method is safe from any goroutine and never blocks.
 type Conn interface {
+	// Write encodes and queues cmd (error answers).
 	Write(cmd *remoting.Command) error
-	// WriteWithBody writes cmd's header and the parts without copying; done
-	// runs exactly once when the write completed or failed (also when it
-	// fails at once, before WriteWithBody returns).
-	WriteWithBody(cmd *remoting.Command, parts [][]byte, done func()) error
+	// WriteFrame queues a whole encoded frame and takes ownership of it.
+	WriteFrame(frame *bytebufferpool.ByteBuffer) error
+	// WriteFrameWithBody queues head, then the parts without copying them.
+	// It takes ownership of head and of done, which runs exactly once when
+	// the write completed or failed (also when it fails at once, before
+	// WriteFrameWithBody returns).
+	WriteFrameWithBody(head *bytebufferpool.ByteBuffer, parts [][]byte, done func()) error
 }
 
 // Config configures Spawn. Broker, Store, Topics and Subscriptions are
@@ -104,12 +113,22 @@ type Config struct {
 	// Default 25 s.
 	SuspendMax time.Duration
 	// CQFlushInterval is how often consume queues are flushed (Java's
-	// flushIntervalConsumeQueue). Default 1 s.
-	CQFlushInterval time.Duration
+	// flushIntervalConsumeQueue). Default 1 s. A round flushes only the
+	// queues with Broker.FlushConsumeQueueLeastPages pages pending, except
+	// every CQFlushThoroughInterval (Java's flushConsumeQueueThoroughInterval,
+	// default 60 s), when it flushes all and the checkpoint advances.
+	CQFlushInterval         time.Duration
+	CQFlushThoroughInterval time.Duration
 	// FilterUnitsMax bounds the consume-queue units one pull scans while
 	// filtering (Java: maxFilterMessageSize 16000 B / 20 = 800); a request
 	// with a larger maxMsgNums scans maxMsgNums units. Default 800.
 	FilterUnitsMax int
+	// LoopReadBytes is how far behind the commit log's end a record may be
+	// for a pull to be answered on the gnet loop that decoded it
+	// (loopread.go): data that recent is taken to be in the page cache, so
+	// reading it cannot wait for the disk. Older records go through the
+	// queue actor. Default 64 MiB; negative turns loop answers off.
+	LoopReadBytes int64
 }
 
 // Validate fills defaults and rejects missing dependencies.
@@ -136,8 +155,14 @@ func (c *Config) fillDefaults() {
 	if c.CQFlushInterval <= 0 {
 		c.CQFlushInterval = time.Second
 	}
+	if c.CQFlushThoroughInterval <= 0 {
+		c.CQFlushThoroughInterval = time.Minute
+	}
 	if c.FilterUnitsMax <= 0 {
 		c.FilterUnitsMax = 800
+	}
+	if c.LoopReadBytes == 0 {
+		c.LoopReadBytes = 64 << 20
 	}
 	if c.Broker.MaxTransferCountOnMessage <= 0 {
 		c.Broker.MaxTransferCountOnMessage = 32

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/consumequeue"
@@ -23,7 +24,7 @@ type cqueue interface {
 	Get(queueOffset int64, dst []consumequeue.Unit) ([]consumequeue.Unit, error)
 	MinOffset() int64
 	MaxOffset() int64
-	Flush() error
+	FlushPages(leastPages int) error
 	DeleteBelow(commitLogMin int64) error
 }
 
@@ -31,6 +32,8 @@ type cqueue interface {
 type logReader interface {
 	Read(offset int64, size int) (commitlog.Slice, error)
 	MinOffset() int64
+	WrotePosition() int64
+	FlushedPosition() int64
 }
 
 // storeDeps is what the actors take from the store: the commit log to read,
@@ -54,6 +57,19 @@ type entry struct {
 	// forwardedSeq is the sequence number of the last dispatch the registry
 	// actor forwarded for this queue (see Registry.Dispatch).
 	forwardedSeq atomic.Uint64
+	// groupGets maps a consumer group to its pull counter for this topic
+	// (Counters), copied on write: counting a pull, on a loop or the queue
+	// actor, is a string-keyed read of an immutable map (no boxed key, no
+	// allocation). nil until the first counted pull.
+	groupGets atomic.Pointer[map[string]*atomic.Int64]
+	// tailEnd is where the record of the newest unit dispatched to the
+	// queue ends in the commit log, stored by the queue actor before the
+	// units' Put; servedHint is a queue offset below which every unit's
+	// record was flushed (flushed.go).
+	tailEnd, servedHint atomic.Int64
+	// awaitingFlush: the entry is in Registry.flushWaiting. Guarded by
+	// Registry.flushMu.
+	awaitingFlush bool
 }
 
 // routed carries a message for a queue that has no published actor to the
@@ -91,10 +107,18 @@ type Registry struct {
 	heldPulls        atomic.Int64 // published by the long-poll actor
 	sqlFilters       sqlCache     // compiled SQL92 selectors (sqlfilter.go)
 	counters         Counters     // message statistics (admin.go)
+	backlog          backlogs     // queues whose units wait for space (backlog.go)
 
 	// dispatchSeq counts, per queue, the dispatches Dispatch routed through
 	// the registry actor. Only the writer goroutine (Dispatch) touches it.
 	dispatchSeq map[store.QueueKey]uint64
+
+	// syncFlush: pulls serve only flushed records (flushed.go).
+	syncFlush bool
+	// flushWaiting are the queues whose held pulls wait for the commit log
+	// flush to cover their units (awaitFlush, WakeFlushed).
+	flushMu      sync.Mutex
+	flushWaiting []*entry
 }
 
 // Spawn starts the registry, long-poll and flusher actors for cfg.Store.
@@ -134,6 +158,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Registry, er
 		pollDone:    make(chan struct{}),
 		flusherDone: make(chan struct{}),
 		dispatchSeq: make(map[store.QueueKey]uint64),
+		syncFlush:   cfg.Broker.FlushDiskType == config.FlushSync,
 	}
 	for k, cq := range deps.queues {
 		r.entries.Store(k, &entry{key: k, cq: cq, stopped: make(chan struct{})})
@@ -218,7 +243,9 @@ func (r *Registry) MinOffset(topic string, queueID int32) int64 {
 }
 
 // MaxOffset is the queue's next offset (count of units ever written), 0 for
-// an unknown queue. Lock-free; any goroutine.
+// an unknown queue; on a SYNC_FLUSH broker it may count units not flushed
+// yet, which broker-internal readers see but consumers do not
+// (ServedMaxOffset). Lock-free; any goroutine.
 func (r *Registry) MaxOffset(topic string, queueID int32) int64 {
 	if e := r.lookup(store.QueueKey{Topic: topic, QueueID: queueID}); e != nil {
 		return e.cq.MaxOffset()
@@ -227,10 +254,11 @@ func (r *Registry) MaxOffset(topic string, queueID int32) int64 {
 }
 
 // FlushedTimestamp is the store time up to which consume-queue units were
-// durable after the last flush round (checkpoint logicsMsgTimestamp). It is
-// approximate by the few milliseconds units spend in mailboxes, which the
-// 3 s margin of recovery covers. Any goroutine.
-func (r *Registry) FlushedTimestamp() int64 { return r.flushedTimestamp.Load() }
+// durable after the last flush round (checkpoint logicsMsgTimestamp), kept
+// below units waiting for space (backlog.go). It is approximate by the few
+// milliseconds units spend in mailboxes, which the 3 s margin of recovery
+// covers. Any goroutine.
+func (r *Registry) FlushedTimestamp() int64 { return r.backlog.cap(r.flushedTimestamp.Load()) }
 
 // HeldPulls is the number of suspended pulls held right now (for stats and
 // tests). Any goroutine.

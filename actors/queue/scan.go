@@ -7,6 +7,7 @@ import (
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
+	"github.com/valyala/bytebufferpool"
 )
 
 // scanChunkUnits is how many consume-queue units one Get reads.
@@ -34,28 +35,46 @@ type pullOutcome struct {
 	body                 *pullBody
 }
 
+// scanLimits narrow the scan of a pull answered on a gnet loop
+// (loopread.go); the zero value is the queue actor's full scan.
+type scanLimits struct {
+	onLoop bool
+	// physMin: on a loop, the scan stops before the first record below this
+	// commit-log offset (one not known to be in memory).
+	physMin int64
+}
+
 // evaluate runs the store lookup of wire-protocol.md §13.1 for req against
-// cq (nil: the queue does not exist). scratch is a reusable unit buffer
-// (nil is fine). Called by the queue actor owning cq, or by the registry
-// actor for absent queues.
-func (r *Registry) evaluate(cq cqueue, req *pullReq, scratch []consumequeue.Unit) pullOutcome {
+// e's queue (nil: the queue does not exist), within its served max offset
+// (flushed.go): on a SYNC_FLUSH broker an offset whose unit is there but
+// not flushed yet is answered like the end of the queue (PULL_NOT_FOUND,
+// which may be held), and an offset past the end moves to the served max.
+// scratch is a reusable unit buffer (nil is fine). It only reads the queue
+// and the commit log, so any goroutine may call it: the queue actor owning
+// e, the registry actor for absent queues, and gnet loops with lim.onLoop.
+func (r *Registry) evaluate(e *entry, req *pullReq, scratch []consumequeue.Unit, lim scanLimits) pullOutcome {
 	off := req.offset
-	if cq == nil {
+	if e == nil {
 		return emptyOutcome(off, statusNoMatchedLogicQueue, 0, 0)
 	}
+	if cap(scratch) == 0 {
+		scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
+	}
+	cq := e.cq
 	minOff, maxOff := cq.MinOffset(), cq.MaxOffset()
+	served := r.servedMax(e, minOff, maxOff, r.servedEnd(), scratch)
 	switch {
 	case maxOff == 0:
 		return emptyOutcome(off, statusNoMessageInQueue, minOff, maxOff)
 	case off < minOff:
-		return pullOutcome{code: remoting.RespPullOffsetMoved, status: statusOffsetTooSmall, next: minOff, minOff: minOff, maxOff: maxOff}
-	case off == maxOff:
-		return pullOutcome{code: remoting.RespPullNotFound, status: statusOverflowOne, next: off, minOff: minOff, maxOff: maxOff}
+		return pullOutcome{code: remoting.RespPullOffsetMoved, status: statusOffsetTooSmall, next: minOff, minOff: minOff, maxOff: served}
+	case off >= served && off <= maxOff:
+		return pullOutcome{code: remoting.RespPullNotFound, status: statusOverflowOne, next: off, minOff: minOff, maxOff: served}
 	case off > maxOff:
-		return pullOutcome{code: remoting.RespPullOffsetMoved, status: statusOverflowBadly, next: maxOff, minOff: minOff, maxOff: maxOff}
+		return pullOutcome{code: remoting.RespPullOffsetMoved, status: statusOverflowBadly, next: served, minOff: minOff, maxOff: served}
 	}
-	o := r.scan(cq, req, minOff, maxOff, scratch)
-	o.minOff, o.maxOff = minOff, maxOff
+	o := r.scan(cq, req, minOff, served, scratch, lim)
+	o.minOff, o.maxOff = minOff, served
 	return o
 }
 
@@ -76,15 +95,16 @@ func emptyOutcome(off int64, status string, minOff, maxOff int64) pullOutcome {
 // maxMsgNums capped by MaxTransferCountOnMessage, MaxTransferBytesOnMessage
 // (the first message always goes), and at most max(FilterUnitsMax,
 // maxMsgNums) units scanned, so a selective SQL92 filter reads at most that
-// many records per pull.
+// many records per pull. On a loop (lim.onLoop) at most want units are
+// scanned, and the scan stops at a record below lim.physMin.
 // nextBeginOffset is the offset after the last unit scanned.
-func (r *Registry) scan(cq cqueue, req *pullReq, minOff, maxOff int64, scratch []consumequeue.Unit) pullOutcome {
+func (r *Registry) scan(cq cqueue, req *pullReq, minOff, maxOff int64, scratch []consumequeue.Unit, lim scanLimits) pullOutcome {
 	b := &r.cfg.Broker
 	want := int(req.maxMsgNums)
 	want = max(min(want, b.MaxTransferCountOnMessage), 1)
 	budget := int64(max(r.cfg.FilterUnitsMax, int(req.maxMsgNums)))
-	if cap(scratch) == 0 {
-		scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
+	if lim.onLoop {
+		budget = int64(want)
 	}
 	logMin := r.deps.log.MinOffset()
 
@@ -129,11 +149,25 @@ scanning:
 				pos++
 				continue
 			}
+			if lim.onLoop && u.CommitLogOffset < lim.physMin {
+				break scanning
+			}
 			s, err := r.deps.log.Read(u.CommitLogOffset, int(u.Size))
 			if err != nil {
 				// Deleted by retention between MinOffset and Read, or a
 				// unit the commit log never held: skip it like Java's
 				// MESSAGE_WAS_REMOVING.
+				removed = true
+				pos++
+				continue
+			}
+			if err := commitlog.CheckUnit(s.B, u.CommitLogOffset, req.key.Topic, req.key.QueueID, pos); err != nil {
+				// Bytes that are not the unit's record (another record, a
+				// corrupt header or topic/queue fields) are never sent as
+				// a message: skipped like a removed one, and reported.
+				s.Release()
+				r.log.Error().Err(err).Str("topic", req.key.Topic).Int32("queueId", req.key.QueueID).
+					Int64("queueOffset", pos).Msg("pull: consume-queue unit does not point at its record; skipped")
 				removed = true
 				pos++
 				continue
@@ -162,20 +196,37 @@ scanning:
 	}
 }
 
-// write sends the pull response to req's connection. It takes ownership of
-// o.body: the slices are released when the connection has written them (or
-// failed to).
+// write answers req and releases it (the caller must not touch req again).
+// The header is encoded from values on the stack straight into a pooled
+// frame head, so an answer costs no Command, map or number strings. It
+// takes ownership of o.body: the slices are released when the connection
+// has written them (or failed to).
 func (o *pullOutcome) write(req *pullReq) {
-	resp := remoting.NewResponse(req.cmd, o.code, o.status)
-	setPullExt(resp, o.next, o.minOff, o.maxOff)
+	resp := remoting.Command{
+		Code: o.code, Language: remoting.LanguageGo, Version: remoting.Version,
+		Opaque: req.opaque, Flag: remoting.FlagResponse, Remark: o.status,
+	}
+	// Every pull response carries the four offset fields (see setPullExt).
+	ext := [...]remoting.ExtField{
+		{Key: "nextBeginOffset", Int: o.next, IsInt: true},
+		{Key: "minOffset", Int: o.minOff, IsInt: true},
+		{Key: "maxOffset", Int: o.maxOff, IsInt: true},
+		{Key: "suggestWhichBrokerId", Str: "0"},
+	}
+	head := bytebufferpool.Get()
+	conn := req.conn
+	req.release()
 	if o.body == nil {
-		_ = req.conn.Write(resp)
+		head.B = remoting.AppendFrameHeadExt(head.B[:0], &resp, ext[:], 0)
+		_ = conn.WriteFrame(head)
 		return
 	}
 	b := o.body
 	o.body = nil
-	// done runs exactly once, even when the write fails at once.
-	_ = req.conn.WriteWithBody(resp, b.parts, b.done)
+	head.B = remoting.AppendFrameHeadExt(head.B[:0], &resp, ext[:], b.bytes)
+	// head and done are the connection's now; done runs exactly once, even
+	// when the write fails at once.
+	_ = conn.WriteFrameWithBody(head, b.parts, b.done)
 }
 
 // pullBody holds the zero-copy slices of one pull response until the
@@ -183,6 +234,7 @@ func (o *pullOutcome) write(req *pullReq) {
 type pullBody struct {
 	slices []commitlog.Slice
 	parts  [][]byte
+	bytes  int    // total length of parts
 	done   func() // b.release, bound once so a pull allocates no closure
 }
 
@@ -200,6 +252,7 @@ func getPullBody() *pullBody {
 func (b *pullBody) add(s commitlog.Slice) {
 	b.slices = append(b.slices, s)
 	b.parts = append(b.parts, s.B)
+	b.bytes += len(s.B)
 }
 
 // release releases every slice exactly once and recycles b. Oversized
@@ -213,6 +266,6 @@ func (b *pullBody) release() {
 	if cap(b.slices) > 1024 {
 		return
 	}
-	b.slices, b.parts = b.slices[:0], b.parts[:0]
+	b.slices, b.parts, b.bytes = b.slices[:0], b.parts[:0], 0
 	pullBodies.Put(b)
 }

@@ -3,13 +3,13 @@ package registrar
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"maps"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
-	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
@@ -40,7 +40,7 @@ type (
 // registrarActor schedules rounds. Goroutine: the actor's, for all methods.
 type registrarActor struct {
 	cfg     config.Broker
-	meta    *meta.Metadata
+	meta    Topics
 	client  *netio.Client
 	log     zerolog.Logger
 	addrs   []string
@@ -59,6 +59,15 @@ type registrarActor struct {
 	unregWaiter   *actor.PID
 
 	period, debounce *time.Timer
+
+	// The last body built and what it was built from: the periodic rounds
+	// send the same table again, and compressing 100,000 topics takes
+	// about 100 ms, so a body is rebuilt only when the DataVersion (which
+	// meta advances on every change) differs. Links only read it.
+	cached           []byte
+	cachedVersion    body.DataVersion
+	cachedCompressed bool
+	cachedCRC        string
 }
 
 // Receive dispatches one message.
@@ -198,9 +207,26 @@ func (a *registrarActor) identity() map[string]string {
 	}
 }
 
+// compressTopicsMin is the topic count above which the registration body is
+// compressed even when compressedRegister is off. A topic takes 150 to 300
+// bytes of JSON, so Java's JSON body outgrows the 16 MiB frame limit near
+// 60,000 topics and its broker stops registering; compressed, a topic takes
+// a few bytes (2.4 for 100,000 names "topic-000000"…). Below the threshold the JSON form is kept as Java sends
+// it by default: it is the only form that carries topicSysFlag and order.
+const compressTopicsMin = 10_000
+
 // registerRequest builds the REGISTER_BROKER header and body: the current
 // topic table (with its DataVersion, which lets the NameServer skip unchanged
-// tables) and no filter servers. The body is shared read-only by the links.
+// tables) and no filter servers, as JSON or, with compressedRegister or more
+// than compressTopicsMin topics, in the compressed form
+// (body.EncodeRegisterBody). bodyCrc32 lets the NameServer reject a damaged
+// body, as Java's broker does. The body is shared read-only by the links.
+//
+// Splitting a large table over several registrations (RocketMQ 5.x
+// enableSplitRegistration) was rejected: a 4.x NameServer applies only the
+// first part (the others carry the same dataVersion), and ours, like
+// Java's deleteTopicWithBrokerRegistration, takes each table as the
+// broker's complete topic set.
 func (a *registrarActor) registerRequest() (map[string]string, []byte) {
 	ext := a.identity()
 	haPort := a.cfg.HAListenPort
@@ -208,12 +234,29 @@ func (a *registrarActor) registerRequest() (map[string]string, []byte) {
 		haPort = a.cfg.ListenPort + 1
 	}
 	ext["haServerAddr"] = net.JoinHostPort(a.cfg.BrokerIP1, strconv.Itoa(haPort))
-	ext["compressed"] = "false"
-	b := body.EncodeJSON(body.RegisterBrokerBody{
-		TopicConfigSerializeWrapper: a.meta.TopicTable(),
-		FilterServerList:            []string{},
-	})
-	return ext, b
+	table := a.meta.TopicTable()
+	if a.cached == nil || a.cachedVersion != table.DataVersion {
+		compressed := a.cfg.CompressedRegister || len(table.TopicConfigTable) > compressTopicsMin
+		rb := body.RegisterBrokerBody{TopicConfigSerializeWrapper: table, FilterServerList: []string{}}
+		if compressed {
+			a.cached = body.EncodeRegisterBody(&rb)
+		} else {
+			a.cached = body.EncodeJSON(rb)
+		}
+		a.cachedVersion, a.cachedCompressed = table.DataVersion, compressed
+		a.cachedCRC = strconv.FormatInt(int64(crc32.ChecksumIEEE(a.cached)&0x7FFFFFFF), 10)
+		// Info for large tables only (they change seldom): the size of
+		// what each NameServer receives is worth seeing there.
+		ev := a.log.Debug()
+		if compressed {
+			ev = a.log.Info()
+		}
+		ev.Int("topics", len(table.TopicConfigTable)).Bool("compressed", compressed).
+			Int("bodyBytes", len(a.cached)).Msg("registration body built")
+	}
+	ext["compressed"] = strconv.FormatBool(a.cachedCompressed)
+	ext["bodyCrc32"] = a.cachedCRC
+	return ext, a.cached
 }
 
 // link talks to one NameServer, one request at a time.

@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
-	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/netio"
+	"github.com/actormq/actormq/wire/body"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 )
@@ -39,6 +39,14 @@ const (
 	debounceDelay          = 100 * time.Millisecond
 	stopTimeout            = 10 * time.Second
 )
+
+// Topics is what the registrar reads of the broker's metadata (implemented
+// by *meta.Metadata): the topic table with its DataVersion, lock-free from
+// any goroutine, and a hook called after each change, which must not block.
+type Topics interface {
+	TopicTable() body.TopicConfigSerializeWrapper
+	OnTopicsChanged(fn func())
+}
 
 // Registrar is the handle of the registrar actor.
 type Registrar struct {
@@ -63,7 +71,7 @@ var supervisor = actor.NewOneForOneStrategy(10, time.Minute, func(reason interfa
 // RegisterNameServerPeriod and about 100 ms after each topic-table change.
 // Blocking (up to min(RegisterBrokerTimeoutMills, period) for a NameServer
 // that accepts but does not answer); call it at broker start, not on a gnet loop.
-func Spawn(system *actor.ActorSystem, cfg config.Broker, md *meta.Metadata, client *netio.Client, logger zerolog.Logger) (*Registrar, error) {
+func Spawn(system *actor.ActorSystem, cfg config.Broker, md Topics, client *netio.Client, logger zerolog.Logger) (*Registrar, error) {
 	if md == nil || client == nil {
 		return nil, fmt.Errorf("registrar: spawn: nil metadata or client")
 	}

@@ -3,12 +3,12 @@ package retry
 import (
 	"context"
 	"math/rand/v2"
-	"time"
 
 	"github.com/actormq/actormq/actors/meta"
 	"github.com/actormq/actormq/actors/offload"
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/internal/wallclock"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -115,7 +115,7 @@ func (a *retryActor) handle(ctx actor.Context, r *sendBack) {
 	} else if known {
 		a.create(ctx, "topic "+topic, prepare)
 	}
-	m, tagsCode := rebuild(&orig, dest, topic, rand.Int32N(queueNums), s.levels, time.Now())
+	m, tagsCode := rebuild(&orig, dest, topic, rand.Int32N(queueNums), s.levels, wallclock.Now())
 	s.log.Debug().Str("group", group).Str("topic", topic).Bool("deadLetter", dest.deadLetter).
 		Int32("delayLevel", dest.delayLevel).Int32("reconsumeTimes", m.ReconsumeTimes).Msg("send-back stored")
 	s.cfg.Writer.Put(&m, tagsCode, true, func(res writer.PutResult) { s.answer(r, res.Err) })

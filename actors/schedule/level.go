@@ -6,6 +6,7 @@ import (
 
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/internal/wallclock"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/asynkron/protoactor-go/actor"
@@ -131,7 +132,7 @@ func (a *levelActor) process(ctx actor.Context) {
 		return
 	}
 	s, key := a.s, a.l.key
-	now := time.Now().UnixMilli()
+	now := wallclock.Now().UnixMilli()
 	// Skipped units are popped after each chunk (advance), so they never
 	// fill the window with nothing in flight to wake the level again.
 	defer a.advance()
@@ -148,7 +149,7 @@ func (a *levelActor) process(ctx actor.Context) {
 		}
 		if err != nil {
 			a.logError().Err(err).Int("level", a.l.n).Int64("offset", a.next).Msg("read schedule queue failed; retrying")
-			a.armAt(ctx, time.Now().Add(s.cfg.RetryBackoff))
+			a.armAt(ctx, wallclock.Now().Add(s.cfg.RetryBackoff))
 			return
 		}
 		if len(units) == 0 {
@@ -231,7 +232,7 @@ func (a *levelActor) putDone(ctx actor.Context, m *putDone) {
 		a.logError().Err(err).Int("level", a.l.n).Int64("offset", m.offset).Msg("delivering delayed message failed; retrying")
 		e.state = putFailed
 		if !a.draining {
-			a.armAt(ctx, time.Now().Add(a.s.cfg.RetryBackoff))
+			a.armAt(ctx, wallclock.Now().Add(a.s.cfg.RetryBackoff))
 		}
 	}
 	a.advance()
@@ -304,7 +305,7 @@ func (a *levelActor) armAt(ctx actor.Context, at time.Time) {
 	a.gen++
 	a.armedAt = at
 	root, self, msg := ctx.ActorSystem().Root, ctx.Self(), tick{epoch: a.epoch, gen: a.gen}
-	a.timer = time.AfterFunc(max(time.Until(at), 0), func() { root.Send(self, msg) })
+	a.timer = time.AfterFunc(max(wallclock.Until(at), 0), func() { root.Send(self, msg) })
 }
 
 func (a *levelActor) stopTimer() {

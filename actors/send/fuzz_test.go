@@ -1,8 +1,12 @@
 package send
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -24,6 +28,78 @@ func FuzzSendHeader(f *testing.F) {
 		h2, err2 := parseSendHeader(v2, true)
 		if (err1 == nil) != (err2 == nil) || h1 != h2 {
 			t.Fatalf("V1 %+v %v, V2 %+v %v", h1, err1, h2, err2)
+		}
+		// Off the wire, a send header's fields sit in the codec's field
+		// array instead of a map (remoting/sendext.go): same result.
+		for _, st := range []byte{remoting.SerializeJSON, remoting.SerializeRocketMQ} {
+			if st == remoting.SerializeJSON && !allValidUTF8(a, b, c, d, e, ff, g, h, i, j, l, m) {
+				continue // JSON turns bad UTF-8 into U+FFFD, by design
+			}
+			for _, built := range []*remoting.Command{v1, v2} {
+				built.SerializeType = st
+				wire, err := remoting.DecodeFrame(remoting.AppendFrame(nil, built))
+				if err != nil {
+					t.Fatal(err)
+				}
+				h3, err3 := parseSendHeader(wire, built == v2)
+				if (err2 == nil) != (err3 == nil) || h2 != h3 {
+					t.Fatalf("code %d, codec %d: decoded %+v %v, built %+v %v", built.Code, st, h3, err3, h2, err2)
+				}
+			}
+		}
+	})
+}
+
+func allValidUTF8(values ...string) bool {
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzPropsTail checks the one-pass property reading of the send path
+// against the per-key functions it replaces: every value propScan finds is
+// PropertyValue's, and whenever propsTail says the stored properties are the
+// producer's plus a tail, they equal what properties builds.
+func FuzzPropsTail(f *testing.F) {
+	f.Add("TAGS\x01a\x02UNIQ_KEY\x01u\x02", "DefaultCluster")
+	f.Add("WAIT\x01false\x02DELAY\x013\x02POP_CK\x01x", "")
+	f.Add("CLUSTER\x01old\x02CLUSTER\x01\x02TRAN_MSG\x01true", "c")
+	f.Add("KEYS\x01k", "c")
+	f.Fuzz(func(t *testing.T, props, cluster string) {
+		if strings.ContainsAny(cluster, "\x01\x02") {
+			return
+		}
+		var p propScan
+		p.scan(props)
+		for key, got := range map[string]string{
+			message.PropertyWait: p.wait, message.PropertyUniqKey: p.uniqKey, message.PropertyTags: p.tags,
+			message.PropertyDelay: p.delay, message.PropertyTranMsg: p.tranMsg,
+		} {
+			if want, _ := message.PropertyValue(props, key); got != want {
+				t.Fatalf("%s: scanned %q, PropertyValue %q", key, got, want)
+			}
+		}
+		for key, got := range map[string]bool{
+			message.PropertyDelay: p.hasDelay, propertyPopCK: p.hasPopCK, message.PropertyCluster: p.hasCluster,
+		} {
+			if _, want := message.PropertyValue(props, key); got != want {
+				t.Fatalf("%s: scanned presence %v, PropertyValue %v", key, got, want)
+			}
+		}
+		s := &Sender{cfg: Config{Broker: config.Broker{BrokerClusterName: cluster}}}
+		if cluster != "" {
+			s.clusterEntry = message.PropertyCluster + "\x01" + cluster + "\x02"
+			s.clusterEntrySep = "\x02" + s.clusterEntry
+		}
+		tail, ok := s.propsTail(props, &p)
+		if !ok || len(props)+len(tail) > message.PropertiesBytesMax {
+			return
+		}
+		if want, err := s.properties(props); err != nil || props+tail != want {
+			t.Fatalf("props+tail %q, properties %q (%v)", props+tail, want, err)
 		}
 	})
 }

@@ -31,6 +31,27 @@ type fakeMeta struct {
 	groups     map[string]body.SubscriptionGroupConfig
 	autoCreate bool
 	creates    int
+	// held, when set, makes Topic(heldTopic) wait until it is closed,
+	// after telling entered (a topic actor frozen at the start of a turn).
+	heldTopic string
+	held      chan struct{}
+	entered   chan struct{}
+}
+
+// hold freezes the next topic-actor turns of topic at their topic lookup;
+// it returns a channel that receives when one is frozen, and the function
+// that lets them go.
+func (m *fakeMeta) hold(topic string) (entered <-chan struct{}, release func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.heldTopic, m.held, m.entered = topic, make(chan struct{}), make(chan struct{}, 16)
+	held := m.held
+	return m.entered, func() {
+		m.mu.Lock()
+		m.heldTopic = ""
+		m.mu.Unlock()
+		close(held)
+	}
 }
 
 func newFakeMeta() *fakeMeta {
@@ -57,6 +78,13 @@ func (m *fakeMeta) CreateTopic(_ context.Context, tc body.TopicConfig) (body.Top
 
 func (m *fakeMeta) Topic(name string) (body.TopicConfig, bool) {
 	m.mu.Lock()
+	if name == m.heldTopic && name != "" {
+		held, entered := m.held, m.entered
+		m.mu.Unlock()
+		entered <- struct{}{}
+		<-held
+		m.mu.Lock()
+	}
 	defer m.mu.Unlock()
 	tc, ok := m.topics[name]
 	return tc, ok

@@ -3,6 +3,7 @@ package send
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/offload"
@@ -58,7 +59,7 @@ func (a *registryActor) route(ctx actor.Context, req *sendReq) {
 		return
 	}
 	if _, ok := s.cfg.Topics.Topic(topic); ok {
-		ctx.Send(a.topicActor(ctx, topic), req)
+		s.deliver(a.topicActor(ctx, topic), req)
 		return
 	}
 	a.pending[topic] = []*sendReq{req}
@@ -97,22 +98,25 @@ func (a *registryActor) onCreated(ctx actor.Context, m *offload.Done) {
 		}
 		return
 	}
-	pid := a.topicActor(ctx, topic)
+	e := a.topicActor(ctx, topic)
 	for _, req := range reqs {
-		ctx.Send(pid, req)
+		a.s.deliver(e, req)
 	}
 }
 
 // topicActor returns the topic's actor, spawning and publishing it first
 // when needed.
-func (a *registryActor) topicActor(ctx actor.Context, topic string) *actor.PID {
+func (a *registryActor) topicActor(ctx actor.Context, topic string) *topicEntry {
 	if v, ok := a.s.topics.Load(topic); ok {
-		return v.(*topicEntry).pid
+		return v.(*topicEntry)
 	}
+	// topic is a substring of a request's header copy; the entry lives as
+	// long as the broker, so it keeps a string of its own.
+	topic = strings.Clone(topic)
 	e := &topicEntry{done: make(chan struct{})}
 	e.pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return newTopicActor(a.s, topic, e.done)
+		return newTopicActor(a.s, topic, e)
 	}))
 	a.s.topics.Store(topic, e)
-	return e.pid
+	return e
 }

@@ -10,17 +10,24 @@
 //     flag; Java checks them before the topic), writer availability, the
 //     %RETRY% rule (retry.go) and the in-flight bound (admit.Gate). These
 //     need no topic state, so bad requests never reach an actor.
-//  2. Topic actor found in a sync.Map → Send; otherwise Send to the send
-//     registry actor, which auto-creates the topic through Topics (control
-//     plane, with a timeout, in a short-lived child so that the registry
-//     keeps routing) and spawns the topic actor as its child.
-//  3. Topic actor: topic permission, queue id (negative = round robin; at
-//     most max(read, write) queue nums as in Java), body and properties
-//     size, per-item batch rules; adds CLUSTER, diverts a single message
-//     (below), encodes the records into one pooled buffer and Submits one
-//     writer.Append.
-//  4. The writer answers the producer (and calls Append.Done, which ends the
-//     request's in-flight accounting).
+//  2. Topic actor found in a sync.Map → its inbox (inbox.go: a slice the
+//     actor drains whole, woken by one Send when it was empty); otherwise
+//     Send to the send registry actor, which auto-creates the topic through
+//     Topics (control plane, with a timeout, in a short-lived child so that
+//     the registry keeps routing) and spawns the topic actor as its child.
+//  3. Topic actor, once per turn for every send queued: topic permission,
+//     queue id (negative = round robin; at most max(read, write) queue nums
+//     as in Java), body and properties size, per-item batch rules; adds
+//     CLUSTER, diverts a single message (below) and encodes its records
+//     (encode.go) into the turn's writer.Batch, one writer.Append per send.
+//     A send that fails is answered alone. The turn ends with one Submit.
+//  4. The writer answers each producer (and calls Append.Done, which ends
+//     the request's in-flight accounting).
+//
+// Pooled objects and their owners: a sendReq belongs to the loop that made
+// it, then to the registry or topic actor holding it, which releases it once
+// the send is encoded or answered (fail); a writer.Batch and its Appends
+// belong to the topic actor until Submit, then to the writer.
 //
 // Diversions: a single message may be stored elsewhere than its header
 // says. In the order they are checked:
@@ -57,6 +64,7 @@ import (
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/body"
+	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
@@ -118,12 +126,17 @@ type Sender struct {
 	release  func() // s.gate.Leave, bound once: Append.Done
 	// delayLevels is messageDelayLevel parsed (level i+1 at index i).
 	delayLevels []time.Duration
+	// clusterEntry is the CLUSTER property entry every stored record gets
+	// ("CLUSTER\x01<name>\x02", "" without a cluster name), and
+	// clusterEntrySep the same after a separator (encode.go, propsTail).
+	clusterEntry, clusterEntrySep string
 }
 
 // topicEntry is a spawned topic actor.
 type topicEntry struct {
-	pid  *actor.PID
-	done chan struct{} // closed when the actor stopped
+	pid   *actor.PID
+	done  chan struct{} // closed when the actor stopped
+	inbox inbox         // its sends (inbox.go)
 }
 
 // Spawn starts the send registry actor; topic actors are spawned on demand.
@@ -156,6 +169,10 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
 		delayLevels: cfg.Broker.DelayLevels(),
 	}
 	s.release = s.gate.Leave
+	if c := cfg.Broker.BrokerClusterName; c != "" {
+		s.clusterEntry = message.PropertyCluster + string(message.NameValueSeparator) + c + string(message.PropertySeparator)
+		s.clusterEntrySep = string(message.PropertySeparator) + s.clusterEntry
+	}
 	// A panic while handling one send is a bug for that request; the actors
 	// keep no state a failed message could break, so they resume.
 	resume := actor.NewOneForOneStrategy(10, time.Second, func(reason any) actor.Directive {
@@ -185,14 +202,6 @@ func (s *Sender) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Command)
 	}
 }
 
-// sendReq is one send on its way to a topic actor.
-type sendReq struct {
-	conn     Conn
-	cmd      *remoting.Command
-	hdr      sendHeader
-	attempts int // times the topic was found missing by its topic actor
-}
-
 // handle runs the checks that need no topic state (package comment, step 1)
 // and routes the request. gnet loop.
 func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
@@ -215,9 +224,9 @@ func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 		s.writeError(c, cmd, err)
 		return
 	}
-	req := &sendReq{conn: c, cmd: cmd, hdr: h}
+	req := newSendReq(c, cmd, &h)
 	if v, ok := s.topics.Load(h.topic); ok {
-		s.root.Send(v.(*topicEntry).pid, req)
+		s.deliver(v.(*topicEntry), req)
 		return
 	}
 	s.root.Send(s.registry, req)
@@ -255,16 +264,17 @@ func (s *Sender) precheck(h *sendHeader) error {
 }
 
 // writeError answers a send with err's code, MSG_REGION and TRACE_ON.
-func (s *Sender) writeError(c Conn, cmd *remoting.Command, err error) {
+func (s *Sender) writeError(c writer.Conn, cmd *remoting.Command, err error) {
 	s.log.Debug().Err(err).Msg("send rejected")
 	_ = c.Write(s.w.ErrorResponse(cmd, err))
 }
 
-// fail answers an admitted request with err and ends its in-flight
-// accounting. Any actor.
+// fail answers an admitted request with err, ends its in-flight accounting
+// and releases req. Any goroutine that owns req.
 func (s *Sender) fail(req *sendReq, err error) {
 	s.writeError(req.conn, req.cmd, err)
 	s.release()
+	req.release()
 }
 
 // Stop stops accepting sends, lets the registry answer sends waiting for a

@@ -38,6 +38,11 @@ type (
 		halfOffset int64
 		res        writer.PutResult
 	}
+
+	// scanRequest starts a scan at once (export_test.go); scanDone answers
+	// it (answerScan).
+	scanRequest struct{}
+	scanDone    struct{}
 )
 
 // txActor owns the transaction state (package comment). Goroutine: the
@@ -63,6 +68,7 @@ type txActor struct {
 	puts        int        // Puts in flight
 	draining    bool       // Stop began: no more scans or ENDs
 	drainWaiter *actor.PID // Stop's future, answered once puts is 0
+	scanWaiter  *actor.PID // a scanRequest's future, answered by answerScan
 	timer       *time.Timer
 	gen         uint64
 }
@@ -117,12 +123,34 @@ func (a *txActor) Receive(ctx actor.Context) {
 		if !a.draining {
 			a.scan(ctx)
 		}
+	case *scanRequest:
+		a.scanWaiter = ctx.Sender()
+		if a.scanEnd < 0 && !a.draining {
+			a.stopTimer() // finishScan arms it again
+			a.startScan(ctx)
+		}
 	case *drainRequest:
 		a.draining, a.drainWaiter = true, ctx.Sender()
 		a.stopTimer()
 		a.scanEnd = -1
 	}
+	a.answerScan(ctx)
 	a.answerDrain(ctx)
+}
+
+// answerScan answers a scanRequest once no scan runs and no Put is in
+// flight: the scan's copies and discards are stored and its checks written.
+// The unit tests run each scan this way, one at a time, with a
+// transactionCheckInterval longer than the test. Rejected: tests on a 5 ms
+// timer, whose scans ran on their own schedule: a test had to answer a check
+// before the next rounds counted it up to transactionCheckMax and discarded
+// its transaction, which a loaded machine did not always allow.
+func (a *txActor) answerScan(ctx actor.Context) {
+	if a.scanWaiter == nil || a.scanEnd >= 0 || a.puts > 0 {
+		return
+	}
+	ctx.Send(a.scanWaiter, &scanDone{})
+	a.scanWaiter = nil
 }
 
 // put hands m to the writer without waiting for a sync flush (Java stores

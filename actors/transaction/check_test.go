@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/transaction"
-	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
@@ -28,6 +27,7 @@ func TestCheckBackThenCommit(t *testing.T) {
 	young := b.sendHalf("tx-young", "UNIQ-C2", nil)
 
 	sh.clock.Add(testTimeout/2 + 1)
+	b.scan(3) // h's copy; the young one stops the scan
 	c := b.waitChecks(h.uniq, 1)[0]
 	if n := len(b.checksFor(young.uniq)); n != 0 {
 		t.Fatalf("a half message younger than transactionTimeOut was checked %d times", n)
@@ -58,10 +58,13 @@ func TestCheckBackThenCommit(t *testing.T) {
 	if resp := b.end(h, message.TransactionCommit, false); resp.Code != remoting.RespSystemError {
 		t.Fatalf("late commit of the original: %d %s, want SYSTEM_ERROR", resp.Code, resp.Remark)
 	}
-	// The young one comes due, and its second check shows that at least one
-	// full scan passed after the commit.
+	// The young one comes due; the scan passes h's copy without a copy.
 	sh.clock.Add(testTimeout)
-	b.waitChecks(young.uniq, 2)
+	b.scan(4)
+	b.waitChecks(young.uniq, 1)
+	if got := b.halfTimes(h.uniq); got != "[ 1]" {
+		t.Fatalf("half records of the committed transaction carry TRANSACTION_CHECK_TIMES %s, want the original and one copy", got)
+	}
 	if n := len(b.checksFor(h.uniq)); n != 1 {
 		t.Fatalf("committed transaction checked %d times, want 1", n)
 	}
@@ -79,12 +82,12 @@ func TestCheckMaxThenDiscard(t *testing.T) {
 	b.register(testGroup)
 	h := b.sendHalf("tx-never", "UNIQ-M1", nil)
 	sh.clock.Add(testTimeout + 1)
+	for i := range testMax {
+		b.scan(2 + i)
+	}
 	checks := b.waitChecks(h.uniq, testMax)
-	marker := b.sendHalf("marker", "UNIQ-M2", nil)
-	sh.clock.Add(testTimeout + 1)
-	// The marker's second check comes from a scan that passed the last
-	// copy of the first after its discard.
-	b.waitChecks(marker.uniq, 2)
+	b.scan(testMax + 1) // the discard
+	b.scan(testMax + 1) // and nothing more
 	if got := b.checksFor(h.uniq); len(got) != testMax {
 		t.Fatalf("checked %d times, want %d", len(got), testMax)
 	}
@@ -117,14 +120,25 @@ func TestNoLiveProducerPostponesChecks(t *testing.T) {
 	b := startBroker(t, sh, testConfig())
 	h := b.sendHalf("tx-orphan", "UNIQ-O1", nil)
 	sh.clock.Add(testTimeout + 1)
-	testkit.Eventually(t, "copies of the orphan", func() bool { return len(b.records(halfKey)) > testMax+1 })
+	rounds := testMax + 1 // more than transactionCheckMax: none may count
+	for i := range rounds {
+		b.scan(2 + i)
+	}
+	if got, want := b.halfTimes(h.uniq), fmt.Sprint(make([]string, rounds+1)); got != want {
+		t.Fatalf("half records of the orphan carry TRANSACTION_CHECK_TIMES %s, want %s (uncounted)", got, want)
+	}
 	b.register(testGroup)
+	b.scan(rounds + 2)
 	c := b.waitChecks(h.uniq, 1)[0]
 	if c.times() != "1" {
-		t.Fatalf("first check after %d uncounted copies carries TRANSACTION_CHECK_TIMES=%s", len(b.records(halfKey)), c.times())
+		t.Fatalf("first check after %d uncounted copies carries TRANSACTION_CHECK_TIMES=%s", rounds, c.times())
 	}
 	if resp := b.end(c.half(), message.TransactionRollback, true); resp.Code != remoting.RespSuccess {
 		t.Fatalf("rollback from check: %d %s", resp.Code, resp.Remark)
+	}
+	b.scan(rounds + 2) // passes the rolled back transaction
+	if n := len(b.checksFor(h.uniq)); n != 1 {
+		t.Fatalf("rolled back transaction checked %d times, want 1", n)
 	}
 	if got := b.delivered(0); len(got) != 0 {
 		t.Fatalf("delivered %v", got)
@@ -136,9 +150,15 @@ func TestNoLiveProducerPostponesChecks(t *testing.T) {
 // message whose producers are gone for good is copied transactionCheckMax
 // times and then discarded, never checked; a producer that registers later
 // gets no check of it.
+//
+// It runs on the check timer, the one test that does: nothing in it has to
+// happen between two scans (no producer answers a check, and the discard
+// ends the copies).
 func TestNoLiveProducerCountsAfterGrace(t *testing.T) {
 	sh := newShared(t)
-	b := startBroker(t, sh, testConfig())
+	cfg := testConfig()
+	cfg.TransactionCheckInterval = 5 * time.Millisecond
+	b := startBroker(t, sh, cfg)
 	h := b.sendHalf("tx-abandoned", "UNIQ-G1", nil)
 	sh.clock.Add(30 * time.Second)
 	discarded := b.waitRecords(store.QueueKey{Topic: transaction.CheckMaxTimeTopic}, 1)
@@ -154,14 +174,7 @@ func TestNoLiveProducerCountsAfterGrace(t *testing.T) {
 	if n := len(b.checksFor(h.uniq)); n != 0 {
 		t.Fatalf("abandoned half message checked %d times", n)
 	}
-	var times []string
-	for _, m := range b.records(halfKey) {
-		if u, _ := message.PropertyValue(m.Properties, message.PropertyUniqKey); u == h.uniq {
-			v, _ := message.PropertyValue(m.Properties, message.PropertyTransactionCheckTimes)
-			times = append(times, v)
-		}
-	}
-	if got := fmt.Sprint(times); got != "[ 1 2 3]" {
+	if got := b.halfTimes(h.uniq); got != "[ 1 2 3]" {
 		t.Fatalf("half records of the abandoned transaction carry TRANSACTION_CHECK_TIMES %s, want the original and 3 counted copies", got)
 	}
 }
@@ -176,11 +189,17 @@ func TestCheckImmunityDelaysFirstCheck(t *testing.T) {
 	immune := b.sendHalf("tx-immune", "UNIQ-I1", map[string]string{message.PropertyCheckImmunityTime: "5"})
 	plain := b.sendHalf("tx-plain", "UNIQ-I2", nil)
 	sh.clock.Add(testTimeout + 1)
+	b.scan(4) // the immune one moved along uncounted, the plain one checked
+	b.scan(6)
 	b.waitChecks(plain.uniq, 2)
 	if n := len(b.checksFor(immune.uniq)); n != 0 {
 		t.Fatalf("immune half message checked %d times before its time", n)
 	}
+	if got := b.halfTimes(immune.uniq); got != "[  ]" {
+		t.Fatalf("half records of the immune one carry TRANSACTION_CHECK_TIMES %s, want the original and 2 uncounted copies", got)
+	}
 	sh.clock.Add(5 * testTimeout)
+	b.scan(8)
 	if c := b.waitChecks(immune.uniq, 1)[0]; c.times() != "1" {
 		t.Fatalf("first check carries TRANSACTION_CHECK_TIMES=%s", c.times())
 	}

@@ -2,6 +2,7 @@ package transaction_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sort"
 	"strconv"
@@ -31,6 +32,9 @@ const (
 	testGroup   = "PG_tx"
 	testTimeout = time.Second // transactionTimeOut, on the fake clock
 	testMax     = 3           // transactionCheckMax
+	// testInterval is transactionCheckInterval: longer than any test, so
+	// that scans run only when a test asks (broker.scan).
+	testInterval = time.Hour
 	// reqRegister is the request code the tests' producer sends to become a
 	// live producer of the group named in ext "group" (the client manager's
 	// heartbeat in a broker).
@@ -49,7 +53,7 @@ func testConfig() config.Broker {
 		BrokerRole: config.RoleAsyncMaster, FlushDiskType: config.FlushAsync, BrokerPermission: 6,
 		MaxMessageSize: 4096, FlushIntervalCommitLog: 20 * time.Millisecond, SyncFlushTimeout: 5 * time.Second,
 		RegionID: "DefaultRegion", FileReservedTime: 72 * time.Hour,
-		TransactionTimeOut: testTimeout, TransactionCheckMax: testMax, TransactionCheckInterval: 5 * time.Millisecond,
+		TransactionTimeOut: testTimeout, TransactionCheckMax: testMax, TransactionCheckInterval: testInterval,
 		MessageDelayLevel: "1s 5s",
 	}
 }
@@ -300,7 +304,9 @@ type half struct {
 }
 
 // sendHalf sends a prepared message as the Go client does (sysFlag 4,
-// TRAN_MSG, PGROUP, UNIQ_KEY), born now on the fake clock.
+// TRAN_MSG, PGROUP, UNIQ_KEY), born now on the fake clock, and waits until
+// the half queue holds it (dispatched just after the answer), so that the
+// next scan sees it.
 func (b *broker) sendHalf(bodyText, uniq string, extra map[string]string) half {
 	b.t.Helper()
 	props := map[string]string{
@@ -325,6 +331,7 @@ func (b *broker) sendHalf(bodyText, uniq string, extra map[string]string) half {
 		b.t.Fatal(err)
 	}
 	qo, _ := strconv.ParseInt(resp.ExtFields["queueOffset"], 10, 64)
+	b.waitRecords(halfKey, int(qo)+1)
 	return half{uniq: uniq, queueOffset: qo, physOffset: phys}
 }
 
@@ -357,6 +364,20 @@ func endRequest(group string, queueOffset, physOffset int64, outcome int32, from
 		"commitLogOffset": strconv.FormatInt(physOffset, 10), "commitOrRollback": strconv.Itoa(int(outcome)),
 		"fromTransactionCheck": strconv.FormatBool(fromCheck), "msgId": uniq, "transactionId": uniq,
 	}, nil)
+}
+
+// scan runs one check scan (transaction.Scan) and waits until the half
+// queue holds the halfRecords records the test expects after it: the copies
+// the scan stored are dispatched to the consume queue just after the writer
+// answers, and the next scan must see them.
+func (b *broker) scan(halfRecords int) {
+	b.t.Helper()
+	if err := transaction.Scan(b.tx, testkit.Timeout); err != nil {
+		b.t.Fatalf("scan: %v", err)
+	}
+	if n := len(b.waitRecords(halfKey, halfRecords)); n != halfRecords {
+		b.t.Fatalf("after the scan the half queue holds %d records, want %d", n, halfRecords)
+	}
 }
 
 // records returns the records of queue k, in queue order.
@@ -422,6 +443,20 @@ func (b *broker) waitChecks(uniq string, n int) []check {
 	b.t.Helper()
 	testkit.Eventually(b.t, strconv.Itoa(n)+" checks of "+uniq, func() bool { return len(b.checksFor(uniq)) >= n })
 	return b.checksFor(uniq)
+}
+
+// halfTimes lists TRANSACTION_CHECK_TIMES of the half records whose
+// UNIQ_KEY is uniq, in queue order ("" where absent).
+func (b *broker) halfTimes(uniq string) string {
+	b.t.Helper()
+	var times []string
+	for _, m := range b.records(halfKey) {
+		if u, _ := message.PropertyValue(m.Properties, message.PropertyUniqKey); u == uniq {
+			v, _ := message.PropertyValue(m.Properties, message.PropertyTransactionCheckTimes)
+			times = append(times, v)
+		}
+	}
+	return fmt.Sprint(times)
 }
 
 // check is one CHECK_TRANSACTION_STATE received.

@@ -9,8 +9,8 @@ import (
 )
 
 // openTransactions leaves b with: A committed; B checked once (its copy
-// waiting behind C); C open and younger than transactionTimeOut, so scans
-// stop at it.
+// waiting behind C); C open and younger than transactionTimeOut, so the
+// scan stopped at it. The half queue holds A, B, C and B's copy.
 func openTransactions(t *testing.T, sh *shared, b *broker) (a, bh, c half, bCheck check) {
 	t.Helper()
 	b.register(testGroup)
@@ -22,6 +22,7 @@ func openTransactions(t *testing.T, sh *shared, b *broker) (a, bh, c half, bChec
 	sh.clock.Add(testTimeout * 6 / 10)
 	c = b.sendHalf("tx-C", "UNIQ-C", nil)
 	sh.clock.Add(testTimeout * 5 / 10)
+	b.scan(4)
 	bCheck = b.waitChecks(bh.uniq, 1)[0]
 	return a, bh, c, bCheck
 }
@@ -38,6 +39,7 @@ func TestRestartKeepsTransactions(t *testing.T) {
 	b2 := startBroker(t, sh, testConfig())
 	b2.register(testGroup)
 	sh.clock.Add(testTimeout)
+	b2.scan(6) // copies of C and of B's copy
 	cCheck := b2.waitChecks(c.uniq, 1)[0]
 	bCheck := b2.waitChecks(bh.uniq, 1)[0]
 	if bCheck.times() != "2" || cCheck.times() != "1" {
@@ -52,6 +54,7 @@ func TestRestartKeepsTransactions(t *testing.T) {
 	if resp := b2.end(a, message.TransactionCommit, false); resp.Code != remoting.RespSystemError {
 		t.Fatalf("second commit of A after restart: %d %s, want SYSTEM_ERROR", resp.Code, resp.Remark)
 	}
+	b2.scan(6) // passes the ended transactions
 	if n := len(b1.checksFor(a.uniq)) + len(b2.checksFor(a.uniq)); n != 0 {
 		t.Fatalf("committed A checked %d times", n)
 	}
@@ -74,9 +77,10 @@ func TestRestartWithStaleProgress(t *testing.T) {
 
 	b2 := startBroker(t, sh, testConfig())
 	b2.register(testGroup)
-	// D, young, stops each scan behind C and B's copy: one check each.
-	b2.sendHalf("tx-D", "UNIQ-D", nil)
-	sh.clock.Add(testTimeout * 95 / 100)
+	sh.clock.Add(testTimeout)
+	// From the start of the half queue: A ended (its op record), B's
+	// original superseded by its copy, copies of C and of B's copy.
+	b2.scan(6)
 	b2.waitChecks(c.uniq, 1)
 	if got := b2.waitChecks(bh.uniq, 1); len(got) != 1 || got[0].times() != "2" {
 		t.Fatalf("B's checks after restart: %d, first TRANSACTION_CHECK_TIMES=%s; want one, 2", len(got), got[0].times())

@@ -65,6 +65,7 @@ import (
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/writer"
+	"github.com/actormq/actormq/internal/wallclock"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/store"
@@ -171,7 +172,7 @@ func (c *Config) validate() error {
 		return errors.New("transaction: transactionCheckInterval must be positive")
 	}
 	if c.Now == nil {
-		c.Now = time.Now
+		c.Now = wallclock.Now
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/reply"
+	"github.com/actormq/actormq/internal/crashpoint"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
@@ -30,42 +31,7 @@ type storeDeps struct {
 	log          logWriter
 	queueOffsets map[store.QueueKey]int64
 	checkpoint   func(physicMsgTimestamp, logicsMsgTimestamp int64) error
-}
-
-// Append is one send request: one record, or a batch of records for one
-// queue that take consecutive queue offsets. The topic actor fills the
-// exported fields and Submits it; from then on the writer (and the flush
-// actor) own it.
-type Append struct {
-	Conn Conn              // reply target
-	Req  *remoting.Command // the request; the response echoes its opaque
-	Key  store.QueueKey
-	// ReplyQueueID is the queueId the response reports: the queue the
-	// producer's message was meant for, which differs from Key.QueueID when
-	// the send path diverted it (delay level, half message), as Java answers.
-	ReplyQueueID int32
-	// Records holds whole encoded records back to back (QUEUEOFFSET,
-	// PHYSICALOFFSET and STORETIMESTAMP are patched in the stored copy).
-	// The writer returns it to bytebufferpool once appended.
-	Records *bytebufferpool.ByteBuffer
-	Tags    []int64 // tagsCode per record, for the consume-queue units
-	UniqKey string  // UNIQ_KEY of a single message: the transactionId field
-	NoWait  bool    // WAIT=false: answer without waiting for SYNC_FLUSH
-	// Done, when set, runs once after the response was written (the send
-	// side's in-flight accounting).
-	Done func()
-	// Result, when set, replaces the response: the writer (or flush actor)
-	// calls it instead of writing to Conn, and Conn and Req may be nil.
-	// Broker-internal appends (Writer.Put) use it.
-	Result func(PutResult)
-
-	// Results, written by the writer actor.
-	queueOffset int64 // of the first record
-	msgID       string
-	phys        int64 // commit-log offset of the first record
-	end         int64 // commit-log end of the last record
-	err         error
-	waitSince   time.Time // when it started waiting for a SYNC_FLUSH
+	probe        func() error // CommitLog.Probe (diskfull.go); nil: never full
 }
 
 // batchMarker closes a group-commit batch.
@@ -77,12 +43,11 @@ var theMarker = &batchMarker{}
 type writerActor struct {
 	w       *Writer
 	next    map[store.QueueKey]int64 // next queue offset per queue
-	pending []*Append
+	pending []*Batch
 	marked  bool // a marker is in the mailbox
 
 	units   map[store.QueueKey][]queue.Unit // this batch's units per queue
 	order   []store.QueueKey                // queues in first-append order
-	idBuf   []byte
 	errLogs int
 }
 
@@ -96,7 +61,7 @@ func newWriterActor(w *Writer) *writerActor {
 
 func (a *writerActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *Append:
+	case *Batch:
 		a.pending = append(a.pending, m)
 		if !a.marked {
 			a.marked = true
@@ -107,15 +72,20 @@ func (a *writerActor) Receive(ctx actor.Context) {
 		a.commit(ctx)
 	case *forgetTopic:
 		a.forget(ctx, m)
+	case *probeTick:
+		a.probe()
 	case *actor.Stopping:
 		if a.w.stopping.Load() {
 			a.commit(ctx) // a graceful Stop: finish what was submitted
 			return
 		}
 		// A failure stop: the state may be inconsistent, store nothing more.
-		for _, p := range a.pending {
-			p.err = fmt.Errorf("%w: commitlog writer stopped", reply.ErrServiceNotAvailable)
-			a.w.answer(p, remoting.RespSuccess)
+		for _, b := range a.pending {
+			for _, p := range b.Appends {
+				p.err = fmt.Errorf("%w: commitlog writer stopped", reply.ErrServiceNotAvailable)
+				a.w.answer(p, remoting.RespSuccess)
+			}
+			b.recycle()
 		}
 		a.pending = nil
 	case *actor.Stopped:
@@ -130,9 +100,19 @@ func (a *writerActor) commit(ctx actor.Context) {
 		return
 	}
 	now := time.Now().UnixMilli()
-	for _, p := range a.pending {
-		a.appendOne(p, now)
+	for _, b := range a.pending {
+		recs, start := b.Records.B, 0
+		for _, p := range b.Appends {
+			if p.recEnd < start || p.recEnd > len(recs) {
+				p.err = fmt.Errorf("%w: records end at %d, before %d or past the batch's %d bytes", ErrBadAppend, p.recEnd, start, len(recs))
+				a.logAppendError(p, 0)
+				continue
+			}
+			a.appendOne(p, recs[start:p.recEnd], now)
+			start = p.recEnd
+		}
 	}
+	crashpoint.Hit(crashpoint.WriterMidGroupCommit)
 	for _, k := range a.order {
 		a.w.cfg.Dispatcher.Dispatch(k, a.units[k])
 		delete(a.units, k)
@@ -140,13 +120,16 @@ func (a *writerActor) commit(ctx actor.Context) {
 	a.order = a.order[:0]
 
 	syncFlush := a.w.cfg.Broker.FlushDiskType == config.FlushSync
-	var waiters []*Append
-	for _, p := range a.pending {
-		if syncFlush && p.err == nil && !p.NoWait {
-			waiters = append(waiters, p)
-			continue
+	var waiters []*Append // the flush actor's from here on
+	for _, b := range a.pending {
+		for _, p := range b.Appends {
+			if syncFlush && p.err == nil && !p.NoWait {
+				waiters = append(waiters, p)
+				continue
+			}
+			a.w.answer(p, remoting.RespSuccess)
 		}
-		a.w.answer(p, remoting.RespSuccess)
+		b.recycle()
 	}
 	ctx.Send(a.w.flush, &batchDone{end: a.w.deps.log.WrotePosition(), storeTimestamp: now, waiters: waiters})
 	clear(a.pending)
@@ -157,19 +140,22 @@ func (a *writerActor) commit(ctx actor.Context) {
 	}
 }
 
-// appendOne appends p's records with consecutive queue offsets and records
-// their units. On an append error the records already stored stay stored and
-// dispatched (the offset table must match the commit log), and p is answered
-// with the error.
-func (a *writerActor) appendOne(p *Append, now int64) {
+// appendOne appends p's records, recs, with consecutive queue offsets and
+// records their units. On an append error the records already stored stay
+// stored and dispatched (the offset table must match the commit log), and p
+// is answered with the error.
+func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	log := a.w.deps.log
-	recs := p.Records.B
 	// Every record of p goes to p.Key: look the queue up once per request,
 	// not per record (the key hashes a topic string).
 	qo := a.next[p.Key]
 	units, inBatch := a.units[p.Key]
 	p.queueOffset = qo
-	a.idBuf = a.idBuf[:0]
+	multi := len(p.Tags) > 1
+	if multi {
+		p.ids = bytebufferpool.Get()
+		p.ids.B = p.ids.B[:0]
+	}
 	n := 0
 	for len(recs) > 0 {
 		size := 0
@@ -183,6 +169,7 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 		phys, err := log.Append(recs[:size], qo, now)
 		if err != nil {
 			p.err = fmt.Errorf("append to commit log: %w", err)
+			a.noteAppendError(err)
 			break
 		}
 		if n == 0 {
@@ -191,10 +178,14 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 		units = append(units, queue.Unit{
 			QueueOffset: qo, PhysOffset: phys, Size: int32(size), TagsCode: p.Tags[n], StoreTimestamp: now,
 		})
-		if n > 0 {
-			a.idBuf = append(a.idBuf, ',')
+		if multi {
+			// A batch message answers every id; a single one's id is
+			// written from phys straight into its response (answer.go).
+			if n > 0 {
+				p.ids.B = append(p.ids.B, ',')
+			}
+			p.ids.B = message.AppendOffsetMsgID(p.ids.B, a.w.storeHost, phys)
 		}
-		a.idBuf = message.AppendOffsetMsgID(a.idBuf, a.w.storeHost, phys)
 		p.end = phys + int64(size)
 		qo++
 		n++
@@ -209,70 +200,18 @@ func (a *writerActor) appendOne(p *Append, now int64) {
 	} else if p.err == nil {
 		p.err = fmt.Errorf("%w: no records", ErrBadAppend)
 	}
-	p.msgID = string(a.idBuf)
-	bytebufferpool.Put(p.Records)
-	p.Records = nil
 	if p.err != nil {
-		a.errLogs++
-		ev := a.w.log.Debug()
-		if a.errLogs <= 10 {
-			ev = a.w.log.Error()
-		}
-		ev.Err(p.err).Str("topic", p.Key.Topic).Int32("queueId", p.Key.QueueID).Int("stored", n).Msg("append failed")
+		a.logAppendError(p, n)
 	}
 }
 
-// successFrame encodes the SendMessageResponseHeader of a stored send
-// straight into a pooled buffer: no Command, map or number strings per send.
-func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer {
-	remark := ""
-	if code == remoting.RespFlushDiskTimeout {
-		remark = "flush disk timeout"
+// logAppendError logs a failed append: the first ten at Error, then Debug,
+// so that a not-writable log does not flood the output.
+func (a *writerActor) logAppendError(p *Append, stored int) {
+	a.errLogs++
+	ev := a.w.log.Debug()
+	if a.errLogs <= 10 {
+		ev = a.w.log.Error()
 	}
-	resp := remoting.Command{
-		Code: code, Language: remoting.LanguageGo, Version: remoting.Version,
-		Opaque: p.Req.Opaque, Flag: remoting.FlagResponse, Remark: remark,
-	}
-	var fields [6]remoting.ExtField
-	ext := append(fields[:0],
-		remoting.ExtField{Key: "msgId", Str: p.msgID},
-		remoting.ExtField{Key: "queueId", Int: int64(p.ReplyQueueID), IsInt: true},
-		remoting.ExtField{Key: "queueOffset", Int: p.queueOffset, IsInt: true})
-	if p.UniqKey != "" {
-		ext = append(ext, remoting.ExtField{Key: "transactionId", Str: p.UniqKey})
-	}
-	ext = append(ext,
-		remoting.ExtField{Key: "MSG_REGION", Str: w.cfg.Broker.RegionID},
-		remoting.ExtField{Key: "TRACE_ON", Str: w.traceOn})
-	buf := bytebufferpool.Get()
-	buf.B = remoting.AppendFrameExt(buf.B[:0], &resp, ext)
-	return buf
-}
-
-// answer writes p's response and runs p.Done. code is the success code to
-// use when p has no error (SUCCESS or FLUSH_DISK_TIMEOUT). Writer or flush
-// actor.
-func (w *Writer) answer(p *Append, code int32) {
-	if p.Result != nil {
-		p.Result(PutResult{
-			Err: p.err, FlushTimeout: code == remoting.RespFlushDiskTimeout,
-			MsgID: p.msgID, QueueOffset: p.queueOffset, PhysOffset: p.phys,
-		})
-		if p.Done != nil {
-			p.Done()
-		}
-		return
-	}
-	var err error
-	if p.err != nil {
-		err = p.Conn.Write(w.ErrorResponse(p.Req, p.err))
-	} else {
-		err = p.Conn.WriteFrame(w.successFrame(p, code))
-	}
-	if err != nil {
-		w.log.Debug().Err(err).Msg("send response not written")
-	}
-	if p.Done != nil {
-		p.Done()
-	}
+	ev.Err(p.err).Str("topic", p.Key.Topic).Int32("queueId", p.Key.QueueID).Int("stored", stored).Msg("append failed")
 }

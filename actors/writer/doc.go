@@ -12,6 +12,7 @@ package writer
 //		Broker: cfg, Store: st,
 //		Dispatcher:      qr,                    // units → queue actors
 //		LogicsTimestamp: qr.FlushedTimestamp,   // checkpoint
+//		OnFlushed:       qr.WakeFlushed,        // SYNC_FLUSH pulls wait for the flush
 //		Logger: log,
 //	})
 //	snd, _ := send.Spawn(system, send.Config{

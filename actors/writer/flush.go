@@ -50,6 +50,8 @@ type mark struct {
 //  3. every waiter is answered exactly once: it leaves the list when answered;
 //  4. the checkpoint advances to the newest store time at or below flushed,
 //     at most once per tick.
+//  5. Config.OnFlushed is called after every flush that advanced flushed,
+//     once its waiters are answered.
 type flushActor struct {
 	w        *Writer
 	sync     bool
@@ -135,7 +137,8 @@ func (f *flushActor) onFlushed(flushed int64, err error) {
 		f.waiters = f.drop(f.waiters, len(f.waiters))
 		return
 	}
-	if flushed > f.flushed {
+	advanced := flushed > f.flushed
+	if advanced {
 		f.flushed = flushed
 	}
 	if f.flushed >= f.wrote {
@@ -147,6 +150,9 @@ func (f *flushActor) onFlushed(flushed int64, err error) {
 		n++
 	}
 	f.waiters = f.drop(f.waiters, n)
+	if advanced && f.w.cfg.OnFlushed != nil {
+		f.w.cfg.OnFlushed() // duty 5
+	}
 	m := 0
 	for m < len(f.marks) && f.marks[m].end <= f.flushed {
 		f.physTs = f.marks[m].storeTimestamp

@@ -25,9 +25,9 @@ func TestForgetTopicRestartsQueueOffsets(t *testing.T) {
 	if r := h.conn.next(t); extInt(t, r, "queueOffset") != 0 {
 		t.Fatalf("append after the forget got queue offset %s, want 0", r.ExtFields["queueOffset"])
 	}
-	a := h.appendReq(3, "", "other")
-	a.Key = other
-	h.w.Submit(a)
+	b := h.appendReq(3, "", "other")
+	b.Appends[0].Key = other
+	h.w.Submit(b)
 	if r := h.conn.next(t); extInt(t, r, "queueOffset") != 9 {
 		t.Fatalf("other topic's offset %s, want 9", r.ExtFields["queueOffset"])
 	}

@@ -6,7 +6,6 @@ import (
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
-	"github.com/valyala/bytebufferpool"
 )
 
 // PutResult is the outcome of a Put.
@@ -46,20 +45,13 @@ func (w *Writer) Put(m *message.Message, tagsCode int64, noWait bool, done func(
 		done(PutResult{Err: fmt.Errorf("%w: commitlog writer closed", reply.ErrServiceNotAvailable)})
 		return
 	}
-	a := &singlePut{}
-	a.Tags = a.tags[:]
+	a := NewAppend(1)
 	a.Tags[0] = tagsCode
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	a.NoWait = noWait
 	a.Result = done
-	a.Records = bytebufferpool.Get()
-	a.Records.B = message.AppendRecord(a.Records.B[:0], m)
-	w.Submit(&a.Append)
-}
-
-// singlePut is the Append of one Put with the backing array of its tags
-// code, so that both cost one allocation.
-type singlePut struct {
-	Append
-	tags [1]int64
+	b := NewBatch()
+	b.Records.B = message.AppendRecord(b.Records.B, m)
+	b.Add(a)
+	w.Submit(b)
 }

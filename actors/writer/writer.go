@@ -5,10 +5,12 @@
 // wired together.
 //
 // Group commit, without sleeping (style.md, Actors):
-//  1. The first Append after idle makes the writer Send itself a batch
-//     marker; Appends queued before the marker join the batch.
+//  1. Submitters hand over Batches (batch.go): a topic actor's turn, every
+//     send it encoded, is one Batch, so one writer message carries many
+//     Appends. The first Batch after idle makes the writer Send itself a
+//     batch marker; Batches queued before the marker join the group.
 //  2. At the marker it appends every record (queue offsets assigned, one
-//     store timestamp per batch), then dispatches the new units to the queue
+//     store timestamp per group), then dispatches the new units to the queue
 //     actors, one message per queue.
 //  3. ASYNC_FLUSH, WAIT=false and failed requests are answered at once;
 //     SYNC_FLUSH requests go to the flush actor, which answers each after an
@@ -17,8 +19,10 @@
 //
 // Units are dispatched before the producer is answered, so a consumer that
 // pulls after a SUCCESS finds the message (the pull reaches the queue actor's
-// mailbox after the units). Messages are consumable before they are durable,
-// as in RocketMQ 4.9 (5.x dispatches SYNC_FLUSH data only once flushed).
+// mailbox after the units). On an ASYNC_FLUSH broker messages are consumable
+// before they are durable, as in RocketMQ 4.9; on a SYNC_FLUSH broker pulls
+// serve a unit only once the flush covers its record (queue/flushed.go; the
+// flush actor reports each flush through Config.OnFlushed), as 5.x does.
 package writer
 
 import (
@@ -80,6 +84,18 @@ type Config struct {
 	// this long after the last full one (Java's
 	// flushCommitLogThoroughInterval). Default 10 s.
 	FlushThoroughInterval time.Duration
+	// DiskFullProbeInterval is how often a commit log without space for
+	// its next segment is probed again (diskfull.go). Default 1 s.
+	DiskFullProbeInterval time.Duration
+	// QueuesFull, when set, reports consume-queue units waiting for space
+	// (queue.Registry.Full); DiskFull includes it. Lock-free.
+	QueuesFull func() bool
+	// OnFlushed, when set, is called on the flush actor after every flush
+	// that advanced the commit log's flushed position (FlushedPosition has
+	// the new value): queue.Registry.WakeFlushed, which wakes the pulls a
+	// SYNC_FLUSH broker holds until their records are durable. It must not
+	// block.
+	OnFlushed func()
 }
 
 func (c *Config) fillDefaults() {
@@ -102,6 +118,9 @@ func (c *Config) fillDefaults() {
 	if c.FlushThoroughInterval <= 0 {
 		c.FlushThoroughInterval = 10 * time.Second
 	}
+	if c.DiskFullProbeInterval <= 0 {
+		c.DiskFullProbeInterval = diskFullProbeDefault
+	}
 }
 
 // Writer is the handle of the writer and flush actors. Its methods are safe
@@ -112,11 +131,13 @@ type Writer struct {
 	root      *actor.RootContext
 	storeHost netip.AddrPort
 	traceOn   string
+	answers   *remoting.SendResponseEncoder // success answers (answer.go)
 
 	pid, flush, syncer                *actor.PID
 	writerDone, flushDone, syncerDone chan struct{}
 	closed, stopping                  atomic.Bool
-	diskFull                          atomic.Bool
+	diskFull                          atomic.Bool // the cleaner's usage check
+	storeFull                         atomic.Bool // the commit log found no space (diskfull.go)
 	deps                              storeDeps
 }
 
@@ -132,6 +153,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Writer, error) {
 		log:          st.CommitLog,
 		queueOffsets: st.QueueOffsets(),
 		checkpoint:   st.UpdateCheckpoint,
+		probe:        st.CommitLog.Probe,
 	})
 }
 
@@ -151,6 +173,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 		root:       system.Root,
 		storeHost:  host,
 		traceOn:    strconv.FormatBool(cfg.Broker.TraceOn),
+		answers:    remoting.NewSendResponseEncoder(cfg.Broker.RegionID, strconv.FormatBool(cfg.Broker.TraceOn)),
 		writerDone: make(chan struct{}),
 		flushDone:  make(chan struct{}),
 		syncerDone: make(chan struct{}),
@@ -183,6 +206,8 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn writer actor: %w", err)
 	}
+	// Recovery may have left the commit log without space.
+	system.Root.Send(w.pid, &probeTick{})
 	return w, nil
 }
 
@@ -202,11 +227,12 @@ func StoreHost(b config.Broker) (netip.AddrPort, error) {
 // StoreHost returns brokerIP1:listenPort.
 func (w *Writer) StoreHost() netip.AddrPort { return w.storeHost }
 
-// Submit hands a to the writer actor with a non-blocking Send; ownership of
-// a (and of a.Records) passes to the writer, which answers a.Conn exactly
-// once and then calls a.Done. Callers check Closed first: after Stop a
-// submitted request is never answered.
-func (w *Writer) Submit(a *Append) { w.root.Send(w.pid, a) }
+// Submit hands b to the writer actor with a non-blocking Send; ownership of
+// b, its buffer and its Appends passes to the writer, which answers each
+// Append exactly once (to its Conn, or its Result), then calls its Done.
+// Callers check Closed first: after Stop a submitted batch is never
+// answered.
+func (w *Writer) Submit(b *Batch) { w.root.Send(w.pid, b) }
 
 // Closed reports whether the writer stopped or is stopping; sends must then
 // be answered SERVICE_NOT_AVAILABLE without Submit.
@@ -217,8 +243,13 @@ func (w *Writer) Closed() bool { return w.closed.Load() }
 // new sends with SERVICE_NOT_AVAILABLE. Any goroutine.
 func (w *Writer) SetDiskFull(full bool) { w.diskFull.Store(full) }
 
-// DiskFull reports the last SetDiskFull. Lock-free; any goroutine.
-func (w *Writer) DiskFull() bool { return w.diskFull.Load() }
+// DiskFull reports whether sends must be refused for lack of space: the last
+// SetDiskFull, or the commit log found no space for its next segment and
+// the probe has not found any since (diskfull.go), or consume-queue units
+// wait for space (Config.QueuesFull). Lock-free; any goroutine.
+func (w *Writer) DiskFull() bool {
+	return w.diskFull.Load() || w.storeFull.Load() || (w.cfg.QueuesFull != nil && w.cfg.QueuesFull())
+}
 
 // ErrorResponse builds the send error response for err: the code from the
 // reply table, and MSG_REGION and TRACE_ON, which every send response

@@ -163,20 +163,22 @@ func newHarness(t *testing.T, mutate func(*Config), offsets map[store.QueueKey]i
 
 var testKey = store.QueueKey{Topic: "TopicTest", QueueID: 1}
 
-// appendReq builds an Append of one record per body.
-func (h *harness) appendReq(opaque int32, props string, bodies ...string) *Append {
-	a := &Append{Conn: h.conn, Req: &remoting.Command{Opaque: opaque}, Key: testKey, ReplyQueueID: testKey.QueueID, Records: bytebufferpool.Get()}
+// appendReq builds a Batch holding one Append of one record per body.
+func (h *harness) appendReq(opaque int32, props string, bodies ...string) *Batch {
+	a := NewAppend(len(bodies))
+	a.Conn, a.Req, a.Key, a.ReplyQueueID = h.conn, &remoting.Command{Opaque: opaque}, testKey, testKey.QueueID
 	a.UniqKey, _ = message.PropertyValue(props, message.PropertyUniqKey)
 	wait, _ := message.PropertyValue(props, message.PropertyWait)
 	a.NoWait = wait == "false"
-	a.Records.B = a.Records.B[:0]
+	b := NewBatch()
 	host := netip.MustParseAddrPort("127.0.0.1:10911")
-	for _, b := range bodies {
-		m := message.Message{QueueID: testKey.QueueID, BornHost: host, StoreHost: host, Body: []byte(b), Topic: testKey.Topic, Properties: props}
-		a.Records.B = message.AppendRecord(a.Records.B, &m)
-		a.Tags = append(a.Tags, int64(len(b)))
+	for i, body := range bodies {
+		m := message.Message{QueueID: testKey.QueueID, BornHost: host, StoreHost: host, Body: []byte(body), Topic: testKey.Topic, Properties: props}
+		b.Records.B = message.AppendRecord(b.Records.B, &m)
+		a.Tags[i] = int64(len(body))
 	}
-	return a
+	b.Add(a)
+	return b
 }
 
 func extInt(t *testing.T, cmd *remoting.Command, key string) int64 {
@@ -207,8 +209,7 @@ func TestAsyncAppend(t *testing.T) {
 		}
 	}
 	first := h.log.WrotePosition()
-	a := h.appendReq(2, "", "a", "bb", "ccc")
-	h.w.Submit(a)
+	h.w.Submit(h.appendReq(2, "", "a", "bb", "ccc"))
 	r = h.conn.next(t)
 	if r.Code != remoting.RespSuccess || extInt(t, r, "queueOffset") != 6 {
 		t.Fatalf("batch: code %d queueOffset %s", r.Code, r.ExtFields["queueOffset"])
@@ -329,9 +330,9 @@ func TestAppendError(t *testing.T) {
 	}
 	// A malformed request (sender bug) is answered SYSTEM_ERROR.
 	h.log.set(func(l *fakeLog) { l.appendErr = nil })
-	a := h.appendReq(7, "", "x")
-	a.Tags = nil
-	h.w.Submit(a)
+	b := h.appendReq(7, "", "x")
+	b.Appends[0].Tags = nil
+	h.w.Submit(b)
 	if r := h.conn.next(t); r.Code != remoting.RespSystemError {
 		t.Fatalf("malformed: code %d", r.Code)
 	}
@@ -359,10 +360,10 @@ func TestStopAnswersEverything(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Broker.FlushDiskType = config.FlushSync }, nil)
 	var done sync.WaitGroup
 	for i := 0; i < 20; i++ {
-		a := h.appendReq(int32(i), "", "x")
+		b := h.appendReq(int32(i), "", "x")
 		done.Add(1)
-		a.Done = done.Done
-		h.w.Submit(a)
+		b.Appends[0].Done = done.Done
+		h.w.Submit(b)
 	}
 	ctx := testkit.Context(t)
 	if err := h.w.Stop(ctx); err != nil {

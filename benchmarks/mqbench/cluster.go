@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,21 +22,22 @@ const rpcTimeout = 5 * time.Second
 // routeWait bounds the wait for a created topic to appear in the route.
 const routeWait = 15 * time.Second
 
-// queueRef is one queue of the topic on one master.
+// queueRef is one queue of a topic on one master.
 type queueRef struct {
+	topic   string
 	broker  string // master address
 	queueID int32
 }
 
 // cluster is the control-plane view mqbench needs: the NameServer and the
-// topic's queues.
+// queues of the run's topics.
 type cluster struct {
 	c        *netio.Client
 	namesrv  string
-	topic    string
+	topics   []string
 	write    []queueRef // queues producers send to
 	read     []queueRef // queues consumers pull from
-	brokers  []string   // master addresses of the route
+	brokers  []string   // master addresses of the routes, each once
 	queueNum int
 }
 
@@ -55,48 +57,103 @@ func invoke(c *netio.Client, addr string, code int32, ext map[string]string, b [
 	return resp, nil
 }
 
-// openCluster resolves topic through the NameServer, creating it on every
-// master with queueNum queues when no route exists.
-func openCluster(namesrv, topic string, queueNum int) (*cluster, error) {
-	cl := &cluster{c: netio.NewClient(netio.ClientConfig{}), namesrv: namesrv, topic: topic, queueNum: queueNum}
-	r, err := cl.route()
-	if err != nil {
-		var masters []string
-		if masters, err = cl.masters(); err != nil {
-			cl.close()
-			return nil, err
-		}
-		if err = cl.createTopic(masters); err != nil {
-			cl.close()
-			return nil, err
-		}
-		deadline := time.Now().Add(routeWait)
-		for r, err = cl.route(); err != nil && time.Now().Before(deadline); r, err = cl.route() {
-			time.Sleep(100 * time.Millisecond) // the broker re-registers the new topic asynchronously
-		}
-		if err != nil {
-			cl.close()
-			return nil, fmt.Errorf("topic %s created but not routed after %s: %w", topic, routeWait, err)
-		}
+// topicNames are the topics of a run: topic itself, or with count > 1
+// topic-0 … topic-(count-1), which spread the load over count topics.
+func topicNames(topic string, count int) []string {
+	if count <= 1 {
+		return []string{topic}
 	}
-	cl.useRoute(r)
+	names := make([]string, count)
+	for i := range names {
+		names[i] = topic + "-" + strconv.Itoa(i)
+	}
+	return names
+}
+
+// openCluster resolves every topic through the NameServer, creating the
+// ones without a route on every master with queueNum queues (UPDATE_AND_
+// CREATE_TOPIC); existing topics keep the queues of their route.
+func openCluster(namesrv string, topics []string, queueNum int) (*cluster, error) {
+	cl := &cluster{c: netio.NewClient(netio.ClientConfig{}), namesrv: namesrv, topics: topics, queueNum: queueNum}
+	routes, err := cl.resolve()
+	if err != nil {
+		cl.close()
+		return nil, err
+	}
+	for _, t := range topics {
+		cl.useRoute(t, routes[t])
+	}
 	if len(cl.write) == 0 && len(cl.read) == 0 {
 		cl.close()
-		return nil, fmt.Errorf("topic %s has no queues on a live master", topic)
+		return nil, fmt.Errorf("topic %s has no queues on a live master", cl.name())
 	}
 	return cl, nil
 }
 
+// resolve returns the route of every topic, creating the missing topics
+// and waiting until the broker registered them.
+func (cl *cluster) resolve() (map[string]*body.TopicRouteData, error) {
+	routes := make(map[string]*body.TopicRouteData, len(cl.topics))
+	var missing []string
+	for _, t := range cl.topics {
+		if r, err := cl.route(t); err == nil {
+			routes[t] = r
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return routes, nil
+	}
+	masters, err := cl.masters()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range missing {
+		if err := cl.createTopic(t, masters); err != nil {
+			return nil, err
+		}
+	}
+	// The broker re-registers its new topics with the NameServer
+	// asynchronously.
+	deadline := time.Now().Add(routeWait)
+	for {
+		left := missing[:0]
+		for _, t := range missing {
+			if r, err := cl.route(t); err == nil {
+				routes[t] = r
+			} else {
+				left = append(left, t)
+			}
+		}
+		if missing = left; len(missing) == 0 {
+			return routes, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d topics (%s first) created but not routed after %s", len(missing), missing[0], routeWait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// name describes the run's topics in messages.
+func (cl *cluster) name() string {
+	if len(cl.topics) == 1 {
+		return cl.topics[0]
+	}
+	return fmt.Sprintf("%s … (%d topics)", cl.topics[0], len(cl.topics))
+}
+
 func (cl *cluster) close() { _ = cl.c.Close() }
 
-func (cl *cluster) route() (*body.TopicRouteData, error) {
-	resp, err := invoke(cl.c, cl.namesrv, remoting.ReqGetRouteInfoByTopic, map[string]string{"topic": cl.topic}, nil)
+func (cl *cluster) route(topic string) (*body.TopicRouteData, error) {
+	resp, err := invoke(cl.c, cl.namesrv, remoting.ReqGetRouteInfoByTopic, map[string]string{"topic": topic}, nil)
 	if err != nil {
 		return nil, err
 	}
 	var r body.TopicRouteData
 	if err := body.DecodeJSON(resp.Body, &r); err != nil {
-		return nil, fmt.Errorf("route of %s: %w", cl.topic, err)
+		return nil, fmt.Errorf("route of %s: %w", topic, err)
 	}
 	return &r, nil
 }
@@ -123,16 +180,16 @@ func (cl *cluster) masters() ([]string, error) {
 	return out, nil
 }
 
-func (cl *cluster) createTopic(masters []string) error {
+func (cl *cluster) createTopic(topic string, masters []string) error {
 	n := strconv.Itoa(cl.queueNum)
 	ext := map[string]string{
-		"topic": cl.topic, "defaultTopic": body.DefaultTopic, "readQueueNums": n, "writeQueueNums": n,
+		"topic": topic, "defaultTopic": body.DefaultTopic, "readQueueNums": n, "writeQueueNums": n,
 		"perm": strconv.Itoa(int(body.PermRead | body.PermWrite)), "topicFilterType": "SINGLE_TAG",
 		"topicSysFlag": "0", "order": "false",
 	}
 	for _, addr := range masters {
 		if _, err := invoke(cl.c, addr, remoting.ReqUpdateAndCreateTopic, ext, nil); err != nil {
-			return fmt.Errorf("create topic %s on %s: %w", cl.topic, addr, err)
+			return fmt.Errorf("create topic %s on %s: %w", topic, addr, err)
 		}
 	}
 	return nil
@@ -141,7 +198,7 @@ func (cl *cluster) createTopic(masters []string) error {
 // useRoute derives the queues as clients do (wire-protocol.md §8.1): only
 // brokers with a master address, write queues where perm has WRITE, read
 // queues where it has READ.
-func (cl *cluster) useRoute(r *body.TopicRouteData) {
+func (cl *cluster) useRoute(topic string, r *body.TopicRouteData) {
 	addrs := make(map[string]string)
 	for _, bd := range r.BrokerDatas {
 		if a, ok := bd.BrokerAddrs[0]; ok {
@@ -153,15 +210,17 @@ func (cl *cluster) useRoute(r *body.TopicRouteData) {
 		if !ok {
 			continue
 		}
-		cl.brokers = append(cl.brokers, addr)
+		if !slices.Contains(cl.brokers, addr) {
+			cl.brokers = append(cl.brokers, addr)
+		}
 		if qd.Perm&body.PermWrite != 0 {
 			for q := range qd.WriteQueueNums {
-				cl.write = append(cl.write, queueRef{broker: addr, queueID: q})
+				cl.write = append(cl.write, queueRef{topic: topic, broker: addr, queueID: q})
 			}
 		}
 		if qd.Perm&body.PermRead != 0 {
 			for q := range qd.ReadQueueNums {
-				cl.read = append(cl.read, queueRef{broker: addr, queueID: q})
+				cl.read = append(cl.read, queueRef{topic: topic, broker: addr, queueID: q})
 			}
 		}
 	}
@@ -169,7 +228,7 @@ func (cl *cluster) useRoute(r *body.TopicRouteData) {
 
 // queueOffset asks GET_MAX_OFFSET or GET_MIN_OFFSET of one queue.
 func (cl *cluster) queueOffset(q queueRef, code int32) (int64, error) {
-	ext := map[string]string{"topic": cl.topic, "queueId": strconv.Itoa(int(q.queueID))}
+	ext := map[string]string{"topic": q.topic, "queueId": strconv.Itoa(int(q.queueID))}
 	resp, err := invoke(cl.c, q.broker, code, ext, nil)
 	if err != nil {
 		return 0, err

@@ -46,7 +46,7 @@ type consumer struct {
 
 func newConsumer(cl *cluster, o consumerOpts) (*consumer, error) {
 	if len(cl.read) == 0 {
-		return nil, fmt.Errorf("topic %s has no readable queue", cl.topic)
+		return nil, fmt.Errorf("topic %s has no readable queue", cl.name())
 	}
 	if o.from != "first" && o.from != "last" {
 		return nil, fmt.Errorf("--from %q: want first or last", o.from)
@@ -58,12 +58,12 @@ func newConsumer(cl *cluster, o consumerOpts) (*consumer, error) {
 	for _, q := range cl.read {
 		maxOff, err := cl.queueOffset(q, remoting.ReqGetMaxOffset)
 		if err != nil {
-			return nil, fmt.Errorf("max offset of queue %d: %w", q.queueID, err)
+			return nil, fmt.Errorf("max offset of %s queue %d: %w", q.topic, q.queueID, err)
 		}
 		from := maxOff
 		if o.from == "first" {
 			if from, err = cl.queueOffset(q, remoting.ReqGetMinOffset); err != nil {
-				return nil, fmt.Errorf("min offset of queue %d: %w", q.queueID, err)
+				return nil, fmt.Errorf("min offset of %s queue %d: %w", q.topic, q.queueID, err)
 			}
 		}
 		c.start = append(c.start, from)
@@ -115,7 +115,7 @@ func (c *consumer) pullQueue(ctx context.Context, client *netio.Client, q queueR
 			return
 		}
 		cmd := remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
-			"consumerGroup": "mqbench_cg", "topic": c.cl.topic, "queueId": strconv.Itoa(int(q.queueID)),
+			"consumerGroup": "mqbench_cg", "topic": q.topic, "queueId": strconv.Itoa(int(q.queueID)),
 			"queueOffset": strconv.FormatInt(offset, 10), "maxMsgNums": strconv.Itoa(c.opts.pullBatch),
 			"sysFlag": strconv.Itoa(pullSysFlag), "commitOffset": "0", "suspendTimeoutMillis": strconv.Itoa(suspendMillis),
 			"subscription": "*", "subVersion": "0", "expressionType": "TAG",

@@ -63,7 +63,7 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	if err := o.check(); err != nil {
 		return err
 	}
-	cl, err := openCluster(c.namesrv, c.topic, c.queues)
+	cl, err := c.open()
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,11 @@
 //	mqbench consume -n 127.0.0.1:9876 -t T [--from first|last] [--drain]
 //	mqbench e2e     -n 127.0.0.1:9876 -t T --rate 50000   (publish-to-deliver latency at a fixed rate)
 //	mqbench mixed   -n 127.0.0.1:9876 -t T -c 4 -w 64     (produce as fast as possible while consuming)
+//	mqbench ready   -n 127.0.0.1:9876 -t T                (time until a starting broker answers a send)
+//
+// --topics N spreads any of them over N topics T-0 … T-(N-1) (-q queues
+// each when mqbench creates them): 1,000 topics of 10 queues measure the
+// broker with 10,000 queues.
 //
 // A progress line goes to stderr every second and a summary at the end;
 // --json FILE writes the run's figures as one JSON object (see result).
@@ -36,9 +41,9 @@ func main() {
 
 // common are the flags of every command.
 type common struct {
-	namesrv, topic, jsonPath string
-	queues, brokerPID        int
-	duration                 time.Duration
+	namesrv, topic, jsonPath      string
+	queues, topicCount, brokerPID int
+	duration                      time.Duration
 }
 
 func (c *common) register(cmd *cobra.Command) {
@@ -46,17 +51,27 @@ func (c *common) register(cmd *cobra.Command) {
 	f.StringVarP(&c.namesrv, "namesrv", "n", "127.0.0.1:9876", "NameServer address")
 	f.StringVarP(&c.topic, "topic", "t", "BenchTopic", "topic (created with -q queues when it has no route)")
 	f.IntVarP(&c.queues, "queues", "q", 8, "queues of a topic mqbench creates")
+	f.IntVar(&c.topicCount, "topics", 1, "spread the run over this many topics, named <topic>-0 … <topic>-(N-1)")
 	f.DurationVar(&c.duration, "duration", 60*time.Second, "how long to run")
 	f.StringVar(&c.jsonPath, "json", "", "write the results as one JSON object to this file")
 	f.IntVar(&c.brokerPID, "broker-pid", 0, "broker process id: report its RSS from /proc")
+}
+
+// open resolves (creating as needed) the run's topics.
+func (c *common) open() (*cluster, error) {
+	if c.topicCount < 1 {
+		return nil, fmt.Errorf("--topics must be at least 1")
+	}
+	return openCluster(c.namesrv, topicNames(c.topic, c.topicCount), c.queues)
 }
 
 func registerProducer(cmd *cobra.Command, o *producerOpts) {
 	f := cmd.Flags()
 	f.IntVarP(&o.size, "size", "s", 128, "message body bytes")
 	f.IntVarP(&o.conns, "conns", "c", 1, "connections")
-	f.IntVarP(&o.inflight, "inflight", "w", 1, "requests in flight per connection")
+	f.IntVarP(&o.inflight, "inflight", "w", 1, "requests in flight per connection (async: one sender keeps them; sync: one sender each)")
 	f.IntVar(&o.batch, "batch", 1, "messages per request (>1 sends SEND_BATCH_MESSAGE)")
+	f.Int64Var(&o.messages, "messages", 0, "stop after sending this many messages (0: run for --duration)")
 	f.StringVar(&o.mode, "mode", modeSync, "sync, async or oneway")
 	f.StringVar(&o.header, "header", "json", "request header codec: json or rocketmq")
 	f.BoolVar(&o.keys, "keys", false, "give every message a KEYS property (indexed by the broker)")
@@ -69,7 +84,7 @@ func registerConsumer(cmd *cobra.Command, o *consumerOpts) {
 
 func newRoot(log io.Writer) *cobra.Command {
 	root := &cobra.Command{Use: "mqbench", Short: "load generator for actormq (RocketMQ remoting protocol)", SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(produceCmd(log), consumeCmd(log), e2eCmd(log), mixedCmd(log))
+	root.AddCommand(produceCmd(log), consumeCmd(log), e2eCmd(log), mixedCmd(log), readyCmd(log))
 	return root
 }
 
@@ -84,7 +99,7 @@ func produceCmd(log io.Writer) *cobra.Command {
 			if err := o.check(); err != nil {
 				return err
 			}
-			cl, err := openCluster(c.namesrv, c.topic, c.queues)
+			cl, err := c.open()
 			if err != nil {
 				return err
 			}
@@ -120,7 +135,7 @@ func consumeCmd(log io.Writer) *cobra.Command {
 		Short: "pull every queue with long polling; latency is receipt time minus STORETIMESTAMP",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := openCluster(c.namesrv, c.topic, c.queues)
+			cl, err := c.open()
 			if err != nil {
 				return err
 			}
@@ -154,6 +169,7 @@ func consumeCmd(log io.Writer) *cobra.Command {
 
 // finish adds the broker figures, prints the summary and writes --json.
 func finish(log io.Writer, c *common, cl *cluster, res *result, meters ...*meter) error {
+	res.Topics, res.Queues = len(cl.topics), max(len(cl.write), len(cl.read))
 	cl.brokerFigures(c.brokerPID, res)
 	summary(log, res, meters...)
 	if c.jsonPath != "" {

@@ -92,7 +92,7 @@ func mqbench(t *testing.T, args ...string) (result, map[string]any) {
 // storedCount sums GET_MAX_OFFSET over the topic's queues.
 func storedCount(t *testing.T, ns, topic string) int64 {
 	t.Helper()
-	cl, err := openCluster(ns, topic, 8)
+	cl, err := openCluster(ns, []string{topic}, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +134,34 @@ func TestProduceConsume(t *testing.T) {
 	got, _ := mqbench(t, "consume", "-n", ns, "-t", "BenchT", "-c", "2", "--from", "first", "--drain", "--duration", "30s")
 	if got.Received != want || got.Errors != 0 || got.Sent != 0 {
 		t.Fatalf("consume: received %d of %d: %+v", got.Received, want, got)
+	}
+}
+
+// TestManyTopics spreads a produce run over several topics, which mqbench
+// creates with -q queues each, then drains them all.
+func TestManyTopics(t *testing.T) {
+	ns := startCluster(t)
+	sent, _ := mqbench(t, "produce", "-n", ns, "-t", "Many", "--topics", "3", "-q", "2", "-s", "32", "-c", "2", "-w", "4",
+		"--mode", "async", "--duration", "1s")
+	if sent.Sent <= 0 || sent.Errors != 0 || sent.Topics != 3 || sent.Queues != 6 {
+		t.Fatalf("produce over 3 topics: %+v", sent)
+	}
+	// Acknowledged sends reach the consume queues just after their answers.
+	testkit.Eventually(t, "every acknowledged message in the consume queues", func() bool {
+		var stored int64
+		for _, topic := range topicNames("Many", 3) {
+			stored += storedCount(t, ns, topic)
+		}
+		return stored == sent.Sent
+	})
+	for _, topic := range topicNames("Many", 3) {
+		if storedCount(t, ns, topic) == 0 {
+			t.Errorf("topic %s got no message", topic)
+		}
+	}
+	got, _ := mqbench(t, "consume", "-n", ns, "-t", "Many", "--topics", "3", "--from", "first", "--drain", "--duration", "30s")
+	if got.Received != sent.Sent || got.Errors != 0 || got.Queues != 6 {
+		t.Fatalf("consume: received %d of %d: %+v", got.Received, sent.Sent, got)
 	}
 }
 
@@ -196,6 +224,7 @@ func TestBadFlags(t *testing.T) {
 		{"produce", "--mode", "fast"},
 		{"produce", "--header", "xml"},
 		{"produce", "-c", "0"},
+		{"produce", "--topics", "0"},
 		{"e2e", "-s", "8"},
 	} {
 		root := newRoot(&lockedWriter{t: t})

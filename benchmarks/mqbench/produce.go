@@ -2,24 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
-	"strconv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/actormq/actormq/netio"
-	"github.com/actormq/actormq/wire/message"
-	"github.com/actormq/actormq/wire/remoting"
 )
 
 // Send modes.
 const (
-	modeSync   = "sync"   // -w workers per connection, each waits for its answer
-	modeAsync  = "async"  // one issuer per connection keeps -w requests in flight
-	modeOneway = "oneway" // -w writers per connection, no answer awaited
+	modeSync   = "sync"   // -w senders per connection, each waits for its answer
+	modeAsync  = "async"  // one sender per connection keeps -w requests in flight
+	modeOneway = "oneway" // one sender per connection, no answer awaited (-w has no effect)
 )
 
 // stampBytes is the body prefix e2e and mixed runs write: a marker and the
@@ -31,6 +26,7 @@ var stampMarker = [8]byte{'m', 'q', 'b', 'e', 'n', 'c', 'h', '1'}
 // producerOpts are the produce flags.
 type producerOpts struct {
 	size, conns, inflight, batch int
+	messages                     int64 // stop after this many (0: run for --duration)
 	mode, header, tags           string
 	keys                         bool
 	stamp                        bool // write the send time into each body (e2e, mixed)
@@ -44,53 +40,90 @@ func (o *producerOpts) check() error {
 		return fmt.Errorf("--header %q: want json or rocketmq", o.header)
 	case o.size < 1 || o.conns < 1 || o.inflight < 1 || o.batch < 1:
 		return fmt.Errorf("-s, -c, -w and --batch must be at least 1")
+	case o.messages < 0:
+		return fmt.Errorf("--messages must not be negative")
 	case o.stamp && o.size < stampBytes:
 		return fmt.Errorf("-s must be at least %d to carry the send time", stampBytes)
 	}
 	return nil
 }
 
-// producer sends to the cluster's write queues round robin, one
-// netio.Client per connection (a Client keeps one connection per address).
+// producer sends to the cluster's write queues round robin over -c
+// connections (conn), each with its long-lived senders.
 type producer struct {
-	opts    producerOpts
-	cl      *cluster
-	clients []*netio.Client
-	m       *meter
-	next    atomic.Uint64 // queue round robin and message sequence
-	uniq    string        // UNIQ_KEY prefix: pid, like the Go client's
+	opts     producerOpts
+	cl       *cluster
+	conns    []*conn
+	brokerOf []int // per write queue: its broker's index in cl.brokers
+	m        *meter
+	epoch    time.Time     // request start times are durations since
+	timeout  time.Duration // an unanswered request fails after this
+	next     atomic.Uint64 // queue round robin and message sequence
+	taken    atomic.Int64  // messages of the requests started (--messages)
+	uniq     string        // UNIQ_KEY prefix: pid, like the Go client's
 }
 
 func newProducer(cl *cluster, o producerOpts) (*producer, error) {
 	if len(cl.write) == 0 {
-		return nil, fmt.Errorf("topic %s has no writable queue", cl.topic)
+		return nil, fmt.Errorf("topic %s has no writable queue", cl.name())
 	}
-	p := &producer{opts: o, cl: cl, m: &meter{}, uniq: fmt.Sprintf("7F000001%04X00000000", os.Getpid()&0xFFFF)}
+	p := &producer{
+		opts: o, cl: cl, m: &meter{}, epoch: time.Now(), timeout: sendTimeout,
+		uniq: fmt.Sprintf("7F000001%04X00000000", os.Getpid()&0xFFFF),
+	}
+	for _, q := range cl.write {
+		p.brokerOf = append(p.brokerOf, slices.Index(cl.brokers, q.broker))
+	}
 	for range o.conns {
-		p.clients = append(p.clients, netio.NewClient(netio.ClientConfig{}))
+		p.conns = append(p.conns, newConn(p))
 	}
 	return p, nil
 }
 
 func (p *producer) close() {
-	for _, c := range p.clients {
-		_ = c.Close()
+	for _, c := range p.conns {
+		_ = c.client.Close()
 	}
 }
 
-// run sends until ctx is done. With tokens non-nil every request first
-// takes a token (fixed-rate e2e), otherwise it sends as fast as answers
-// allow.
+// since is the time since the producer started, monotonic.
+func (p *producer) since() time.Duration { return time.Since(p.epoch) }
+
+// sendTimeout is the Go client's fixed send timeout (client-quirks A3).
+const sendTimeout = 3 * time.Second
+
+// expireEvery is how often unanswered requests are checked against the
+// send timeout.
+const expireEvery = 100 * time.Millisecond
+
+// run sends until ctx is done or --messages are sent, then waits for the
+// answers in flight. With tokens non-nil every request first takes a token
+// (fixed-rate e2e), otherwise it sends as fast as answers allow.
 func (p *producer) run(ctx context.Context, tokens <-chan struct{}) {
+	stopExpiry := make(chan struct{})
+	var expiry sync.WaitGroup
+	expiry.Go(func() { p.expireUntil(stopExpiry) })
+	defer func() {
+		close(stopExpiry)
+		expiry.Wait()
+	}()
+
+	size, senders := p.opts.inflight, 1
+	switch p.opts.mode {
+	case modeSync:
+		size, senders = 1, p.opts.inflight
+	case modeOneway:
+		// One sender: it is always the one writing, so it waits in the
+		// write while the socket is full. Several would queue frames
+		// without bound behind the one writing and count them as sent.
+		size, senders = 0, 1
+	}
+	claim := func(first bool) claim { return p.take(ctx, tokens, first) }
 	var wg sync.WaitGroup
-	for _, c := range p.clients {
-		switch p.opts.mode {
-		case modeAsync:
-			wg.Go(func() { p.issue(ctx, c, tokens) })
-		default:
-			for range p.opts.inflight {
-				wg.Go(func() { p.loop(ctx, c, tokens) })
-			}
+	for _, c := range p.conns {
+		for range senders {
+			s := newSender(c, size, claim)
+			wg.Go(s.run)
 		}
 	}
 	wg.Wait()
@@ -99,152 +132,77 @@ func (p *producer) run(ctx context.Context, tokens <-chan struct{}) {
 	}
 }
 
+// expireUntil fails overdue requests every expireEvery until stop closes.
+func (p *producer) expireUntil(stop <-chan struct{}) {
+	tick := time.NewTicker(expireEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			now := p.since()
+			for _, c := range p.conns {
+				c.expire(now)
+			}
+		}
+	}
+}
+
 // fence ends a oneway run with one answered send per connection: once it
 // is answered the broker has read every request written before it, so
 // closing the connection cannot discard any (a close with unread answers
 // resets the connection, and the broker drops what it had not read yet).
 func (p *producer) fence() {
-	rec := p.m.newRecorder()
-	for _, c := range p.clients {
-		p.send(c, rec, false)
-	}
-}
-
-// take waits for a token when the run is paced; false when ctx is done.
-func take(ctx context.Context, tokens <-chan struct{}) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	if tokens == nil {
-		return true
-	}
-	select {
-	case <-tokens:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// loop is one sync or oneway worker.
-func (p *producer) loop(ctx context.Context, c *netio.Client, tokens <-chan struct{}) {
-	rec := p.m.newRecorder()
-	for take(ctx, tokens) {
-		p.send(c, rec, p.opts.mode == modeOneway)
-	}
-}
-
-// issue keeps up to -w requests of connection c in flight, each answered
-// on its own goroutine.
-func (p *producer) issue(ctx context.Context, c *netio.Client, tokens <-chan struct{}) {
-	rec := p.m.newRecorder()
-	slots := make(chan struct{}, p.opts.inflight)
 	var wg sync.WaitGroup
-	for take(ctx, tokens) {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		}
-		wg.Go(func() {
-			p.send(c, rec, false)
-			<-slots
+	for _, c := range p.conns {
+		once := true
+		s := newSender(c, 1, func(bool) claim {
+			if once {
+				once = false
+				return claimed
+			}
+			return claimStop
 		})
+		s.enc.cmd.Flag = 0 // answered, unlike the oneway requests before it
+		wg.Go(s.run)
 	}
 	wg.Wait()
 }
 
-// send builds and sends one request (oneway: without awaiting the answer)
-// and records its outcome.
-func (p *producer) send(c *netio.Client, rec *recorder, oneway bool) {
-	seq := p.next.Add(1)
-	q := p.cl.write[seq%uint64(len(p.cl.write))]
-	cmd := p.request(q, seq)
-	start := time.Now()
-	if oneway {
-		if err := c.InvokeOneway(q.broker, cmd); err != nil {
-			p.m.fail(err)
-			return
-		}
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-		resp, err := c.Invoke(ctx, q.broker, cmd)
-		cancel()
-		if err != nil {
-			p.m.fail(err)
-			return
-		}
-		if resp.Code != remoting.RespSuccess {
-			p.m.fail(fmt.Errorf("%w %d: %s", errCode, resp.Code, resp.Remark))
-			return
-		}
-	}
-	rec.record(time.Since(start).Microseconds())
-	p.m.msgs.Add(int64(p.opts.batch))
-	p.m.bytes.Add(int64(p.opts.batch * p.opts.size))
-}
+// claim is the outcome of producer.take.
+type claim int
 
-// sendTimeout is the Go client's fixed send timeout (client-quirks A3).
-const sendTimeout = 3 * time.Second
+const (
+	claimed    claim = iota // send one more request
+	claimLater              // a paced run has no token at hand: write what is encoded
+	claimStop               // the run is over (ctx done or --messages reached)
+)
 
-// request builds SEND_MESSAGE_V2 (310) or, with --batch > 1,
-// SEND_BATCH_MESSAGE (320), with the V2 short header keys
-// (wire-protocol.md §6.1). Single messages carry a UNIQ_KEY as clients
-// set it; batch items carry none, as the Go client sends them.
-func (p *producer) request(q queueRef, seq uint64) *remoting.Command {
-	now := time.Now()
-	ext := map[string]string{
-		"a": "mqbench_pg", "b": p.cl.topic, "c": "TBW102", "d": "4",
-		"e": strconv.Itoa(int(q.queueID)), "f": "0", "g": strconv.FormatInt(now.UnixMilli(), 10),
-		"h": "0", "j": "0", "k": "false", "l": "0",
+// take claims the next request: it takes a token when the run is paced
+// (waiting for one only when wait is set) and counts the request against
+// --messages.
+func (p *producer) take(ctx context.Context, tokens <-chan struct{}, wait bool) claim {
+	if ctx.Err() != nil {
+		return claimStop
 	}
-	code := remoting.ReqSendMessageV2
-	var b []byte
-	if p.opts.batch == 1 {
-		ext["i"] = p.properties(seq, true)
-		ext["m"] = "false"
-		b = p.body(now)
-	} else {
-		code = remoting.ReqSendBatchMessage
-		ext["i"] = ""
-		ext["m"] = "true"
-		items := make([]message.BatchItem, p.opts.batch)
-		for i := range items {
-			items[i] = message.BatchItem{Body: p.body(now), Properties: p.properties(seq*uint64(p.opts.batch)+uint64(i), false)}
+	if tokens != nil {
+		if wait {
+			select {
+			case <-tokens:
+			case <-ctx.Done():
+				return claimStop
+			}
+		} else {
+			select {
+			case <-tokens:
+			default:
+				return claimLater
+			}
 		}
-		b = message.EncodeBatch(items)
 	}
-	cmd := remoting.NewRequest(code, ext, b)
-	if p.opts.header == "rocketmq" {
-		cmd.SerializeType = remoting.SerializeRocketMQ
+	if p.opts.messages > 0 && p.taken.Add(int64(p.opts.batch)) > p.opts.messages {
+		return claimStop
 	}
-	return cmd
-}
-
-func (p *producer) properties(seq uint64, uniq bool) string {
-	props := make(map[string]string, 3)
-	if uniq {
-		props[message.PropertyUniqKey] = p.uniq + fmt.Sprintf("%012x", seq)
-	}
-	if p.opts.keys {
-		props[message.PropertyKeys] = "k" + strconv.FormatUint(seq, 10)
-	}
-	if p.opts.tags != "" {
-		props[message.PropertyTags] = p.opts.tags
-	}
-	return message.FormatProperties(props)
-}
-
-// body is a -s byte body; stamped runs start it with the marker and now.
-func (p *producer) body(now time.Time) []byte {
-	b := make([]byte, p.opts.size)
-	for i := range b {
-		b[i] = 'a' + byte(i%26)
-	}
-	if p.opts.stamp {
-		copy(b, stampMarker[:])
-		binary.BigEndian.PutUint64(b[8:], uint64(now.UnixNano()))
-	}
-	return b
+	return claimed
 }

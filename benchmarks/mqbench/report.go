@@ -16,6 +16,8 @@ import (
 // send_* keys). Broker figures are present when mqbench could read them.
 type result struct {
 	Command    string  `json:"command"`
+	Topics     int     `json:"topics"`
+	Queues     int     `json:"queues"`
 	Mode       string  `json:"mode,omitempty"`
 	Header     string  `json:"header,omitempty"`
 	Size       int     `json:"size"`
@@ -36,6 +38,8 @@ type result struct {
 	SendP50Us  int64   `json:"send_p50_us,omitempty"`
 	SendP99Us  int64   `json:"send_p99_us,omitempty"`
 	SendP999Us int64   `json:"send_p999_us,omitempty"`
+	ReadyMs    int64   `json:"ready_ms,omitempty"` // ready: time until a send succeeded
+	Attempts   int     `json:"attempts,omitempty"` // ready: sends tried
 
 	BrokerRSSBytes     int64 `json:"broker_rss_bytes,omitempty"`
 	BrokerRSSPeakBytes int64 `json:"broker_rss_peak_bytes,omitempty"`
@@ -133,6 +137,9 @@ func (m *meter) fill(res *result, elapsed time.Duration) {
 func summary(w io.Writer, res *result, meters ...*meter) {
 	fmt.Fprintf(w, "%s: %.1f s, sent %d, received %d, errors %d; %.0f msgs/s, %.2f MB/s; latency p50 %d p99 %d p999 %d max %d µs\n",
 		res.Command, res.DurationS, res.Sent, res.Received, res.Errors, res.MsgsPerS, res.MBPerS, res.P50Us, res.P99Us, res.P999Us, res.MaxUs)
+	if res.Topics > 1 {
+		fmt.Fprintf(w, "  over %d topics, %d queues\n", res.Topics, res.Queues)
+	}
 	if res.SendP99Us > 0 {
 		fmt.Fprintf(w, "  send round trip p50 %d p99 %d p999 %d µs\n", res.SendP50Us, res.SendP99Us, res.SendP999Us)
 	}

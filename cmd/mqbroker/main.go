@@ -23,6 +23,7 @@ import (
 const shutdownTimeout = 30 * time.Second
 
 func main() {
+	gcPercent, memoryLimit := tuneGC() // before the broker allocates
 	confPath := flag.String("c", "", "broker configuration file (Java properties)")
 	namesrv := flag.String("n", "", `NameServer address list, e.g. "127.0.0.1:9876;127.0.0.2:9876"`)
 	printConfig := flag.Bool("p", false, "print the effective configuration and exit")
@@ -46,6 +47,7 @@ func main() {
 		return
 	}
 
+	log.Info().Int("gcPercent", gcPercent).Int64("memoryLimitBytes", memoryLimit).Msg("garbage collector settings (GOGC, GOMEMLIMIT)")
 	sigs := cli.ShutdownSignals() // before Start, so no SIGTERM is missed
 	b := broker.New(cfg, log)
 	if err := b.Start(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/actormq/actormq/internal/crashpoint"
 	"github.com/actormq/actormq/wire/message"
 )
 
@@ -24,6 +25,9 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 	}
 	if l.closed.Load() {
 		return 0, ErrClosed
+	}
+	if p := l.full.Load(); p != nil {
+		return 0, *p // no retry per record: Probe, on a timer, retries
 	}
 	if !l.recovered {
 		return 0, fmt.Errorf("%w: Recover has not run", ErrNotWritable)
@@ -57,7 +61,13 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 		}
 		// else: only a foreign writer leaves < 8 bytes; readers treat such a
 		// tail as the end of the segment, as they treat the filler.
+		//
+		// The segment is closed whether or not the next one can be created:
+		// publishing its end now leaves one state to resume from after a
+		// roll that failed for lack of space (Probe rolls at the write
+		// position).
 		pos = seg.end
+		l.wrote.Store(pos)
 		var err error
 		if seg, err = l.roll(pos); err != nil {
 			return 0, err
@@ -91,20 +101,21 @@ func (l *commitLog) writeFiller(seg *segment, pos, left int64) error {
 }
 
 // roll creates the segment starting at start and makes it the newest.
-// Writer only. A failure is sticky: a log that cannot grow cannot accept the
-// record that needed the room, nor any later one.
+// Writer only. Lack of space makes the log read-only until Probe succeeds
+// (growFailed); any other failure is sticky.
 func (l *commitLog) roll(start int64) (*segment, error) {
 	if start%l.cfg.FileSize != 0 {
 		return nil, l.fail(fmt.Errorf("%w: roll at %d, not a segment start", ErrCorrupt, start))
 	}
 	s, err := createSegment(l.cfg.FS, l.cfg.Dir, start, l.cfg.FileSize, &l.log)
 	if err != nil {
-		return nil, l.fail(err)
+		return nil, l.growFailed(err)
 	}
 	if err := l.segs.push(s); err != nil {
 		s.release()
 		return nil, l.fail(err)
 	}
+	crashpoint.Hit(crashpoint.CommitLogMidRoll)
 	l.log.Info().Str("segment", s.path).Msg("new commitlog segment")
 	return s, nil
 }

@@ -39,7 +39,8 @@
 //
 // Lifecycle, in order:
 //  1. Open maps the existing segments.
-//  2. Recover validates the tail, truncates a torn one and sets the positions.
+//  2. Recover validates the tail, truncates a torn one, after a crash syncs
+//     what it keeps, and sets the positions.
 //  3. Scan re-reads records for re-dispatch (store package).
 //  4. Append (one writer) and Flush (one flusher) run concurrently; Read,
 //     Scan and DeleteExpiredFiles may run on any goroutine.
@@ -52,6 +53,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/rs/zerolog"
 
@@ -64,6 +66,9 @@ var (
 	// ErrNotWritable is returned by Append after a write or flush failure made
 	// the log read-only (sticky), and when the disk is full.
 	ErrNotWritable = errors.New("commitlog: not writable")
+	// ErrDiskFull is wrapped (with ErrNotWritable) by Append's error while
+	// the log is read-only for lack of space: not sticky, Probe ends it.
+	ErrDiskFull = errors.New("commitlog: disk full")
 	// ErrOffsetNotFound: a read below MinOffset (deleted), at or beyond the
 	// write position, or across a segment end.
 	ErrOffsetNotFound = errors.New("commitlog: offset not found")
@@ -129,6 +134,10 @@ type commitLog struct {
 	// failed holds the sticky write/flush error; once set it never clears
 	// (never retry an fsync: the kernel may have dropped the dirty pages).
 	failed atomic.Pointer[error]
+	// full holds the error of the roll (or allocation) that found no space;
+	// while set, Append refuses records and Probe retries. Written by the
+	// writer only.
+	full   atomic.Pointer[error]
 	closed atomic.Bool
 
 	recovered     bool       // writer-only: Append refuses to run before Recover
@@ -152,7 +161,11 @@ func Open(cfg Config) (*CommitLog, error) {
 // Recover validates records (normal: from the third-last file; abnormal: from
 // the newest file whose first record is older than minTimestamp), truncates
 // the torn tail and returns the end of the last valid record, which becomes
-// the write and flushed position. Called once by the writer before Append.
+// the write and flushed position. After a crash (abnormal) it also msyncs
+// the records it validated and keeps: they may be only in the page cache,
+// and appends must not be flushed and acknowledged after records that a
+// power cut would still lose. A failing sync fails Recover (and the log is
+// not writable). Called once by the writer before Append.
 func (l *CommitLog) Recover(abnormal bool, minTimestamp int64) (int64, error) {
 	return l.impl.recover(abnormal, minTimestamp)
 }
@@ -179,6 +192,20 @@ func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64
 // later Flush calls return the same error without syncing again. One flusher
 // goroutine at a time, concurrent with Append.
 func (l *CommitLog) Flush() (int64, error) { return l.impl.flush() }
+
+// DiskFull reports whether the log is read-only for lack of space: Append
+// then fails at once with an error wrapping ErrDiskFull and ErrNotWritable
+// until Probe finds space. Any goroutine.
+func (l *CommitLog) DiskFull() bool { return l.impl.full.Load() != nil }
+
+// Probe retries what found no space (creating the next segment, or
+// allocating the one appends continue in) and returns nil once the log is
+// writable again; an error wrapping ErrDiskFull while space is still
+// lacking; the sticky error if the retry failed otherwise (or the log had
+// failed before). A no-op returning nil when the disk is not full. Writer
+// goroutine, on a timer: never per record, so that a full disk costs one
+// file creation per probe, not one per send.
+func (l *CommitLog) Probe() error { return l.impl.probe() }
 
 // WrotePosition is the end offset of appended data. Any goroutine.
 func (l *CommitLog) WrotePosition() int64 { return l.impl.wrote.Load() }
@@ -207,6 +234,56 @@ func (l *commitLog) fail(err error) error {
 		return wrapped
 	}
 	return *l.failed.Load()
+}
+
+// growFailed classifies a failure to make room for records: lack of space
+// (ENOSPC, EDQUOT) makes the log read-only until Probe succeeds; anything
+// else is sticky.
+func (l *commitLog) growFailed(err error) error {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		return l.fail(err)
+	}
+	wrapped := fmt.Errorf("%w: %w: %w", ErrNotWritable, ErrDiskFull, err)
+	if l.full.Swap(&wrapped) == nil {
+		l.log.Warn().Err(err).Msg("commitlog read-only: no space for the next segment")
+	}
+	return wrapped
+}
+
+func (l *commitLog) probe() error {
+	if err := l.stickyErr(); err != nil {
+		return err
+	}
+	if l.full.Load() == nil {
+		return nil
+	}
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	pos := l.wrote.Load()
+	if seg := l.segs.last(); seg != nil && pos < seg.end {
+		if err := l.allocate(seg); err != nil {
+			return err
+		}
+	} else if _, err := l.roll(pos); err != nil {
+		return err
+	}
+	l.full.Store(nil)
+	l.log.Info().Int64("wrotePosition", pos).Msg("commitlog writable again")
+	return nil
+}
+
+// allocate gives seg, which appends continue in, its disk blocks (see
+// createSegment). Writer only.
+func (l *commitLog) allocate(seg *segment) error {
+	if seg.allocated {
+		return nil
+	}
+	if err := seg.file.Allocate(0, seg.end-seg.start); err != nil {
+		return l.growFailed(fmt.Errorf("commitlog: allocate segment %s: %w", seg.path, err))
+	}
+	seg.allocated = true
+	return nil
 }
 
 // stickyErr returns the sticky failure or nil.

@@ -114,28 +114,3 @@ func TestFlushFailureIsSticky(t *testing.T) {
 		t.Fatalf("Close = %v, want the sticky error", err)
 	}
 }
-
-func TestSegmentCreateFailureIsSticky(t *testing.T) {
-	fs := newFaultFS()
-	l := openTest(t, t.TempDir(), fs)
-	defer l.Close()
-	appendN(t, l, 0, 1) // creates segment 0
-	fs.createErr.Store(true)
-	var err error
-	for seq := 1; err == nil; seq++ {
-		if seq > 100 {
-			t.Fatal("never needed a new segment")
-		}
-		_, err = l.Append(testRecord(seq, 300), 0, 1)
-	}
-	if !errors.Is(err, ErrNotWritable) || !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("Append needing a segment = %v, want ErrNotWritable wrapping ENOSPC", err)
-	}
-	fs.createErr.Store(false)
-	if _, err := l.Append(testRecord(0, 10), 0, 1); !errors.Is(err, ErrNotWritable) {
-		t.Fatalf("Append after failure = %v", err)
-	}
-	if _, err := l.Flush(); !errors.Is(err, ErrNotWritable) {
-		t.Fatalf("Flush after failure = %v", err)
-	}
-}

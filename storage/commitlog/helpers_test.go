@@ -137,11 +137,10 @@ func be32(b []byte) int32 { return int32(binary.BigEndian.Uint32(b)) }
 // faultFS wraps the OS file system to inject errors and count mapping calls.
 type faultFS struct {
 	vfs.FS
-	syncErr   atomic.Bool // Mapping.Sync returns EIO
-	createErr atomic.Bool // OpenFile with O_CREATE returns ENOSPC
-	syncs     atomic.Int32
-	unmaps    atomic.Int32
-	skipSync  bool // Mapping.Sync does nothing (noSyncFS)
+	syncErr  atomic.Bool // Mapping.Sync returns EIO
+	syncs    atomic.Int32
+	unmaps   atomic.Int32
+	skipSync bool // Mapping.Sync does nothing (noSyncFS)
 }
 
 func newFaultFS() *faultFS { return &faultFS{FS: vfs.Default} }
@@ -159,9 +158,6 @@ func newNoSyncFS() *noSyncFS {
 func (*noSyncFS) SyncDir(string) error { return nil }
 
 func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (vfs.File, error) {
-	if flag&os.O_CREATE != 0 && f.createErr.Load() {
-		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
-	}
 	file, err := f.FS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package commitlog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -36,6 +35,9 @@ type segment struct {
 	buf        []byte // mapping.Bytes(); valid while refs > 0
 	refs       atomic.Int32
 	log        *zerolog.Logger
+	// allocated: the whole file has disk blocks (createSegment, or
+	// Recover for the segment appends continue in). Writer only.
+	allocated bool
 }
 
 // segmentName formats a start offset as a file name.
@@ -58,25 +60,33 @@ func parseSegmentName(name string) (int64, bool) {
 	return start, err == nil
 }
 
-// createSegment creates (or resets) the segment file starting at start, sizes
-// it to size and maps it. The file is zero-filled, so stale bytes of an
-// earlier file of the same name can never look like records.
+// createSegment creates (or resets) the segment file starting at start,
+// allocates its size on disk and maps it. The file is zero-filled, so stale
+// bytes of an earlier file of the same name can never look like records.
+//
+// Allocating (fallocate) rather than only sizing is what makes a full disk
+// an error here: a sparse segment would take its blocks when a store into
+// the mapping first touches each page, and on a full disk that store raises
+// SIGBUS instead of returning anything (guardFault catches it only in the
+// appender, and leaves a half-written record behind). Java leaves the file
+// sparse unless warmMapedFileEnable writes it whole.
 func createSegment(fs vfs.FS, dir string, start, size int64, log *zerolog.Logger) (*segment, error) {
 	path := filepath.Join(dir, segmentName(start))
 	f, err := fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("commitlog: create segment: %w", err)
 	}
-	if err := f.Truncate(size); err != nil {
+	if err := f.Allocate(0, size); err != nil {
 		f.Close()
 		fs.Remove(path)
-		return nil, fmt.Errorf("commitlog: size segment %s: %w", path, err)
+		return nil, fmt.Errorf("commitlog: allocate segment %s: %w", path, err)
 	}
 	s, err := mapSegment(f, path, start, size, log)
 	if err != nil {
 		fs.Remove(path)
 		return nil, err
 	}
+	s.allocated = true
 	// The new directory entry must survive a crash before any record in it
 	// is reported durable.
 	if err := fs.SyncDir(dir); err != nil {
@@ -167,37 +177,12 @@ func (s *segment) modTime() (time.Time, error) {
 	return fi.ModTime(), nil
 }
 
-// zeroPage is compared against to find pages that need clearing.
-var zeroPage [4096]byte
-
-// zeroFrom clears buf[from:] and returns the range [lo, hi) it actually
-// changed (lo == hi when everything was zero already). Pages that are zero
-// already are only read, not written, so a mostly empty segment is not
-// turned into dirty pages that the next msync must write.
-func (s *segment) zeroFrom(from int) (lo, hi int) {
-	lo, hi = -1, -1
-	for off := from; off < len(s.buf); {
-		end := min((off/len(zeroPage)+1)*len(zeroPage), len(s.buf))
-		chunk := s.buf[off:end]
-		if !bytes.Equal(chunk, zeroPage[:len(chunk)]) {
-			clear(chunk)
-			if lo < 0 {
-				lo = off
-			}
-			hi = end
-		}
-		off = end
-	}
-	if lo < 0 {
-		return 0, 0
-	}
-	return lo, hi
-}
-
 // guardFault runs fn, which touches mapped memory, and turns a memory fault
-// (SIGBUS when the file system cannot back a page of the sparse file, e.g.
-// disk full) into an error instead of crashing the process. Other panics are
-// bugs and propagate.
+// (SIGBUS when the file system cannot back a page) into an error instead of
+// crashing the process. Segments are allocated when created, so this is a
+// backstop: for a file truncated under the broker, a device error, or a
+// copy-on-write file system that needs new blocks even for allocated ones.
+// Other panics are bugs and propagate.
 func guardFault(fn func()) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {

@@ -1,10 +1,15 @@
 package commitlog
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/actormq/actormq/storage/vfs"
 )
 
 // segmentQueue is the ordered, contiguous list of segments.
@@ -83,7 +88,7 @@ func (q *segmentQueue) removeAll() []*segment {
 // loadSegments maps every segment file in the directory, oldest first.
 func (l *commitLog) loadSegments() error {
 	fs, dir := l.cfg.FS, l.cfg.Dir
-	if err := fs.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(fs, dir, 0o755); err != nil {
 		return fmt.Errorf("commitlog: create dir: %w", err)
 	}
 	entries, err := fs.ReadDir(dir) // sorted by name = by start offset
@@ -136,21 +141,54 @@ func (l *commitLog) loadSegments() error {
 	return nil
 }
 
-// dropUnsized removes the newest segment file if it is empty: a crash
-// between creating and sizing it leaves a 0-byte file that cannot hold data
-// (segments are only mapped and written after they are sized). Any other
-// size mismatch is left for openSegment to reject.
+// dropUnsized removes the newest segment file if it is shorter than
+// FileSize and holds only zeros: what a crash during its creation leaves (a
+// 0-byte file, or one a failed fallocate grew part of the way). Records are
+// only written into a segment once it is allocated whole, so such a file
+// holds no data; one that is short but not zero (FileSize changed between
+// runs) is left for openSegment to reject.
 func (l *commitLog) dropUnsized(path string) (bool, error) {
 	fi, err := l.cfg.FS.Stat(path)
 	if err != nil {
 		return false, fmt.Errorf("commitlog: stat segment: %w", err)
 	}
-	if fi.Size() != 0 {
+	if fi.Size() >= l.cfg.FileSize {
 		return false, nil
 	}
-	l.log.Warn().Str("segment", path).Msg("removing empty segment left by a crash")
+	if zero, err := l.allZero(path, fi.Size()); err != nil || !zero {
+		return false, err
+	}
+	l.log.Warn().Str("segment", path).Int64("bytes", fi.Size()).Msg("removing a segment a crash left half created")
 	if err := l.cfg.FS.Remove(path); err != nil {
-		return false, fmt.Errorf("commitlog: remove empty segment: %w", err)
+		return false, fmt.Errorf("commitlog: remove half created segment: %w", err)
+	}
+	if err := l.cfg.FS.SyncDir(l.cfg.Dir); err != nil {
+		return false, fmt.Errorf("commitlog: sync dir: %w", err)
+	}
+	return true, nil
+}
+
+// allZero reports whether the first size bytes of the file are zero.
+func (l *commitLog) allZero(path string, size int64) (bool, error) {
+	if size == 0 {
+		return true, nil
+	}
+	f, err := l.cfg.FS.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return false, fmt.Errorf("commitlog: open segment: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; off += int64(len(buf)) {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return false, fmt.Errorf("commitlog: read segment: %w", err)
+		}
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return false, nil
+			}
+		}
 	}
 	return true, nil
 }

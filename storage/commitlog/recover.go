@@ -2,8 +2,10 @@ package commitlog
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
+	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/message"
 )
 
@@ -22,7 +24,13 @@ const normalRecoverySegments = 3
 //  4. zero the newest segment after processOffset and msync that, so stale
 //     bytes behind the new tail can never be read back as records after the
 //     next crash (they would even carry a matching PHYSICALOFFSET);
-//  5. set the write and flushed positions to processOffset.
+//  5. abnormal: msync what was walked, [start of the first segment,
+//     processOffset), and sync the directory (syncRecovered);
+//  6. set the write and flushed positions to processOffset.
+//
+// A failing delete, directory sync or msync fails Recover (and makes the
+// log not writable): appends must never go on top of a tail that is not
+// durable.
 func (l *commitLog) recover(abnormal bool, minTimestamp int64) (int64, error) {
 	if l.closed.Load() {
 		return 0, ErrClosed
@@ -43,7 +51,20 @@ func (l *commitLog) recover(abnormal bool, minTimestamp int64) (int64, error) {
 	if err := l.truncateAfter(processOffset); err != nil {
 		return 0, err
 	}
+	if abnormal {
+		if err := l.syncRecovered(segs[first].start, processOffset); err != nil {
+			return 0, err
+		}
+	}
 	l.setPositions(processOffset)
+	// A segment written by an older version, or left sparse by a crash,
+	// gets its blocks before appends store into it. Without space the log
+	// starts read-only (Probe retries); it still serves reads.
+	if last := l.segs.last(); last != nil && processOffset < last.end {
+		if err := l.allocate(last); err != nil && !errors.Is(err, ErrDiskFull) {
+			return 0, err
+		}
+	}
 	l.recoveredFrom = segs[first].start
 	l.log.Info().Bool("abnormal", abnormal).Int64("fromSegment", segs[first].start).
 		Int64("processOffset", processOffset).Msg("commitlog recovered")
@@ -57,15 +78,14 @@ func (l *commitLog) setPositions(offset int64) {
 }
 
 // abnormalStart returns the index of the newest segment whose first record
-// is a V1/V2 record stored at or before minTimestamp (so everything after
-// the checkpoint gets re-validated and re-dispatched), or 0.
+// is valid and stored at or before minTimestamp (so everything after the
+// checkpoint gets re-validated and re-dispatched), or 0.
 func abnormalStart(segs []*segment, minTimestamp int64) int {
 	for i := len(segs) - 1; i >= 0; i-- {
-		m, _, err := message.DecodeRecord(segs[i].buf, false)
-		if err != nil {
+		if _, err := checkRecord(segs[i].buf, segs[i].start, false); err != nil {
 			continue
 		}
-		if m.StoreTimestamp != 0 && m.StoreTimestamp <= minTimestamp {
+		if ts := message.RecordStoreTimestamp(segs[i].buf); ts != 0 && ts <= minTimestamp {
 			return i
 		}
 	}
@@ -73,9 +93,9 @@ func abnormalStart(segs []*segment, minTimestamp int64) int {
 }
 
 // lastValidOffset walks records from segs[first] and returns the end of the
-// last valid one. A blank filler moves to the next segment; TOTALSIZE 0, a
-// record that fails DecodeRecord (size, magic, field lengths, CRC when
-// configured) or whose PHYSICALOFFSET is not its own offset ends the walk.
+// last valid one. A blank filler moves to the next segment; TOTALSIZE 0 or
+// a record checkRecord refuses (framing, lengths, PHYSICALOFFSET, a torn
+// topic or properties, BODYCRC when configured) ends the walk.
 func (l *commitLog) lastValidOffset(segs []*segment, first int) int64 {
 	for i := first; i < len(segs); i++ {
 		s := segs[i]
@@ -98,10 +118,7 @@ func (l *commitLog) lastValidOffset(segs []*segment, first int) int64 {
 				}
 				break
 			}
-			m, n, err := message.DecodeRecord(s.buf[p:], l.cfg.CheckCRCOnRecover)
-			if err == nil && m.PhysicalOffset != s.start+p {
-				err = fmt.Errorf("PHYSICALOFFSET %d", m.PhysicalOffset)
-			}
+			n, err := checkRecord(s.buf[p:], s.start+p, l.cfg.CheckCRCOnRecover)
 			if err != nil {
 				l.log.Warn().Err(err).Int64("offset", s.start+p).Msg("recovery: invalid record ends the log")
 				return s.start + p
@@ -140,7 +157,7 @@ func (l *commitLog) truncateAfter(offset int64) error {
 	}
 	last := segs[keep-1]
 	var lo, hi int
-	if err := guardFault(func() { lo, hi = last.zeroFrom(int(offset - last.start)) }); err != nil {
+	if err := guardFault(func() { lo, hi = vfs.ZeroTail(last.file, last.buf, int(offset-last.start)) }); err != nil {
 		return l.fail(fmt.Errorf("commitlog: zero tail of %s: %w", last.path, err))
 	}
 	if lo < hi {
@@ -149,5 +166,43 @@ func (l *commitLog) truncateAfter(offset int64) error {
 			return l.fail(fmt.Errorf("commitlog: msync zeroed tail of %s: %w", last.path, err))
 		}
 	}
+	return nil
+}
+
+// syncRecovered msyncs [from, to) of the log, the records an abnormal
+// recovery walked and keeps. A crash of the process (kill -9, or a failed
+// msync that stopped the broker) leaves the records it had not synced in
+// the page cache, where recovery reads them back as valid; without this,
+// appends after them were synced and acknowledged while they were not, a
+// power cut turned them into a hole, and the next recovery ended the log at
+// the hole and deleted every later segment, acknowledged records included.
+// from is where the checkpoint says everything before is durable. The
+// directory is synced too: the entry of a segment created just before the
+// crash may not be durable (its creation's directory sync failed), and
+// appends may go on in it.
+//
+// It msyncs rather than rewrites: pages the kernel still holds dirty are
+// written, clean ones cost nothing, so a range of gigabytes (a checkpoint
+// that never advanced) costs what is actually unwritten. The rejected
+// alternative, rewriting every byte of the range first, would also cover a
+// page whose writeback failed with EIO before (Linux keeps such a page
+// clean and never writes it again), but costs a full write of everything
+// since the checkpoint at each restart.
+func (l *commitLog) syncRecovered(from, to int64) error {
+	synced := int64(0)
+	for _, s := range l.segs.load() {
+		lo, hi := max(from, s.start), min(to, s.end)
+		if lo >= hi {
+			continue
+		}
+		if err := s.mapping.Sync(int(lo-s.start), int(hi-lo)); err != nil {
+			return l.fail(fmt.Errorf("commitlog: msync recovered records [%d, %d) of %s: %w", lo, hi, s.path, err))
+		}
+		synced += hi - lo
+	}
+	if err := l.cfg.FS.SyncDir(l.cfg.Dir); err != nil {
+		return l.fail(fmt.Errorf("commitlog: sync dir: %w", err))
+	}
+	l.log.Info().Int64("from", from).Int64("to", to).Int64("bytes", synced).Msg("recovery: recovered records synced")
 	return nil
 }

@@ -1,12 +1,14 @@
 package commitlog
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/vfs"
+	"github.com/actormq/actormq/wire/message"
 )
 
 func TestRecoverEmptyDir(t *testing.T) {
@@ -108,6 +110,32 @@ func TestRecoverTruncatesTornTail(t *testing.T) {
 				writeAt(t, dir, victim.offset+4, []byte{0, 0, 0, 0}) // magic
 				return victim.offset
 			}},
+		{name: "wrong PHYSICALOFFSET", checkCRC: true,
+			damage: func(t *testing.T, dir string, recs []appended) int64 {
+				last := recs[len(recs)-1]
+				writeAt(t, dir, last.offset+offPhysicalOffset, binary.BigEndian.AppendUint64(nil, uint64(last.offset+1)))
+				return last.offset
+			}},
+		// BODYCRC covers the body only: a write torn inside the properties
+		// (the rest of the record reads as zeros) is found without it.
+		{name: "torn properties without crc check", checkCRC: false,
+			damage: func(t *testing.T, dir string, recs []appended) int64 {
+				last := recs[len(recs)-1]
+				writeAt(t, dir, endOf(last)-5, make([]byte, 5))
+				return last.offset
+			}},
+		{name: "torn properties in an earlier segment drop later segments", checkCRC: true,
+			damage: func(t *testing.T, dir string, recs []appended) int64 {
+				lastSeg := recs[len(recs)-1].offset / testFileSize
+				var victim appended
+				for _, a := range recs {
+					if a.offset/testFileSize == lastSeg-1 {
+						victim = a
+					}
+				}
+				writeAt(t, dir, endOf(victim)-3, make([]byte, 3))
+				return victim.offset
+			}},
 		{name: "stray zero segment after the end", checkCRC: true,
 			damage: func(t *testing.T, dir string, recs []appended) int64 {
 				end := endOf(recs[len(recs)-1])
@@ -176,6 +204,34 @@ func TestRecoverTruncatesTornTail(t *testing.T) {
 				t.Fatalf("Scan found %d records, want %d", n, kept+1)
 			}
 		})
+	}
+}
+
+// A record without properties torn inside its topic still adds up (the
+// properties length reads 0, as it was): the NUL in the topic ends the log.
+func TestRecoverStopsAtTornTopic(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, vfs.Default)
+	appendN(t, l, 0, 3)
+	m := message.Message{Topic: "TopicTest", Body: []byte("body"), BornHost: testBornHost, StoreHost: testStoreHost}
+	rec := message.AppendRecord(nil, &m)
+	off, err := l.Append(rec, 3, 1_800_000_000_003)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	end := off + int64(len(rec))
+	writeAt(t, dir, end-2-4, make([]byte, 4)) // the topic's last 4 bytes; the length after them is 0 already
+
+	l, err = Open(Config{Dir: dir, FileSize: testFileSize, CheckCRCOnRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got, err := l.Recover(true, 0); err != nil || got != off {
+		t.Fatalf("Recover = %d, %v; want the torn record's offset %d", got, err, off)
 	}
 }
 

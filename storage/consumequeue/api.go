@@ -84,8 +84,8 @@ type Config struct {
 }
 
 // ConsumeQueue is one queue. Goroutine contract: Put/TruncateDirty/
-// DeleteBelow/Close/Destroy from the owning queue actor (one goroutine at a
-// time); Get/MinOffset/MaxOffset/MaxPhysicalOffset/Flush from any goroutine.
+// ResyncFrom/DeleteBelow/Close/Destroy from the owning queue actor (one
+// goroutine at a time); Get/MinOffset/MaxOffset/MaxPhysicalOffset/Flush from any goroutine.
 type ConsumeQueue struct{ impl *queue }
 
 // Open loads the queue's files and truncates an invalid tail (§7.2). A queue
@@ -124,13 +124,31 @@ func (q *ConsumeQueue) MaxPhysicalOffset() int64 { return q.impl.maxPhysical.Loa
 // TruncateDirty drops units whose commit-log offset is >= phyOffset.
 func (q *ConsumeQueue) TruncateDirty(phyOffset int64) error { return q.impl.truncateDirty(phyOffset) }
 
+// ResyncFrom makes the next Flush msync again, after an fsync of the queue
+// directory, the units pointing at or beyond phyOffset, and reports whether
+// there are any. After a crash the store cannot tell whether the units Open
+// loaded were durable or only in the page cache (a process crash keeps
+// them there, a later power cut does not), and Flush would msync only what
+// is written from now on: the checkpoint, which advances after a flush round,
+// would count them durable, and a power cut would lose them for good (the
+// commit log is re-dispatched only from the checkpoint on). Owner goroutine,
+// before the queue is used.
+func (q *ConsumeQueue) ResyncFrom(phyOffset int64) bool { return q.impl.resyncFrom(phyOffset) }
+
 // DeleteBelow deletes files whose last unit points below commitLogMin and
 // moves MinOffset to the first unit at or above it. The newest file is
 // never deleted, so MaxOffset survives.
 func (q *ConsumeQueue) DeleteBelow(commitLogMin int64) error { return q.impl.deleteBelow(commitLogMin) }
 
 // Flush makes written units durable (msync of the unflushed range).
-func (q *ConsumeQueue) Flush() error { return q.impl.flush() }
+func (q *ConsumeQueue) Flush() error { return q.impl.flush(0) }
+
+// FlushPages is Flush when at least leastPages whole pages of units are
+// unflushed or the end moved into a newer file since the last flush, and
+// does nothing otherwise (Java's flushConsumeQueueLeastPages): with many
+// slow queues, flushing each every round would cost a write and a page
+// fault per queue and round. leastPages <= 0 is Flush.
+func (q *ConsumeQueue) FlushPages(leastPages int) error { return q.impl.flush(leastPages) }
 
 // Close flushes and unmaps. Later calls return nil.
 func (q *ConsumeQueue) Close() error { return q.impl.close() }

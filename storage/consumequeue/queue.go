@@ -29,7 +29,7 @@ type queue struct {
 	dir          string
 	fileSize     int64
 	unitsPerFile int64
-	dirExists    bool // the queue directory is known to exist and be durable
+	dirExists    bool // the queue directory exists (durable once syncEntries ran)
 
 	mu    sync.RWMutex
 	files []*cqFile // contiguous, ascending start
@@ -43,6 +43,15 @@ type queue struct {
 	// end backwards. Lock order: flushMu before mu.
 	flushMu sync.Mutex
 	flushed int64 // queue byte offset known durable; guarded by flushMu
+
+	// Directory entries of new files and directories are made durable by
+	// syncEntries, normally on Flush's goroutine (entries.go). createdGen
+	// counts creations (owner only writes it); syncedGen is the count a
+	// directory fsync has covered; newDirParents lists the parents of the
+	// directories ensureDir created while their entries wait for a sync.
+	createdGen    atomic.Int64
+	syncedGen     atomic.Int64
+	newDirParents atomic.Pointer[[]string]
 }
 
 func openQueue(cfg Config) (*queue, error) {

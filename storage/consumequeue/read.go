@@ -43,21 +43,47 @@ func (q *queue) get(off int64, dst []Unit) ([]Unit, error) {
 	return dst, nil
 }
 
-// flush implements Flush. Any goroutine.
-func (q *queue) flush() error {
+// pageBytes is the page size FlushPages counts in (Java's OS_PAGE_SIZE).
+const pageBytes = 4096
+
+// flush implements Flush and FlushPages. Any goroutine.
+func (q *queue) flush(leastPages int) error {
 	if q.closed.Load() {
 		return ErrClosed
 	}
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
+	if leastPages > 0 && !q.worthFlushingLocked(leastPages) {
+		return nil
+	}
 	return q.flushLocked()
 }
 
-// flushLocked msyncs [flushed, max) of every file. REQUIRES q.flushMu.
+// worthFlushingLocked reports whether leastPages whole pages of units (page
+// numbers counted from the start of the file) are unflushed, or the end
+// moved into a newer file. REQUIRES q.flushMu.
+func (q *queue) worthFlushingLocked(leastPages int) bool {
+	end := q.maxOffset.Load() * UnitBytes
+	if end <= q.flushed {
+		return false
+	}
+	fileStart := q.flushed / q.fileSize * q.fileSize
+	if end-fileStart >= q.fileSize {
+		return true
+	}
+	return (end-fileStart)/pageBytes-(q.flushed-fileStart)/pageBytes >= int64(leastPages)
+}
+
+// flushLocked makes the directory entries of new files durable, then
+// msyncs [flushed, max) of every file (entries.go: MaxOffset is read before
+// syncEntries reads the creation count). REQUIRES q.flushMu.
 func (q *queue) flushLocked() error {
 	end := q.maxOffset.Load() * UnitBytes
 	if end <= q.flushed {
 		return nil
+	}
+	if err := q.syncEntries(); err != nil {
+		return err
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()

@@ -45,6 +45,31 @@ func (q *queue) truncateDirty(phyOffset int64) error {
 	return nil
 }
 
+// resyncFrom implements ResyncFrom. Owner goroutine only.
+//
+// Units are in commit-log order, so the ones to sync again are a suffix, as
+// for truncateDirty; fillers in it are synced with it.
+func (q *queue) resyncFrom(phyOffset int64) bool {
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	if len(q.files) == 0 {
+		return false
+	}
+	maxOff := q.maxOffset.Load()
+	n := maxOff
+	for first := q.files[0].start / UnitBytes; n > first; n-- {
+		if u := readUnit(q.slot(n - 1)); !u.IsFiller() && u.CommitLogOffset < phyOffset {
+			break
+		}
+	}
+	if n == maxOff {
+		return false
+	}
+	q.flushed = min(q.flushed, n*UnitBytes)
+	q.createdGen.Add(1) // syncEntries fsyncs the directory: its entries may be as fresh
+	return true
+}
+
 // deleteBelow implements DeleteBelow. Owner goroutine only.
 func (q *queue) deleteBelow(commitLogMin int64) error {
 	if q.closed.Load() {

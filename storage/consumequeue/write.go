@@ -75,6 +75,15 @@ func (q *queue) restartAt(off int64) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	// The removals must be durable before the new file's entry can be: a
+	// crash that kept the new file and the old ones would leave a queue
+	// with a hole, which does not load. Only a queue restarted past its
+	// expired files (rare) pays this fsync on the owner.
+	if len(old) > 0 {
+		if err := q.fs.SyncDir(q.dir); err != nil {
+			return fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+		}
+	}
 	start := off * UnitBytes / q.fileSize * q.fileSize
 	if err := q.ensureDir(); err != nil {
 		return err
@@ -86,8 +95,8 @@ func (q *queue) restartAt(off int64) error {
 	q.mu.Lock()
 	q.files = []*cqFile{cf}
 	q.mu.Unlock()
-	if err := q.fs.SyncDir(q.dir); err != nil {
-		return fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+	if err := q.fileCreated(); err != nil {
+		return err
 	}
 	q.flushed = start
 	q.maxOffset.Store(start / UnitBytes)
@@ -95,32 +104,46 @@ func (q *queue) restartAt(off int64) error {
 	return nil
 }
 
-// ensureDir creates the queue directory and makes its entry (and the
-// topic directory's) durable, once per queue.
+// ensureDir creates the queue directory and its missing parents once per
+// queue. Their entries become durable with the first file's, in
+// syncEntries, which fsyncs the parent of each directory created here (the
+// consume-queue root's own entry included, when the first queue of the
+// store creates it).
 func (q *queue) ensureDir() error {
 	if q.dirExists {
 		return nil
 	}
+	var parents []string
+	for d := q.dir; ; d = filepath.Dir(d) {
+		if _, err := q.fs.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("consumequeue: stat %s: %w", d, err)
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+		parents = append(parents, filepath.Dir(d))
+	}
 	if err := q.fs.MkdirAll(q.dir, 0o755); err != nil {
 		return fmt.Errorf("consumequeue: create %s: %w", q.dir, err)
 	}
-	for _, d := range []string{filepath.Dir(q.dir), q.cfg.RootDir} {
-		if err := q.fs.SyncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("consumequeue: sync %s: %w", d, err)
-		}
+	if len(parents) > 0 {
+		q.newDirParents.Store(&parents)
 	}
 	q.dirExists = true
 	return nil
 }
 
-// slotForWrite returns the 20 bytes of queue offset off, appending the next
-// file when off is the first unit after the last one. Owner goroutine only.
+// slotForWrite returns the 20 bytes of queue offset off, allocated on disk
+// (cqFile.writeSlot), appending the next file when off is the first unit
+// after the last one. Owner goroutine only.
 func (q *queue) slotForWrite(off int64) ([]byte, error) {
-	if b := q.slot(off); b != nil {
-		return b, nil
-	}
 	if len(q.files) == 0 {
 		return nil, fmt.Errorf("%w: no file for queue offset %d", ErrCorrupt, off)
+	}
+	if pos := off*UnitBytes - q.files[0].start; pos >= 0 && pos/q.fileSize < int64(len(q.files)) {
+		return q.files[pos/q.fileSize].writeSlot(pos % q.fileSize)
 	}
 	start := q.files[len(q.files)-1].start + q.fileSize
 	if pos := off * UnitBytes; pos < start || pos >= start+q.fileSize {
@@ -133,11 +156,9 @@ func (q *queue) slotForWrite(off int64) ([]byte, error) {
 	q.mu.Lock()
 	q.files = append(q.files, cf)
 	q.mu.Unlock()
-	// The new file's directory entry must be durable before units in it
-	// are reported flushed; once per FileSize bytes, so done inline.
-	if err := q.fs.SyncDir(q.dir); err != nil {
-		return nil, fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+	if err := q.fileCreated(); err != nil {
+		return nil, err
 	}
 	q.log.Debug().Str("file", fileName(start)).Msg("consume queue file created")
-	return q.slot(off), nil
+	return cf.writeSlot(off*UnitBytes - start)
 }

@@ -38,11 +38,11 @@ func openTest(t *testing.T, cfg Config) *Index {
 	return x
 }
 
-func mustPut(t *testing.T, x *Index, key string, phys, ts int64) {
+func mustPut(t *testing.T, x *Index, topic, key string, phys, ts int64) {
 	t.Helper()
-	ok, err := x.Put(key, phys, ts)
+	ok, err := x.Put(topic, key, phys, ts)
 	if err != nil || !ok {
-		t.Fatalf("Put(%q, %d, %d) = %v, %v; want true, nil", key, phys, ts, ok, err)
+		t.Fatalf("Put(%q, %q, %d, %d) = %v, %v; want true, nil", topic, key, phys, ts, ok, err)
 	}
 }
 
@@ -51,6 +51,15 @@ func javaHashCode(s string) int32 {
 	var h int32
 	for i := 0; i < len(s); i++ {
 		h = 31*h + int32(s[i])
+	}
+	return h
+}
+
+// javaHashUnits is Java's String.hashCode of a string of UTF-16 code units.
+func javaHashUnits(units ...uint16) int32 {
+	var h int32
+	for _, u := range units {
+		h = 31*h + int32(u)
 	}
 	return h
 }

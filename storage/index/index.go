@@ -4,7 +4,9 @@
 //
 // One file, named by its creation time yyyyMMddHHmmssSSS (local time), is
 // 40 + HashSlots×4 + MaxItems×20 bytes (defaults: 420,000,040), created at
-// full size (sparse) and mapped whole:
+// full size (sparse; disk blocks are allocated a 64 KiB chunk at a time
+// before the first store into it, so a full disk is an error, not a SIGBUS)
+// and mapped whole:
 //
 //	+----------------------+-----------------------+--------------------------+
 //	| header (40 bytes)    | HashSlots int32 slots | MaxItems items, 20 bytes |
@@ -16,9 +18,11 @@
 //	| offset | size | field                                                 |
 //	+--------+------+-------------------------------------------------------+
 //	|      0 |    8 | beginTimestamp: store time of the first item          |
-//	|      8 |    8 | endTimestamp: store time of the newest item           |
+//	|      8 |    8 | endTimestamp: store time of the record at             |
+//	|        |      | endPhyOffset                                          |
 //	|     16 |    8 | beginPhyOffset: commit-log offset of the first item   |
-//	|     24 |    8 | endPhyOffset: commit-log offset of the newest item    |
+//	|     24 |    8 | endPhyOffset: commit-log offset of the newest item,   |
+//	|        |      | or of a newer record indexed without keys (Advance)   |
 //	|     32 |    4 | hashSlotCount: items ever put (Java counts every put) |
 //	|     36 |    4 | indexCount: next item number; starts at 1 (0 or less  |
 //	|        |      | on disk reads as 1), item 0 is never used             |
@@ -40,13 +44,18 @@
 // begin = end = the full file's end. Items are put in commit-log order, so
 // within a file offsets and times only grow along every chain.
 //
-// Crash safety (kill -9 keeps every store into the mapping): put writes the
-// item, then the header, then the slot. A crash between them leaves at worst
-// an unreachable item, and the record is indexed again on restart, because
-// re-indexing starts at endPhyOffset and Put skips only keys already
-// reachable for that offset. At every start the caller truncates the index
-// to the recovered commit log (TruncateFrom), for what a power loss took
-// from the log and for a file a crash left just after a roll.
+// Crash safety: put stores the item, then the slot, into the mapping; the
+// header's new counts and end stay in memory until flush has made those
+// items and slots durable, and only then is the header stored and synced.
+// So whatever a crash keeps (kill -9: every store into the mapping; a power
+// cut: what the flushes made durable, a torn flush included), the durable
+// header never names an end past items it counts (nor past records Advance
+// was told are indexed): re-indexing starts at endPhyOffset, Put skips
+// only keys already reachable for that offset, and
+// a slot naming an item past indexCount is followed down that item's chain.
+// At every start the caller truncates the index to the recovered commit
+// log (TruncateFrom), for what a power loss took from the log and for a
+// file a crash left just after a roll.
 package index
 
 import (
@@ -54,12 +63,10 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/actormq/actormq/storage/vfs"
-	"github.com/actormq/actormq/wire/message"
 	"github.com/rs/zerolog"
 )
 
@@ -175,26 +182,17 @@ func Open(cfg Config) (*Index, error) {
 	return x, nil
 }
 
-// KeyHash is the keyHash of key: |Java String.hashCode| over its UTF-16
-// code units, 0 when that overflows (MinInt32).
-func KeyHash(key string) int32 {
-	h := int32(message.TagsHashCode(key)) // Java String.hashCode
-	if h < 0 {
-		h = -h // stays negative only for MinInt32
-	}
-	return max(h, 0)
-}
-
-// Put indexes key for the record at phys stored at storeTimestamp and
-// reports whether an item was written. Records below the newest file's
+// Put indexes topic#key for the record at phys stored at storeTimestamp
+// and reports whether an item was written. Records below the newest file's
 // endPhyOffset are skipped, and so is a key already reachable for the
 // record at endPhyOffset: re-indexing after a restart starts there. A full
-// file is flushed and a new one started.
-func (x *Index) Put(key string, phys, storeTimestamp int64) (bool, error) {
+// file is flushed and a new one started. topic and key are only read
+// during the call (they may alias a mapped record).
+func (x *Index) Put(topic, key string, phys, storeTimestamp int64) (bool, error) {
 	if x.closed {
 		return false, ErrClosed
 	}
-	hash := KeyHash(key)
+	hash := KeyHash(topic, key)
 	var f *indexFile
 	if n := len(x.files); n > 0 {
 		f = x.files[n-1]
@@ -216,19 +214,56 @@ func (x *Index) Put(key string, phys, storeTimestamp int64) (bool, error) {
 			return false, err
 		}
 	}
-	f.put(hash, phys, storeTimestamp)
+	if err := f.put(hash, phys, storeTimestamp); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 
+// Advance records that the record at phys, stored at storeTimestamp, and
+// every record before it are indexed, whether they had keys or not: it
+// moves the newest file's end (endPhyOffset, endTimestamp) to that record
+// if it lies beyond, creating the first file when there is none (as Java
+// does at the first record it dispatches). phys must be a record start.
+// The new end is durable after the next Flush, like the items before it.
+//
+// Without it the end moves only with an item, so a commit log whose
+// newest records carry no keys (batches, whose items get no UNIQ_KEY) was
+// read again from the newest item at every start, or from 0 without any:
+// after a kill -9 with 4 GiB of batches, all 4 GiB. Java keeps no such
+// position: after a crash it deletes every index file newer than the
+// checkpoint's indexMsgTimestamp, stored when a file fills, and re-indexes
+// only what the commit log's recovery re-dispatches (the segments from the
+// checkpoint's older timestamp, minus 3 s, on), so keys of the deleted
+// files' older records are lost unless messageIndexSafe. Keeping the
+// position in the header keeps the files as Java writes them: readers use
+// endPhyOffset only as "indexed up to here" (Java skips records below it;
+// QUERY_MESSAGE reports it).
+func (x *Index) Advance(phys, storeTimestamp int64) error {
+	if x.closed {
+		return ErrClosed
+	}
+	if n := len(x.files); n > 0 {
+		x.files[n-1].advance(phys, storeTimestamp)
+		return nil
+	}
+	f, err := x.createFile(0, 0)
+	if err != nil {
+		return err
+	}
+	f.advance(phys, storeTimestamp)
+	return nil
+}
+
 // Query returns up to maxNum commit-log offsets, ascending and distinct,
-// of items whose hash equals key's and whose time (second precision) lies
-// in [begin, end]. Files are walked newest first (§5). Hash collisions are
-// possible: callers check the records' keys.
-func (x *Index) Query(key string, maxNum int, begin, end int64) []int64 {
+// of items whose hash equals topic#key's and whose time (second precision)
+// lies in [begin, end]. Files are walked newest first (§5). Hash collisions
+// are possible: callers check the records' keys.
+func (x *Index) Query(topic, key string, maxNum int, begin, end int64) []int64 {
 	if x.closed || maxNum <= 0 {
 		return nil
 	}
-	hash := KeyHash(key)
+	hash := KeyHash(topic, key)
 	var out []int64
 	for i := len(x.files) - 1; i >= 0; i-- {
 		f := x.files[i]
@@ -261,27 +296,35 @@ func (x *Index) EndPhyOffset() int64 {
 }
 
 // TruncateFrom drops every item pointing at or beyond phys, newest first,
-// restoring the slots they headed, and deletes the newest files that hold
-// no item. The owner calls it at start with the recovered commit-log end:
-// after a power loss the index may hold records the commit log lost, and
-// its endPhyOffset would otherwise make Put skip the records written there
-// next. An itemless newest file is also what a crash right after a roll
-// leaves (its header possibly still zero); dropping it makes the end offset
-// that of the file before, instead of 0, which would index the whole commit
-// log again.
+// restoring the slots they headed, moves an end at or beyond phys back to
+// the newest item left, and deletes the newest files that hold no item
+// and no end of their own. The owner calls it at start with the recovered
+// commit-log end: after a power loss the index may hold records the commit
+// log lost, and its endPhyOffset would otherwise make Put skip the records
+// written there next. An itemless newest file is also what a crash right
+// after a roll leaves (its header possibly still zero); dropping it makes
+// the end offset that of the file before, instead of 0, which would index
+// the whole commit log again. An itemless file whose end lies below phys
+// and beyond the file before's end (Advance's, flushed) is kept: that end
+// is where indexing resumes.
 func (x *Index) TruncateFrom(phys int64) error {
 	if x.closed {
 		return ErrClosed
 	}
 	for len(x.files) > 0 {
 		f := x.files[len(x.files)-1]
-		if f.endPhyOffset() >= phys {
+		kept := f.endPhyOffset() < phys
+		if !kept {
 			if removed := f.truncateFrom(phys); removed > 0 {
 				x.log.Warn().Str("file", f.name).Int("items", removed).Int64("from", phys).
 					Msg("index items beyond the commit log dropped")
 			}
 		}
-		if f.count() > 1 {
+		var prevEnd int64
+		if n := len(x.files); n > 1 {
+			prevEnd = x.files[n-2].endPhyOffset()
+		}
+		if f.count() > 1 || (kept && f.endPhyOffset() > prevEnd) {
 			return nil
 		}
 		if err := x.removeFile(len(x.files) - 1); err != nil {
@@ -346,11 +389,8 @@ func (x *Index) releaseAll() error {
 // file's end (Java's roll), and appends it to x.files.
 func (x *Index) createFile(prevPhy, prevTime int64) (*indexFile, error) {
 	if !x.dirMade {
-		if err := x.cfg.FS.MkdirAll(x.cfg.Dir, 0o755); err != nil {
+		if err := vfs.MkdirAllSynced(x.cfg.FS, x.cfg.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("index: create %s: %w", x.cfg.Dir, err)
-		}
-		if err := x.cfg.FS.SyncDir(filepath.Dir(x.cfg.Dir)); err != nil {
-			return nil, fmt.Errorf("index: sync %s: %w", filepath.Dir(x.cfg.Dir), err)
 		}
 		x.dirMade = true
 	}

@@ -10,30 +10,52 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/wire/message"
 )
 
 const t0 = int64(1_700_000_000_000)
 
+// TestKeyHashIsAbsJavaHashCode: KeyHash(topic, key), hashed over the
+// parts, is |String.hashCode| of the joined topic#key (Java's buildKey).
 func TestKeyHashIsAbsJavaHashCode(t *testing.T) {
 	for _, tc := range []struct {
-		key  string
-		want int32
+		topic, key string
+		want       int32
 	}{
-		{key: "", want: 0},
-		{key: "Aa", want: 2112},
-		{key: "BB", want: 2112},
-		{key: "TopicTest#key-1", want: abs32(javaHashCode("TopicTest#key-1"))},
-		{key: "polygenelubricants", want: 0}, // hashCode is MinInt32: Math.abs overflows, Java uses 0
-		{key: "é", want: 233},
-		{key: "😀", want: 0xD83D*31 + 0xDE00}, // a surrogate pair, as Java's UTF-16 String
+		{topic: "", key: "", want: '#'},
+		{topic: "A", key: "a", want: ('A'*31+'#')*31 + 'a'},
+		{topic: "TopicTest", key: "key-1", want: abs32(javaHashCode("TopicTest#key-1"))},
+		{topic: "T", key: "Aa", want: abs32(javaHashCode("T#BB"))}, // Aa and BB collide
+		{topic: "TopicTest", key: "k1A;61BE", want: 0},             // hashCode is MinInt32: Math.abs overflows, Java uses 0
+		{topic: "é", key: "", want: 233*31 + '#'},
+		{topic: "T", key: "😀", want: (('T'*31+'#')*31+0xD83D)*31 + 0xDE00},                              // a surrogate pair, as Java's UTF-16 String
+		{topic: "T\xe2\x82", key: "\x82", want: abs32(javaHashUnits('T', 0xFFFD, 0xFFFD, '#', 0xFFFD))}, // invalid UTF-8: U+FFFD per byte
 	} {
-		if got := KeyHash(tc.key); got != tc.want {
-			t.Errorf("KeyHash(%q) = %d, want %d", tc.key, got, tc.want)
+		if got := KeyHash(tc.topic, tc.key); got != tc.want {
+			t.Errorf("KeyHash(%q, %q) = %d, want %d", tc.topic, tc.key, got, tc.want)
 		}
 	}
-	if javaHashCode("polygenelubricants") != math.MinInt32 {
-		t.Fatal("test premise: polygenelubricants hashes to MinInt32")
+	if javaHashCode("TopicTest#k1A;61BE") != math.MinInt32 {
+		t.Fatal("test premise: TopicTest#k1A;61BE hashes to MinInt32")
 	}
+}
+
+// FuzzKeyHash: hashing the parts equals Java's String.hashCode of the
+// joined key, as message.TagsHashCode computes it, for any bytes.
+func FuzzKeyHash(f *testing.F) {
+	f.Add("TopicTest", "key-1")
+	f.Add("T", "😀")
+	f.Add("T\xf0\x9f\x98", "\x80#")
+	f.Add("Topic_é_Test", "abcd😀efgh\xffijklm")
+	f.Fuzz(func(t *testing.T, topic, key string) {
+		want := int32(message.TagsHashCode(topic + "#" + key))
+		if want == math.MinInt32 {
+			want = 0
+		}
+		if got := KeyHash(topic, key); got != abs32(want) {
+			t.Fatalf("KeyHash(%q, %q) = %d, want |%d|", topic, key, got, want)
+		}
+	})
 }
 
 func abs32(v int32) int32 {
@@ -78,13 +100,13 @@ func TestFileLayout(t *testing.T) {
 		phys int64
 		ts   int64
 	}{
-		{key: "T#k1", phys: 100, ts: t0},
-		{key: "T#Aa", phys: 200, ts: t0 + 1500},
-		{key: "T#BB", phys: 300, ts: t0 + 2999}, // same hash as T#Aa: same slot, chained
-		{key: "T#k1", phys: 400, ts: t0 + 10_000},
+		{key: "k1", phys: 100, ts: t0},
+		{key: "Aa", phys: 200, ts: t0 + 1500},
+		{key: "BB", phys: 300, ts: t0 + 2999}, // same hash as T#Aa: same slot, chained
+		{key: "k1", phys: 400, ts: t0 + 10_000},
 	}
 	for _, p := range puts {
-		mustPut(t, x, p.key, p.phys, p.ts)
+		mustPut(t, x, "T", p.key, p.phys, p.ts)
 	}
 	if err := x.Flush(); err != nil {
 		t.Fatal(err)
@@ -120,7 +142,7 @@ func TestFileLayout(t *testing.T) {
 	heads := map[int]int32{}
 	for i, p := range puts {
 		n := int32(i + 1)
-		hash := abs32(javaHashCode(p.key))
+		hash := abs32(javaHashCode("T#" + p.key))
 		slot := int(hash) % testSlots
 		want := rawItem{hash: hash, phys: p.phys, timeDiff: int32((p.ts - t0) / 1000), prev: heads[slot]}
 		heads[slot] = n
@@ -154,7 +176,7 @@ func TestFullFileRollsToSecondFile(t *testing.T) {
 	clock := newClock()
 	x := openTest(t, testConfig(dir, clock))
 	for i := int64(1); i <= 7; i++ {
-		mustPut(t, x, "T#k", i*10, t0+i*1000)
+		mustPut(t, x, "T", "k", i*10, t0+i*1000)
 	}
 	if err := x.Flush(); err != nil {
 		t.Fatal(err)
@@ -178,7 +200,7 @@ func TestFullFileRollsToSecondFile(t *testing.T) {
 	if it := readRawItem(second, testSlots, 1); it.phys != 60 || it.prev != 0 || it.timeDiff != 0 {
 		t.Errorf("second file item 1 = %+v, want offset 60, no predecessor, timeDiff 0", it)
 	}
-	if got := x.Query("T#k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30, 40, 50, 60, 70}) {
+	if got := x.Query("T", "k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30, 40, 50, 60, 70}) {
 		t.Fatalf("Query across files = %v", got)
 	}
 	if ts, phy := x.LastUpdate(); ts != t0+7000 || phy != 70 {
@@ -189,9 +211,9 @@ func TestFullFileRollsToSecondFile(t *testing.T) {
 func TestQueryTimeRangeAndLimit(t *testing.T) {
 	x := openTest(t, testConfig(t.TempDir(), newClock()))
 	for i := int64(0); i < 8; i++ { // two files: 5 + 3 items
-		mustPut(t, x, "T#k", 10+i*10, t0+i*1000)
+		mustPut(t, x, "T", "k", 10+i*10, t0+i*1000)
 	}
-	mustPut(t, x, "T#other", 90, t0+8000)
+	mustPut(t, x, "T", "other", 90, t0+8000)
 	for _, tc := range []struct {
 		name       string
 		maxNum     int
@@ -207,12 +229,12 @@ func TestQueryTimeRangeAndLimit(t *testing.T) {
 		{name: "zero max", maxNum: 0, begin: 0, end: math.MaxInt64, want: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := x.Query("T#k", tc.maxNum, tc.begin, tc.end); !slices.Equal(got, tc.want) {
+			if got := x.Query("T", "k", tc.maxNum, tc.begin, tc.end); !slices.Equal(got, tc.want) {
 				t.Fatalf("Query = %v, want %v", got, tc.want)
 			}
 		})
 	}
-	if got := x.Query("T#missing", 64, 0, math.MaxInt64); got != nil {
+	if got := x.Query("T", "missing", 64, 0, math.MaxInt64); got != nil {
 		t.Fatalf("missing key: %v", got)
 	}
 }
@@ -221,12 +243,12 @@ func TestQueryTimeRangeAndLimit(t *testing.T) {
 // seconds, so a record stored 2.999 s after the begin reads as 2 s.
 func TestQuerySecondPrecision(t *testing.T) {
 	x := openTest(t, testConfig(t.TempDir(), newClock()))
-	mustPut(t, x, "T#k", 10, t0)
-	mustPut(t, x, "T#k", 20, t0+2999)
-	if got := x.Query("T#k", 64, t0+2001, math.MaxInt64); got != nil {
+	mustPut(t, x, "T", "k", 10, t0)
+	mustPut(t, x, "T", "k", 20, t0+2999)
+	if got := x.Query("T", "k", 64, t0+2001, math.MaxInt64); got != nil {
 		t.Fatalf("Query from t0+2001 = %v, want none (item time t0+2000)", got)
 	}
-	if got := x.Query("T#k", 64, t0+2000, math.MaxInt64); !slices.Equal(got, []int64{20}) {
+	if got := x.Query("T", "k", 64, t0+2000, math.MaxInt64); !slices.Equal(got, []int64{20}) {
 		t.Fatalf("Query from t0+2000 = %v, want [20]", got)
 	}
 }
@@ -235,35 +257,35 @@ func TestQuerySecondPrecision(t *testing.T) {
 // cannot tell them apart (the caller checks the records' keys).
 func TestQueryReturnsHashCollisions(t *testing.T) {
 	x := openTest(t, testConfig(t.TempDir(), newClock()))
-	mustPut(t, x, "T#Aa", 10, t0)
-	mustPut(t, x, "T#BB", 20, t0)
-	mustPut(t, x, "T#zz", 30, t0)
-	if got := x.Query("T#Aa", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20}) {
+	mustPut(t, x, "T", "Aa", 10, t0)
+	mustPut(t, x, "T", "BB", 20, t0)
+	mustPut(t, x, "T", "zz", 30, t0)
+	if got := x.Query("T", "Aa", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20}) {
 		t.Fatalf("Query(T#Aa) = %v, want [10 20]", got)
 	}
 }
 
 func TestPutSkipsWhatIsIndexed(t *testing.T) {
 	x := openTest(t, testConfig(t.TempDir(), newClock()))
-	mustPut(t, x, "T#a", 100, t0)
-	mustPut(t, x, "T#b", 200, t0)
+	mustPut(t, x, "T", "a", 100, t0)
+	mustPut(t, x, "T", "b", 200, t0)
 	for _, tc := range []struct {
 		name string
 		key  string
 		phys int64
 		want bool
 	}{
-		{name: "below the end offset", key: "T#c", phys: 150, want: false},
-		{name: "same key and record at the end", key: "T#b", phys: 200, want: false},
-		{name: "another key of the record at the end", key: "T#a", phys: 200, want: true},
-		{name: "a later record", key: "T#b", phys: 300, want: true},
+		{name: "below the end offset", key: "c", phys: 150, want: false},
+		{name: "same key and record at the end", key: "b", phys: 200, want: false},
+		{name: "another key of the record at the end", key: "a", phys: 200, want: true},
+		{name: "a later record", key: "b", phys: 300, want: true},
 	} {
-		ok, err := x.Put(tc.key, tc.phys, t0)
+		ok, err := x.Put("T", tc.key, tc.phys, t0)
 		if err != nil || ok != tc.want {
 			t.Errorf("%s: Put = %v, %v; want %v", tc.name, ok, err, tc.want)
 		}
 	}
-	if got := x.Query("T#b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{200, 300}) {
+	if got := x.Query("T", "b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{200, 300}) {
 		t.Fatalf("Query(T#b) = %v", got)
 	}
 }
@@ -272,8 +294,8 @@ func TestReopenContinuesTheLastFile(t *testing.T) {
 	dir := t.TempDir()
 	clock := newClock()
 	x := openTest(t, testConfig(dir, clock))
-	mustPut(t, x, "T#k", 10, t0)
-	mustPut(t, x, "T#k", 20, t0+1000)
+	mustPut(t, x, "T", "k", 10, t0)
+	mustPut(t, x, "T", "k", 20, t0+1000)
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +304,11 @@ func TestReopenContinuesTheLastFile(t *testing.T) {
 	if got := y.EndPhyOffset(); got != 20 {
 		t.Fatalf("EndPhyOffset after reopen = %d, want 20", got)
 	}
-	if ok, _ := y.Put("T#k", 20, t0+1000); ok {
+	if ok, _ := y.Put("T", "k", 20, t0+1000); ok {
 		t.Fatal("the record at the end offset was indexed again after reopen")
 	}
-	mustPut(t, y, "T#k", 30, t0+2000)
-	if got := y.Query("T#k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30}) {
+	mustPut(t, y, "T", "k", 30, t0+2000)
+	if got := y.Query("T", "k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30}) {
 		t.Fatalf("Query after reopen = %v", got)
 	}
 	if names := testkit.DirNames(t, dir); len(names) != 1 {
@@ -301,15 +323,15 @@ func TestCrashBeforeSlotUpdateReindexes(t *testing.T) {
 	dir := t.TempDir()
 	clock := newClock()
 	x := openTest(t, testConfig(dir, clock))
-	mustPut(t, x, "T#a", 10, t0)
-	mustPut(t, x, "T#b", 20, t0)
+	mustPut(t, x, "T", "a", 10, t0)
+	mustPut(t, x, "T", "b", 20, t0)
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// Undo the slot store of the last put.
 	name := testkit.DirNames(t, dir)[0]
 	b := fileBytes(t, dir, name)
-	slot := int(KeyHash("T#b")) % testSlots
+	slot := int(KeyHash("T", "b")) % testSlots
 	p := HeaderBytes + slot*SlotBytes
 	b[p], b[p+1], b[p+2], b[p+3] = 0, 0, 0, byte(readRawItem(b, testSlots, 2).prev)
 	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -317,14 +339,14 @@ func TestCrashBeforeSlotUpdateReindexes(t *testing.T) {
 	}
 
 	y := openTest(t, testConfig(dir, clock))
-	if got := y.Query("T#b", 64, 0, math.MaxInt64); got != nil {
+	if got := y.Query("T", "b", 64, 0, math.MaxInt64); got != nil {
 		t.Fatalf("test premise: the orphaned item is reachable: %v", got)
 	}
-	mustPut(t, y, "T#b", 20, t0) // re-indexing resumes at the end offset
-	if got := y.Query("T#b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{20}) {
+	mustPut(t, y, "T", "b", 20, t0) // re-indexing resumes at the end offset
+	if got := y.Query("T", "b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{20}) {
 		t.Fatalf("Query after re-indexing = %v, want [20]", got)
 	}
-	if ok, _ := y.Put("T#b", 20, t0); ok {
+	if ok, _ := y.Put("T", "b", 20, t0); ok {
 		t.Fatal("indexed twice")
 	}
 }
@@ -335,9 +357,9 @@ func TestCrashBeforeSlotUpdateReindexes(t *testing.T) {
 func TestTruncateFrom(t *testing.T) {
 	dir := t.TempDir()
 	x := openTest(t, testConfig(dir, newClock()))
-	keys := []string{"T#a", "T#b", "T#a", "T#b", "T#a", "T#b", "T#a"} // offsets 10..70: files of 5 + 2
+	keys := []string{"a", "b", "a", "b", "a", "b", "a"} // offsets 10..70: files of 5 + 2
 	for i, k := range keys {
-		mustPut(t, x, k, int64(10+i*10), t0+int64(i)*1000)
+		mustPut(t, x, "T", k, int64(10+i*10), t0+int64(i)*1000)
 	}
 	if err := x.TruncateFrom(65); err != nil {
 		t.Fatal(err)
@@ -345,10 +367,10 @@ func TestTruncateFrom(t *testing.T) {
 	if got := x.EndPhyOffset(); got != 60 {
 		t.Fatalf("EndPhyOffset = %d, want 60", got)
 	}
-	if got := x.Query("T#a", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 30, 50}) {
+	if got := x.Query("T", "a", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 30, 50}) {
 		t.Fatalf("T#a after truncating from 65: %v", got)
 	}
-	if got := x.Query("T#b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{20, 40, 60}) {
+	if got := x.Query("T", "b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{20, 40, 60}) {
 		t.Fatalf("T#b after truncating from 65: %v", got)
 	}
 
@@ -371,14 +393,14 @@ func TestTruncateFrom(t *testing.T) {
 			t.Fatalf("dropped item %d not cleared: %+v", n, it)
 		}
 	}
-	for _, k := range []string{"T#a", "T#b"} {
-		if head := rawSlot(b, int(KeyHash(k))%testSlots); head != 3 && head != 2 {
+	for _, k := range []string{"a", "b"} {
+		if head := rawSlot(b, int(KeyHash("T", k))%testSlots); head != 3 && head != 2 {
 			t.Fatalf("slot of %s heads item %d, want a surviving item", k, head)
 		}
 	}
 	// New records at the lost offsets are indexed again.
-	mustPut(t, x, "T#b", 40, t0+3000)
-	if got := x.Query("T#b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{20, 40}) {
+	mustPut(t, x, "T", "b", 40, t0+3000)
+	if got := x.Query("T", "b", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{20, 40}) {
 		t.Fatalf("T#b after re-indexing: %v", got)
 	}
 	if err := x.TruncateFrom(0); err != nil {
@@ -397,7 +419,7 @@ func TestTruncateDropsAFileCreatedBeforeACrash(t *testing.T) {
 	clock := newClock()
 	x := openTest(t, testConfig(dir, clock))
 	for i := int64(1); i <= 5; i++ { // fills the first file
-		mustPut(t, x, "T#k", i*10, t0+i)
+		mustPut(t, x, "T", "k", i*10, t0+i)
 	}
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
@@ -415,11 +437,11 @@ func TestTruncateDropsAFileCreatedBeforeACrash(t *testing.T) {
 	if got := y.EndPhyOffset(); got != 50 {
 		t.Fatalf("EndPhyOffset = %d, want 50", got)
 	}
-	if ok, _ := y.Put("T#k", 50, t0+5); ok {
+	if ok, _ := y.Put("T", "k", 50, t0+5); ok {
 		t.Fatal("the record at the end offset was indexed again")
 	}
-	mustPut(t, y, "T#k", 60, t0+6)
-	if got := y.Query("T#k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30, 40, 50, 60}) {
+	mustPut(t, y, "T", "k", 60, t0+6)
+	if got := y.Query("T", "k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{10, 20, 30, 40, 50, 60}) {
 		t.Fatalf("Query = %v", got)
 	}
 	if names := testkit.DirNames(t, dir); len(names) != 2 || names[1] == "20991231235959999" {
@@ -431,7 +453,7 @@ func TestDeleteBelowKeepsTheNewestFile(t *testing.T) {
 	dir := t.TempDir()
 	x := openTest(t, testConfig(dir, newClock()))
 	for i := int64(1); i <= 11; i++ { // files ending at 50, 100, 110
-		mustPut(t, x, "T#k", i*10, t0+i)
+		mustPut(t, x, "T", "k", i*10, t0+i)
 	}
 	for _, tc := range []struct {
 		min         int64
@@ -450,7 +472,7 @@ func TestDeleteBelowKeepsTheNewestFile(t *testing.T) {
 			t.Fatalf("after DeleteBelow(%d): files %v", tc.min, names)
 		}
 	}
-	if got := x.Query("T#k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{110}) {
+	if got := x.Query("T", "k", 64, 0, math.MaxInt64); !slices.Equal(got, []int64{110}) {
 		t.Fatalf("Query = %v, want [110]", got)
 	}
 }
@@ -474,7 +496,7 @@ func TestOpenFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		x := openTest(t, testConfig(dir, newClock()))
-		mustPut(t, x, "T#k", 10, t0)
+		mustPut(t, x, "T", "k", 10, t0)
 		if err := x.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +514,7 @@ func TestOpenFiles(t *testing.T) {
 		}
 		x := openTest(t, testConfig(dir, newClock()))
 		for i := int64(1); i <= 6; i++ { // the sixth put rolls
-			mustPut(t, x, "T#k", i, t0)
+			mustPut(t, x, "T", "k", i, t0)
 		}
 		if names := testkit.DirNames(t, dir); !slices.Equal(names, []string{"20991231235959999", "21000101000000000"}) {
 			t.Fatalf("files %v", names)
@@ -502,14 +524,14 @@ func TestOpenFiles(t *testing.T) {
 
 func TestCallsAfterClose(t *testing.T) {
 	x := openTest(t, testConfig(t.TempDir(), newClock()))
-	mustPut(t, x, "T#k", 10, t0)
+	mustPut(t, x, "T", "k", 10, t0)
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := x.Put("T#k", 20, t0); !errors.Is(err, ErrClosed) {
+	if _, err := x.Put("T", "k", 20, t0); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Put after Close: %v", err)
 	}
-	if got := x.Query("T#k", 64, 0, math.MaxInt64); got != nil {
+	if got := x.Query("T", "k", 64, 0, math.MaxInt64); got != nil {
 		t.Fatalf("Query after Close: %v", got)
 	}
 	if err := x.Close(); err != nil {

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/actormq/actormq/internal/crashpoint"
 	"github.com/actormq/actormq/storage/vfs"
 )
 
@@ -41,8 +42,10 @@ const (
 //  3. rename <path>.tmp to <path>;
 //  4. fsync the directory, making both renames durable.
 //
-// A crash at any point leaves either <path> or <path>.bak holding a complete
-// version (Java writes the new content into <path> in place after the
+// The directory is created first if needed, durably (vfs.MkdirAllSynced):
+// a new config directory whose entry a crash lost would take every file in
+// it along. A crash at any point leaves either <path> or <path>.bak holding
+// a complete version (Java writes the new content into <path> in place after the
 // backup, which a crash can tear; the tmp file avoids that). The caller owns
 // data; Save does not retain it. Callers serialize Saves of one path.
 func Save(fsys vfs.FS, path string, data []byte) error {
@@ -50,7 +53,7 @@ func Save(fsys vfs.FS, path string, data []byte) error {
 		fsys = vfs.Default
 	}
 	dir := filepath.Dir(path)
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(fsys, dir, 0o755); err != nil {
 		return fmt.Errorf("metadata: create %s: %w", dir, err)
 	}
 	tmp := path + tmpSuffix
@@ -60,6 +63,7 @@ func Save(fsys vfs.FS, path string, data []byte) error {
 	if err := fsys.Rename(path, path+bakSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("metadata: back up %s: %w", path, err)
 	}
+	crashpoint.Hit(crashpoint.MetadataMidWrite)
 	if err := fsys.Rename(tmp, path); err != nil {
 		return fmt.Errorf("metadata: replace %s: %w", path, err)
 	}

@@ -68,8 +68,10 @@ func (c *checkpoint) mapFile() error {
 		return fmt.Errorf("store: stat checkpoint: %w", err)
 	}
 	if st.Size() < checkpointFileBytes {
-		if err := c.f.Truncate(checkpointFileBytes); err != nil {
-			return fmt.Errorf("store: size checkpoint: %w", err)
+		// Allocated, not only sized: a store into a page of a sparse file
+		// on a full disk raises SIGBUS; fallocate meets ENOSPC here.
+		if err := c.f.Allocate(0, checkpointFileBytes); err != nil {
+			return fmt.Errorf("store: allocate checkpoint: %w", err)
 		}
 	}
 	m, err := c.f.Mmap(checkpointFileBytes)

@@ -38,7 +38,21 @@ func (s *Store) redispatch(logEnd int64) error {
 		putErr                 error
 		dispatched, duplicates int
 	)
+	held := newQueueIndex(s.Queues)
 	_, err := s.CommitLog.Scan(from, func(offset int64, rec []byte) bool {
+		// After a crash most records in range already have their unit
+		// (recovery goes back to the checkpoint's segment), so those are
+		// found from four header fields and skipped without a decode,
+		// which would copy the topic and properties of each.
+		if qid, qoff, sysFlag, ok := message.RecordQueue(rec); ok {
+			if tt := message.TransactionType(sysFlag); tt == message.TransactionPrepared || tt == message.TransactionRollback {
+				return true // never in a queue
+			}
+			if q := held.find(message.RecordTopic(rec), qid); q != nil && qoff < q.MaxOffset() {
+				duplicates++
+				return true
+			}
+		}
 		m, n, derr := message.DecodeRecord(rec, false)
 		if derr != nil {
 			// Recovery validated the log up to logEnd; a record that does not
@@ -53,6 +67,9 @@ func (s *Store) redispatch(logEnd int64) error {
 		}
 		key := QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 		q, err := s.openQueueLocked(key)
+		if err == nil {
+			held.add(key, q)
+		}
 		if errors.Is(err, consumequeue.ErrBadName) {
 			s.impl.log.Error().Str("topic", m.Topic).Int32("queue", m.QueueID).Int64("offset", offset).
 				Msg("re-dispatch: record names no valid queue, skipped")
@@ -104,4 +121,31 @@ func tagsCode(m *message.Message, delayLevels []time.Duration) int64 {
 	}
 	tags, _ := message.PropertyValue(m.Properties, message.PropertyTags)
 	return message.TagsHashCode(tags)
+}
+
+// queueIndex finds open queues by topic bytes without allocating: a map
+// keyed by string(b) is looked up without a copy, a QueueKey built from
+// them would need one.
+type queueIndex map[string]map[int32]*consumequeue.ConsumeQueue
+
+func newQueueIndex(queues map[QueueKey]*consumequeue.ConsumeQueue) queueIndex {
+	idx := make(queueIndex)
+	for k, q := range queues {
+		idx.add(k, q)
+	}
+	return idx
+}
+
+func (idx queueIndex) add(k QueueKey, q *consumequeue.ConsumeQueue) {
+	byID := idx[k.Topic]
+	if byID == nil {
+		byID = make(map[int32]*consumequeue.ConsumeQueue)
+		idx[k.Topic] = byID
+	}
+	byID[k.QueueID] = q
+}
+
+// find returns the open queue of topic and queueID, nil when there is none.
+func (idx queueIndex) find(topic []byte, queueID int32) *consumequeue.ConsumeQueue {
+	return idx[string(topic)][queueID]
 }

@@ -48,7 +48,15 @@ func (c *Config) validate() error {
 //     units at or after the log end (TruncateDirty);
 //  7. re-dispatch records the queues are missing (redispatch; after a crash
 //     at the latest from where commit-log recovery started);
-//  8. move each queue's MinOffset to the commit log's MinOffset.
+//  8. after a crash, have every queue sync again the units it loaded that
+//     point at or after where commit-log recovery started, and sync the
+//     directories holding their entries (resyncQueues);
+//  9. move each queue's MinOffset to the commit log's MinOffset.
+//
+// After a crash, commit-log recovery itself makes the records it keeps
+// durable (step 4; a clean stop synced everything). A failing sync anywhere
+// fails Open: no append may go on top of data that is only in the page
+// cache.
 func openStore(cfg Config) (_ *Store, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -62,7 +70,7 @@ func openStore(cfg Config) (_ *Store, err error) {
 	s := &Store{Queues: make(map[QueueKey]*consumequeue.ConsumeQueue), impl: impl}
 
 	// 1.
-	if err := impl.fs.MkdirAll(cfg.RootDir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(impl.fs, cfg.RootDir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: create %s: %w", cfg.RootDir, err)
 	}
 	lockPath := filepath.Join(cfg.RootDir, "lock")
@@ -138,6 +146,13 @@ func openStore(cfg Config) (_ *Store, err error) {
 	}
 
 	// 8.
+	if s.Abnormal {
+		if err := s.resyncQueues(s.CommitLog.RecoveryStart()); err != nil {
+			return nil, err
+		}
+	}
+
+	// 9.
 	logMin := s.CommitLog.MinOffset()
 	for key, q := range s.Queues {
 		if err := q.DeleteBelow(logMin); err != nil {
@@ -147,6 +162,38 @@ func openStore(cfg Config) (_ *Store, err error) {
 	impl.log.Info().Bool("abnormal", s.Abnormal).Int64("commitLogMin", logMin).Int64("commitLogEnd", logEnd).
 		Int("queues", len(s.Queues)).Msg("store opened")
 	return s, nil
+}
+
+// resyncQueues is step 8. The crash may have left units in the page cache
+// only, like commit-log records (commitlog's syncRecovered), and a queue
+// flush covers only units written after Open: ResyncFrom makes the next
+// one cover the loaded units from the recovery start on, and the queue's
+// directory, before the checkpoint can count them durable (they are not
+// synced here: the commit log holds them, re-dispatch from the checkpoint
+// restores them, and a flush per queue at start costs a device flush per
+// queue, seconds with 10,000). The directories holding the entries of those
+// queues' directories are synced here, once each; they may be as fresh.
+func (s *Store) resyncQueues(from int64) error {
+	impl := s.impl
+	topics := make(map[string]bool)
+	for key, q := range s.Queues {
+		if q.ResyncFrom(from) {
+			topics[key.Topic] = true
+		}
+	}
+	if len(topics) == 0 {
+		return nil
+	}
+	dirs := []string{impl.cfg.RootDir, impl.cqRoot}
+	for t := range topics {
+		dirs = append(dirs, filepath.Join(impl.cqRoot, t))
+	}
+	for _, d := range dirs {
+		if err := impl.fs.SyncDir(d); err != nil {
+			return fmt.Errorf("store: sync %s after a crash: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // createAbort creates the empty abort file and makes its entry durable.

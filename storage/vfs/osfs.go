@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,4 +85,44 @@ func (m *osMapping) Unmap() error {
 	err := unix.Munmap(m.b)
 	m.b = nil
 	return err
+}
+
+// Allocate uses fallocate(2). File systems without it (EOPNOTSUPP) get the
+// range touched instead: one byte of each block read and written back, which
+// makes the file system back the block without changing what it holds (the
+// rejected alternative, writing zeros over the range, would destroy data and
+// write the whole range).
+func (f osFile) Allocate(off, length int64) error {
+	err := unix.Fallocate(int(f.Fd()), 0, off, length)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.ENOSYS) {
+		return &os.PathError{Op: "fallocate", Path: f.Name(), Err: err}
+	}
+	return f.allocateByTouching(off, length)
+}
+
+func (f osFile) allocateByTouching(off, length int64) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
+	}
+	end := off + length
+	if st.Size < end {
+		if err := f.Truncate(end); err != nil {
+			return err
+		}
+	}
+	block := max(int64(st.Blksize), 512)
+	var b [1]byte
+	for p := off; p < end; p = (p/block + 1) * block {
+		if _, err := f.ReadAt(b[:], p); err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(b[:], p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

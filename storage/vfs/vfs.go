@@ -15,6 +15,14 @@ type File interface {
 	io.WriterAt
 	io.Writer
 	Truncate(size int64) error
+	// Allocate reserves disk blocks for [off, off+length), growing the file
+	// to off+length if it is shorter, so that later stores there (WriteAt,
+	// or a mapping) cannot fail for lack of space: a store into a mapped
+	// page of a sparse file on a full disk raises SIGBUS instead of
+	// returning an error, so the store allocates its mapped files when it
+	// creates them and meets ENOSPC there. Contents are unchanged. Nothing
+	// may write the range while Allocate runs.
+	Allocate(off, length int64) error
 	Sync() error
 	Close() error
 	Stat() (os.FileInfo, error)

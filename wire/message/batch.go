@@ -3,6 +3,7 @@ package message
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // Batch body of SEND_BATCH_MESSAGE (wire-protocol.md §9.5): a concatenation
@@ -36,39 +37,56 @@ type BatchItem struct {
 // that disagrees with the item's lengths and trailing bytes; errors wrap
 // ErrCorrupt. It never panics.
 func DecodeBatch(b []byte) ([]BatchItem, error) {
+	return decodeBatch(make([]BatchItem, 0, min(len(b)/batchItemBytesMin, 64)), b, true)
+}
+
+// DecodeBatchView is DecodeBatch appending the items to dst (a scratch slice
+// the caller reuses) with Properties aliasing b instead of copied: they are
+// valid only while b stays unchanged. For a caller that copies everything
+// it keeps out of the items before b can change (the send path encodes them
+// into records at once), so a batch of n items costs no allocation.
+func DecodeBatchView(dst []BatchItem, b []byte) ([]BatchItem, error) {
+	return decodeBatch(dst, b, false)
+}
+
+func decodeBatch(items []BatchItem, b []byte, copyProps bool) ([]BatchItem, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty batch", ErrCorrupt)
 	}
 	be := binary.BigEndian
-	items := make([]BatchItem, 0, min(len(b)/batchItemBytesMin, 64))
+	first := len(items) // items before the batch's (DecodeBatchView's dst)
 	for p := 0; p < len(b); {
 		rest := b[p:]
 		if len(rest) < batchItemBytesMin {
-			return nil, fmt.Errorf("%w: batch item %d: %d bytes left, need %d", ErrCorrupt, len(items), len(rest), batchItemBytesMin)
+			return nil, fmt.Errorf("%w: batch item %d: %d bytes left, need %d", ErrCorrupt, len(items)-first, len(rest), batchItemBytesMin)
 		}
 		size := int(int32(be.Uint32(rest)))
 		if size < batchItemBytesMin || size > len(rest) {
-			return nil, fmt.Errorf("%w: batch item %d: total size %d, %d bytes left", ErrCorrupt, len(items), size, len(rest))
+			return nil, fmt.Errorf("%w: batch item %d: total size %d, %d bytes left", ErrCorrupt, len(items)-first, size, len(rest))
 		}
 		item := rest[:size]
 		bodyLen := int(int32(be.Uint32(item[16:])))
 		if bodyLen < 0 || bodyLen > size-batchItemBytesMin {
-			return nil, fmt.Errorf("%w: batch item %d: body length %d in %d bytes", ErrCorrupt, len(items), bodyLen, size)
+			return nil, fmt.Errorf("%w: batch item %d: body length %d in %d bytes", ErrCorrupt, len(items)-first, bodyLen, size)
 		}
 		propsAt := 20 + bodyLen
 		propsLen := int(be.Uint16(item[propsAt:]))
 		if propsLen > PropertiesBytesMax {
-			return nil, fmt.Errorf("%w: batch item %d: properties length %d > %d", ErrCorrupt, len(items), propsLen, PropertiesBytesMax)
+			return nil, fmt.Errorf("%w: batch item %d: properties length %d > %d", ErrCorrupt, len(items)-first, propsLen, PropertiesBytesMax)
 		}
 		if propsAt+2+propsLen != size {
-			return nil, fmt.Errorf("%w: batch item %d: total size %d, fields add up to %d", ErrCorrupt, len(items), size, propsAt+2+propsLen)
+			return nil, fmt.Errorf("%w: batch item %d: total size %d, fields add up to %d", ErrCorrupt, len(items)-first, size, propsAt+2+propsLen)
 		}
 		it := BatchItem{Flag: int32(be.Uint32(item[12:]))}
 		if bodyLen > 0 {
 			it.Body = item[20 : 20+bodyLen : 20+bodyLen]
 		}
-		if propsLen > 0 {
-			it.Properties = string(item[propsAt+2:])
+		if props := item[propsAt+2:]; len(props) > 0 {
+			if copyProps {
+				it.Properties = string(props)
+			} else {
+				it.Properties = unsafe.String(&props[0], len(props))
+			}
 		}
 		items = append(items, it)
 		p += size

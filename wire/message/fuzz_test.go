@@ -70,6 +70,10 @@ func FuzzDecodeBatch(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 22})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		items, err := DecodeBatch(data)
+		view, viewErr := DecodeBatchView(nil, data)
+		if (err == nil) != (viewErr == nil) || !reflect.DeepEqual(view, items) {
+			t.Fatalf("DecodeBatchView %+v, %v; DecodeBatch %+v, %v", view, viewErr, items, err)
+		}
 		if err != nil {
 			return
 		}

@@ -68,6 +68,16 @@ func TestDecodeBatch(t *testing.T) {
 	if !reflect.DeepEqual(got, items) {
 		t.Fatalf("DecodeBatch = %+v", got)
 	}
+	// The view decode appends to a scratch slice, aliasing b, and allocates
+	// nothing once the scratch has room.
+	scratch := []BatchItem{{Flag: 9}}
+	view, err := DecodeBatchView(scratch, b)
+	if err != nil || !reflect.DeepEqual(view[1:], items) || view[0].Flag != 9 {
+		t.Fatalf("DecodeBatchView = %+v, %v", view, err)
+	}
+	if n := testing.AllocsPerRun(50, func() { view, _ = DecodeBatchView(view[:0], b) }); n != 0 {
+		t.Fatalf("DecodeBatchView allocates %v times", n)
+	}
 
 	be := binary.BigEndian
 	edit := func(f func(b []byte)) []byte { c := bytes.Clone(b); f(c); return c }

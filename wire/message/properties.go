@@ -111,6 +111,23 @@ func FormatProperties(props map[string]string) string {
 	return sb.String()
 }
 
+// EachProperty calls f with every entry of s that ParseProperties keeps, in
+// order, duplicates included (the last one is the one the map holds):
+// one pass for a reader that needs several keys, without a map.
+func EachProperty(s string, f func(key, value string)) {
+	for len(s) > 0 {
+		entry := s
+		if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
+			entry, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if k, v, ok := splitEntry(entry); ok {
+			f(k, v)
+		}
+	}
+}
+
 // PropertyValue returns the value ParseProperties(s)[key] would hold,
 // scanning s without building a map or allocating.
 func PropertyValue(s, key string) (string, bool) {

@@ -2,6 +2,7 @@ package message
 
 import (
 	"maps"
+	"slices"
 	"testing"
 	"unicode/utf16"
 )
@@ -60,6 +61,39 @@ func TestPropertyValue(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = PropertyValue(s, "TA") }); n != 0 {
 		t.Fatalf("PropertyValue allocates %v times", n)
+	}
+}
+
+// TestEachProperty: the entries EachProperty visits, in order, build the
+// same map as ParseProperties (a later duplicate wins), skipping what Java
+// skips, and visiting allocates nothing.
+func TestEachProperty(t *testing.T) {
+	tests := []struct {
+		in        string
+		wantOrder []string
+	}{
+		{in: ""},
+		{in: "TAGS\x01TagA\x02KEYS\x01k\x02EMPTY\x01\x02\x01v\x02noSep\x02TAGS\x01TagB", wantOrder: []string{"TAGS", "KEYS", "TAGS"}},
+		{in: "A\x01x\x01y\x02\x02\x02B\x01z\x02", wantOrder: []string{"A", "B"}},
+		{in: "\x02\x02"},
+	}
+	for _, tc := range tests {
+		got := map[string]string{}
+		var order []string
+		EachProperty(tc.in, func(k, v string) {
+			got[k] = v
+			order = append(order, k)
+		})
+		if want := ParseProperties(tc.in); !maps.Equal(got, want) {
+			t.Errorf("%q: visited %v, ParseProperties %v", tc.in, got, want)
+		}
+		if !slices.Equal(order, tc.wantOrder) {
+			t.Errorf("%q: order %v, want %v", tc.in, order, tc.wantOrder)
+		}
+	}
+	n := 0
+	if a := testing.AllocsPerRun(100, func() { EachProperty("A\x01x\x02B\x01y\x02", func(string, string) { n++ }) }); a != 0 {
+		t.Fatalf("EachProperty allocates %v times", a)
 	}
 }
 

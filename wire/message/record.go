@@ -172,7 +172,19 @@ func RecordLen(m *Message) int {
 // when dst has room. m must pass CheckLimits; lengths that do not fit are
 // a caller bug and are truncated, producing a record DecodeRecord rejects.
 func AppendRecord(dst []byte, m *Message) []byte {
-	n := RecordLen(m)
+	return appendRecord(dst, m, "")
+}
+
+// AppendRecordTail is AppendRecord for a message whose stored properties
+// are m.Properties followed by propsTail (the broker's own entries, such as
+// CLUSTER), without building the joined string first. The joined
+// properties must fit PropertiesBytesMax.
+func AppendRecordTail(dst []byte, m *Message, propsTail string) []byte {
+	return appendRecord(dst, m, propsTail)
+}
+
+func appendRecord(dst []byte, m *Message, propsTail string) []byte {
+	n := RecordLen(m) + len(propsTail)
 	start := len(dst)
 	dst = slices.Grow(dst, n)[:start+n]
 	rec := dst[start:]
@@ -217,8 +229,10 @@ func AppendRecord(dst []byte, m *Message) []byte {
 		p += 2
 	}
 	p += copy(rec[p:], m.Topic)
-	be.PutUint16(rec[p:], uint16(len(m.Properties)))
-	copy(rec[p+2:], m.Properties)
+	be.PutUint16(rec[p:], uint16(len(m.Properties)+len(propsTail)))
+	p += 2
+	p += copy(rec[p:], m.Properties)
+	copy(rec[p:], propsTail)
 	return dst
 }
 

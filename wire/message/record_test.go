@@ -330,3 +330,20 @@ func TestTransactionType(t *testing.T) {
 		t.Fatalf("SetTransactionType = %#x", f)
 	}
 }
+
+// TestAppendRecordTail: a record encoded with a properties tail is the record
+// of the message with the joined properties.
+func TestAppendRecordTail(t *testing.T) {
+	m := sampleMessage()
+	tail := "CLUSTER\x01DefaultCluster\x02"
+	got := AppendRecordTail([]byte("prefix"), &m, tail)
+	joined := m
+	joined.Properties += tail
+	if want := AppendRecord([]byte("prefix"), &joined); !bytes.Equal(got, want) {
+		t.Fatalf("tail record differs:\n%x\n%x", got, want)
+	}
+	dec, _, err := DecodeRecord(got[len("prefix"):], true)
+	if err != nil || dec.Properties != joined.Properties {
+		t.Fatalf("decoded %q, %v", dec.Properties, err)
+	}
+}

@@ -35,6 +35,12 @@ const extFieldsSizeHint = 16
 // checked against the bytes left before it is used, so truncated or hostile
 // input fails with ErrFrame and never allocates more than the header size.
 func decodeBinaryHeader(header []byte, c *Command) error {
+	return decodeBinaryHeaderBody(header, nil, c)
+}
+
+// decodeBinaryHeaderBody is decodeBinaryHeader that also copies body, when
+// not nil, into the header's allocation and sets c.Body to it (DecodeFrame).
+func decodeBinaryHeaderBody(header, body []byte, c *Command) error {
 	if len(header) < binaryFixedBytes {
 		return fmt.Errorf("%w: binary header of %d bytes is shorter than %d", ErrFrame, len(header), binaryFixedBytes)
 	}
@@ -46,7 +52,12 @@ func decodeBinaryHeader(header []byte, c *Command) error {
 	c.Flag = int32(be.Uint32(header[9:]))
 
 	// One copy of the header; remark, keys and values are substrings of it.
-	src := string(header)
+	var src string
+	if body != nil {
+		src, _, c.Body = headerCopy(header, 0, body)
+	} else {
+		src = string(header)
+	}
 	pos := 13
 	remarkLen := uint64(be.Uint32(header[pos:]))
 	pos += 4
@@ -64,30 +75,73 @@ func decodeBinaryHeader(header []byte, c *Command) error {
 		return nil
 	}
 	end := pos + int(extLen)
+	if keys := sendKeysFor(c.Code); keys != nil {
+		sh, ok, err := decodeBinarySendExt(keys, header, src, pos, end)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.send = sh
+			return nil
+		}
+	}
 	c.ExtFields = newExtFields(extFieldsSizeHint)
 	for pos < end {
-		if end-pos < 2 {
-			return fmt.Errorf("%w: binary header: extFields entry at %d cut in its key length", ErrFrame, pos)
+		key, value, next, err := binaryEntry(header, src, pos, end)
+		if err != nil {
+			return err
 		}
-		keyLen := int(be.Uint16(header[pos:]))
-		pos += 2
-		if keyLen > end-pos {
-			return fmt.Errorf("%w: binary header: key length %d exceeds the %d extFields bytes left", ErrFrame, keyLen, end-pos)
-		}
-		key := src[pos : pos+keyLen]
-		pos += keyLen
-		if end-pos < 4 {
-			return fmt.Errorf("%w: binary header: extFields entry %q cut in its value length", ErrFrame, key)
-		}
-		valueLen := uint64(be.Uint32(header[pos:]))
-		pos += 4
-		if valueLen > uint64(end-pos) {
-			return fmt.Errorf("%w: binary header: value length %d of %q exceeds the %d extFields bytes left", ErrFrame, valueLen, key, end-pos)
-		}
-		c.ExtFields[key] = src[pos : pos+int(valueLen)]
-		pos += int(valueLen)
+		c.ExtFields[key] = value
+		pos = next
 	}
 	return nil
+}
+
+// decodeBinarySendExt decodes the extFields block header[pos:end] into a
+// sendExt of keys (sendext.go). ok is false, with nothing kept, when a key
+// is not one of keys; the caller then decodes the block into a map.
+func decodeBinarySendExt(keys *sendKeys, header []byte, src string, pos, end int) (*sendExt, bool, error) {
+	sh := newSendExt(keys)
+	for pos < end {
+		key, value, next, err := binaryEntry(header, src, pos, end)
+		if err != nil {
+			sh.release()
+			return nil, false, err
+		}
+		i, ok := keys.index(key)
+		if !ok {
+			sh.release()
+			return nil, false, nil
+		}
+		sh.put(i, value)
+		pos = next
+	}
+	return sh, true, nil
+}
+
+// binaryEntry reads the extFields entry at header[pos:] of a block that ends
+// at end; key and value are substrings of src, the header's copy.
+func binaryEntry(header []byte, src string, pos, end int) (key, value string, next int, err error) {
+	be := binary.BigEndian
+	if end-pos < 2 {
+		return "", "", 0, fmt.Errorf("%w: binary header: extFields entry at %d cut in its key length", ErrFrame, pos)
+	}
+	keyLen := int(be.Uint16(header[pos:]))
+	pos += 2
+	if keyLen > end-pos {
+		return "", "", 0, fmt.Errorf("%w: binary header: key length %d exceeds the %d extFields bytes left", ErrFrame, keyLen, end-pos)
+	}
+	key = src[pos : pos+keyLen]
+	pos += keyLen
+	if end-pos < 4 {
+		return "", "", 0, fmt.Errorf("%w: binary header: extFields entry %q cut in its value length", ErrFrame, key)
+	}
+	valueLen := uint64(be.Uint32(header[pos:]))
+	pos += 4
+	if valueLen > uint64(end-pos) {
+		return "", "", 0, fmt.Errorf("%w: binary header: value length %d of %q exceeds the %d extFields bytes left", ErrFrame, valueLen, key, end-pos)
+	}
+	return key, src[pos : pos+int(valueLen)], pos + int(valueLen), nil
 }
 
 // binaryEncodable reports whether c fits the binary codec: code and version
@@ -115,7 +169,8 @@ func binaryEncodable(c *Command, ext []ExtField) bool {
 
 // appendBinaryHeader appends c's header in the binary codec. The caller has
 // checked binaryEncodable. extFields entries come in Go map order, followed
-// by the entries of ext.
+// by the fields of a decoded send header (sendext.go) and the entries of
+// ext.
 func appendBinaryHeader(dst []byte, c *Command, ext []ExtField) []byte {
 	be := binary.BigEndian
 	language, _ := LanguageCode(c.Language)
@@ -134,14 +189,28 @@ func appendBinaryHeader(dst []byte, c *Command, ext []ExtField) []byte {
 		dst = be.AppendUint32(dst, uint32(len(v)))
 		dst = append(dst, v...)
 	}
+	if sh := c.send; sh != nil {
+		for i, v := range sh.vals {
+			if sh.set&(1<<i) != 0 {
+				k := sh.keys.names[i]
+				dst = be.AppendUint16(dst, uint16(len(k)))
+				dst = append(dst, k...)
+				dst = be.AppendUint32(dst, uint32(len(v)))
+				dst = append(dst, v...)
+			}
+		}
+	}
 	for _, f := range ext {
 		dst = be.AppendUint16(dst, uint16(len(f.Key)))
 		dst = append(dst, f.Key...)
 		valueLenAt := len(dst)
 		dst = append(dst, 0, 0, 0, 0)
-		if f.IsInt {
+		switch {
+		case f.IsInt:
 			dst = strconv.AppendInt(dst, f.Int, 10)
-		} else {
+		case f.Bytes != nil:
+			dst = append(dst, f.Bytes...)
+		default:
 			dst = append(dst, f.Str...)
 		}
 		be.PutUint32(dst[valueLenAt:], uint32(len(dst)-valueLenAt-4))

@@ -35,6 +35,10 @@ const Version int32 = 401
 //
 // Ownership: a Command is owned by one goroutine at a time; Body is never
 // shared with a pooled buffer once decoded (DecodeFrame copies it).
+//
+// A decoded send request keeps its header fields in an array instead of
+// ExtFields, which is nil then (sendext.go): read fields with Ext and the
+// Required* and Optional* accessors, or walk them with EachExt.
 type Command struct {
 	Code      int32
 	Language  string // enum name, e.g. "JAVA", "GO"; numeric codes are mapped to names
@@ -42,7 +46,7 @@ type Command struct {
 	Opaque    int32
 	Flag      int32
 	Remark    string
-	ExtFields map[string]string
+	ExtFields map[string]string // nil for a decoded send request: see the type's comment
 	Body      []byte
 	// SerializeType is the header codec the command arrived in (or will be
 	// encoded with). Responses are always encoded as JSON unless set otherwise.
@@ -50,6 +54,9 @@ type Command struct {
 	// extDecoded marks ExtFields as made by DecodeFrame, which ReleaseExt
 	// may recycle.
 	extDecoded bool
+	// send holds the extFields of a send header instead of ExtFields
+	// (sendext.go); nil otherwise.
+	send *sendExt
 }
 
 // IsResponse reports whether the response bit is set.
@@ -79,6 +86,12 @@ func NewResponse(req *Command, code int32, remark string) *Command {
 
 // SetExt sets one extFields entry, allocating the map on first use.
 func (c *Command) SetExt(key, value string) {
+	if c.send != nil {
+		if i, ok := c.send.field(key); ok {
+			c.send.put(i, value)
+			return
+		}
+	}
 	if c.ExtFields == nil {
 		c.ExtFields = make(map[string]string, 8)
 	}

@@ -16,10 +16,31 @@ var ErrMissingField = errors.New("remoting: missing required header field")
 var ErrBadField = errors.New("remoting: malformed header field")
 
 // Ext returns the extFields value for key and whether it was present and non-empty.
-// The Go client sends absent fields as "", so empty counts as absent.
+// The Go client sends absent fields as "", so empty counts as absent. It
+// reads decoded send headers too, which keep their fields in an array
+// instead of the ExtFields map (sendext.go).
 func (c *Command) Ext(key string) (string, bool) {
+	if c.send != nil {
+		if i, ok := c.send.field(key); ok {
+			v, _ := c.send.get(i)
+			return v, v != ""
+		}
+	}
 	v, ok := c.ExtFields[key]
 	return v, ok && v != ""
+}
+
+// EachExt calls f for every extFields entry, in ExtFields or in the field
+// array of a decoded send header (sendext.go), whose ExtFields is nil: code
+// that walks all of a request's fields uses it instead of ranging over
+// ExtFields.
+func (c *Command) EachExt(f func(key, value string)) {
+	for k, v := range c.ExtFields {
+		f(k, v)
+	}
+	if c.send != nil {
+		c.send.each(f)
+	}
 }
 
 // RequiredString returns a required string field.

@@ -21,8 +21,8 @@ func newExtFields(hint int) map[string]string {
 	return make(map[string]string, hint)
 }
 
-// ReleaseExt hands c.ExtFields back for reuse by a later DecodeFrame and
-// sets it to nil. Only a map DecodeFrame made is recycled; one the caller
+// ReleaseExt hands c.ExtFields (or the fields of a send header,
+// sendext.go) back for reuse by a later DecodeFrame and sets it to nil. Only a map DecodeFrame made is recycled; one the caller
 // built is left alone. Strings read from the map stay valid (they never
 // point into it).
 //
@@ -31,6 +31,10 @@ func newExtFields(hint int) map[string]string {
 // the event loop and passes on only the parsed values (and c, whose
 // ExtFields is then nil).
 func (c *Command) ReleaseExt() {
+	if s := c.send; s != nil {
+		c.send = nil
+		s.release()
+	}
 	m := c.ExtFields
 	c.ExtFields = nil
 	if m == nil || !c.extDecoded {

@@ -4,8 +4,9 @@ import "testing"
 
 // TestReleaseExt checks that a released decoded header leaves the strings
 // read from it intact and that a map the caller built is never recycled.
+// (Send codes keep their fields in an array instead: sendext_test.go.)
 func TestReleaseExt(t *testing.T) {
-	src := &Command{Code: ReqSendMessage, ExtFields: map[string]string{"topic": "TopicTest", "queueId": "3"}}
+	src := &Command{Code: ReqPullMessage, ExtFields: map[string]string{"topic": "TopicTest", "queueId": "3"}}
 	for _, st := range []byte{SerializeJSON, SerializeRocketMQ} {
 		src.SerializeType = st
 		c, err := DecodeFrame(AppendFrame(nil, src))

@@ -1,9 +1,11 @@
 package remoting
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // FrameBytesMaxDefault is Java's frame limit (length field included).
@@ -50,8 +52,9 @@ func FrameLength(prefix []byte, frameBytesMax int) (int, error) {
 
 // DecodeFrame decodes one whole frame (length prefix included): len(frame)
 // must equal the prefix's length + 4. It copies everything it keeps (the body
-// into a fresh slice, all header strings into one fresh string), so the
-// caller may reuse frame as soon as it returns. Every failure wraps ErrFrame.
+// into a fresh slice, all header strings into one fresh string; a send's
+// body and header into one allocation), so the caller may reuse frame as
+// soon as it returns. Every failure wraps ErrFrame.
 //
 // Safe for concurrent use; the returned Command belongs to the caller.
 func DecodeFrame(frame []byte) (*Command, error) {
@@ -69,13 +72,22 @@ func DecodeFrame(frame []byte) (*Command, error) {
 		return nil, fmt.Errorf("%w: headerLen %d exceeds the %d bytes after the type word", ErrFrame, headerLen, length-4)
 	}
 	header := frame[frameHeadBytes : frameHeadBytes+headerLen]
+	body := frame[frameHeadBytes+headerLen:]
+	// A send's header and body live and die together (until the send is
+	// answered), so they share one allocation; other requests keep theirs
+	// apart, since a handler may keep a header string far longer than the
+	// body (a NameServer keeps a broker's name, not its megabytes of topics).
+	var inline []byte
+	if len(body) > 0 && len(body) <= bodyInlineBytesMax && sendKeysFor(peekCode(serializeType, header)) != nil {
+		inline = body
+	}
 	c := &Command{SerializeType: serializeType}
 	var err error
 	switch serializeType {
 	case SerializeJSON:
-		err = decodeJSONHeader(header, c)
+		err = decodeJSONHeaderBody(header, inline, c)
 	case SerializeRocketMQ:
-		err = decodeBinaryHeader(header, c)
+		err = decodeBinaryHeaderBody(header, inline, c)
 	default:
 		err = fmt.Errorf("%w: unknown serializeType %d", ErrFrame, serializeType)
 	}
@@ -83,10 +95,61 @@ func DecodeFrame(frame []byte) (*Command, error) {
 		return nil, err
 	}
 	c.extDecoded = c.ExtFields != nil
-	if body := frame[frameHeadBytes+headerLen:]; len(body) > 0 {
+	if len(body) > 0 && c.Body == nil {
 		c.Body = append([]byte(nil), body...)
 	}
 	return c, nil
+}
+
+// bodyInlineBytesMax bounds a body copied into its header's allocation; a
+// larger one costs its own allocation anyway.
+const bodyInlineBytesMax = 64 << 10
+
+// peekCode reads the request code without decoding the header: the binary
+// codec's first field, or the JSON header's when it starts with "code", as
+// every client writes it. 0 when it cannot tell; the decoders then find
+// the code as usual.
+func peekCode(serializeType byte, header []byte) int32 {
+	if serializeType == SerializeRocketMQ {
+		if len(header) < 2 {
+			return 0
+		}
+		return int32(int16(binary.BigEndian.Uint16(header)))
+	}
+	const prefix = `{"code":`
+	if !bytes.HasPrefix(header, []byte(prefix)) {
+		return 0
+	}
+	var code int32
+	for _, b := range header[len(prefix):min(len(header), len(prefix)+4)] {
+		if b < '0' || b > '9' {
+			break
+		}
+		code = code*10 + int32(b-'0')
+	}
+	return code
+}
+
+// headerCopy copies header, followed by room for an arena of arenaBytes and
+// by body, into one allocation. It returns the header as a string (never
+// written again), the empty arena (its capacity ends where the body starts,
+// so growing it reallocates) and the body's copy (nil when body is).
+func headerCopy(header []byte, arenaBytes int, body []byte) (src string, arena, bodyCopy []byte) {
+	if len(header) == 0 {
+		return "", nil, append([]byte(nil), body...)[:len(body):len(body)]
+	}
+	hl := len(header)
+	buf := make([]byte, hl, hl+arenaBytes+len(body))
+	copy(buf, header)
+	if arenaBytes > 0 {
+		arena = buf[hl : hl : hl+arenaBytes]
+	}
+	if body != nil {
+		at := hl + arenaBytes
+		bodyCopy = buf[at : at+len(body) : at+len(body)]
+		copy(bodyCopy, body)
+	}
+	return unsafe.String(&buf[0], hl), arena, bodyCopy
 }
 
 // AppendFrame appends the whole encoded frame of c (header codec chosen by
@@ -119,14 +182,16 @@ func AppendFrameHead(dst []byte, c *Command, bodyLen int) []byte {
 	return appendFrameHead(dst, c, nil, bodyLen)
 }
 
-// ExtField is one extFields entry for AppendFrameExt: Str, or the decimal
-// text of Int when IsInt (still a string on the wire), so that a caller
-// needs neither a map nor a formatted string per frame.
+// ExtField is one extFields entry for AppendFrameExt: Str, the decimal text
+// of Int when IsInt (still a string on the wire), or Bytes when not nil, so
+// that a caller needs neither a map nor a formatted string per frame (Bytes:
+// text built in a scratch buffer, such as a message id).
 type ExtField struct {
 	Key   string
 	Str   string
 	Int   int64
 	IsInt bool
+	Bytes []byte
 }
 
 // AppendFrameExt appends the whole encoded frame of c, body included, as
@@ -138,6 +203,16 @@ type ExtField struct {
 func AppendFrameExt(dst []byte, c *Command, ext []ExtField) []byte {
 	dst = appendFrameHead(dst, c, ext, len(c.Body))
 	return append(dst, c.Body...)
+}
+
+// AppendFrameHeadExt is AppendFrameHead with the entries of ext added to
+// c.ExtFields, as AppendFrameExt adds them: the head of a frame whose bodyLen
+// body bytes the caller writes separately (zero-copy pull answers), from a
+// Command and ext array that can live on the caller's stack.
+//
+// It reads c and ext and never retains them or dst.
+func AppendFrameHeadExt(dst []byte, c *Command, ext []ExtField, bodyLen int) []byte {
+	return appendFrameHead(dst, c, ext, bodyLen)
 }
 
 func appendFrameHead(dst []byte, c *Command, ext []ExtField, bodyLen int) []byte {

@@ -65,7 +65,7 @@ func TestDecodeFrameCopies(t *testing.T) {
 		for i := range frame {
 			frame[i] = 'X'
 		}
-		if got.Remark != "remark" || got.ExtFields["topic"] != "T" || string(got.Body) != "body" {
+		if topic, _ := got.Ext("topic"); got.Remark != "remark" || topic != "T" || string(got.Body) != "body" {
 			t.Fatalf("type %d: decoded command shares the frame buffer: %+v", st, got)
 		}
 	}
@@ -233,7 +233,7 @@ func TestDecodeFrameEmptyHeaderAndBody(t *testing.T) {
 	}
 }
 
-// TestAppendFrameExt checks that ext entries (strings, escapes, ints) decode
+// TestAppendFrameExt checks that ext entries (strings, escapes, ints, bytes) decode
 // as if they had been in ExtFields, in both codecs, and that the frame does
 // not allocate beyond dst.
 func TestAppendFrameExt(t *testing.T) {
@@ -243,6 +243,8 @@ func TestAppendFrameExt(t *testing.T) {
 		{Key: "queueId", Int: 0, IsInt: true},
 		{Key: "quote\"", Str: "back\\slash é"},
 		{Key: "empty", Str: ""},
+		{Key: "bytes", Bytes: []byte("7F000001\"")},
+		{Key: "emptyBytes", Bytes: []byte{}},
 	}
 	for _, st := range []byte{SerializeJSON, SerializeRocketMQ} {
 		c := &Command{Code: RespSuccess, Language: "GO", Version: Version, Opaque: 9, Flag: FlagResponse,
@@ -253,7 +255,8 @@ func TestAppendFrameExt(t *testing.T) {
 		}
 		want := *c
 		want.ExtFields = map[string]string{"MSG_REGION": "DefaultRegion", "msgId": "7F00000100002A9F0000000000000000",
-			"queueOffset": "-1234567890123", "queueId": "0", "quote\"": "back\\slash é", "empty": ""}
+			"queueOffset": "-1234567890123", "queueId": "0", "quote\"": "back\\slash é", "empty": "",
+			"bytes": "7F000001\"", "emptyBytes": ""}
 		if d := diffCommands(&want, got); d != "" {
 			t.Fatalf("%d: differs: %s", st, d)
 		}

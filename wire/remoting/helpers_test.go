@@ -54,8 +54,8 @@ func diffCommands(a, b *Command) string {
 	if a.Remark != b.Remark {
 		add("Remark", a.Remark, b.Remark)
 	}
-	if !maps.Equal(a.ExtFields, b.ExtFields) {
-		add("ExtFields", sortedExt(a.ExtFields), sortedExt(b.ExtFields))
+	if x, y := extMap(a), extMap(b); !maps.Equal(x, y) {
+		add("ExtFields", sortedExt(x), sortedExt(y))
 	}
 	if !bytes.Equal(a.Body, b.Body) {
 		add("Body", a.Body, b.Body)
@@ -72,4 +72,27 @@ func sortedExt(m map[string]string) []string {
 		out = append(out, k+"="+m[k])
 	}
 	return out
+}
+
+// extMap returns c's extFields as one map, whether decoded into ExtFields or
+// into the field array of a send header (sendext.go).
+func extMap(c *Command) map[string]string {
+	if c.send == nil {
+		return c.ExtFields
+	}
+	m := maps.Clone(c.ExtFields)
+	if m == nil {
+		m = map[string]string{}
+	}
+	c.send.each(func(k, v string) { m[k] = v })
+	return m
+}
+
+// flattenExt moves a send header's fields into ExtFields, so that the
+// command compares with reflect.DeepEqual against one decoded into a map.
+func flattenExt(c *Command) {
+	if c.send != nil {
+		c.ExtFields = extMap(c)
+		c.send = nil
+	}
 }

@@ -3,6 +3,7 @@ package remoting
 import (
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // appendJSONHeader appends c's header in the JSON codec (wire doc §2.1):
@@ -19,7 +20,8 @@ import (
 //
 // Written by hand with strconv.Append* rather than encoding/json.Marshal:
 // this runs once per response and must not allocate beyond growing dst.
-// The entries of ext follow those of c.ExtFields.
+// The fields of a decoded send header (sendext.go) follow those of
+// c.ExtFields, and the entries of ext follow them.
 func appendJSONHeader(dst []byte, c *Command, ext []ExtField) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = strconv.AppendInt(dst, int64(c.Code), 10)
@@ -50,6 +52,20 @@ func appendJSONHeader(dst []byte, c *Command, ext []ExtField) []byte {
 		dst = append(dst, ':')
 		dst = AppendJSONString(dst, v)
 	}
+	if sh := c.send; sh != nil {
+		for i, v := range sh.vals {
+			if sh.set&(1<<i) == 0 {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = AppendJSONString(dst, sh.keys.names[i])
+			dst = append(dst, ':')
+			dst = AppendJSONString(dst, v)
+		}
+	}
 	for _, f := range ext {
 		if !first {
 			dst = append(dst, ',')
@@ -57,11 +73,14 @@ func appendJSONHeader(dst []byte, c *Command, ext []ExtField) []byte {
 		first = false
 		dst = AppendJSONString(dst, f.Key)
 		dst = append(dst, ':')
-		if f.IsInt {
+		switch {
+		case f.IsInt:
 			dst = append(dst, '"')
 			dst = strconv.AppendInt(dst, f.Int, 10)
 			dst = append(dst, '"')
-		} else {
+		case f.Bytes != nil:
+			dst = appendJSONBytes(dst, f.Bytes)
+		default:
 			dst = AppendJSONString(dst, f.Str)
 		}
 	}
@@ -138,4 +157,13 @@ func AppendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendJSONBytes is AppendJSONString for text held in a byte slice. The
+// string view of b lives only during the call, which never retains it.
+func appendJSONBytes(dst, b []byte) []byte {
+	if len(b) == 0 {
+		return append(dst, `""`...)
+	}
+	return AppendJSONString(dst, unsafe.String(&b[0], len(b)))
 }

@@ -296,7 +296,8 @@ func TestPullMapsStatusesAndRechecksTags(t *testing.T) {
 func TestSendToAChosenQueue(t *testing.T) {
 	b := serveFake(t, map[int32]answer{remoting.ReqSendMessage: func(req *remoting.Command) *remoting.Command {
 		resp := remoting.NewResponse(req, remoting.RespFlushDiskTimeout, "")
-		resp.ExtFields = map[string]string{"msgId": "7F00000100002AAF0000000000000064", "queueId": req.ExtFields["queueId"], "queueOffset": "7"}
+		queueID, _ := req.Ext("queueId")
+		resp.ExtFields = map[string]string{"msgId": "7F00000100002AAF0000000000000064", "queueId": queueID, "queueOffset": "7"}
 		return resp
 	}})
 	ns := serveFake(t, map[int32]answer{remoting.ReqGetRouteInfoByTopic: routeAnswer(map[string]string{"b": b.addr}, 4)})
@@ -311,9 +312,11 @@ func TestSendToAChosenQueue(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	req := b.requests(remoting.ReqSendMessage)[0]
-	props := message.ParseProperties(req.ExtFields["properties"])
-	if props["TAGS"] != "TagA" || props["KEYS"] != "k1" || props["UNIQ_KEY"] != res.MsgID || string(req.Body) != "hi" || req.ExtFields["queueId"] != "3" {
-		t.Fatalf("send request %v body %q", req.ExtFields, req.Body)
+	properties, _ := req.Ext("properties")
+	queueID, _ := req.Ext("queueId")
+	props := message.ParseProperties(properties)
+	if props["TAGS"] != "TagA" || props["KEYS"] != "k1" || props["UNIQ_KEY"] != res.MsgID || string(req.Body) != "hi" || queueID != "3" {
+		t.Fatalf("send request props %v queueId %q body %q", props, queueID, req.Body)
 	}
 	if _, err := a.Send(context.Background(), Outgoing{Topic: "T", Body: []byte("x")}, "nobody", 0); !errors.Is(err, ErrNoQueue) {
 		t.Fatalf("unknown broker: err = %v, want ErrNoQueue", err)

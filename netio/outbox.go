@@ -1,0 +1,247 @@
+package netio
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+)
+
+// Outbound coalescing. Every write on a server connection, from any
+// goroutine, is appended to the connection's outbox; the loop writes
+// everything pending with one writev per chunk. Contract:
+//
+//  1. A writer appends under outbox.mu (an append, nothing else) unless the
+//     connection closed, in which case it releases its write itself.
+//  2. The writer whose append finds the outbox unarmed arms it and queues ONE
+//     flush task on the connection's loop; later writers only append.
+//  3. While the loop handles a read (OnTraffic) the outbox stays armed, so
+//     writes made meanwhile, on the loop or elsewhere, go out with the
+//     flush at the end of that read instead of one syscall each.
+//  4. A flush, on the loop, swaps the pending list for an empty one, writes
+//     it in order (chunks bounded by WriteBatchIovecsMax and
+//     WriteBatchBytesMax), then releases every buffer and runs every done,
+//     also when the write failed or closed the connection. It disarms the
+//     outbox only when it finds nothing pending.
+//  5. OnClose marks the connection closed and releases whatever is pending,
+//     under the same lock as 1, so each write is released exactly once: by
+//     its writer, by a flush or by OnClose.
+//
+// Rejected alternatives: one gnet AsyncWrite per frame (one syscall, an
+// eventfd wake-up and three allocations per frame); a writer goroutine per
+// connection (a goroutine hand-off per batch, and writes that race gnet's
+// own outbound buffer); gnet's Wake (it re-enters OnTraffic with no new
+// bytes). gnet's EventLoop.Execute costs two allocations per flush (its
+// closure and queue node), not per write.
+
+const (
+	// WriteBatchIovecsMaxDefault is Linux's IOV_MAX: writev fails with
+	// EINVAL beyond it, which gnet answers by closing the connection.
+	WriteBatchIovecsMaxDefault = 1024
+	// WriteBatchBytesMaxDefault is the largest send buffer Linux grows a TCP
+	// socket to by default (tcp_wmem max): a writev never takes more at once.
+	WriteBatchBytesMaxDefault = 4 << 20
+	// flushRoundsMax bounds how often one flush goes back for writes that
+	// arrived while it wrote, so one busy connection cannot hold its loop;
+	// past it the flush queues itself behind the loop's other work.
+	flushRoundsMax = 4
+	// outboxKeepMax is the largest pending-list capacity a connection keeps
+	// for reuse; a larger one (a burst) is dropped after its flush.
+	outboxKeepMax = 4096
+)
+
+// outbox is a connection's pending writes.
+type outbox struct {
+	mu sync.Mutex // held only to append, swap or drain
+	// armed: a flush is coming without further notice (a task is queued on
+	// the loop, or the loop is inside OnTraffic or a flush).
+	armed  bool
+	writes []outWrite // pending writes, in order
+	iov    [][]byte   // their bytes, in order: each write's frame, then its body parts
+
+	// The lists a flush swaps in, emptied; owned by the loop.
+	spareWrites []outWrite
+	spareIov    [][]byte
+}
+
+// outWrite is what a pending write owns until it is written or dropped.
+type outWrite struct {
+	buf  *bytebufferpool.ByteBuffer // the frame, or the head before body parts
+	done func()                     // may be nil
+}
+
+// writeCounts are the server's flush and write-syscall totals (tests and
+// benchmarks read them to show coalescing).
+type writeCounts struct{ flushes, writes uint64 }
+
+type writeCounters struct{ flushes, writes atomic.Uint64 }
+
+func (s *server) writeStats() writeCounts {
+	return writeCounts{flushes: s.counts.flushes.Load(), writes: s.counts.writes.Load()}
+}
+
+// queue appends a write (buf.B, then parts) to the outbox, step 1 and 2 of
+// the contract. It takes ownership of buf and done: exactly once, here when
+// the connection is closed, else in a flush or OnClose, buf goes back to the
+// pool and done runs. parts is copied (the caller may reuse the slice); the
+// bytes it points to must stay valid until done runs.
+func (c *conn) queue(buf *bytebufferpool.ByteBuffer, parts [][]byte, done func()) error {
+	ob := &c.out
+	ob.mu.Lock()
+	if c.closed {
+		ob.mu.Unlock()
+		finishWrite(buf, done)
+		return errClosed(c.remote)
+	}
+	ob.writes = append(ob.writes, outWrite{buf: buf, done: done})
+	ob.iov = append(ob.iov, buf.B)
+	ob.iov = append(ob.iov, parts...)
+	arm := !ob.armed
+	ob.armed = true
+	ob.mu.Unlock()
+	if arm {
+		c.scheduleFlush()
+	}
+	return nil
+}
+
+// scheduleFlush queues one flush task on the connection's loop. The guard,
+// held shared, keeps OnClose, and so the loop's exit and the close of its
+// poller, from passing while the task is queued: gnet's queueing writes the
+// poller's eventfd, whose number could belong to another file once closed.
+// A closed connection needs no flush: OnClose released what was pending.
+func (c *conn) scheduleFlush() {
+	c.guard.RLock()
+	defer c.guard.RUnlock()
+	if c.closed {
+		return
+	}
+	if err := c.gc.EventLoop().Execute(context.Background(), (*flushTask)(c)); err != nil {
+		// Only an engine that stopped refuses, and it stops after every
+		// OnClose ran; what is pending is released there.
+		c.srv.log.Error().Err(err).Uint64("conn", c.id).Msg("cannot queue a flush on the event loop")
+	}
+}
+
+// flushTask is a conn as the gnet.Runnable of its flush task: converting the
+// pointer allocates nothing.
+type flushTask conn
+
+func (f *flushTask) Run(context.Context) error {
+	(*conn)(f).flush()
+	return nil
+}
+
+// holdFlush arms the outbox for the duration of a read (contract step 3);
+// the flush at the end of OnTraffic disarms it. Runs on the loop.
+func (c *conn) holdFlush() {
+	c.out.mu.Lock()
+	c.out.armed = true
+	c.out.mu.Unlock()
+}
+
+// flush writes what is pending (contract step 4). Runs on the loop.
+func (c *conn) flush() {
+	ob := &c.out
+	for round := 0; ; round++ {
+		ob.mu.Lock()
+		if len(ob.writes) == 0 { // also once closed: OnClose emptied the list for good
+			ob.armed = false
+			ob.mu.Unlock()
+			return
+		}
+		if round == flushRoundsMax {
+			ob.mu.Unlock()
+			c.scheduleFlush() // stays armed: the queued task takes the rest
+			return
+		}
+		writes, iov := ob.writes, ob.iov
+		ob.writes, ob.spareWrites = ob.spareWrites, nil
+		ob.iov, ob.spareIov = ob.spareIov, nil
+		ob.mu.Unlock()
+
+		err := c.writeOut(iov)
+		c.releaseWrites(writes, iov)
+		if err != nil {
+			continue // gnet closed the connection (OnClose released the rest): the next round sees it
+		}
+		c.touch()
+		if limit := c.srv.cfg.OutboundBytesMax; limit > 0 && c.gc.OutboundBuffered() > limit {
+			c.srv.log.Warn().Uint64("conn", c.id).Str("remote", c.remote).Int("outboundBytes", c.gc.OutboundBuffered()).
+				Msg("peer is not reading; closing connection")
+			_ = c.gc.Close()
+		}
+	}
+}
+
+// writeOut hands iov to gnet in chunks. gnet writes what the socket takes
+// and copies the rest into its outbound buffer (in order behind anything
+// already there), so the bytes are no longer needed when it returns. A
+// failed write closes the connection inside gnet, which runs OnClose before
+// returning the error.
+func (c *conn) writeOut(iov [][]byte) error {
+	cfg := &c.srv.cfg
+	c.srv.counts.flushes.Add(1)
+	for len(iov) > 0 {
+		n, bytes := 1, len(iov[0])
+		for n < len(iov) && n < cfg.WriteBatchIovecsMax && bytes+len(iov[n]) <= cfg.WriteBatchBytesMax {
+			bytes += len(iov[n])
+			n++
+		}
+		c.srv.counts.writes.Add(1) // before the write: a peer that got the bytes sees the count
+		var err error
+		if n == 1 {
+			_, err = c.gc.Write(iov[0])
+		} else {
+			_, err = c.gc.Writev(iov[:n])
+		}
+		if err != nil {
+			c.srv.log.Debug().Err(err).Uint64("conn", c.id).Str("remote", c.remote).Msg("write failed")
+			return err
+		}
+		iov = iov[n:]
+	}
+	return nil
+}
+
+// releaseWrites ends the ownership of written (or failed) writes and keeps
+// their lists, emptied, for the next swap unless they grew oversized.
+func (c *conn) releaseWrites(writes []outWrite, iov [][]byte) {
+	for i := range writes {
+		finishWrite(writes[i].buf, writes[i].done)
+		writes[i] = outWrite{}
+	}
+	clear(iov)
+	ob := &c.out
+	if cap(writes) <= outboxKeepMax {
+		ob.spareWrites = writes[:0]
+	}
+	if cap(iov) <= outboxKeepMax {
+		ob.spareIov = iov[:0]
+	}
+}
+
+// drainLocked takes every pending write off a connection that just closed;
+// the caller releases them. REQUIRES: c.out.mu held.
+func (c *conn) drainLocked() []outWrite {
+	writes := c.out.writes
+	c.out.writes, c.out.iov = nil, nil
+	return writes
+}
+
+// finishWrite ends a write's ownership of its buffer and body parts.
+func finishWrite(buf *bytebufferpool.ByteBuffer, done func()) {
+	releaseFrame(buf)
+	if done != nil {
+		done()
+	}
+}
+
+// releaseFrame returns a written frame buffer to the pool; tests swap it to
+// count releases.
+var releaseFrame = bytebufferpool.Put
+
+// Compile-time check: flushTask is what EventLoop.Execute runs.
+var _ gnet.Runnable = (*flushTask)(nil)

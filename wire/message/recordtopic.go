@@ -1,0 +1,58 @@
+package message
+
+import "encoding/binary"
+
+// RecordTopic returns the TOPIC bytes of an encoded record without decoding
+// it, aliasing rec (nil when rec is too short or inconsistent to hold
+// them). Like RecordProperties it checks only that each length stays inside
+// rec, so it never panics; rec should be a record DecodeRecord accepted or
+// AppendRecord wrote. For the store's re-dispatch, which only needs the
+// topic, queue id and queue offset of each record to skip those a consume
+// queue already holds, without the two string copies of DecodeRecord.
+func RecordTopic(rec []byte) []byte {
+	p := storeTimestampOffset(rec)
+	if p == 0 || len(rec) < offMagic+4 {
+		return nil
+	}
+	be := binary.BigEndian
+	sysFlag := int32(be.Uint32(rec[offSysFlag:]))
+	// STORETIMESTAMP, STOREHOST, RECONSUMETIMES, PREPARED OFFSET, BODYLEN.
+	p += 8 + hostBytes(sysFlag&SysFlagStoreHostV6 != 0) + 4 + 8
+	if len(rec)-p < 4 {
+		return nil
+	}
+	bodyLen := int(int32(be.Uint32(rec[p:])))
+	p += 4
+	if bodyLen < 0 || bodyLen > len(rec)-p {
+		return nil
+	}
+	p += bodyLen
+	var topicLen int
+	if int32(be.Uint32(rec[offMagic:])) == MagicV2 {
+		if len(rec)-p < 2 {
+			return nil
+		}
+		topicLen = int(be.Uint16(rec[p:]))
+		p += 2
+	} else {
+		if len(rec)-p < 1 {
+			return nil
+		}
+		topicLen = int(rec[p])
+		p++
+	}
+	if topicLen == 0 || topicLen > len(rec)-p {
+		return nil
+	}
+	return rec[p : p+topicLen : p+topicLen]
+}
+
+// RecordQueue reads QUEUEID, QUEUEOFFSET and SYSFLAG of an encoded record
+// without decoding it; ok is false when rec is too short to hold them.
+func RecordQueue(rec []byte) (queueID int32, queueOffset int64, sysFlag int32, ok bool) {
+	if len(rec) < offSysFlag+4 {
+		return 0, 0, 0, false
+	}
+	be := binary.BigEndian
+	return int32(be.Uint32(rec[offQueueID:])), int64(be.Uint64(rec[offQueueOffset:])), int32(be.Uint32(rec[offSysFlag:])), true
+}

@@ -75,42 +75,11 @@ func storeTimestampOffset(rec []byte) int {
 // panicking. For the broker's SQL92 filter, which reads the properties of
 // every scanned record.
 func RecordProperties(rec []byte) []byte {
-	p := storeTimestampOffset(rec)
-	if p == 0 {
+	_, p := recordTopicAt(rec)
+	if p == 0 || len(rec)-p < 2 {
 		return nil
 	}
-	be := binary.BigEndian
-	sysFlag := int32(be.Uint32(rec[offSysFlag:]))
-	// STORETIMESTAMP, STOREHOST, RECONSUMETIMES, PREPARED OFFSET, BODYLEN.
-	p += 8 + hostBytes(sysFlag&SysFlagStoreHostV6 != 0) + 4 + 8
-	if len(rec)-p < 4 {
-		return nil
-	}
-	bodyLen := int(int32(be.Uint32(rec[p:])))
-	p += 4
-	if bodyLen < 0 || bodyLen > len(rec)-p {
-		return nil
-	}
-	p += bodyLen
-	topicLen := 0
-	if int32(be.Uint32(rec[offMagic:])) == MagicV2 {
-		if len(rec)-p < 2 {
-			return nil
-		}
-		topicLen = int(be.Uint16(rec[p:]))
-		p += 2
-	} else {
-		if len(rec)-p < 1 {
-			return nil
-		}
-		topicLen = int(rec[p])
-		p++
-	}
-	if topicLen > len(rec)-p || len(rec)-p-topicLen < 2 {
-		return nil
-	}
-	p += topicLen
-	propsLen := int(be.Uint16(rec[p:]))
+	propsLen := int(binary.BigEndian.Uint16(rec[p:]))
 	p += 2
 	if propsLen == 0 || propsLen > len(rec)-p {
 		return nil

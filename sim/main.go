@@ -82,8 +82,11 @@ func mainWithArgs(args []string) int {
 			break
 		}
 	}
-	fmt.Printf("sim: %d of %d seeds failed (mode %s, faults %s, seeds %v, logs in %s)\n",
-		failed, len(list), *mode, strings.Join(classes, ","), list, *dir)
+	fmt.Printf("sim: %d of %d seeds failed (mode %s, faults %s, seeds %v)\n",
+		failed, len(list), *mode, strings.Join(classes, ","), list)
+	if failed > 0 || !ownDir {
+		fmt.Printf("sim: logs and stores in %s\n", *dir)
+	}
 	if failed > 0 {
 		return 1
 	}

@@ -1,9 +1,6 @@
 package namesrv
 
 import (
-	"bytes"
-	"compress/zlib"
-	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"strconv"
@@ -14,26 +11,6 @@ import (
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 )
-
-// compressRegisterBody builds the compressed form the way a Java broker does.
-func compressRegisterBody(dv string, topics []string, filters string) []byte {
-	var raw bytes.Buffer
-	chunk := func(s string) {
-		_ = binary.Write(&raw, binary.BigEndian, int32(len(s)))
-		raw.WriteString(s)
-	}
-	chunk(dv)
-	_ = binary.Write(&raw, binary.BigEndian, int32(len(topics)))
-	for _, t := range topics {
-		chunk(t)
-	}
-	chunk(filters)
-	var z bytes.Buffer
-	w := zlib.NewWriter(&z)
-	_, _ = w.Write(raw.Bytes())
-	_ = w.Close()
-	return z.Bytes()
-}
 
 func javaCRC(b []byte) int32 { return int32(crc32.ChecksumIEEE(b) & 0x7FFFFFFF) }
 
@@ -62,7 +39,12 @@ func registerCmd(body []byte, ext map[string]string) *remoting.Command {
 func TestDecodeRegisterHeader(t *testing.T) {
 	js := []byte(`{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"topicName":"T","readQueueNums":2,` +
 		`"writeQueueNums":2,"perm":6}},"dataVersion":{"stateVersion":0,"timestamp":5,"counter":3}},"filterServerList":[]}`)
-	zipped := compressRegisterBody(`{"timestamp":5,"counter":3}`, []string{"T 2 2 6 SINGLE_TAG"}, `[]`)
+	// The compressed form's own layout is checked against Java's in
+	// wire/body (javaRegisterBody); here it only has to reach the decoder.
+	zipped := body.EncodeRegisterBody(&body.RegisterBrokerBody{TopicConfigSerializeWrapper: body.TopicConfigSerializeWrapper{
+		TopicConfigTable: map[string]body.TopicConfig{"T": {TopicName: "T", ReadQueueNums: 2, WriteQueueNums: 2, Perm: 6}},
+		DataVersion:      body.DataVersion{Timestamp: 5, Counter: 3},
+	}})
 	tests := []struct {
 		name     string
 		cmd      *remoting.Command

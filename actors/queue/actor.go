@@ -131,18 +131,20 @@ func (q *queueActor) pull(req *pullReq) {
 		}
 		return
 	}
-	q.write(req, &o)
+	q.r.writePull(q.e, req, &o)
 }
 
 // answer evaluates req and answers whatever it finds (a held request).
 func (q *queueActor) answer(req *pullReq) {
 	o := q.r.evaluate(q.e, req, q.unitScratch(), scanLimits{})
-	q.write(req, &o)
+	q.r.writePull(q.e, req, &o)
 }
 
-func (q *queueActor) write(req *pullReq, o *pullOutcome) {
+// writePull answers req with o, counting the messages it carries, on
+// either pull path (the queue actor or a gnet loop). Any goroutine.
+func (r *Registry) writePull(e *entry, req *pullReq, o *pullOutcome) {
 	if o.body != nil {
-		q.r.countGet(q.e, req.group, len(o.body.slices))
+		r.countGet(e, req.group, len(o.body.slices))
 	}
 	o.write(req)
 }

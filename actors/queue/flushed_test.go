@@ -243,20 +243,8 @@ func TestSyncFlushNoLostWakeup(t *testing.T) {
 	h := newHarness(t, syncFlush)
 	h.send(t, q0, "")
 	h.log.flushTo(h.log.WrotePosition())
-	produced, stop, flusherDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go func() { // the writer's role: the only goroutine calling Dispatch
-		defer close(produced)
-		off := int64(1)
-		for off < total {
-			n := min(1+off%3, total-off)
-			units := make([]Unit, 0, n)
-			for i := int64(0); i < n; i++ {
-				units = append(units, h.log.append(q0, off+i, "", fmt.Sprintf("m%d", off+i), time.Now().UnixMilli()))
-			}
-			h.r.Dispatch(q0, units)
-			off += n
-		}
-	}()
+	produced := h.dispatchSmallBatches(total)
+	stop, flusherDone := make(chan struct{}), make(chan struct{})
 	go func() { // the flush actor's role
 		defer close(flusherDone)
 		for {
@@ -276,20 +264,7 @@ func TestSyncFlushNoLostWakeup(t *testing.T) {
 		close(stop)
 		<-flusherDone
 	}()
-	c := newFakeConn()
-	for next := int64(1); next < total; {
-		h.r.handlePull(c, pullCmd("g1", 0, next, pullFlagSuspend, 20*time.Second, ""))
-		r := c.next(t)
-		if r.cmd.Code != remoting.RespSuccess {
-			t.Fatalf("pull at %d answered %d (%s)", next, r.cmd.Code, r.cmd.Remark)
-		}
-		for _, b := range bodies(t, r.body) {
-			if want := fmt.Sprintf("m%d", next); b != want {
-				t.Fatalf("got %q, want %q", b, want)
-			}
-			next++
-		}
-	}
+	h.tail(t, total)
 	testkit.Receive(t, produced, "the producer done")
 	testkit.Eventually(t, "nothing held", func() bool { return h.heldCount() == 0 })
 }

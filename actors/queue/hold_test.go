@@ -19,8 +19,18 @@ func TestHeldPullsNoLostWakeup(t *testing.T) {
 	const total = 2000
 	h := newHarness(t, nil)
 	h.send(t, q0, "") // the queue exists: pulls at its end are held by its actor
+	produced := h.dispatchSmallBatches(total)
+	h.tail(t, total)
+	testkit.Receive(t, produced, "the producer done")
+	testkit.Eventually(t, "nothing held", func() bool { return h.heldCount() == 0 })
+}
+
+// dispatchSmallBatches plays the writer (the only goroutine calling
+// Dispatch): it dispatches the messages "m1".."m<total-1>" to q0 in batches
+// of one to three units and closes the returned channel when done.
+func (h *harness) dispatchSmallBatches(total int64) <-chan struct{} {
 	produced := make(chan struct{})
-	go func() { // the writer's role: the only goroutine calling Dispatch
+	go func() {
 		defer close(produced)
 		off := int64(1)
 		for off < total {
@@ -33,6 +43,14 @@ func TestHeldPullsNoLostWakeup(t *testing.T) {
 			off += n
 		}
 	}()
+	return produced
+}
+
+// tail pulls q0 from offset 1 with suspending pulls until it has received
+// every message below total: each pull must be answered SUCCESS, with the
+// next messages in order and the nextBeginOffset after them.
+func (h *harness) tail(t *testing.T, total int64) {
+	t.Helper()
 	c := newFakeConn()
 	for next := int64(1); next < total; {
 		h.r.handlePull(c, pullCmd("g1", 0, next, pullFlagSuspend, 20*time.Second, ""))
@@ -50,8 +68,6 @@ func TestHeldPullsNoLostWakeup(t *testing.T) {
 			t.Fatalf("nextBeginOffset %d, want %d", got, next)
 		}
 	}
-	testkit.Receive(t, produced, "the producer done")
-	testkit.Eventually(t, "nothing held", func() bool { return h.heldCount() == 0 })
 }
 
 // TestHeldPullsDeadlines: each held pull is answered at its own deadline,

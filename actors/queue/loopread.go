@@ -56,8 +56,7 @@ func (r *Registry) answerOnLoop(req *pullReq) bool {
 	if !ok || o.code != remoting.RespSuccess {
 		return false // only SUCCESS outcomes carry a body
 	}
-	r.countGet(e, req.group, len(o.body.slices))
-	o.write(req)
+	r.writePull(e, req, &o)
 	return true
 }
 

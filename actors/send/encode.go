@@ -51,24 +51,6 @@ func (p *propScan) scan(props string) {
 	})
 }
 
-// propsTail returns what the stored properties need appended to props,
-// scanned into p, when nothing has to be removed: the CLUSTER entry, after
-// a separator when props lacks its trailing one (exactly what SetProperty
-// appends). ok is false when POP_CK or an existing CLUSTER must go, which
-// properties (building a new string) handles.
-func (s *Sender) propsTail(props string, p *propScan) (tail string, ok bool) {
-	if p.hasPopCK || (p.hasCluster && s.clusterEntry != "") {
-		return "", false
-	}
-	if s.clusterEntry == "" {
-		return "", true
-	}
-	if props != "" && props[len(props)-1] != message.PropertySeparator {
-		return s.clusterEntrySep, true
-	}
-	return s.clusterEntry, true
-}
-
 // encode checks a single message or a batch against the topic (§6.1 steps
 // 5-9) and appends its records to b.Records.B. It returns the Append for
 // them, not yet added to b; on error the caller cuts b.Records.B back.
@@ -99,30 +81,19 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig, b *writer.Batch)
 	}
 	var p propScan
 	p.scan(h.properties)
-	// The common case: no diversion and nothing to remove, so the record
-	// takes the producer's properties followed by the CLUSTER entry,
-	// without a joined string. Otherwise the properties are rebuilt.
-	prepared := message.TransactionType(h.sysFlag) == message.TransactionPrepared
-	tail, plain := s.propsTail(h.properties, &p)
-	plain = plain && !prepared && !p.hasDelay
-	var tagsCode int64
-	if plain {
-		if n := len(h.properties) + len(tail); n > message.PropertiesBytesMax {
-			return nil, propertiesTooLong(n)
-		}
-		m.Properties = h.properties
-		tagsCode = message.TagsHashCode(p.tags)
-	} else {
-		props, err := s.properties(h.properties)
-		if err != nil {
-			return nil, err
-		}
-		m.Properties, tail = props, ""
-		p.uniqKey, _ = message.PropertyValue(props, message.PropertyUniqKey)
-		// A prepared single message goes to the half topic (divert). Every
-		// stored record, a half message included, has type NOT_TYPE
-		// (package comment, diversions).
-		tagsCode = t.divert(&m, prepared && transaction.IsPrepared(h.sysFlag, h.properties))
+	base, tail, err := s.properties(h.properties, &p)
+	if err != nil {
+		return nil, err
+	}
+	m.Properties = base
+	tagsCode := message.TagsHashCode(p.tags)
+	// A prepared single message goes to the half topic, a delayed one to
+	// the schedule topic (divert); both rewrite the properties, which are
+	// joined first. Every stored record, a half message included, has type
+	// NOT_TYPE (package comment, diversions).
+	if prepared := message.TransactionType(h.sysFlag) == message.TransactionPrepared; prepared || p.hasDelay {
+		m.Properties, tail = base+tail, ""
+		tagsCode = t.divert(&m, prepared && transaction.IsPrepared(h.sysFlag, h.properties), tagsCode)
 	}
 	a := writer.NewAppend(1)
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, s.release
@@ -164,19 +135,8 @@ func (t *topicActor) encodeBatch(req *sendReq, m *message.Message, b *writer.Bat
 		p.scan(items[i].Properties)
 		err := checkBatchItem(&p)
 		var tail string
-		plain := false
 		if err == nil {
-			if tail, plain = s.propsTail(items[i].Properties, &p); plain {
-				if n := len(items[i].Properties) + len(tail); n > message.PropertiesBytesMax {
-					err = propertiesTooLong(n)
-				}
-				m.Properties = items[i].Properties
-			} else {
-				m.Properties, err = s.properties(items[i].Properties)
-				if err == nil {
-					p.tags, _ = message.PropertyValue(m.Properties, message.PropertyTags)
-				}
-			}
+			m.Properties, tail, err = s.properties(items[i].Properties, &p)
 		}
 		if err != nil {
 			a.Discard()
@@ -197,29 +157,43 @@ func (t *topicActor) encodeBatch(req *sendReq, m *message.Message, b *writer.Bat
 // (package comment; wire doc §14, §15) and returns its consume-queue
 // tagsCode: a prepared transaction message becomes a half message; else a
 // message with a delay level goes to SCHEDULE_TOPIC_XXXX with its delivery
-// time as tagsCode; anything else keeps its topic and queue, with the TAGS
-// hash code. (A %RETRY% dead letter was diverted on the loop already.)
-func (t *topicActor) divert(m *message.Message, prepared bool) int64 {
+// time as tagsCode; anything else keeps its topic and queue, and tagsCode,
+// the TAGS hash code (neither diversion changes TAGS). (A %RETRY% dead
+// letter was diverted on the loop already.)
+func (t *topicActor) divert(m *message.Message, prepared bool, tagsCode int64) int64 {
 	if prepared {
 		transaction.DivertHalf(m)
 	} else if code, ok := schedule.Divert(m, t.s.delayLevels, wallclock.Now().UnixMilli()); ok {
 		return code
 	}
-	tags, _ := message.PropertyValue(m.Properties, message.PropertyTags)
-	return message.TagsHashCode(tags)
+	return tagsCode
 }
 
-// properties returns the stored properties of one message: the reserved
-// POP_CK stripped and CLUSTER set (§6.1 step 9), at most 32767 bytes.
-func (s *Sender) properties(p string) (string, error) {
-	p = message.RemoveProperty(p, propertyPopCK)
-	if c := s.cfg.Broker.BrokerClusterName; c != "" {
-		p = message.SetProperty(p, message.PropertyCluster, c)
+// properties returns the stored properties of one message, props scanned
+// into p, as base followed by tail (§6.1 step 9): base is props without the
+// reserved POP_CK and, when the broker has a cluster name, without any
+// CLUSTER (a new string only when one was there, else props itself); tail
+// is the broker's CLUSTER entry, after a separator when base lacks its
+// trailing one — what SetProperty appends. Kept apart so that the common
+// record is encoded from the producer's properties and the tail without a
+// joined string. Together at most 32767 bytes.
+func (s *Sender) properties(props string, p *propScan) (base, tail string, err error) {
+	if p.hasPopCK {
+		props = message.RemoveProperty(props, propertyPopCK)
 	}
-	if len(p) > message.PropertiesBytesMax {
-		return "", propertiesTooLong(len(p))
+	if s.clusterEntry != "" {
+		if p.hasCluster {
+			props = message.RemoveProperty(props, message.PropertyCluster)
+		}
+		tail = s.clusterEntry
+		if props != "" && props[len(props)-1] != message.PropertySeparator {
+			tail = s.clusterEntrySep
+		}
 	}
-	return p, nil
+	if n := len(props) + len(tail); n > message.PropertiesBytesMax {
+		return "", "", propertiesTooLong(n)
+	}
+	return props, tail, nil
 }
 
 func propertiesTooLong(n int) error {

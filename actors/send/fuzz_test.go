@@ -59,11 +59,12 @@ func allValidUTF8(values ...string) bool {
 	return true
 }
 
-// FuzzPropsTail checks the one-pass property reading of the send path
+// FuzzProperties checks the one-pass property reading of the send path
 // against the per-key functions it replaces: every value propScan finds is
-// PropertyValue's, and whenever propsTail says the stored properties are the
-// producer's plus a tail, they equal what properties builds.
-func FuzzPropsTail(f *testing.F) {
+// PropertyValue's, and the stored properties, base followed by tail, are
+// what RemoveProperty and SetProperty build, with base the producer's
+// properties themselves when nothing had to be removed.
+func FuzzProperties(f *testing.F) {
 	f.Add("TAGS\x01a\x02UNIQ_KEY\x01u\x02", "DefaultCluster")
 	f.Add("WAIT\x01false\x02DELAY\x013\x02POP_CK\x01x", "")
 	f.Add("CLUSTER\x01old\x02CLUSTER\x01\x02TRAN_MSG\x01true", "c")
@@ -94,12 +95,22 @@ func FuzzPropsTail(f *testing.F) {
 			s.clusterEntry = message.PropertyCluster + "\x01" + cluster + "\x02"
 			s.clusterEntrySep = "\x02" + s.clusterEntry
 		}
-		tail, ok := s.propsTail(props, &p)
-		if !ok || len(props)+len(tail) > message.PropertiesBytesMax {
+		want := message.RemoveProperty(props, propertyPopCK)
+		if cluster != "" {
+			want = message.SetProperty(want, message.PropertyCluster, cluster)
+		}
+		base, tail, err := s.properties(props, &p)
+		if len(want) > message.PropertiesBytesMax {
+			if err == nil {
+				t.Fatalf("%d bytes of properties accepted", len(want))
+			}
 			return
 		}
-		if want, err := s.properties(props); err != nil || props+tail != want {
-			t.Fatalf("props+tail %q, properties %q (%v)", props+tail, want, err)
+		if err != nil || base+tail != want {
+			t.Fatalf("base+tail %q, SetProperty %q (%v)", base+tail, want, err)
+		}
+		if !p.hasPopCK && (!p.hasCluster || cluster == "") && base != props {
+			t.Fatalf("base %q, want the producer's %q", base, props)
 		}
 	})
 }

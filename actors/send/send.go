@@ -128,7 +128,7 @@ type Sender struct {
 	delayLevels []time.Duration
 	// clusterEntry is the CLUSTER property entry every stored record gets
 	// ("CLUSTER\x01<name>\x02", "" without a cluster name), and
-	// clusterEntrySep the same after a separator (encode.go, propsTail).
+	// clusterEntrySep the same after a separator (encode.go, properties).
 	clusterEntry, clusterEntrySep string
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
@@ -82,7 +83,10 @@ func (e *requestEncoder) append(dst []byte, q queueRef, seq uint64, opaque int32
 		e.batch = e.batch[:0]
 		for i := range uint64(e.opts.batch) {
 			e.props = e.properties(e.props[:0], seq*uint64(e.opts.batch)+i, false)
-			e.batch = appendBatchItem(e.batch, body, e.props)
+			// The string view of the scratch properties lives only during
+			// the call, which copies it: no allocation per item.
+			props := unsafe.String(unsafe.SliceData(e.props), len(e.props))
+			e.batch = message.AppendBatchItem(e.batch, message.BatchItem{Body: body, Properties: props})
 		}
 		e.cmd.Body = e.batch
 	}
@@ -140,23 +144,3 @@ func appendHex12(dst []byte, v uint64) []byte {
 	}
 	return append(dst, hex...)
 }
-
-// appendBatchItem appends one SEND_BATCH_MESSAGE item in the layout of
-// message.AppendBatchItem (which takes the properties as a string, a copy
-// per item here): TOTALSIZE, MAGICCODE 0, BODYCRC 0, FLAG 0, body length,
-// body, properties length, properties.
-func appendBatchItem(dst, body, props []byte) []byte {
-	be := binary.BigEndian
-	dst = be.AppendUint32(dst, uint32(batchItemHeadBytes+len(body)+len(props)))
-	dst = be.AppendUint32(dst, 0)
-	dst = be.AppendUint32(dst, 0)
-	dst = be.AppendUint32(dst, 0)
-	dst = be.AppendUint32(dst, uint32(len(body)))
-	dst = append(dst, body...)
-	dst = be.AppendUint16(dst, uint16(len(props)))
-	return append(dst, props...)
-}
-
-// batchItemHeadBytes is a batch item's fixed part: five int32 and the
-// int16 properties length.
-const batchItemHeadBytes = 5*4 + 2

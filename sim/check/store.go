@@ -135,10 +135,11 @@ func (st *Store) scanSegment(start int64, b []byte, newest bool) {
 		}
 		if err != nil {
 			_, framed, ferr := message.DecodeRecord(b[pos:], false)
-			if !newest || (ferr == nil && validAt(b, start, pos+framed)) {
+			resumes := ferr == nil && validAt(b, start, pos+framed)
+			if !newest || resumes {
 				st.Problems = append(st.Problems, fmt.Sprintf("commitlog offset %d: %v", start+int64(pos), err))
 			}
-			if ferr != nil || !validAt(b, start, pos+framed) {
+			if !resumes {
 				return
 			}
 			pos += framed // damage inside the data: go on after it

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os"
@@ -37,26 +38,14 @@ func writeStore(t *testing.T, ids ...string) (*faultfs.FS, []int64) {
 		tail := 1 + len(m.Topic) + 2 + len(m.Properties)
 		bodies = append(bodies, int64(len(seg)-tail-len(m.Body)))
 		unit := make([]byte, cqUnitBytes)
-		putBE64(unit, uint64(phys[i]))
-		putBE32(unit[8:], uint32(int64(len(seg))-phys[i]))
+		binary.BigEndian.PutUint64(unit, uint64(phys[i]))
+		binary.BigEndian.PutUint32(unit[8:], uint32(int64(len(seg))-phys[i]))
 		cq = append(cq, unit...)
 	}
 	seg = seg[:segBytes]
 	write(t, fs, "/store/commitlog/00000000000000000000", seg)
 	write(t, fs, "/store/consumequeue/"+topic+"/0/00000000000000000000", append(cq, make([]byte, cqUnitBytes)...))
 	return fs, bodies
-}
-
-func putBE64(b []byte, v uint64) {
-	for i := range 8 {
-		b[i] = byte(v >> (56 - 8*i))
-	}
-}
-
-func putBE32(b []byte, v uint32) {
-	for i := range 4 {
-		b[i] = byte(v >> (24 - 8*i))
-	}
 }
 
 func write(t *testing.T, fs *faultfs.FS, name string, b []byte) {

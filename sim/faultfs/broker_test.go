@@ -67,6 +67,28 @@ func sendCmd(id int, body []byte) *remoting.Command {
 	}, body)
 }
 
+// pullCmd pulls up to 32 messages of queue 0 of the test topic from offset,
+// without suspending.
+func pullCmd(offset int64) *remoting.Command {
+	return remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
+		"consumerGroup": "CG_disk", "topic": testTopic, "queueId": "0",
+		"queueOffset": strconv.FormatInt(offset, 10), "maxMsgNums": "32", "sysFlag": "4",
+		"commitOffset": "0", "suspendTimeoutMillis": "0", "subscription": "*", "subVersion": "0",
+		"expressionType": "TAG",
+	}, nil)
+}
+
+// sendAcked sends message id with a body of size bytes, appends its id to
+// acked if the broker acknowledges it, and returns the response code.
+func sendAcked(t *testing.T, c *netio.Client, addr string, acked *[]string, id, size int) int32 {
+	t.Helper()
+	resp := netkit.Invoke(t, c, addr, sendCmd(id, bodyOf(id, size)))
+	if resp.Code == remoting.RespSuccess {
+		*acked = append(*acked, msgID(id))
+	}
+	return resp.Code
+}
+
 func msgID(id int) string { return fmt.Sprintf("ID%06d", id) }
 
 func bodyOf(id, size int) []byte {
@@ -82,12 +104,7 @@ func pullAll(t *testing.T, c *netio.Client, addr string) []string {
 	t.Helper()
 	var ids []string
 	for offset := int64(0); ; {
-		resp := netkit.Invoke(t, c, addr, remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
-			"consumerGroup": "CG_disk", "topic": testTopic, "queueId": "0",
-			"queueOffset": strconv.FormatInt(offset, 10), "maxMsgNums": "32", "sysFlag": "4",
-			"commitOffset": "0", "suspendTimeoutMillis": "0", "subscription": "*", "subVersion": "0",
-			"expressionType": "TAG",
-		}, nil))
+		resp := netkit.Invoke(t, c, addr, pullCmd(offset))
 		switch resp.Code {
 		case remoting.RespSuccess:
 		case remoting.RespPullNotFound:
@@ -121,13 +138,7 @@ func TestBrokerDiskFullIsReadOnlyUntilSpaceReturns(t *testing.T) {
 	c := netkit.Client(t, netio.ClientConfig{})
 
 	var acked []string
-	send := func(id int) int32 {
-		resp := netkit.Invoke(t, c, addr, sendCmd(id, bodyOf(id, 4000)))
-		if resp.Code == remoting.RespSuccess {
-			acked = append(acked, msgID(id))
-		}
-		return resp.Code
-	}
+	send := func(id int) int32 { return sendAcked(t, c, addr, &acked, id, 4000) }
 	if code := send(0); code != remoting.RespSuccess {
 		t.Fatalf("first send: code %d", code)
 	}
@@ -213,16 +224,22 @@ func TestBrokerConsumeQueueOutOfSpace(t *testing.T) {
 	_, addr := brokerOn(t, fs, config.FlushSync)
 	c := netkit.Client(t, netio.ClientConfig{})
 	var acked []string
-	send := func(id int) int32 {
-		resp := netkit.Invoke(t, c, addr, sendCmd(id, bodyOf(id, 100)))
-		if resp.Code == remoting.RespSuccess {
-			acked = append(acked, msgID(id))
-		}
-		return resp.Code
-	}
+	send := func(id int) int32 { return sendAcked(t, c, addr, &acked, id, 100) }
 	if code := send(0); code != remoting.RespSuccess {
 		t.Fatalf("first send: code %d", code)
 	}
+	// The dispatch, which runs after the ack, creates the first send's
+	// consume-queue and index files: wait for both, or the capacity below
+	// leaves no room for them and sends are refused from the start.
+	testkit.Eventually(t, "the first send's consume-queue and index files", func() bool {
+		cq, err := fs.Stat("/store/consumequeue/" + testTopic + "/0/00000000000000000000")
+		idx, _ := fs.ReadDir("/store/index")
+		if err != nil || cq.Size() != 20*1000 || len(idx) != 1 {
+			return false
+		}
+		fi, err := fs.Stat("/store/index/" + idx[0].Name())
+		return err == nil && fi.Size() > 0
+	})
 	// 1000 units fill a consume-queue file: leave room for nothing more
 	// than the commit log's current segment holds.
 	fs.SetCapacity(fs.Used())
@@ -273,12 +290,7 @@ func TestBrokerPullSkipsAUnitThatMissesItsRecord(t *testing.T) {
 	_, addr = brokerOn(t, fs, config.FlushSync)
 	var got []string
 	for offset := int64(0); offset < 30; {
-		resp := netkit.Invoke(t, c, addr, remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
-			"consumerGroup": "CG_disk", "topic": testTopic, "queueId": "0",
-			"queueOffset": strconv.FormatInt(offset, 10), "maxMsgNums": "32", "sysFlag": "4",
-			"commitOffset": "0", "suspendTimeoutMillis": "0", "subscription": "*", "subVersion": "0",
-			"expressionType": "TAG",
-		}, nil))
+		resp := netkit.Invoke(t, c, addr, pullCmd(offset))
 		for b := resp.Body; len(b) > 0; {
 			m, n, err := message.DecodeRecord(b, true)
 			if err != nil {

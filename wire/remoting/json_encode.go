@@ -23,25 +23,7 @@ import (
 // The fields of a decoded send header (sendext.go) follow those of
 // c.ExtFields, and the entries of ext follow them.
 func appendJSONHeader(dst []byte, c *Command, ext []ExtField) []byte {
-	dst = append(dst, `{"code":`...)
-	dst = strconv.AppendInt(dst, int64(c.Code), 10)
-	dst = append(dst, `,"language":`...)
-	if c.Language == "" {
-		dst = append(dst, `"`+LanguageGo+`"`...)
-	} else {
-		dst = AppendJSONString(dst, c.Language)
-	}
-	dst = append(dst, `,"version":`...)
-	dst = strconv.AppendInt(dst, int64(c.Version), 10)
-	dst = append(dst, `,"opaque":`...)
-	dst = strconv.AppendInt(dst, int64(c.Opaque), 10)
-	dst = append(dst, `,"flag":`...)
-	dst = strconv.AppendInt(dst, int64(c.Flag), 10)
-	if c.Remark != "" {
-		dst = append(dst, `,"remark":`...)
-		dst = AppendJSONString(dst, c.Remark)
-	}
-	dst = append(dst, `,"extFields":{`...)
+	dst = appendJSONHeaderStart(dst, c)
 	first := true
 	for k, v := range c.ExtFields {
 		if !first {
@@ -85,6 +67,31 @@ func appendJSONHeader(dst []byte, c *Command, ext []ExtField) []byte {
 		}
 	}
 	return append(dst, `},"serializeTypeCurrentRPC":"JSON"}`...)
+}
+
+// appendJSONHeaderStart appends c's JSON header up to the opening brace of
+// extFields: code, language, version, opaque, flag and remark. Shared with
+// SendResponseEncoder, whose frames must equal appendJSONHeader's.
+func appendJSONHeaderStart(dst []byte, c *Command) []byte {
+	dst = append(dst, `{"code":`...)
+	dst = strconv.AppendInt(dst, int64(c.Code), 10)
+	dst = append(dst, `,"language":`...)
+	if c.Language == "" {
+		dst = append(dst, `"`+LanguageGo+`"`...)
+	} else {
+		dst = AppendJSONString(dst, c.Language)
+	}
+	dst = append(dst, `,"version":`...)
+	dst = strconv.AppendInt(dst, int64(c.Version), 10)
+	dst = append(dst, `,"opaque":`...)
+	dst = strconv.AppendInt(dst, int64(c.Opaque), 10)
+	dst = append(dst, `,"flag":`...)
+	dst = strconv.AppendInt(dst, int64(c.Flag), 10)
+	if c.Remark != "" {
+		dst = append(dst, `,"remark":`...)
+		dst = AppendJSONString(dst, c.Remark)
+	}
+	return append(dst, `,"extFields":{`...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -44,22 +44,12 @@ func NewSendResponseEncoder(region, traceOn string) *SendResponseEncoder {
 // Append appends r's whole frame (JSON header, no body) to dst. It reads r
 // and never retains it or dst.
 func (e *SendResponseEncoder) Append(dst []byte, r *SendResponse) []byte {
+	c := Command{Code: r.Code, Version: Version, Opaque: r.Opaque, Flag: FlagResponse, Remark: r.Remark}
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
 	headerStart := len(dst)
-	dst = append(dst, `{"code":`...)
-	dst = strconv.AppendInt(dst, int64(r.Code), 10)
-	dst = append(dst, `,"language":"`+LanguageGo+`","version":`...)
-	dst = strconv.AppendInt(dst, int64(Version), 10)
-	dst = append(dst, `,"opaque":`...)
-	dst = strconv.AppendInt(dst, int64(r.Opaque), 10)
-	dst = append(dst, `,"flag":`...)
-	dst = strconv.AppendInt(dst, int64(FlagResponse), 10)
-	if r.Remark != "" {
-		dst = append(dst, `,"remark":`...)
-		dst = AppendJSONString(dst, r.Remark)
-	}
-	dst = append(dst, `,"extFields":{"msgId":"`...)
+	dst = appendJSONHeaderStart(dst, &c)
+	dst = append(dst, `"msgId":"`...)
 	dst = append(dst, r.MsgID...)
 	dst = append(dst, `","queueId":"`...)
 	dst = strconv.AppendInt(dst, int64(r.QueueID), 10)
@@ -75,8 +65,7 @@ func (e *SendResponseEncoder) Append(dst []byte, r *SendResponse) []byte {
 	if headerLen > HeaderBytesMax {
 		// Only a batch of millions of ids gets here; AppendFrameHead's rule
 		// for a header too large applies.
-		return AppendFrameExt(dst[:start], &Command{Code: r.Code, Opaque: r.Opaque, Flag: FlagResponse, Remark: r.Remark},
-			[]ExtField{{Key: "msgId", Bytes: r.MsgID}})
+		return AppendFrameExt(dst[:start], &c, []ExtField{{Key: "msgId", Bytes: r.MsgID}})
 	}
 	binary.BigEndian.PutUint32(dst[start:], uint32(4+headerLen))
 	binary.BigEndian.PutUint32(dst[start+4:], uint32(SerializeJSON)<<24|uint32(headerLen))

@@ -58,8 +58,9 @@ run: build
 	  $(BIN)/mqbroker -c cmd/mqbroker/broker.properties -n 127.0.0.1:9876
 
 # The standard load suite against a fresh NameServer and broker: writes
-# benchmarks/results/latest.json and latest.md. BENCH_DURATION=5s for a
-# short run (default 60s per run).
+# benchmarks/results/latest.json and latest.md (RESULTS_DIR=… elsewhere),
+# naming the runs that failed. BENCH_DURATION=5s for a short run (default
+# 60s per run); BENCH_RUNS='recovery|consume' for only the runs matching.
 bench:
 	BIN=$(BIN) GO=$(GO) benchmarks/run.sh
 

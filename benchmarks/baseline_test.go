@@ -67,7 +67,7 @@ func benchmarkSyncSend(b *testing.B, flush config.FlushType, parallelism int) {
 	}
 	b.SetParallelism(parallelism)
 	b.ResetTimer()
-	start := time.Now()
+	start, created := time.Now(), goroutinesCreated()
 	b.RunParallel(func(pb *testing.PB) {
 		q := 0
 		for pb.Next() {
@@ -80,6 +80,7 @@ func benchmarkSyncSend(b *testing.B, flush config.FlushType, parallelism int) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	reportGoroutinesPerOp(b, created)
 }
 
 // BenchmarkSyncSend128Loop is one sender waiting for each answer: latency-bound.

@@ -7,6 +7,14 @@
 #   BENCH_DURATION=60s   length of each run (e.g. BENCH_DURATION=5s for a smoke run)
 #   BIN=bin              where the binaries are built
 #   RESULTS_DIR=benchmarks/results
+#   BENCH_RUNS=REGEX     run only the runs whose names match this bash
+#                        regex, e.g. 'recovery' or 'async-flush-128B|consume'
+#                        (consume-page-cache reads what async-flush-128B
+#                        stored: select both)
+#
+# A run that fails is named in latest.md and latest.json ("failed") and the
+# script exits 1; if the script itself stops early, the report still lists
+# the runs done and the step it stopped in.
 #
 # Besides the throughput runs, three runs check the scale and recovery
 # targets (issue 4). Their sizes shrink for smoke runs (BENCH_DURATION under
@@ -45,34 +53,86 @@ SCALE_QUEUES=${SCALE_QUEUES:-10}
 mkdir -p "$RESULTS_DIR"
 work=$(mktemp -d)
 pids=()
+runs=()     # runs with a JSON result, in order
+failures=() # "run: why", one per failed run
+step=setup  # what the script is doing, named in the report if it stops
+reported=0
 cleanup() {
+	local rc=$?
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if ((!reported)); then
+		failures+=("$step: run.sh stopped here (exit $rc); the runs after it did not run")
+		report || true
+		rc=1
+	fi
 	rm -rf "$work"
+	exit "$rc"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# want NAME: whether BENCH_RUNS selects run NAME.
+want() { [[ -z ${BENCH_RUNS:-} || $1 =~ $BENCH_RUNS ]]; }
+
+# fail NAME WHY: run NAME failed.
+fail() {
+	failures+=("$1: $2")
+	echo "== FAILED $1: $2" >&2
+}
+
+# Ports come from below the kernel's ephemeral range. A port inside it can
+# be handed to any connect() on the machine while the broker is down between
+# its kill -9 and its restart (mqbench ready alone connects to the
+# NameServer every 10 ms then), and a client socket on it, even one in
+# TIME_WAIT, makes the restarted broker's bind fail with "address already in
+# use" although it listens with SO_REUSEADDR: a listener may share a port
+# only with sockets that set SO_REUSEADDR too, and clients do not. This is
+# how one recovery run failed; operators run brokers on fixed low ports
+# (10911) for the same reason.
+read -r eph_low eph_high </proc/sys/net/ipv4/ip_local_port_range
+if ((eph_low - 10000 >= 2000)); then
+	port_lo=10000 port_hi=$((eph_low - 1))
+elif ((65000 - eph_high >= 2000)); then
+	port_lo=$((eph_high + 1)) port_hi=65000
+else
+	echo "no room for broker ports outside the ephemeral range $eph_low-$eph_high" >&2
+	exit 1
+fi
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# port_free PORT: no socket at all uses PORT locally (a TIME_WAIT client
+# socket on it would fail the bind, though nothing listens).
+port_free() {
+	if command -v ss >/dev/null; then
+		[[ -z $(ss -tanH "( sport = :$1 )") ]]
+	else
+		! listening "$1"
+	fi
+}
 
 # free_port prints a port that is free together with port-2 (the broker's
-# fast channel) and port+1 (its HA port).
+# fast channel) and port+1 (the HA port it advertises).
 free_port() {
 	local p
 	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((port_lo + 2 + RANDOM % (port_hi - port_lo - 3)))
 		if port_free "$p" && port_free $((p - 2)) && port_free $((p + 1)); then
 			echo "$p"
 			return
 		fi
 	done
-	echo "no free port" >&2
+	echo "no free port in $port_lo-$port_hi" >&2
 	return 1
 }
 
-# wait_port waits (10 s at most) until something listens on port $1.
+# wait_port PORT PID: waits (10 s at most) until something listens on PORT;
+# fails at once if process PID exited.
 wait_port() {
 	for _ in $(seq 100); do
-		port_free "$1" || return 0
+		listening "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "nothing listens on port $1" >&2
@@ -87,16 +147,20 @@ kvConfigPath=$work/namesrv/kvConfig.json
 PROPS
 "$BIN/mqnamesrv" -c "$work/namesrv.properties" >"$work/namesrv.log" 2>&1 &
 pids+=($!)
-wait_port "$ns_port"
+wait_port "$ns_port" "$!"
 ns=127.0.0.1:$ns_port
 
 broker_pid=
 broker_port=
 # start_broker NAME FLUSH_TYPE: a broker with a new store under $work.
 start_broker() {
+	step="starting broker $1"
 	write_properties "$1" "$2"
 	exec_broker "$1"
-	wait_port "$broker_port"
+	if ! wait_port "$broker_port" "$broker_pid"; then
+		tail -3 "$work/broker-$1.log" >&2
+		return 1
+	fi
 }
 
 # write_properties NAME FLUSH_TYPE: the properties of broker NAME, with its
@@ -124,138 +188,245 @@ exec_broker() {
 }
 
 stop_broker() {
-	kill "$broker_pid"
+	kill "$broker_pid" 2>/dev/null || true
 	wait "$broker_pid" 2>/dev/null || true
 }
 
-runs=()
-failed=0
-# bench NAME COMMAND FLAGS...: one mqbench run; its JSON gets a "name" key.
+# quiesce: write back the dirty pages of the runs before, so that the next
+# run neither pays for their writeback nor reads while it goes on.
+quiesce() { sync -f "$work"; }
+
+# major_faults: the broker's major page faults so far (pages it read from
+# disk, not from the page cache).
+major_faults() { awk '{print $12}' "/proc/$broker_pid/stat" 2>/dev/null || echo 0; }
+
+# add_key FILE KEY VALUE: a key at the top of an mqbench JSON file.
+add_key() { sed -i "1s/^{/{\n  \"$2\": $3,/" "$1"; }
+
+# bench NAME COMMAND FLAGS...: one mqbench run, when BENCH_RUNS selects it;
+# its JSON gets a "name" key and the broker's major page faults during it.
 bench() {
-	local name=$1 command=$2
+	local name=$1 command=$2 faults
 	shift 2
+	want "$name" || return 0
+	step=$name
 	echo "== $name: mqbench $command $*" >&2
+	quiesce
+	faults=$(major_faults)
 	if ! "$BIN/mqbench" "$command" -n "$ns" --duration "$DURATION" --broker-pid "$broker_pid" --json "$work/$name.json" "$@"; then
-		failed=1
+		fail "$name" "mqbench $command exited non-zero"
 	fi
 	if [[ -s $work/$name.json ]]; then
-		sed -i "1s/^{/{\n  \"name\": \"$name\",/" "$work/$name.json"
+		add_key "$work/$name.json" broker_major_faults $(($(major_faults) - faults))
+		add_key "$work/$name.json" name "\"$name\""
 		runs+=("$name")
 	fi
+}
+
+# field FILE KEY: one value of an mqbench JSON file (one key per line, at
+# any depth).
+field() { sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
+
+# report writes latest.json and latest.md from the runs done so far.
+report() {
+	local commit gover date name f sep rss ratio rows
+	commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	gover=$($GO env GOVERSION)
+	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	{
+		printf '{\n"machine": {"nproc": %s, "go_version": "%s", "git_commit": "%s", "date": "%s", "duration": "%s"},\n"failed": [' \
+			"$(nproc)" "$gover" "$commit" "$date" "$DURATION"
+		sep=
+		for f in "${failures[@]}"; do
+			printf '%s"%s"' "$sep" "$(printf '%s' "$f" | tr -d '"\\')"
+			sep=", "
+		done
+		printf '],\n"runs": [\n'
+		sep=
+		for name in "${runs[@]}"; do
+			printf '%s' "$sep"
+			cat "$work/$name.json"
+			sep=,
+		done
+		printf ']\n}\n'
+	} >"$RESULTS_DIR/latest.json"
+	{
+		echo "# mqbench results"
+		echo
+		echo "$date, commit $commit, $(nproc) cores, $gover, $DURATION per run${BENCH_RUNS:+, runs matching '$BENCH_RUNS' only}. Latencies in µs (produce: send round trip; consume: receipt − store time; e2e and mixed: publish to deliver)."
+		echo
+		if ((${#failures[@]})); then
+			echo "**Failed** (see make bench's output):"
+			echo
+			for f in "${failures[@]}"; do echo "- $f"; done
+		else
+			echo "Every run passed."
+		fi
+		echo
+		echo "| run | msgs/s | MB/s | p50 | p99 | p999 | sent | received | errors | broker RSS MiB | GC pause p99 µs |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for name in "${runs[@]}"; do
+			[[ $name == register-* || $name == recovery-* ]] && continue
+			f=$work/$name.json
+			rss=$(field "$f" broker_rss_bytes)
+			printf '| %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
+				"$(field "$f" msgs_per_s)" "$(field "$f" mb_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
+				"$(field "$f" p999_us)" "$(field "$f" sent)" "$(field "$f" received)" "$(field "$f" errors)" \
+				"$((${rss:-0} / 1048576))" "$(field "$f" broker_gc_pause_p99_us)"
+		done
+		echo
+		for name in "${runs[@]}"; do
+			f=$work/$name.json
+			case $name in
+			batch-*x1KiB) echo "$name: $(printf %.0f "$(field "$f" mb_per_s)") MB/s of bodies in through the broker (target: at least 400)." ;;
+			consume-page-cache) echo "$name: read the $(field "$f" backlog) messages async-flush-128B stored again and again for $DURATION, $(field "$f" conns) connections, $(field "$f" batch) messages a pull; the broker read $(field "$f" broker_major_faults) pages from disk (major faults) meanwhile." ;;
+			esac
+		done
+		echo
+		scale=$work/scale-${SCALE_TOPICS}x${SCALE_QUEUES}-128B.json
+		if [[ -s $scale && -s $work/async-flush-128B.json ]]; then
+			ratio=$(awk -v a="$(field "$scale" msgs_per_s)" -v b="$(field "$work/async-flush-128B.json" msgs_per_s)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+			echo "Scale: sending as async-flush-128B does, over $SCALE_TOPICS topics × $SCALE_QUEUES queues, reached $ratio of its msgs/s (target: at least 0.80)."
+			echo
+		fi
+		rows=$(for name in "${runs[@]}"; do
+			f=$work/$name.json
+			[[ $(field "$f" command) == e2e ]] || continue
+			printf '| %s | %s | %.0f | %s | %s | %s |\n' "$name" "$(field "$f" rate)" "$(field "$f" send_msgs_per_s)" \
+				"$(field "$f" send_p50_us)" "$(field "$f" send_p99_us)" "$(field "$f" send_p999_us)"
+		done)
+		if [[ $rows ]]; then
+			echo "Send round trip at a fixed offered rate (target at 50,000 msgs/s: p99 at most 2,000 µs, p999 at most 10,000 µs):"
+			echo
+			echo "| run | offered msgs/s | sent msgs/s | send p50 µs | send p99 µs | send p999 µs |"
+			echo "|---|---:|---:|---:|---:|---:|"
+			echo "$rows"
+			echo
+		fi
+		rows=$(for name in "${runs[@]}"; do
+			f=$work/$name.json
+			[[ $(field "$f" command) == mixed ]] || continue
+			printf '| %s | %.0f | %.0f | %s | %s | %s |\n' "$name" "$(field "$f" send_msgs_per_s)" "$(field "$f" consumer_msgs_per_s)" \
+				"$(field "$f" lag_end_msgs)" "$(field "$f" catch_up_ms)" "$(field "$f" kept_up)"
+		done)
+		if [[ $rows ]]; then
+			echo "Tailing consumer against producers sending as fast as they can (kept up: all received, and at most one second of sends behind when they stopped):"
+			echo
+			echo "| run | sent msgs/s | consumed msgs/s | behind at the end (msgs) | caught up after ms | kept up |"
+			echo "|---|---:|---:|---:|---:|---|"
+			echo "$rows"
+			echo
+		fi
+		rows=$(for name in "${runs[@]}"; do
+			f=$work/$name.json
+			case $name in
+			register-*) printf '| %s | %s | register body %s bytes |\n' "$name" "$(field "$f" ready_ms)" "$(field "$f" register_body_bytes)" ;;
+			recovery-*) printf '| %s | %s | CommitLog %s bytes, restart after kill -9 |\n' "$name" "$(field "$f" ready_ms)" "$(field "$f" commitlog_bytes)" ;;
+			esac
+		done)
+		if [[ $rows ]]; then
+			echo "Start and recovery (ms from the broker's exec until a send, routed by the NameServer, succeeds):"
+			echo
+			echo "| run | ready ms | details |"
+			echo "|---|---:|---|"
+			echo "$rows"
+		fi
+	} >"$RESULTS_DIR/latest.md"
+	echo "wrote $RESULTS_DIR/latest.json and $RESULTS_DIR/latest.md" >&2
 }
 
 start_broker async ASYNC_FLUSH
 bench async-flush-128B produce -t Bench128 -s 128 -c 4 -w 64 --mode async
 bench batch-64x128B produce -t BenchBatch -s 128 -c 4 -w 8 --mode async --batch 64
 bench async-flush-1KiB produce -t Bench1K -s 1024 -c 4 -w 64 --mode async
-bench consume-page-cache consume -t Bench128 -c 4 --from first --drain
+# 32 × 1 KiB: a batch of 32 KiB, the size at which RocketMQ 5's Java
+# producer sends what its autoBatch accumulated (ProduceAccumulator's
+# default holdSize), and far below the 4 MiB message limit.
+bench batch-32x1KiB produce -t BenchBatch1K -s 1024 -c 4 -w 8 --mode async --batch 32
+# Reading from the page cache: the messages async-flush-128B stored, read
+# again and again for the whole run (--repeat), 4 connections, 32 messages
+# a pull (the Go client's default pullBatchSize), one pull in flight per
+# queue as clients do. A single drain of them lasts only a few seconds, so
+# its figure was mostly start and tail (the last queues alone) and varied
+# run to run; broker_major_faults says whether any page came from disk.
+bench consume-page-cache consume -t Bench128 -c 4 --from first --repeat
+# A tailing consumer (one connection) while producers send as fast as they
+# can: the JSON's tail object says whether it kept up.
+bench mixed-tail-128B mixed -t BenchMixed -s 128 -c 4 -w 64 --mode async
 bench e2e-50k e2e -t BenchE2E -s 128 -c 4 -w 64 --mode async --rate 50000
 # Scale: the first run again over SCALE_TOPICS × SCALE_QUEUES queues, then
 # drained. The topics are created and every queue gets its first messages
 # (its consume-queue file) before the timed part: the target is the steady
 # state of a broker with that many queues.
-echo "== scale warm-up: creating $SCALE_TOPICS topics of $SCALE_QUEUES queues" >&2
-"$BIN/mqbench" produce -n "$ns" -t BenchScale --topics "$SCALE_TOPICS" -q "$SCALE_QUEUES" -s 128 -c 4 -w 64 --mode async \
-	--messages $((SCALE_TOPICS * SCALE_QUEUES * 2)) --duration 10m >/dev/null 2>&1 || failed=1
-bench "scale-${SCALE_TOPICS}x${SCALE_QUEUES}-128B" produce -t BenchScale --topics "$SCALE_TOPICS" -q "$SCALE_QUEUES" \
-	-s 128 -c 4 -w 64 --mode async
-bench "scale-${SCALE_TOPICS}x${SCALE_QUEUES}-consume" consume -t BenchScale --topics "$SCALE_TOPICS" -c 4 --from first --drain
+name=scale-${SCALE_TOPICS}x${SCALE_QUEUES}
+if want "$name"; then
+	step="$name warm-up"
+	echo "== scale warm-up: creating $SCALE_TOPICS topics of $SCALE_QUEUES queues" >&2
+	"$BIN/mqbench" produce -n "$ns" -t BenchScale --topics "$SCALE_TOPICS" -q "$SCALE_QUEUES" -s 128 -c 4 -w 64 --mode async \
+		--messages $((SCALE_TOPICS * SCALE_QUEUES * 2)) --duration 10m >/dev/null 2>&1 || fail "$step" "mqbench produce exited non-zero"
+fi
+bench "$name-128B" produce -t BenchScale --topics "$SCALE_TOPICS" -q "$SCALE_QUEUES" -s 128 -c 4 -w 64 --mode async
+bench "$name-consume" consume -t BenchScale --topics "$SCALE_TOPICS" -c 4 --from first --drain
 stop_broker
-start_broker sync SYNC_FLUSH
-bench sync-flush-128B produce -t BenchSync -s 128 -c 4 -w 64 --mode async
-stop_broker
+if want sync-flush-128B; then
+	start_broker sync SYNC_FLUSH
+	bench sync-flush-128B produce -t BenchSync -s 128 -c 4 -w 64 --mode async
+	stop_broker
+fi
 
 # Registration: a broker whose topics.json holds MANY_TOPICS topics starts;
 # ready_ms is the time from its start until a send to the last topic,
 # routed by the NameServer, succeeds (mqbench ready starts right after the
 # broker process). The body size is the registrar's.
-mkdir -p "$work/store-many/config"
-awk -v n="$MANY_TOPICS" 'BEGIN {
-	printf "{\"topicConfigTable\":{"
-	for (i = 0; i < n; i++)
-		printf "%s\"BenchMany-%d\":{\"topicName\":\"BenchMany-%d\",\"readQueueNums\":8,\"writeQueueNums\":8,\"perm\":6,\"topicFilterType\":\"SINGLE_TAG\"}", (i ? "," : ""), i, i
-	printf "},\"dataVersion\":{\"stateVersion\":0,\"timestamp\":1,\"counter\":1}}"
-}' >"$work/store-many/config/topics.json"
 name=register-$MANY_TOPICS-topics
-write_properties many ASYNC_FLUSH
-exec_broker many
-bench "$name" ready -t "BenchMany-$((MANY_TOPICS - 1))" --duration 120s
-if [[ -s $work/$name.json ]]; then
-	body=$(sed -n 's/.*"bodyBytes":\([0-9]*\).*"registration body built".*/\1/p' "$work/broker-many.log" | tail -1)
-	sed -i "1s/^{/{\n  \"register_body_bytes\": ${body:-0},/" "$work/$name.json"
+if want "$name"; then
+	step=$name
+	mkdir -p "$work/store-many/config"
+	awk -v n="$MANY_TOPICS" 'BEGIN {
+		printf "{\"topicConfigTable\":{"
+		for (i = 0; i < n; i++)
+			printf "%s\"BenchMany-%d\":{\"topicName\":\"BenchMany-%d\",\"readQueueNums\":8,\"writeQueueNums\":8,\"perm\":6,\"topicFilterType\":\"SINGLE_TAG\"}", (i ? "," : ""), i, i
+		printf "},\"dataVersion\":{\"stateVersion\":0,\"timestamp\":1,\"counter\":1}}"
+	}' >"$work/store-many/config/topics.json"
+	write_properties many ASYNC_FLUSH
+	exec_broker many
+	bench "$name" ready -t "BenchMany-$((MANY_TOPICS - 1))" --duration 120s
+	if [[ -s $work/$name.json ]]; then
+		body=$(sed -n 's/.*"bodyBytes":\([0-9]*\).*"registration body built".*/\1/p' "$work/broker-many.log" | tail -1)
+		add_key "$work/$name.json" register_body_bytes "${body:-0}"
+	fi
+	stop_broker
 fi
-stop_broker
 
 # Recovery: fill RECOVERY_MIB of CommitLog with batched 1 KiB sends, kill -9,
-# restart on the same store; ready_ms is the time from the restart until a
-# send succeeds. A 1 KiB message takes about 1,200 bytes of CommitLog.
-start_broker recovery ASYNC_FLUSH
+# restart on the same store and port; ready_ms is the time from the restart
+# until a send succeeds. A 1 KiB message takes about 1,200 bytes of CommitLog.
 name=recovery-$RECOVERY_MIB-MiB
-echo "== $name: filling $RECOVERY_MIB MiB" >&2
-if ! "$BIN/mqbench" produce -n "$ns" -t BenchRecovery -s 1024 -c 2 -w 8 --mode async --batch 64 \
-	--messages $((RECOVERY_MIB * 1048576 / 1200)) --duration 30m --json "$work/recovery-fill.json" >/dev/null; then
-	failed=1
-fi
-kill -9 "$broker_pid"
-wait "$broker_pid" 2>/dev/null || true
-exec_broker recovery
-bench "$name" ready -t BenchRecovery --duration 120s
-if [[ -s $work/$name.json ]]; then
-	end=$(sed -n 's/.*"processOffset":\([0-9]*\).*"commitlog recovered".*/\1/p' "$work/broker-recovery.log" | tail -1)
-	sed -i "1s/^{/{\n  \"commitlog_bytes\": ${end:-0},/" "$work/$name.json"
-fi
-stop_broker
-
-# field FILE KEY: one value of an mqbench JSON file (one key per line).
-field() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1"; }
-
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-gover=$($GO env GOVERSION)
-date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-{
-	printf '{\n"machine": {"nproc": %s, "go_version": "%s", "git_commit": "%s", "date": "%s", "duration": "%s"},\n"runs": [\n' \
-		"$(nproc)" "$gover" "$commit" "$date" "$DURATION"
-	sep=
-	for name in "${runs[@]}"; do
-		printf '%s' "$sep"
-		cat "$work/$name.json"
-		sep=,
-	done
-	printf ']\n}\n'
-} >"$RESULTS_DIR/latest.json"
-{
-	echo "# mqbench results"
-	echo
-	echo "$date, commit $commit, $(nproc) cores, $gover, $DURATION per run. Latencies in µs (produce: send round trip; consume: receipt − store time; e2e: publish to deliver)."
-	echo
-	echo "| run | msgs/s | MB/s | p50 | p99 | p999 | sent | received | errors | broker RSS MiB | GC pause p99 µs |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for name in "${runs[@]}"; do
-		[[ $name == register-* || $name == recovery-* ]] && continue
-		f=$work/$name.json
-		rss=$(field "$f" broker_rss_bytes)
-		printf '| %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
-			"$(field "$f" msgs_per_s)" "$(field "$f" mb_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
-			"$(field "$f" p999_us)" "$(field "$f" sent)" "$(field "$f" received)" "$(field "$f" errors)" \
-			"$(( ${rss:-0} / 1048576 ))" "$(field "$f" broker_gc_pause_p99_us)"
-	done
-	echo
-	scale=$work/scale-${SCALE_TOPICS}x${SCALE_QUEUES}-128B.json
-	if [[ -s $scale && -s $work/async-flush-128B.json ]]; then
-		ratio=$(awk -v a="$(field "$scale" msgs_per_s)" -v b="$(field "$work/async-flush-128B.json" msgs_per_s)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-		echo "Scale: sending as async-flush-128B does, over $SCALE_TOPICS topics × $SCALE_QUEUES queues, reached $ratio of its msgs/s (target: at least 0.80)."
+if want "$name"; then
+	start_broker recovery ASYNC_FLUSH
+	step="$name fill"
+	echo "== $name: filling $RECOVERY_MIB MiB" >&2
+	"$BIN/mqbench" produce -n "$ns" -t BenchRecovery -s 1024 -c 2 -w 8 --mode async --batch 64 \
+		--messages $((RECOVERY_MIB * 1048576 / 1200)) --duration 30m --json "$work/recovery-fill.json" >/dev/null ||
+		fail "$step" "mqbench produce exited non-zero"
+	kill -9 "$broker_pid"
+	wait "$broker_pid" 2>/dev/null || true
+	exec_broker recovery
+	bench "$name" ready -t BenchRecovery --duration 120s
+	if ! kill -0 "$broker_pid" 2>/dev/null; then
+		fail "$name" "the restarted broker exited: $(grep -o '"error":"[^"]*"' "$work/broker-recovery.log" | tail -1 | tr -d '"\\')"
+		ss -tanp "( sport = :$broker_port or sport = :$((broker_port - 2)) )" >&2 || true
 	fi
-	echo "Start and recovery (ms from the broker's exec until a send, routed by the NameServer, succeeds):"
-	echo
-	echo "| run | ready ms | details |"
-	echo "|---|---:|---|"
-	for name in "${runs[@]}"; do
-		f=$work/$name.json
-		case $name in
-		register-*) printf '| %s | %s | register body %s bytes |\n' "$name" "$(field "$f" ready_ms)" "$(field "$f" register_body_bytes)" ;;
-		recovery-*) printf '| %s | %s | CommitLog %s bytes, restart after kill -9 |\n' "$name" "$(field "$f" ready_ms)" "$(field "$f" commitlog_bytes)" ;;
-		esac
-	done
-} >"$RESULTS_DIR/latest.md"
-echo "wrote $RESULTS_DIR/latest.json and $RESULTS_DIR/latest.md" >&2
-exit "$failed"
+	if [[ -s $work/$name.json ]]; then
+		end=$(sed -n 's/.*"processOffset":\([0-9]*\).*"commitlog recovered".*/\1/p' "$work/broker-recovery.log" | tail -1)
+		add_key "$work/$name.json" commitlog_bytes "${end:-0}"
+	fi
+	stop_broker
+fi
+step=report
+report
+reported=1
+if ((${#failures[@]})); then
+	printf 'failed: %s\n' "${failures[@]}" >&2
+	exit 1
+fi

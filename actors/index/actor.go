@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ func (a *indexActor) catchUp(limit int, maxBytes int64) bool {
 // fields is skipped: the writer and recovery validated it, so it changed
 // since, and only it is lost to the index.
 func (a *indexActor) indexRecord(offset int64, rec []byte) error {
-	topicBytes := message.RecordTopic(rec)
+	topicBytes, props := message.RecordTopicProperties(rec)
 	_, _, sysFlag, ok := message.RecordQueue(rec)
 	if topicBytes == nil || !ok {
 		a.x.log.Error().Int64("offset", offset).Msg("undecodable record not indexed")
@@ -175,8 +176,14 @@ func (a *indexActor) indexRecord(offset int64, rec []byte) error {
 	if message.TransactionType(sysFlag) == message.TransactionRollback {
 		return nil
 	}
+	// Both keys indexed contain "KEY": properties without it (a batch
+	// item's, CLUSTER alone) need no walk. One SIMD substring search is
+	// cheaper than splitting every entry.
+	if !bytes.Contains(props, keyMark) {
+		return nil
+	}
 	var uniq, keys string
-	message.EachProperty(view(message.RecordProperties(rec)), func(k, v string) {
+	message.EachProperty(view(props), func(k, v string) {
 		switch k {
 		case message.PropertyUniqKey:
 			uniq = v
@@ -204,6 +211,9 @@ func (a *indexActor) indexRecord(offset int64, rec []byte) error {
 	}
 	return nil
 }
+
+// keyMark is in the names of both properties indexRecord indexes.
+var keyMark = []byte("KEY")
 
 // nextKey splits the first entry off a KEYS value (entries are separated
 // by one space, Java's KEY_SEPARATOR; an entry may be empty).

@@ -64,6 +64,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/storage/commitlog"
@@ -174,7 +175,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Indexer, error) {
 	})
 	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &indexActor{x: x}
-	}, actor.WithGuardian(supervisor)), "index")
+	}, actor.WithGuardian(supervisor), actor.WithDispatcher(actorsys.Hot)), "index")
 	if err != nil {
 		if x.idx != nil {
 			_ = x.idx.Close()

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/commitlog"
@@ -173,7 +174,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Registry, er
 	var err error
 	r.longPoll, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newLongPoll(r)
-	}, actor.WithGuardian(resume)), "queue-longpoll")
+	}, actor.WithGuardian(resume), actor.WithDispatcher(actorsys.Hot)), "queue-longpoll")
 	if err != nil {
 		return nil, fmt.Errorf("queue: spawn long-poll actor: %w", err)
 	}

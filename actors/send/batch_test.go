@@ -155,3 +155,51 @@ func checkDelayed(t *testing.T, b *broker, resp *remoting.Command) {
 		t.Fatalf("delayed record: topic %s queue %d properties %q", m.Topic, m.QueueID, m.Properties)
 	}
 }
+
+// TestBatchItemsStoredExactly: batch items with and without properties,
+// sent alternately (so that pooled Appends carry earlier tag codes), are
+// stored with exactly their properties plus CLUSTER, and an item without
+// TAGS gets tagsCode 0: a tag-filtered pull returns the tagged items only.
+func TestBatchItemsStoredExactly(t *testing.T) {
+	testkit.NoLeaks(t)
+	b := startBroker(t, t.TempDir(), testConfig(), newFakeMeta())
+	const cluster = "CLUSTER\x01DefaultCluster\x02"
+	tagged := []message.BatchItem{
+		{Flag: 5, Body: []byte("t0"), Properties: "TAGS\x01T1\x02"},
+		{Body: []byte("t1"), Properties: "KEYS\x01k1 k2\x02TAGS\x01T1"}, // no trailing separator
+		{Body: []byte("t2"), Properties: "TAGS\x01T1\x02UNIQ_KEY\x01U2\x02"},
+	}
+	plain := []message.BatchItem{{Flag: 7, Body: []byte("p0")}, {Body: []byte("p1")}, {Body: nil}}
+	wantProps := []string{"TAGS\x01T1\x02" + cluster, "KEYS\x01k1 k2\x02TAGS\x01T1\x02" + cluster, "TAGS\x01T1\x02UNIQ_KEY\x01U2\x02" + cluster}
+	const rounds = 4
+	for range rounds {
+		wantCode(t, b.invoke(sendBatch("TopicTest", 2, tagged)), remoting.RespSuccess)
+		wantCode(t, b.invoke(sendBatch("TopicTest", 2, plain)), remoting.RespSuccess)
+	}
+	pr := b.invoke(pull("TopicTest", 2, 0, 4, 0, "*"))
+	wantCode(t, pr, remoting.RespSuccess)
+	recs := records(t, pr.Body)
+	if len(recs) != rounds*(len(tagged)+len(plain)) {
+		t.Fatalf("%d records", len(recs))
+	}
+	for i, r := range recs {
+		var want message.BatchItem
+		props := cluster
+		if j := i % 6; j < 3 {
+			want, props = tagged[j], wantProps[j]
+		} else {
+			want = plain[j-3]
+		}
+		if r.QueueOffset != int64(i) || r.Flag != want.Flag || string(r.Body) != string(want.Body) || r.Properties != props {
+			t.Fatalf("record %d: queue offset %d flag %d body %q properties %q, want flag %d body %q properties %q",
+				i, r.QueueOffset, r.Flag, r.Body, r.Properties, want.Flag, want.Body, props)
+		}
+	}
+	pr = b.invoke(pull("TopicTest", 2, 0, 4, 0, "T1"))
+	wantCode(t, pr, remoting.RespSuccess)
+	for _, r := range records(t, pr.Body) {
+		if r.Body[0] != 't' {
+			t.Fatalf("tag filter T1 returned %q (properties %q)", r.Body, r.Properties)
+		}
+	}
+}

@@ -129,22 +129,32 @@ func (t *topicActor) encodeBatch(req *sendReq, m *message.Message, b *writer.Bat
 	// properties, and each record adds the fixed fields, topic and tail.
 	perRecord := message.RecordBytesMin + len(m.Topic) + len(s.clusterEntrySep)
 	b.Records.B = slices.Grow(b.Records.B, len(req.cmd.Body)+len(items)*perRecord)
+	// The items share every record field but FLAG, BODY and PROPERTIES:
+	// the template writes the rest once per batch, not once per item.
+	t.record.Reset(m)
 	a := writer.NewAppend(len(items))
 	for i := range items {
-		var p propScan
-		p.scan(items[i].Properties)
-		err := checkBatchItem(&p)
-		var tail string
-		if err == nil {
-			m.Properties, tail, err = s.properties(items[i].Properties, &p)
+		it := &items[i]
+		// Items without properties (the Go client's, mqbench's) need no
+		// scan: nothing to check, tagsCode 0, and the stored properties are
+		// the CLUSTER entry alone. (Tags may hold a pooled Append's old
+		// codes: every entry is written.)
+		props, tail, tagsCode := "", s.clusterEntry, int64(0)
+		if it.Properties != "" {
+			var p propScan
+			p.scan(it.Properties)
+			err := checkBatchItem(&p)
+			if err == nil {
+				props, tail, err = s.properties(it.Properties, &p)
+			}
+			if err != nil {
+				a.Discard()
+				return nil, err
+			}
+			tagsCode = message.TagsHashCode(p.tags)
 		}
-		if err != nil {
-			a.Discard()
-			return nil, err
-		}
-		m.Flag, m.Body = items[i].Flag, items[i].Body
-		a.Tags[i] = message.TagsHashCode(p.tags)
-		b.Records.B = message.AppendRecordTail(b.Records.B, m, tail)
+		a.Tags[i] = tagsCode
+		b.Records.B = t.record.Append(b.Records.B, it.Flag, it.Body, props, tail)
 	}
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, s.release
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}

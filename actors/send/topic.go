@@ -25,8 +25,9 @@ type topicActor struct {
 	lastRemote string
 	lastBorn   netip.AddrPort
 
-	spare []*sendReq          // the inbox's next slice (inbox.take)
-	items []message.BatchItem // scratch for batch bodies (encodeBatch)
+	spare  []*sendReq             // the inbox's next slice (inbox.take)
+	items  []message.BatchItem    // scratch for batch bodies (encodeBatch)
+	record message.RecordTemplate // a batch's shared record fields (encodeBatch)
 }
 
 func newTopicActor(s *Sender, name string, e *topicEntry) *topicActor {
@@ -63,11 +64,18 @@ func (t *topicActor) turn(ctx actor.Context, reqs []*sendReq) {
 	tc, exists := s.cfg.Topics.Topic(t.name)
 	b := writer.NewBatch()
 	// Room for every record at once instead of doubling through the turn:
-	// body and properties, plus the fixed fields, topic and CLUSTER tail.
+	// body and properties, plus the fixed fields, topic and CLUSTER tail
+	// per record, and a batch message holds a record per item (else each
+	// batch regrew the buffer, copying the turn's records so far; a guess
+	// short of its items costs encodeBatch one regrowth).
 	perRecord := message.RecordBytesMin + len(t.name) + len(s.clusterEntrySep)
 	need := 0
 	for _, req := range reqs {
-		need += len(req.cmd.Body) + len(req.hdr.properties) + perRecord
+		records := 1
+		if req.hdr.batch {
+			records = message.EstimateBatchItems(req.cmd.Body)
+		}
+		need += len(req.cmd.Body) + len(req.hdr.properties) + records*perRecord
 	}
 	b.Records.B = slices.Grow(b.Records.B, need)
 	for _, req := range reqs {

@@ -32,6 +32,8 @@ type storeDeps struct {
 	queueOffsets map[store.QueueKey]int64
 	checkpoint   func(physicMsgTimestamp, logicsMsgTimestamp int64) error
 	probe        func() error // CommitLog.Probe (diskfull.go); nil: never full
+	// prefault is CommitLog.Prefault (prefault.go); nil: no prefaulter.
+	prefault func(ahead int64) (int64, error)
 }
 
 // batchMarker closes a group-commit batch.
@@ -49,6 +51,9 @@ type writerActor struct {
 	units   map[store.QueueKey][]queue.Unit // this batch's units per queue
 	order   []store.QueueKey                // queues in first-append order
 	errLogs int
+
+	prefaultAsked bool  // a prefault was requested (prefault.go)
+	prefaultAt    int64 // the write position of the last request
 }
 
 func newWriterActor(w *Writer) *writerActor {
@@ -61,6 +66,8 @@ func newWriterActor(w *Writer) *writerActor {
 
 func (a *writerActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.maybePrefault(ctx) // warm the first pages before the first send
 	case *Batch:
 		a.pending = append(a.pending, m)
 		if !a.marked {
@@ -132,6 +139,7 @@ func (a *writerActor) commit(ctx actor.Context) {
 		b.recycle()
 	}
 	ctx.Send(a.w.flush, &batchDone{end: a.w.deps.log.WrotePosition(), storeTimestamp: now, waiters: waiters})
+	a.maybePrefault(ctx)
 	clear(a.pending)
 	if cap(a.pending) > 4096 {
 		a.pending = nil
@@ -150,6 +158,10 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	// not per record (the key hashes a topic string).
 	qo := a.next[p.Key]
 	units, inBatch := a.units[p.Key]
+	if units == nil {
+		// Room for p's records at once, not a regrowth at 1, 2, 4, … units.
+		units = make([]queue.Unit, 0, len(p.Tags))
+	}
 	p.queueOffset = qo
 	multi := len(p.Tags) > 1
 	if multi {

@@ -73,7 +73,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 					Dispatcher:      discardUnits{},
 					LogicsTimestamp: func() int64 { return 0 },
 				}
-				w, err := spawn(testkit.ActorSystem(b), cfg, storeDeps{log: cl, checkpoint: func(int64, int64) error { return nil }})
+				w, err := spawn(testkit.ActorSystem(b), cfg, storeDeps{log: cl, checkpoint: func(int64, int64) error { return nil }, prefault: cl.Prefault})
 				if err != nil {
 					b.Fatal(err)
 				}

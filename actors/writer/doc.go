@@ -38,6 +38,6 @@ package writer
 //	queue.Subscriptions    Subscription(group, topic) (body.SubscriptionData, bool)
 //	queue.OffsetCommitter  Commit(group, topic, queueID, offset)   // non-blocking Send
 //
-// Actor names: "writer", "writer-flush", "writer-syncer", "send-registry",
-// "queue-registry", "queue-longpoll", "queue-flusher" (one ActorSystem holds
-// one broker).
+// Actor names: "writer", "writer-flush", "writer-syncer", "writer-prefault",
+// "send-registry", "queue-registry", "queue-longpoll", "queue-flusher" (one
+// ActorSystem holds one broker).

@@ -21,9 +21,7 @@ type batchDone struct {
 	waiters        []*Append
 }
 
-// flushReq asks the syncer for one flush; flushDone is its answer.
-type flushReq struct{}
-
+// flushDone is the syncer's answer to each flush it ran (sync.go).
 type flushDone struct {
 	flushed int64
 	err     error
@@ -43,7 +41,8 @@ type mark struct {
 // waiters out while a slow disk blocks (clients give a send 3 s).
 //
 // Contract per flush (numbered duties):
-//  1. at most one flush is outstanding (flushing);
+//  1. at most one flush is outstanding (the syncer runs them one after the
+//     other; Writer.syncBusy, sync.go);
 //  2. a waiter is answered SUCCESS once flushed >= its end, or
 //     FLUSH_DISK_TIMEOUT when it waited SyncFlushTimeout or the flush failed
 //     (its message is stored either way);
@@ -59,7 +58,6 @@ type flushActor struct {
 	marks    []mark
 	wrote    int64 // newest write position reported
 	flushed  int64
-	flushing bool
 	failed   bool // a flush failed: the log is not writable any more
 	lastFull time.Time
 
@@ -82,15 +80,13 @@ func (f *flushActor) Receive(ctx actor.Context) {
 		f.sched = scheduler.NewTimerScheduler(ctx)
 		f.arm(ctx)
 	case *batchDone:
-		f.onBatch(ctx, m)
+		f.onBatch(m)
 	case *flushDone:
-		f.flushing = false
+		// On a SYNC_FLUSH broker the syncer has started the next flush
+		// already (sync.go): these answers overlap it.
 		f.onFlushed(m.flushed, m.err)
-		if f.sync && len(f.waiters) > 0 {
-			f.request(ctx)
-		}
 	case *flushTick:
-		f.onTick(ctx)
+		f.onTick()
 		f.arm(ctx)
 	case *actor.Stopping:
 		f.stop()
@@ -99,10 +95,11 @@ func (f *flushActor) Receive(ctx actor.Context) {
 	}
 }
 
-func (f *flushActor) onBatch(ctx actor.Context, m *batchDone) {
+func (f *flushActor) onBatch(m *batchDone) {
 	if m.end > f.wrote {
 		f.wrote = m.end
 		f.marks = append(f.marks, mark{end: m.end, storeTimestamp: m.storeTimestamp})
+		f.passMarks() // a flush may have covered the batch before it came
 	}
 	if len(m.waiters) == 0 {
 		return
@@ -112,16 +109,17 @@ func (f *flushActor) onBatch(ctx actor.Context, m *batchDone) {
 		p.waitSince = now
 	}
 	f.waiters = append(f.waiters, m.waiters...)
-	f.request(ctx)
-}
-
-// request starts a flush unless one is outstanding (duty 1).
-func (f *flushActor) request(ctx actor.Context) {
-	if f.flushing {
+	// The syncer may have flushed past them before this batchDone arrived
+	// (it flushes whatever is written, sync.go), or the log failed: answer
+	// those now, as no later flushDone would.
+	f.answerFlushed()
+	if f.failed {
+		f.answerAll(remoting.RespFlushDiskTimeout)
 		return
 	}
-	f.flushing = true
-	ctx.Send(f.w.syncer, &flushReq{})
+	if len(f.waiters) > 0 {
+		f.w.requestFlush()
+	}
 }
 
 // onFlushed applies a flush result (duties 2–3 for flushed waiters).
@@ -131,10 +129,7 @@ func (f *flushActor) onFlushed(flushed int64, err error) {
 			f.w.log.Error().Err(err).Msg("commit log flush failed; the log is not writable any more")
 		}
 		f.failed = true
-		for _, p := range f.waiters {
-			f.w.answer(p, remoting.RespFlushDiskTimeout)
-		}
-		f.waiters = f.drop(f.waiters, len(f.waiters))
+		f.answerAll(remoting.RespFlushDiskTimeout)
 		return
 	}
 	advanced := flushed > f.flushed
@@ -144,21 +139,41 @@ func (f *flushActor) onFlushed(flushed int64, err error) {
 	if f.flushed >= f.wrote {
 		f.lastFull = time.Now()
 	}
-	n := 0
-	for n < len(f.waiters) && f.waiters[n].end <= f.flushed {
-		f.w.answer(f.waiters[n], remoting.RespSuccess)
-		n++
-	}
-	f.waiters = f.drop(f.waiters, n)
+	f.answerFlushed()
 	if advanced && f.w.cfg.OnFlushed != nil {
 		f.w.cfg.OnFlushed() // duty 5
 	}
+	f.passMarks()
+}
+
+// passMarks takes the store time of the newest batch at or below flushed
+// for the checkpoint (duty 4).
+func (f *flushActor) passMarks() {
 	m := 0
 	for m < len(f.marks) && f.marks[m].end <= f.flushed {
 		f.physTs = f.marks[m].storeTimestamp
 		m++
 	}
 	f.marks = f.marks[:copy(f.marks, f.marks[m:])]
+}
+
+// answerFlushed answers SUCCESS to the waiters whose records end at or
+// below flushed: a prefix, as waiters are in end order (duty 2).
+func (f *flushActor) answerFlushed() {
+	n := 0
+	for n < len(f.waiters) && f.waiters[n].end <= f.flushed {
+		f.w.answer(f.waiters[n], remoting.RespSuccess)
+		n++
+	}
+	f.waiters = f.drop(f.waiters, n)
+}
+
+// answerAll answers every waiter with code (duty 3).
+func (f *flushActor) answerAll(code int32) {
+	for _, p := range f.waiters {
+		f.w.answer(p, code)
+	}
+	f.waiters = f.drop(f.waiters, len(f.waiters))
 }
 
 // drop removes the first n waiters, clearing their slots.
@@ -174,7 +189,7 @@ func (f *flushActor) drop(ws []*Append, n int) []*Append {
 // onTick flushes when enough is dirty (ASYNC_FLUSH: flushCommitLogLeastPages
 // or the thorough interval), times SYNC_FLUSH waiters out and writes the
 // checkpoint.
-func (f *flushActor) onTick(ctx actor.Context) {
+func (f *flushActor) onTick() {
 	b := &f.w.cfg.Broker
 	if !f.failed {
 		// SYNC_FLUSH flushes for waiters as they come; the tick only catches
@@ -182,7 +197,7 @@ func (f *flushActor) onTick(ctx actor.Context) {
 		dirty := f.wrote - f.flushed
 		least := int64(b.FlushCommitLogLeastPages) * pageBytes
 		if dirty > 0 && (f.sync || dirty >= least || time.Since(f.lastFull) >= f.w.cfg.FlushThoroughInterval) {
-			f.request(ctx)
+			f.w.requestFlush()
 		}
 	}
 	f.expire(time.Now())
@@ -244,22 +259,7 @@ func (f *flushActor) stop() {
 		flushed, err := f.w.deps.log.Flush()
 		f.onFlushed(flushed, err)
 	}
-	for _, p := range f.waiters {
-		f.w.answer(p, remoting.RespFlushDiskTimeout)
-	}
+	f.answerAll(remoting.RespFlushDiskTimeout)
 	f.waiters = nil
 	f.checkpoint()
-}
-
-// syncer runs the fsyncs (CommitLog.Flush) off the flush actor.
-type syncer struct{ w *Writer }
-
-func (s *syncer) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
-	case *flushReq:
-		flushed, err := s.w.deps.log.Flush()
-		ctx.Send(s.w.flush, &flushDone{flushed: flushed, err: err})
-	case *actor.Stopped:
-		close(s.w.syncerDone)
-	}
 }

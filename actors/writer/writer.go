@@ -138,6 +138,10 @@ type Writer struct {
 	closed, stopping                  atomic.Bool
 	diskFull                          atomic.Bool // the cleaner's usage check
 	storeFull                         atomic.Bool // the commit log found no space (diskfull.go)
+	syncBusy                          atomic.Bool // a flushReq is queued or a flush runs (sync.go)
+	prefaulter                        *actor.PID  // nil without deps.prefault (prefault.go)
+	prefaulterDone                    chan struct{}
+	prefaultBusy                      atomic.Bool // a prefaultReq is queued or running
 	deps                              storeDeps
 }
 
@@ -154,6 +158,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Writer, error) {
 		queueOffsets: st.QueueOffsets(),
 		checkpoint:   st.UpdateCheckpoint,
 		probe:        st.CommitLog.Probe,
+		prefault:     st.CommitLog.Prefault,
 	})
 }
 
@@ -189,20 +194,35 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 	})
 	w.syncer, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &syncer{w: w}
-	}, actor.WithGuardian(stop)), "writer-syncer")
+	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot)), "writer-syncer")
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn syncer: %w", err)
 	}
 	flushed, wrote := deps.log.FlushedPosition(), deps.log.WrotePosition()
 	w.flush, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newFlushActor(w, flushed, wrote)
-	}, actor.WithGuardian(stop)), "writer-flush")
+	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot)), "writer-flush")
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn flush actor: %w", err)
 	}
+	if deps.prefault != nil {
+		w.prefaulterDone = make(chan struct{})
+		// Prefaulting is an optimization: a panic there is logged and the
+		// actor resumes; the writer's stores fault pages in themselves.
+		resume := actor.NewOneForOneStrategy(0, 0, func(reason any) actor.Directive {
+			w.log.Error().Interface("reason", reason).Msg("prefaulter panicked; resuming")
+			return actor.ResumeDirective
+		})
+		w.prefaulter, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+			return &prefaulter{w: w}
+		}, actor.WithGuardian(resume)), "writer-prefault")
+		if err != nil {
+			return nil, fmt.Errorf("writer: spawn prefaulter: %w", err)
+		}
+	}
 	w.pid, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newWriterActor(w)
-	}, actor.WithGuardian(stop)), "writer")
+	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot)), "writer")
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn writer actor: %w", err)
 	}
@@ -277,6 +297,11 @@ func (w *Writer) Stop(ctx context.Context) error {
 		if err := actorsys.PoisonAndWait(ctx, w.root, s.pid, s.done, "writer"); err != nil {
 			return err
 		}
+	}
+	if w.prefaulter != nil {
+		// Last: the writer, which sends it work, has stopped; the store
+		// closes the commit log only after Stop.
+		return actorsys.PoisonAndWait(ctx, w.root, w.prefaulter, w.prefaulterDone, "writer prefaulter")
 	}
 	return nil
 }

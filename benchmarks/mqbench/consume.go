@@ -29,6 +29,7 @@ type consumerOpts struct {
 	conns, pullBatch int
 	from             string // "first" or "last"
 	drain            bool   // stop once every queue reached its max offset at start
+	repeat           bool   // at a queue's max offset at start, go back to its first offset
 	stamped          bool   // latency from the body stamp instead of STORETIMESTAMP
 }
 
@@ -44,6 +45,14 @@ type consumer struct {
 	done    atomic.Int64
 }
 
+// check validates the flags before any connection.
+func (o *consumerOpts) check() error {
+	if o.repeat && (o.drain || o.from != "first") {
+		return fmt.Errorf("--repeat reads from the first offsets and never drains: no --drain, no --from last")
+	}
+	return nil
+}
+
 func newConsumer(cl *cluster, o consumerOpts) (*consumer, error) {
 	if len(cl.read) == 0 {
 		return nil, fmt.Errorf("topic %s has no readable queue", cl.name())
@@ -54,6 +63,7 @@ func newConsumer(cl *cluster, o consumerOpts) (*consumer, error) {
 	if o.conns < 1 || o.pullBatch < 1 {
 		return nil, fmt.Errorf("-c and --pull-batch must be at least 1")
 	}
+
 	c := &consumer{opts: o, cl: cl, m: &meter{}}
 	for _, q := range cl.read {
 		maxOff, err := cl.queueOffset(q, remoting.ReqGetMaxOffset)
@@ -107,10 +117,18 @@ func (c *consumer) run(ctx context.Context, drained context.CancelFunc) {
 }
 
 // pullQueue long-polls one queue from offset. Each record must carry the
-// next queue offset: a gap or repeat counts as an error.
+// next queue offset: a gap or repeat counts as an error. With --repeat it
+// reads [offset, target) over and over until ctx is done.
 func (c *consumer) pullQueue(ctx context.Context, client *netio.Client, q queueRef, offset, target int64) {
 	rec := c.m.newRecorder()
+	first := offset
 	for ctx.Err() == nil {
+		if c.opts.repeat && offset >= target {
+			if first >= target {
+				return // nothing stored: no backlog to read again
+			}
+			offset = first
+		}
 		if c.opts.drain && offset >= target {
 			return
 		}

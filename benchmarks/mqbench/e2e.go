@@ -86,31 +86,30 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 		defer close(consumed)
 		cs.run(consumeCtx, stopConsume)
 	}()
-	stop, doneP, doneC := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go progress(log, "send   ", p.m, stop, doneP)
-	go progress(log, "deliver", cs.m, stop, doneC)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go progressBoth(log, command, p.m, cs.m, stop, done)
 
 	produceCtx, stopProduce := context.WithTimeout(parent, c.duration)
 	defer stopProduce()
-	var tokens chan struct{}
+	var pc *pacer
 	if rate > 0 {
-		tokens = make(chan struct{}, max(rate/100, 1))
-		go pace(produceCtx, tokens, float64(rate)/float64(o.batch))
+		pc = newPacer(p.since(), float64(rate)/float64(o.batch))
 	}
 	start := time.Now()
-	p.run(produceCtx, tokens)
+	p.run(produceCtx, pc)
 	elapsed := time.Since(start)
+	receivedAtEnd := cs.m.msgs.Load()
 
 	// Wait (bounded) until the consumer received everything acknowledged.
 	deadline := time.Now().Add(drainWait)
 	for cs.m.msgs.Load() < p.m.msgs.Load() && time.Now().Before(deadline) && parent.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
+	catchUp := time.Since(start) - elapsed
 	stopConsume()
 	<-consumed
 	close(stop)
-	<-doneP
-	<-doneC
+	<-done
 
 	res := producerResult(command, o)
 	res.Rate = rate
@@ -118,6 +117,7 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	res.Sent, res.Received = p.m.msgs.Load(), cs.m.msgs.Load()
 	res.Errors += p.m.errors.Load()
 	res.SendP50Us, res.SendP99Us, res.SendP999Us = p.m.total.quantile(0.5), p.m.total.quantile(0.99), p.m.total.quantile(0.999)
+	res.Tail = newTail(res.Sent, res.Received, receivedAtEnd, elapsed, catchUp)
 	if rate > 0 && float64(res.Sent) < 0.95*float64(rate)*elapsed.Seconds() {
 		fmt.Fprintf(log, "%s: sent %.0f msgs/s, below --rate %d (senders or broker saturated)\n", command, float64(res.Sent)/elapsed.Seconds(), rate)
 	}
@@ -128,27 +128,33 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	return finish(log, c, cl, &res, p.m, cs.m)
 }
 
-// pace puts requestsPerS tokens a second into tokens until ctx is done,
-// topping up every millisecond from the elapsed time, so a late tick
-// catches up. Tokens the senders cannot take in time are dropped (the
-// channel holds 10 ms worth); the run then reports the rate it reached.
-func pace(ctx context.Context, tokens chan<- struct{}, requestsPerS float64) {
-	tick := time.NewTicker(time.Millisecond)
+// progressBoth prints one line a second for a run that produces and
+// consumes: the send round trips and the publish-to-deliver latencies of
+// that second side by side, as the --json keys send_p50_us… and p50_us…
+// give them for the whole run. When stop closes it drains the rest; done
+// is closed when it returned.
+func progressBoth(w io.Writer, label string, send, deliver *meter, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	start := time.Now()
-	var issued int64
+	var lastSent, lastRecv, lastErrs int64
+	last := time.Now()
 	for {
+		var hs, hd histogram
 		select {
-		case <-ctx.Done():
+		case <-stop:
+			send.drain(&hs)
+			deliver.drain(&hd)
 			return
 		case now := <-tick.C:
-			due := int64(now.Sub(start).Seconds() * requestsPerS)
-			for ; issued < due; issued++ {
-				select {
-				case tokens <- struct{}{}:
-				default:
-				}
-			}
+			send.drain(&hs)
+			deliver.drain(&hd)
+			sent, recv, errs := send.msgs.Load(), deliver.msgs.Load(), send.errors.Load()+deliver.errors.Load()
+			secs := now.Sub(last).Seconds()
+			fmt.Fprintf(w, "%s  send %7.0f msgs/s p50 %6d p99 %7d p999 %7d µs | deliver %7.0f msgs/s p50 %6d p99 %7d p999 %7d µs | errors %d\n",
+				label, float64(sent-lastSent)/secs, hs.quantile(0.5), hs.quantile(0.99), hs.quantile(0.999),
+				float64(recv-lastRecv)/secs, hd.quantile(0.5), hd.quantile(0.99), hd.quantile(0.999), errs-lastErrs)
+			lastSent, lastRecv, lastErrs, last = sent, recv, errs, now
 		}
 	}
 }

@@ -97,9 +97,9 @@ const sendTimeout = 3 * time.Second
 const expireEvery = 100 * time.Millisecond
 
 // run sends until ctx is done or --messages are sent, then waits for the
-// answers in flight. With tokens non-nil every request first takes a token
-// (fixed-rate e2e), otherwise it sends as fast as answers allow.
-func (p *producer) run(ctx context.Context, tokens <-chan struct{}) {
+// answers in flight. With pc non-nil requests go at pc's schedule
+// (fixed-rate e2e), otherwise as fast as answers allow.
+func (p *producer) run(ctx context.Context, pc *pacer) {
 	stopExpiry := make(chan struct{})
 	var expiry sync.WaitGroup
 	expiry.Go(func() { p.expireUntil(stopExpiry) })
@@ -118,7 +118,7 @@ func (p *producer) run(ctx context.Context, tokens <-chan struct{}) {
 		// without bound behind the one writing and count them as sent.
 		size, senders = 0, 1
 	}
-	claim := func(first bool) claim { return p.take(ctx, tokens, first) }
+	claim := func(first bool) (claim, time.Duration) { return p.take(ctx, pc, first) }
 	var wg sync.WaitGroup
 	for _, c := range p.conns {
 		for range senders {
@@ -157,12 +157,12 @@ func (p *producer) fence() {
 	var wg sync.WaitGroup
 	for _, c := range p.conns {
 		once := true
-		s := newSender(c, 1, func(bool) claim {
+		s := newSender(c, 1, func(bool) (claim, time.Duration) {
 			if once {
 				once = false
-				return claimed
+				return claimed, 0
 			}
-			return claimStop
+			return claimStop, 0
 		})
 		s.enc.cmd.Flag = 0 // answered, unlike the oneway requests before it
 		wg.Go(s.run)
@@ -175,34 +175,30 @@ type claim int
 
 const (
 	claimed    claim = iota // send one more request
-	claimLater              // a paced run has no token at hand: write what is encoded
+	claimLater              // a paced run has no request due yet: write what is encoded
 	claimStop               // the run is over (ctx done or --messages reached)
 )
 
-// take claims the next request: it takes a token when the run is paced
-// (waiting for one only when wait is set) and counts the request against
-// --messages.
-func (p *producer) take(ctx context.Context, tokens <-chan struct{}, wait bool) claim {
+// take claims the next request and, in a paced run, its intended send
+// time (0 otherwise): a paced run takes the next request of pc's schedule
+// (waiting until it is due only when wait is set). Every request counts
+// against --messages.
+func (p *producer) take(ctx context.Context, pc *pacer, wait bool) (claim, time.Duration) {
 	if ctx.Err() != nil {
-		return claimStop
+		return claimStop, 0
 	}
-	if tokens != nil {
-		if wait {
-			select {
-			case <-tokens:
-			case <-ctx.Done():
-				return claimStop
+	var due time.Duration
+	if pc != nil {
+		var ok bool
+		if due, ok = pc.next(ctx, p.since(), wait, p.since); !ok {
+			if wait {
+				return claimStop, 0
 			}
-		} else {
-			select {
-			case <-tokens:
-			default:
-				return claimLater
-			}
+			return claimLater, 0
 		}
 	}
 	if p.opts.messages > 0 && p.taken.Add(int64(p.opts.batch)) > p.opts.messages {
-		return claimStop
+		return claimStop, 0
 	}
-	return claimed
+	return claimed, due
 }

@@ -38,6 +38,8 @@ type result struct {
 	SendP50Us  int64   `json:"send_p50_us,omitempty"`
 	SendP99Us  int64   `json:"send_p99_us,omitempty"`
 	SendP999Us int64   `json:"send_p999_us,omitempty"`
+	Backlog    int64   `json:"backlog,omitempty"`  // consume: messages below the max offsets at start
+	Tail       *tail   `json:"tail,omitempty"`     // mixed and e2e: the tailing consumer against the producers
 	ReadyMs    int64   `json:"ready_ms,omitempty"` // ready: time until a send succeeded
 	Attempts   int     `json:"attempts,omitempty"` // ready: sends tried
 

@@ -104,7 +104,7 @@ type sender struct {
 	// eighth of the window, so a refill carries that many requests instead
 	// of one write per answer.
 	wakeAt int
-	claim  func(first bool) claim
+	claim  func(first bool) (claim, time.Duration)
 	enc    *requestEncoder
 	room   chan struct{} // a waiting sender's wake-up
 	bufs   []*bytebufferpool.ByteBuffer
@@ -122,9 +122,10 @@ type sender struct {
 type burstItem struct {
 	opaque int32
 	broker int
+	start  time.Duration // since producer.epoch: its intended send time when paced, else the burst's write
 }
 
-func newSender(c *conn, size int, claim func(first bool) claim) *sender {
+func newSender(c *conn, size int, claim func(first bool) (claim, time.Duration)) *sender {
 	brokers := len(c.p.cl.brokers)
 	return &sender{
 		c: c, size: size, wakeAt: max(size/8, 1), claim: claim,
@@ -192,15 +193,22 @@ func (s *sender) drain() {
 }
 
 // send encodes and writes up to n requests, fewer when the claims stop or
-// a paced run has no token at hand, and reports whether the run goes on.
+// a paced run has no request due, and reports whether the run goes on. A
+// paced request is stamped and timed from its intended send time (pacer);
+// any other from the burst.
 func (s *sender) send(n int) bool {
 	p := s.c.p
 	now := time.Now()
 	more := true
 	for len(s.burst) < n {
-		if got := s.claim(len(s.burst) == 0); got != claimed {
+		got, due := s.claim(len(s.burst) == 0)
+		if got != claimed {
 			more = got == claimLater
 			break
+		}
+		at := now
+		if due > 0 {
+			at = p.epoch.Add(due)
 		}
 		seq := p.next.Add(1)
 		qi := seq % uint64(len(p.cl.write))
@@ -213,10 +221,10 @@ func (s *sender) send(n int) bool {
 			s.bufs[b] = buf
 		}
 		opaque := s.c.client.NextOpaque()
-		at := len(buf.B)
-		buf.B = s.enc.append(buf.B, p.cl.write[qi], seq, opaque, now)
-		s.frameBytes = len(buf.B) - at
-		s.burst = append(s.burst, burstItem{opaque: opaque, broker: b})
+		mark := len(buf.B)
+		buf.B = s.enc.append(buf.B, p.cl.write[qi], seq, opaque, at)
+		s.frameBytes = len(buf.B) - mark
+		s.burst = append(s.burst, burstItem{opaque: opaque, broker: b, start: due})
 		if len(buf.B) >= burstBytesMax {
 			break
 		}
@@ -225,11 +233,16 @@ func (s *sender) send(n int) bool {
 		return more
 	}
 	start := p.since()
+	for i := range s.burst {
+		if s.burst[i].start == 0 { // not paced
+			s.burst[i].start = start
+		}
+	}
 	if s.size > 0 {
 		// Registered before the write: the answer may come at once.
 		s.c.mu.Lock()
 		for _, it := range s.burst {
-			s.c.pending[it.opaque] = inflight{s: s, start: start}
+			s.c.pending[it.opaque] = inflight{s: s, start: it.start}
 		}
 		s.inflight += len(s.burst)
 		s.c.mu.Unlock()
@@ -240,14 +253,14 @@ func (s *sender) send(n int) bool {
 			s.errs[b] = s.c.client.WriteFrames(p.cl.brokers[b], buf) // takes buf over
 		}
 	}
-	s.settle(p.since() - start)
+	s.settle(p.since())
 	return more
 }
 
-// settle accounts for the burst just written: a request whose write failed
-// is an error (and no longer in flight); a oneway request counts as sent,
-// its latency the time its write took.
-func (s *sender) settle(took time.Duration) {
+// settle accounts for the burst just written, at end: a request whose
+// write failed is an error (and no longer in flight); a oneway request
+// counts as sent, its latency the time until its write returned.
+func (s *sender) settle(end time.Duration) {
 	p := s.c.p
 	for _, it := range s.burst {
 		err := s.errs[it.broker]
@@ -263,7 +276,7 @@ func (s *sender) settle(took time.Duration) {
 		case err != nil:
 			p.m.fail(err)
 		case s.size == 0:
-			s.c.rec.record(took.Microseconds())
+			s.c.rec.record((end - it.start).Microseconds())
 			p.m.msgs.Add(int64(p.opts.batch))
 			p.m.bytes.Add(int64(p.opts.batch * p.opts.size))
 		}

@@ -107,9 +107,18 @@ func (l *commitLog) roll(start int64) (*segment, error) {
 	if start%l.cfg.FileSize != 0 {
 		return nil, l.fail(fmt.Errorf("%w: roll at %d, not a segment start", ErrCorrupt, start))
 	}
-	s, err := createSegment(l.cfg.FS, l.cfg.Dir, start, l.cfg.FileSize, &l.log)
+	// Prefault usually created the segment already (off the writer); the
+	// lock keeps it from creating the same file while the roll does.
+	l.pre.nextMu.Lock()
+	defer l.pre.nextMu.Unlock()
+	s, err := l.takeNextLocked(start)
 	if err != nil {
-		return nil, l.growFailed(err)
+		return nil, l.fail(err)
+	}
+	if s == nil {
+		if s, err = createSegment(l.cfg.FS, l.cfg.Dir, start, l.cfg.FileSize, &l.log); err != nil {
+			return nil, l.growFailed(err)
+		}
 	}
 	if err := l.segs.push(s); err != nil {
 		s.release()

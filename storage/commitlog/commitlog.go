@@ -43,7 +43,9 @@
 //     what it keeps, and sets the positions.
 //  3. Scan re-reads records for re-dispatch (store package).
 //  4. Append (one writer) and Flush (one flusher) run concurrently; Read,
-//     Scan and DeleteExpiredFiles may run on any goroutine.
+//     Scan and DeleteExpiredFiles may run on any goroutine; Prefault (one
+//     goroutine) faults pages in ahead of the write position and creates
+//     the next segment before the roll needs it (prefault.go).
 //  5. Close flushes and unmaps.
 package commitlog
 
@@ -120,8 +122,9 @@ func (c *Config) Validate() error {
 
 // CommitLog is the log. Goroutine contract: Append/Recover/Close from the
 // single writer (the commitlog-writer actor); Flush from one flusher at a time;
-// Read/Scan/WrotePosition/FlushedPosition/MinOffset/DeleteExpiredFiles from
-// any goroutine.
+// Prefault from one prefaulter at a time (calls serialize); Read/Scan/
+// WrotePosition/FlushedPosition/MinOffset/DeleteExpiredFiles from any
+// goroutine.
 type CommitLog struct{ impl *commitLog }
 
 type commitLog struct {
@@ -143,6 +146,7 @@ type commitLog struct {
 	recovered     bool       // writer-only: Append refuses to run before Recover
 	recoveredFrom int64      // writer-only: start of the segment Recover validated from
 	flushMu       sync.Mutex // one Flush at a time, also against Close's flush
+	pre           prefaultState
 }
 
 // Open maps the existing segment files; call Recover before appending.
@@ -299,7 +303,7 @@ func (l *commitLog) close() error {
 		return nil
 	}
 	_, err := l.flush()
-	errs := []error{err}
+	errs := []error{err, l.dropNext()}
 	for _, s := range l.segs.removeAll() {
 		errs = append(errs, s.release())
 	}

@@ -75,14 +75,24 @@ func storeTimestampOffset(rec []byte) int {
 // panicking. For the broker's SQL92 filter, which reads the properties of
 // every scanned record.
 func RecordProperties(rec []byte) []byte {
-	_, p := recordTopicAt(rec)
+	_, props := RecordTopicProperties(rec)
+	return props
+}
+
+// RecordTopicProperties is RecordTopic and RecordProperties in one walk of
+// the header, for readers that need both of every record (the index).
+func RecordTopicProperties(rec []byte) (topic, props []byte) {
+	topic, p := recordTopicAt(rec)
+	if len(topic) == 0 {
+		topic = nil
+	}
 	if p == 0 || len(rec)-p < 2 {
-		return nil
+		return topic, nil
 	}
 	propsLen := int(binary.BigEndian.Uint16(rec[p:]))
 	p += 2
 	if propsLen == 0 || propsLen > len(rec)-p {
-		return nil
+		return topic, nil
 	}
-	return rec[p : p+propsLen : p+propsLen]
+	return topic, rec[p : p+propsLen : p+propsLen]
 }

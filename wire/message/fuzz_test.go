@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"hash/crc32"
 	"maps"
 	"net/netip"
@@ -80,9 +81,27 @@ func FuzzDecodeBatch(f *testing.F) {
 		if len(items) == 0 {
 			t.Fatalf("no items and no error")
 		}
+		sameSize := true
+		for _, it := range items {
+			sameSize = sameSize && len(it.Body)+len(it.Properties) == len(items[0].Body)+len(items[0].Properties)
+		}
+		if n := EstimateBatchItems(data); n < 1 || sameSize && n != len(items) {
+			t.Fatalf("EstimateBatchItems %d for %d items (all of one size: %v)", n, len(items), sameSize)
+		}
 		again, err := DecodeBatch(EncodeBatch(items))
 		if err != nil || !reflect.DeepEqual(again, items) {
 			t.Fatalf("re-encode: %v\n got %+v\nwant %+v", err, again, items)
+		}
+		// The send path encodes items through a RecordTemplate: its records
+		// must be AppendRecordTail's.
+		m := sampleMessage()
+		var tmpl RecordTemplate
+		tmpl.Reset(&m)
+		for _, it := range items {
+			m.Flag, m.Body, m.Properties = it.Flag, it.Body, it.Properties
+			if got, want := tmpl.Append(nil, it.Flag, it.Body, it.Properties, "C\x01c\x02"), AppendRecordTail(nil, &m, "C\x01c\x02"); !bytes.Equal(got, want) {
+				t.Fatalf("template record %x, want %x", got, want)
+			}
 		}
 	})
 }

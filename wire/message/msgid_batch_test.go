@@ -3,9 +3,12 @@ package message
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -97,6 +100,33 @@ func TestDecodeBatch(t *testing.T) {
 	for _, tc := range bad {
 		if _, err := DecodeBatch(tc.in); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: err = %v", tc.name, err)
+		}
+	}
+}
+
+// TestAppendOffsetMsgIDMatchesHex checks the word-at-a-time digits against
+// encoding/hex for IPv4 and IPv6 hosts and offsets over the whole range.
+func TestAppendOffsetMsgIDMatchesHex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	hosts := []netip.AddrPort{
+		netip.MustParseAddrPort("0.0.0.0:0"),
+		netip.MustParseAddrPort("255.255.255.255:65535"),
+		netip.MustParseAddrPort("10.9.250.171:10911"),
+		netip.MustParseAddrPort("[2001:db8:abcd:ef01::9a]:10911"),
+	}
+	offsets := []int64{0, 1, -1, 1<<63 - 1, -1 << 63, 0x0123456789ABCDEF}
+	for range 1000 {
+		offsets = append(offsets, int64(rng.Uint64()))
+	}
+	for _, host := range hosts {
+		var raw [28]byte
+		n := putHost(raw[:], host, isV6(host))
+		for _, off := range offsets {
+			binary.BigEndian.PutUint64(raw[n:], uint64(off))
+			want := strings.ToUpper(hex.EncodeToString(raw[:n+8]))
+			if got := string(AppendOffsetMsgID([]byte("x,"), host, off)); got != "x,"+want {
+				t.Fatalf("AppendOffsetMsgID(%v, %#x) = %s, want x,%s", host, off, got, want)
+			}
 		}
 	}
 }

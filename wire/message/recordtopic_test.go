@@ -21,6 +21,9 @@ func TestRecordTopicAndQueue(t *testing.T) {
 		if got := string(RecordTopic(rec)); got != m.Topic {
 			t.Errorf("RecordTopic = %q, want %q", got, m.Topic)
 		}
+		if topic, props := RecordTopicProperties(rec); string(topic) != m.Topic || string(props) != m.Properties {
+			t.Errorf("RecordTopicProperties = %q %q, want %q %q", topic, props, m.Topic, m.Properties)
+		}
 		q, off, flag, ok := RecordQueue(rec)
 		if !ok || q != m.QueueID || off != m.QueueOffset || flag != m.SysFlag {
 			t.Errorf("RecordQueue = %d %d %d %v, want %d %d %d", q, off, flag, ok, m.QueueID, m.QueueOffset, m.SysFlag)
@@ -50,6 +53,10 @@ func FuzzRecordTopic(f *testing.F) {
 	f.Add(AppendRecord(nil, &m))
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		topic := RecordTopic(rec) // must not panic
+		topic2, props := RecordTopicProperties(rec)
+		if string(topic2) != string(topic) || string(props) != string(RecordProperties(rec)) {
+			t.Fatalf("RecordTopicProperties %q %q, RecordTopic %q, RecordProperties %q", topic2, props, topic, RecordProperties(rec))
+		}
 		m, n, err := DecodeRecord(rec, false)
 		if err == nil && string(RecordTopic(rec[:n])) != m.Topic {
 			t.Fatalf("RecordTopic %q, DecodeRecord %q", topic, m.Topic)

@@ -3,7 +3,6 @@ package remoting
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -137,6 +136,9 @@ func (d *jsonDecoder) decodeField(c *Command, key string) error {
 
 // readInt32 reads an integer header field.
 func (d *jsonDecoder) readInt32(key string) (int32, error) {
+	if n, ok := d.readSmallInt(); ok {
+		return n, nil
+	}
 	v, err := d.readValue()
 	if err != nil {
 		return 0, err
@@ -145,7 +147,7 @@ func (d *jsonDecoder) readInt32(key string) (int32, error) {
 	case jsonNull:
 		return 0, nil
 	case jsonNumber, jsonString:
-		n, err := strconv.ParseInt(v.text, 10, 32)
+		n, err := parseDecimal(v.text, 32)
 		if err != nil {
 			return 0, fmt.Errorf("field %q: %q is not an int32", key, v.text)
 		}
@@ -153,6 +155,37 @@ func (d *jsonDecoder) readInt32(key string) (int32, error) {
 	default:
 		return 0, fmt.Errorf("field %q: %s is not an int32", key, v.kind)
 	}
+}
+
+// readSmallInt reads a JSON integer of at most 9 digits at d.pos, what
+// every client sends for code, version, opaque and flag, in one pass
+// instead of readValue's check and parseDecimal's second walk. ok is false,
+// with nothing consumed, for anything else (a string, a fraction or
+// exponent, more digits, invalid grammar): readValue decides then.
+func (d *jsonDecoder) readSmallInt() (int32, bool) {
+	src, i := d.src, d.pos
+	neg := i < len(src) && src[i] == '-'
+	if neg {
+		i++
+	}
+	var n int64
+	j := i
+	for j < len(src) && j-i <= 9 && src[j]-'0' <= 9 {
+		n = n*10 + int64(src[j]-'0')
+		j++
+	}
+	digits := j - i
+	if digits == 0 || digits > 9 || (digits > 1 && src[i] == '0') {
+		return 0, false
+	}
+	if j < len(src) && (src[j] == '.' || src[j] == 'e' || src[j] == 'E') {
+		return 0, false
+	}
+	d.pos = j
+	if neg {
+		n = -n
+	}
+	return int32(n), true
 }
 
 // extFieldsCountMax caps the JSON size estimate, so a hostile header full of
@@ -194,13 +227,7 @@ func (d *jsonDecoder) readExtFields(c *Command) error {
 	if keys := sendKeysFor(c.Code); keys != nil {
 		start := d.pos
 		sh := newSendExt(keys)
-		ok, err := d.readObjectEntries(keys.index, func(i int, _ string, v jsonValue) {
-			if v.kind == jsonNull {
-				sh.remove(i) // null is absent, also over an earlier duplicate
-			} else {
-				sh.put(i, v.text)
-			}
-		})
+		ok, err := d.readSendEntries(sh)
 		if err != nil || ok {
 			if err != nil {
 				sh.release()
@@ -213,7 +240,7 @@ func (d *jsonDecoder) readExtFields(c *Command) error {
 		d.pos = start
 	}
 	ext := newExtFields(extFieldsHint(d.src[d.pos:]))
-	_, err := d.readObjectEntries(nil, func(_ int, key string, v jsonValue) {
+	err := d.readObjectEntries(func(key string, v jsonValue) {
 		if v.kind == jsonNull {
 			delete(ext, key) // null is absent, also over an earlier duplicate
 		} else {
@@ -227,38 +254,55 @@ func (d *jsonDecoder) readExtFields(c *Command) error {
 	return nil
 }
 
-// readObjectEntries reads the entries of the extFields object (its '{'
-// already consumed) through the closing '}', handing each key and value to
-// put. With known set, put also gets the key's index from known, and the
-// first key known refuses stops the read, before its value, reporting false.
-func (d *jsonDecoder) readObjectEntries(known func(key string) (int, bool), put func(i int, key string, v jsonValue)) (bool, error) {
+// readSendEntries reads the entries of a send header's extFields object
+// (its '{' already consumed) into sh through the closing '}'. The first key
+// that is not one of sh's stops the read, reporting false.
+// It is readObjectEntries without the callbacks and with string values read
+// straight into sh, every client's case: this loop runs for every send.
+func (d *jsonDecoder) readSendEntries(sh *sendExt) (bool, error) {
 	d.skipSpace()
 	if d.consume('}') {
 		return true, nil
 	}
 	for {
 		d.skipSpace()
-		key, err := d.readString()
-		if err != nil {
-			return false, err
+		var i int
+		if k := d.src[d.pos:]; sh.keys.short && len(k) >= 3 && k[0] == '"' && k[1]-'a' < 26 && k[2] == '"' {
+			// A one-letter V2 key needs no string scan.
+			i = int(k[1] - 'a')
+			d.pos += 3
+		} else {
+			key, err := d.readString()
+			if err != nil {
+				return false, err
+			}
+			var ok bool
+			if i, ok = sh.field(key); !ok {
+				return false, nil // the map decode rereads the object, errors included
+			}
 		}
 		d.skipSpace()
 		if !d.consume(':') {
 			return false, d.syntaxError("expected ':' after extFields key")
 		}
 		d.skipSpace()
-		i := 0
-		if known != nil {
-			var ok bool
-			if i, ok = known(key); !ok {
-				return false, nil
+		if d.peek() == '"' {
+			v, err := d.readString()
+			if err != nil {
+				return false, err
+			}
+			sh.put(i, v)
+		} else {
+			v, err := d.readValue()
+			if err != nil {
+				return false, err
+			}
+			if v.kind == jsonNull {
+				sh.remove(i) // null is absent, also over an earlier duplicate
+			} else {
+				sh.put(i, v.text)
 			}
 		}
-		v, err := d.readValue()
-		if err != nil {
-			return false, err
-		}
-		put(i, key, v)
 		d.skipSpace()
 		if d.consume(',') {
 			continue
@@ -267,5 +311,40 @@ func (d *jsonDecoder) readObjectEntries(known func(key string) (int, bool), put 
 			return true, nil
 		}
 		return false, d.syntaxError("expected ',' or '}' in extFields")
+	}
+}
+
+// readObjectEntries reads the entries of the extFields object (its '{'
+// already consumed) through the closing '}', handing each key and value to
+// put.
+func (d *jsonDecoder) readObjectEntries(put func(key string, v jsonValue)) error {
+	d.skipSpace()
+	if d.consume('}') {
+		return nil
+	}
+	for {
+		d.skipSpace()
+		key, err := d.readString()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if !d.consume(':') {
+			return d.syntaxError("expected ':' after extFields key")
+		}
+		d.skipSpace()
+		v, err := d.readValue()
+		if err != nil {
+			return err
+		}
+		put(key, v)
+		d.skipSpace()
+		if d.consume(',') {
+			continue
+		}
+		if d.consume('}') {
+			return nil
+		}
+		return d.syntaxError("expected ',' or '}' in extFields")
 	}
 }

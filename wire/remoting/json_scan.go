@@ -55,7 +55,8 @@ func (d *jsonDecoder) syntaxError(msg string) error {
 }
 
 func (d *jsonDecoder) skipSpace() {
-	for d.pos < len(d.src) {
+	// Clients write compact JSON: one compare answers nearly every call.
+	for d.pos < len(d.src) && d.src[d.pos] <= ' ' {
 		switch d.src[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
@@ -148,10 +149,12 @@ func (d *jsonDecoder) readNumber() (string, error) {
 // skipDigits skips [0-9]* and reports whether it skipped any.
 func (d *jsonDecoder) skipDigits() bool {
 	start := d.pos
-	for d.pos < len(d.src) && d.src[d.pos] >= '0' && d.src[d.pos] <= '9' {
-		d.pos++
+	i := start
+	for i < len(d.src) && d.src[i]-'0' <= 9 {
+		i++
 	}
-	return d.pos > start
+	d.pos = i
+	return i > start
 }
 
 // skipValue checks and skips one value, recursing into objects and arrays.

@@ -1,0 +1,101 @@
+package writer
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/storage/commitlog"
+	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// countingLog counts the flushes of a commit log.
+type countingLog struct {
+	*commitlog.CommitLog
+	flushes atomic.Int64
+}
+
+func (l *countingLog) Flush() (int64, error) {
+	l.flushes.Add(1)
+	return l.CommitLog.Flush()
+}
+
+// BenchmarkSyncFlushWindow is mqbench's async producer against the writer
+// alone on a real commit log: window sends in flight, each answer lets the
+// next one go (a closed loop, as -c 4 -w 64 keeps 256 in flight). With one
+// flush at a time the in-flight sends split into the group being flushed
+// and the group gathering for the next flush, so ns/op is about the flush
+// cycle divided by window/2: what the time between two fsyncs costs.
+// Reports msgs/fsync.
+func BenchmarkSyncFlushWindow(b *testing.B) {
+	host := netip.MustParseAddrPort("127.0.0.1:10911")
+	key := store.QueueKey{Topic: "BenchTopic", QueueID: 0}
+	m := message.Message{
+		BornHost: netip.MustParseAddrPort("192.0.2.2:28835"), StoreHost: host,
+		BornTimestamp: time.Now().UnixMilli(), Body: make([]byte, 128), Topic: key.Topic,
+		Properties: "UNIQ_KEY\x01C0000202705D00000000681372a80001\x02WAIT\x01true\x02",
+	}
+	rec := message.AppendRecord(nil, &m)
+	for _, window := range []int{64, 256} {
+		b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) {
+			cl, err := commitlog.Open(commitlog.Config{Dir: b.TempDir(), FileSize: 256 << 20})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { cl.Close() })
+			if _, err := cl.Recover(false, 0); err != nil {
+				b.Fatal(err)
+			}
+			log := &countingLog{CommitLog: cl}
+			cfg := Config{
+				Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: config.FlushSync,
+					FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
+				Dispatcher: discardUnits{},
+			}
+			w, err := spawn(testkit.ActorSystem(b), cfg, storeDeps{log: log, checkpoint: func(int64, int64) error { return nil }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := w.Stop(ctx); err != nil {
+					b.Error(err)
+				}
+			})
+			conn := &benchConn{answered: make(chan struct{}, window)}
+			req := &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 1}
+			submit := func() {
+				a := NewAppend(1)
+				a.Conn, a.Req, a.Key, a.UniqKey = conn, req, key, "C0000202705D00000000681372a80001"
+				batch := NewBatch()
+				batch.Records.B = append(batch.Records.B, rec...)
+				batch.Add(a)
+				w.Submit(batch)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := log.flushes.Load()
+			sent := 0
+			for ; sent < min(window, b.N); sent++ {
+				submit()
+			}
+			for done := 0; done < b.N; done++ {
+				<-conn.answered
+				if sent < b.N {
+					submit()
+					sent++
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/float64(max(1, log.flushes.Load()-start)), "msgs/fsync")
+		})
+	}
+}

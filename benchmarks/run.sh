@@ -189,7 +189,17 @@ exec_broker() {
 
 stop_broker() {
 	kill "$broker_pid" 2>/dev/null || true
-	wait "$broker_pid" 2>/dev/null || true
+	reap "$broker_pid"
+}
+
+# reap PID: waits for child PID and drops it from pids, so that cleanup
+# never signals a PID the kernel may since have given to another process
+# (pid_max may be as low as 32768 on a machine shared with other work).
+reap() {
+	wait "$1" 2>/dev/null || true
+	local keep=() pid
+	for pid in "${pids[@]}"; do [[ $pid == "$1" ]] || keep+=("$pid"); done
+	pids=("${keep[@]}")
 }
 
 # quiesce: write back the dirty pages of the runs before, so that the next
@@ -229,7 +239,7 @@ field() { sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1"
 
 # report writes latest.json and latest.md from the runs done so far.
 report() {
-	local commit gover date name f sep rss ratio rows
+	local commit gover date name f sep rss ratio rows lat
 	commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	gover=$($GO env GOVERSION)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -269,9 +279,12 @@ report() {
 			[[ $name == register-* || $name == recovery-* ]] && continue
 			f=$work/$name.json
 			rss=$(field "$f" broker_rss_bytes)
+			lat=("$(field "$f" p50_us)" "$(field "$f" p99_us)" "$(field "$f" p999_us)")
+			# consume --repeat re-reads old messages: no latency to show.
+			[[ $(field "$f" repeat) == true ]] && lat=(— — —)
 			printf '| %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
-				"$(field "$f" msgs_per_s)" "$(field "$f" mb_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
-				"$(field "$f" p999_us)" "$(field "$f" sent)" "$(field "$f" received)" "$(field "$f" errors)" \
+				"$(field "$f" msgs_per_s)" "$(field "$f" mb_per_s)" "${lat[@]}" \
+				"$(field "$f" sent)" "$(field "$f" received)" "$(field "$f" errors)" \
 				"$((${rss:-0} / 1048576))" "$(field "$f" broker_gc_pause_p99_us)"
 		done
 		echo
@@ -410,7 +423,7 @@ if want "$name"; then
 		--messages $((RECOVERY_MIB * 1048576 / 1200)) --duration 30m --json "$work/recovery-fill.json" >/dev/null ||
 		fail "$step" "mqbench produce exited non-zero"
 	kill -9 "$broker_pid"
-	wait "$broker_pid" 2>/dev/null || true
+	reap "$broker_pid"
 	exec_broker recovery
 	bench "$name" ready -t BenchRecovery --duration 120s
 	if ! kill -0 "$broker_pid" 2>/dev/null; then

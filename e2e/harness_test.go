@@ -62,36 +62,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago. A broker also
-// listens on port-2 (fast channel) and may use port+1 (HA), so those are
-// checked too.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if port < 3 || !portFree(port-2) || !portFree(port+1) {
-			continue
-		}
-		return port
-	}
-	t.Fatal("no free port triple")
-	return 0
-}
-
-func portFree(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
-}
-
 // process is one started binary.
 type process struct {
 	t       *testing.T

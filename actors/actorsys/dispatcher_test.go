@@ -1,8 +1,12 @@
 package actorsys
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +134,29 @@ func TestPoolIdleWorkersExpire(t *testing.T) {
 	close(unblock)
 	testkit.Eventually(t, "every idle worker to exit", func() bool { return d.pool.Running() == 0 })
 	testkit.WaitGoroutines(t, base)
+}
+
+// TestPoolPanicCrashesProcess: a panic escaping a turn ends the process,
+// as on protoactor's default dispatcher, rather than being logged by ants
+// with the actor's mailbox left marked running. The panicking turn runs in
+// a child process (this test binary again), which must die of the panic.
+func TestPoolPanicCrashesProcess(t *testing.T) {
+	const marker = "actorsys-test-turn-panic"
+	if os.Getenv("ACTORSYS_PANIC_CHILD") == "1" {
+		d := newPoolDispatcher(time.Hour, hotThroughput)
+		d.Schedule(func() { panic(marker) })
+		time.Sleep(10 * time.Second) // only reached if the panic did not crash
+		os.Exit(0)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPoolPanicCrashesProcess$")
+	cmd.Env = append(os.Environ(), "ACTORSYS_PANIC_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("child still running after a minute: the turn's panic did not crash it\n%s", out)
+	}
+	if err == nil || !strings.Contains(string(out), "panic: "+marker) {
+		t.Fatalf("child exited with %v, want a crash with panic %q; output:\n%s", err, marker, out)
+	}
 }

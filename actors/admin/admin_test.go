@@ -3,15 +3,15 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/actors/admin/gchist"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/internal/testkit/netkit"
@@ -72,6 +72,7 @@ func TestConsumeStatsTopicStatsAndConsumeByWho(t *testing.T) {
 
 func TestRuntimeInfo(t *testing.T) {
 	f := newFixture(t, nil, func(f *fixture) { f.counts.puts, f.counts.gets = 5, 3 })
+	runtime.GC() // at least one pause in goGCPauses
 	resp := f.invoke(remoting.ReqGetBrokerRuntimeInfo, nil, nil)
 	var kv body.KVTable
 	if err := json.Unmarshal(resp.Body, &kv); err != nil || resp.Code != 0 {
@@ -100,17 +101,8 @@ func TestRuntimeInfo(t *testing.T) {
 			t.Errorf("%s = %q", k, tb[k])
 		}
 	}
-}
-
-func TestHistogramQuantileUs(t *testing.T) {
-	h := &metrics.Float64Histogram{Counts: []uint64{90, 9, 1}, Buckets: []float64{0, 1e-6, 1e-3, math.Inf(1)}}
-	for q, want := range map[float64]int64{0.5: 1, 0.9: 1, 0.95: 1000, 0.99: 1000, 1: 1000} {
-		if got := histogramQuantileUs(h, q); got != want {
-			t.Errorf("q%v = %d, want %d", q, got, want)
-		}
-	}
-	if got := histogramQuantileUs(&metrics.Float64Histogram{Counts: []uint64{0}, Buckets: []float64{0, 1}}, 0.99); got != 0 {
-		t.Errorf("empty histogram: %d", got)
+	if h, err := gchist.Parse(tb["goGCPauses"]); err != nil || h.Total() == 0 {
+		t.Errorf("goGCPauses = %q: %v", tb["goGCPauses"], err)
 	}
 }
 

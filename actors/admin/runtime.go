@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/actormq/actormq/actors/admin/gchist"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
@@ -105,17 +106,19 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/math.Pow(unit, float64(exp)), "KMGTPE"[exp-1])
 }
 
-// Go runtime figures for load tests (bin/mqbench reads them after a run);
-// not Java keys. runtime/metrics reads them without stopping the world.
+// Go runtime figures for load tests (bin/mqbench reads them before and
+// after a run); not Java keys, which the Java admin tool ignores.
+// runtime/metrics reads them without stopping the world.
 var goRuntimeSamples = []string{
 	"/memory/classes/heap/objects:bytes", // goHeapAlloc: live and not yet swept heap objects
-	"/sched/pauses/total/gc:seconds",     // goGCPauseP99Us: stop-the-world GC pauses since start
+	"/sched/pauses/total/gc:seconds",     // goGCPauseP99Us, goGCPauses: stop-the-world GC pauses since start
 	"/gc/cycles/total:gc-cycles",         // goGCCount
 }
 
 // addGoRuntime adds goHeapAlloc (bytes), goGCPauseP99Us (the bucket upper
-// bound at the 99th percentile of every GC pause since start, µs) and
-// goGCCount (completed GC cycles) to t.
+// bound at the 99th percentile of every GC pause since start, µs),
+// goGCPauses (that histogram in gchist's form, for a difference over a
+// run) and goGCCount (completed GC cycles since start) to t.
 func addGoRuntime(t map[string]string) {
 	s := make([]metrics.Sample, len(goRuntimeSamples))
 	for i, name := range goRuntimeSamples {
@@ -126,34 +129,11 @@ func addGoRuntime(t map[string]string) {
 		t["goHeapAlloc"] = strconv.FormatUint(s[0].Value.Uint64(), 10)
 	}
 	if s[1].Value.Kind() == metrics.KindFloat64Histogram {
-		t["goGCPauseP99Us"] = strconv.FormatInt(histogramQuantileUs(s[1].Value.Float64Histogram(), 0.99), 10)
+		h := gchist.FromMetrics(s[1].Value.Float64Histogram())
+		t["goGCPauseP99Us"] = strconv.FormatInt(gchist.Micros(h.Quantile(0.99)), 10)
+		t["goGCPauses"] = h.String()
 	}
 	if s[2].Value.Kind() == metrics.KindUint64 {
 		t["goGCCount"] = strconv.FormatUint(s[2].Value.Uint64(), 10)
 	}
-}
-
-// histogramQuantileUs is the upper bound (µs) of the bucket holding
-// quantile q of h, the lower bound for the open last bucket, 0 when empty.
-func histogramQuantileUs(h *metrics.Float64Histogram, q float64) int64 {
-	var total uint64
-	for _, c := range h.Counts {
-		total += c
-	}
-	if total == 0 {
-		return 0
-	}
-	rank := uint64(math.Ceil(q * float64(total)))
-	var seen uint64
-	for i, c := range h.Counts {
-		seen += c
-		if seen >= rank {
-			bound := h.Buckets[i+1]
-			if math.IsInf(bound, 1) {
-				bound = h.Buckets[i]
-			}
-			return int64(math.Ceil(bound * 1e6))
-		}
-	}
-	return 0
 }

@@ -93,6 +93,7 @@ func TestTurnTakesQueuedSends(t *testing.T) {
 	if want := []int64{2, 3, 5}; !slices.Equal(offsets, want) {
 		t.Fatalf("queue offsets %v, want %v", offsets, want)
 	}
+	b.waitServed("TopicTest", 0, 6)
 	resp := b.invoke(pull("TopicTest", 0, 0, 4, 0, "*"))
 	wantCode(t, resp, remoting.RespSuccess)
 	var bodies []string
@@ -121,9 +122,10 @@ func TestStopAnswersQueuedSends(t *testing.T) {
 	first, rest, release := b.queueSends(meta, cmds)
 	stopped := make(chan error, 1)
 	go func() { stopped <- b.snd.Stop(testkit.Context(t)) }()
-	testkit.Eventually(t, "sends refused", func() bool {
-		return b.invoke(sendV1(msg{topic: "TopicTest", queueID: 1, body: "late"})).Code == remoting.RespServiceNotAvailable
-	})
+	// A send that got in before Stop closed the gate would queue behind the
+	// frozen turn and never be answered before release: probe only after.
+	testkit.Eventually(t, "Stop closed the gate", func() bool { return send.Stopping(b.snd) })
+	wantCode(t, b.invoke(sendV1(msg{topic: "TopicTest", queueID: 1, body: "late"})), remoting.RespServiceNotAvailable)
 	release()
 	if err := testkit.Receive(t, stopped, "Stop"); err != nil {
 		t.Fatal(err)
@@ -176,6 +178,7 @@ func TestBatchItemsStoredExactly(t *testing.T) {
 		wantCode(t, b.invoke(sendBatch("TopicTest", 2, tagged)), remoting.RespSuccess)
 		wantCode(t, b.invoke(sendBatch("TopicTest", 2, plain)), remoting.RespSuccess)
 	}
+	b.waitServed("TopicTest", 2, rounds*int64(len(tagged)+len(plain)))
 	pr := b.invoke(pull("TopicTest", 2, 0, 4, 0, "*"))
 	wantCode(t, pr, remoting.RespSuccess)
 	recs := records(t, pr.Body)

@@ -51,6 +51,7 @@ func TestSendPullRoundTrip(t *testing.T) {
 		offsets = append(offsets, off)
 	}
 
+	b.waitServed("TopicTest", 2, 2)
 	resp := b.invoke(pull("TopicTest", 2, 0, 4, 0, "*"))
 	wantCode(t, resp, remoting.RespSuccess)
 	if extInt(t, resp, "nextBeginOffset") != 2 || extInt(t, resp, "maxOffset") != 2 || extInt(t, resp, "minOffset") != 0 {
@@ -154,6 +155,7 @@ func TestDenseOffsetsConcurrentProducers(t *testing.T) {
 	for qid := int32(0); qid < 4; qid++ {
 		got := byQueue[qid]
 		total += len(got)
+		b.waitServed("TopicTest", qid, int64(len(got)))
 		var pulled []message.Message
 		for off := int64(0); off < int64(len(got)); {
 			resp := b.invoke(pull("TopicTest", qid, off, 4, 0, "*"))
@@ -357,6 +359,7 @@ func TestBatchSend(t *testing.T) {
 	if len(ids) != 3 {
 		t.Fatalf("msgIds %q", resp.ExtFields["msgId"])
 	}
+	b.waitServed("TopicTest", 3, 4)
 	pr := b.invoke(pull("TopicTest", 3, 1, 4, 0, "*"))
 	wantCode(t, pr, remoting.RespSuccess)
 	recs := records(t, pr.Body)
@@ -397,6 +400,7 @@ func TestRestart(t *testing.T) {
 	if got := extInt(t, resp, "queueOffset"); got != 5 {
 		t.Fatalf("queueOffset after restart %d", got)
 	}
+	b.waitServed("TopicTest", 0, 6)
 	pr := b.invoke(pull("TopicTest", 0, 0, 4, 0, "*"))
 	recs := records(t, pr.Body)
 	if len(recs) != 6 || string(recs[5].Body) != "m5" || string(recs[0].Body) != "m0" {

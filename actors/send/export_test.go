@@ -12,3 +12,6 @@ func InboxLen(s *Sender, topic string) int {
 	defer b.mu.Unlock()
 	return len(b.reqs)
 }
+
+// Stopping reports whether Stop has closed s to new sends.
+func Stopping(s *Sender) bool { return s.gate.Stopped() }

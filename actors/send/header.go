@@ -23,68 +23,47 @@ type sendHeader struct {
 	deadLetter            bool // diverted to %DLQ%<group> by the %RETRY% rule (retry.go)
 }
 
-// headerKeys names the fields in one of the two spellings.
-type headerKeys struct {
-	producerGroup, topic, defaultTopic, defaultTopicQueueNums, queueID, sysFlag,
-	bornTimestamp, flag, properties, reconsumeTimes, maxReconsumeTimes, batch string
-}
-
-var (
-	keysV1 = headerKeys{
-		producerGroup: "producerGroup", topic: "topic", defaultTopic: "defaultTopic",
-		defaultTopicQueueNums: "defaultTopicQueueNums", queueID: "queueId", sysFlag: "sysFlag",
-		bornTimestamp: "bornTimestamp", flag: "flag", properties: "properties",
-		reconsumeTimes: "reconsumeTimes", maxReconsumeTimes: "maxReconsumeTimes", batch: "batch",
-	}
-	keysV2 = headerKeys{
-		producerGroup: "a", topic: "b", defaultTopic: "c", defaultTopicQueueNums: "d", queueID: "e",
-		sysFlag: "f", bornTimestamp: "g", flag: "h", properties: "i", reconsumeTimes: "j",
-		maxReconsumeTimes: "l", batch: "m",
-	}
-)
-
 // parseSendHeader decodes the header of a send request. Fields Java marks
 // required (a..h) must be present; errors wrap remoting.ErrMissingField or
-// ErrBadField (answered SYSTEM_ERROR, as Java does).
+// ErrBadField (answered SYSTEM_ERROR, as Java does). It reads by field
+// index (remoting.SendFields): on a decoded send header each read is an
+// array index instead of a key lookup.
 func parseSendHeader(cmd *remoting.Command, short bool) (sendHeader, error) {
-	k := &keysV1
-	if short {
-		k = &keysV2
-	}
+	r := cmd.SendFields(short)
 	var h sendHeader
 	var err error
-	if h.producerGroup, err = cmd.RequiredString(k.producerGroup); err != nil {
+	if h.producerGroup, err = r.RequiredString(remoting.SendProducerGroup); err != nil {
 		return h, err
 	}
-	if h.topic, err = cmd.RequiredString(k.topic); err != nil {
+	if h.topic, err = r.RequiredString(remoting.SendTopic); err != nil {
 		return h, err
 	}
-	if h.defaultTopic, err = cmd.RequiredString(k.defaultTopic); err != nil {
+	if h.defaultTopic, err = r.RequiredString(remoting.SendDefaultTopic); err != nil {
 		return h, err
 	}
-	if h.defaultTopicQueueNums, err = cmd.RequiredInt32(k.defaultTopicQueueNums); err != nil {
+	if h.defaultTopicQueueNums, err = r.RequiredInt32(remoting.SendDefaultTopicQueueNums); err != nil {
 		return h, err
 	}
-	if h.queueID, err = cmd.RequiredInt32(k.queueID); err != nil {
+	if h.queueID, err = r.RequiredInt32(remoting.SendQueueID); err != nil {
 		return h, err
 	}
-	if h.sysFlag, err = cmd.RequiredInt32(k.sysFlag); err != nil {
+	if h.sysFlag, err = r.RequiredInt32(remoting.SendSysFlag); err != nil {
 		return h, err
 	}
-	if h.bornTimestamp, err = cmd.RequiredInt64(k.bornTimestamp); err != nil {
+	if h.bornTimestamp, err = r.RequiredInt64(remoting.SendBornTimestamp); err != nil {
 		return h, err
 	}
-	if h.flag, err = cmd.RequiredInt32(k.flag); err != nil {
+	if h.flag, err = r.RequiredInt32(remoting.SendFlag); err != nil {
 		return h, err
 	}
-	h.properties, _ = cmd.Ext(k.properties)
-	if h.reconsumeTimes, err = cmd.OptionalInt32(k.reconsumeTimes, 0); err != nil {
+	h.properties, _ = r.Ext(remoting.SendProperties)
+	if h.reconsumeTimes, err = r.OptionalInt32(remoting.SendReconsumeTimes, 0); err != nil {
 		return h, err
 	}
-	if h.maxReconsumeTimes, err = cmd.OptionalInt32(k.maxReconsumeTimes, 0); err != nil {
+	if h.maxReconsumeTimes, err = r.OptionalInt32(remoting.SendMaxReconsumeTimes, 0); err != nil {
 		return h, err
 	}
-	_, h.hasMaxReconsumeTimes = cmd.Ext(k.maxReconsumeTimes)
-	h.batch = cmd.OptionalBool(k.batch, false)
+	_, h.hasMaxReconsumeTimes = r.Ext(remoting.SendMaxReconsumeTimes)
+	h.batch = r.OptionalBool(remoting.SendBatch, false)
 	return h, nil
 }

@@ -208,6 +208,20 @@ func (b *broker) invoke(cmd *remoting.Command) *remoting.Command {
 	return netkit.Invoke(b.t, b.cl, b.addr, cmd)
 }
 
+// waitServed waits, bounded by testkit.Timeout, until queue queueID of topic
+// serves n messages to consumers. A send is answered once its record is in
+// the commit log and its consume-queue unit is on its way to the queue
+// actor, not once the unit is applied: dispatch is asynchronous, as in
+// RocketMQ, whose consumers pull again or long-poll. A test that pulls right
+// after its sends and wants every one of them waits for this first, as a
+// consumer pulling again would.
+func (b *broker) waitServed(topic string, queueID int32, n int64) {
+	b.t.Helper()
+	testkit.Eventually(b.t, fmt.Sprintf("%s/%d to serve %d messages", topic, queueID, n), func() bool {
+		return b.qr.ServedMaxOffset(topic, queueID) >= n
+	})
+}
+
 // msg is one message to send.
 type msg struct {
 	topic   string

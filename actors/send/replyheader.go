@@ -29,14 +29,10 @@ func ParseReplyHeader(cmd *remoting.Command) (ReplyHeader, error) {
 	if err != nil {
 		return ReplyHeader{}, err
 	}
-	unitKey := "unitMode"
-	if short {
-		unitKey = "k"
-	}
 	return ReplyHeader{
 		ProducerGroup: h.producerGroup, Topic: h.topic, DefaultTopic: h.defaultTopic,
 		DefaultTopicQueueNums: h.defaultTopicQueueNums, QueueID: h.queueID, SysFlag: h.sysFlag,
 		BornTimestamp: h.bornTimestamp, Flag: h.flag, Properties: h.properties,
-		ReconsumeTimes: h.reconsumeTimes, UnitMode: cmd.OptionalBool(unitKey, false),
+		ReconsumeTimes: h.reconsumeTimes, UnitMode: cmd.SendFields(short).OptionalBool(remoting.SendUnitMode, false),
 	}, nil
 }

@@ -57,6 +57,7 @@ func TestSendToRetryTopic(t *testing.T) {
 
 	// Retried ones keep their delay level (the schedule diversion applies),
 	// dead letters are in the DLQ, in order, without it.
+	b.waitServed(dlq, 0, 3)
 	resp := b.invoke(pull(dlq, 0, 0, 6, 0, "*"))
 	wantCode(t, resp, remoting.RespSuccess)
 	var got []string
@@ -73,6 +74,7 @@ func TestSendToRetryTopic(t *testing.T) {
 	if want := []string{"d1", "d2", "d3"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("DLQ holds %v, want %v", got, want)
 	}
+	b.waitServed(body.ScheduleTopic, 2, 2)
 	resp = b.invoke(pull(body.ScheduleTopic, 2, 0, 6, 0, "*"))
 	wantCode(t, resp, remoting.RespSuccess)
 	if recs := records(t, resp.Body); len(recs) != 2 || string(recs[0].Body) != "r1" || string(recs[1].Body) != "r2" ||

@@ -37,6 +37,44 @@ type discardUnits struct{}
 
 func (discardUnits) Dispatch(store.QueueKey, []queue.Unit) {}
 
+// openBenchLog is a recovered, empty commit log in a temp dir, closed at
+// cleanup.
+func openBenchLog(b *testing.B) *commitlog.CommitLog {
+	cl, err := commitlog.Open(commitlog.Config{Dir: b.TempDir(), FileSize: 256 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cl.Close() })
+	if _, err := cl.Recover(false, 0); err != nil {
+		b.Fatal(err)
+	}
+	return cl
+}
+
+// spawnBenchWriter spawns a writer with flush on deps (units discarded)
+// and stops it at cleanup, before openBenchLog's log closes.
+func spawnBenchWriter(b *testing.B, flush config.FlushType, deps storeDeps) *Writer {
+	cfg := Config{
+		Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: flush,
+			FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
+		Dispatcher:      discardUnits{},
+		LogicsTimestamp: func() int64 { return 0 },
+	}
+	deps.checkpoint = func(int64, int64) error { return nil }
+	w, err := spawn(testkit.ActorSystem(b), cfg, deps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := w.Stop(ctx); err != nil {
+			b.Error(err)
+		}
+	})
+	return w
+}
+
 // BenchmarkGroupCommit submits sends of one 128-byte-body record in groups
 // of n and waits for the group's answers, so each group commit covers up to
 // n appends: per op one append (commit-log copy, queue offset, offset
@@ -59,31 +97,8 @@ func BenchmarkGroupCommit(b *testing.B) {
 	for _, flush := range []config.FlushType{config.FlushAsync, config.FlushSync} {
 		for _, n := range []int{1, 16, 128} {
 			b.Run(fmt.Sprintf("%s/n=%d", flush, n), func(b *testing.B) {
-				cl, err := commitlog.Open(commitlog.Config{Dir: b.TempDir(), FileSize: 256 << 20})
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { cl.Close() })
-				if _, err := cl.Recover(false, 0); err != nil {
-					b.Fatal(err)
-				}
-				cfg := Config{
-					Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: flush,
-						FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
-					Dispatcher:      discardUnits{},
-					LogicsTimestamp: func() int64 { return 0 },
-				}
-				w, err := spawn(testkit.ActorSystem(b), cfg, storeDeps{log: cl, checkpoint: func(int64, int64) error { return nil }, prefault: cl.Prefault})
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() {
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					if err := w.Stop(ctx); err != nil {
-						b.Error(err)
-					}
-				})
+				cl := openBenchLog(b)
+				w := spawnBenchWriter(b, flush, storeDeps{log: cl, prefault: cl.Prefault})
 				conn := &benchConn{answered: make(chan struct{}, n)}
 				req := &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 1}
 				b.ReportAllocs()

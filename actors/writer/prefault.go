@@ -37,8 +37,10 @@ type prefaulter struct {
 func (p *prefaulter) Receive(ctx actor.Context) {
 	switch ctx.Message().(type) {
 	case *prefaultReq:
+		// Deferred: after a panic (resumed, see spawn) the writer still
+		// asks again; a flag left set would end prefaulting for good.
+		defer p.w.prefaultBusy.Store(false)
 		_, err := p.w.deps.prefault(prefaultAhead)
-		p.w.prefaultBusy.Store(false)
 		if err != nil {
 			// Not a failure of the log: appends fault pages in themselves.
 			p.errLogs++

@@ -86,8 +86,8 @@ func TestPrefaulterFollowsTheWritePosition(t *testing.T) {
 	}
 }
 
-// A failing Prefault is logged and the writer keeps appending; the next
-// request still goes out.
+// A panicking (resumed) or failing Prefault is logged and the writer keeps
+// appending; the next request still goes out.
 func TestPrefaultFailureDoesNotStopTheWriter(t *testing.T) {
 	sys := testkit.ActorSystem(t)
 	log := &jumpLog{fakeLog: &fakeLog{}}
@@ -99,7 +99,12 @@ func TestPrefaultFailureDoesNotStopTheWriter(t *testing.T) {
 		Dispatcher: h.disp,
 	}
 	w, err := spawn(sys, cfg, storeDeps{log: log, checkpoint: func(int64, int64) error { return nil },
-		prefault: func(int64) (int64, error) { n.Add(1); return 0, context.DeadlineExceeded }})
+		prefault: func(int64) (int64, error) {
+			if n.Add(1) == 1 {
+				panic("prefault bug")
+			}
+			return 0, context.DeadlineExceeded
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

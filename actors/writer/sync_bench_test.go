@@ -1,7 +1,6 @@
 package writer
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"sync/atomic"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
-	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
@@ -45,31 +43,8 @@ func BenchmarkSyncFlushWindow(b *testing.B) {
 	rec := message.AppendRecord(nil, &m)
 	for _, window := range []int{64, 256} {
 		b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) {
-			cl, err := commitlog.Open(commitlog.Config{Dir: b.TempDir(), FileSize: 256 << 20})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { cl.Close() })
-			if _, err := cl.Recover(false, 0); err != nil {
-				b.Fatal(err)
-			}
-			log := &countingLog{CommitLog: cl}
-			cfg := Config{
-				Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: config.FlushSync,
-					FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
-				Dispatcher: discardUnits{},
-			}
-			w, err := spawn(testkit.ActorSystem(b), cfg, storeDeps{log: log, checkpoint: func(int64, int64) error { return nil }})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				if err := w.Stop(ctx); err != nil {
-					b.Error(err)
-				}
-			})
+			log := &countingLog{CommitLog: openBenchLog(b)}
+			w := spawnBenchWriter(b, config.FlushSync, storeDeps{log: log})
 			conn := &benchConn{answered: make(chan struct{}, window)}
 			req := &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 1}
 			submit := func() {

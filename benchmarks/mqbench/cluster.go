@@ -39,6 +39,7 @@ type cluster struct {
 	read     []queueRef // queues consumers pull from
 	brokers  []string   // master addresses of the routes, each once
 	queueNum int
+	gcStart  brokerGC // the broker's GC figures when the run started (common.open)
 }
 
 var errCode = errors.New("response code")
@@ -237,9 +238,10 @@ func (cl *cluster) queueOffset(q queueRef, code int32) (int64, error) {
 }
 
 // brokerFigures fills res with the broker's memory and GC figures: RSS
-// from /proc when pid > 0, the Go runtime keys of GET_BROKER_RUNTIME_INFO
-// from the first master. Missing figures stay zero; errors are only
-// reported on stderr, since the run itself succeeded.
+// from /proc when pid > 0, the Go heap now and the GC pauses and cycles
+// since cl.gcStart from GET_BROKER_RUNTIME_INFO of the first master.
+// Missing figures stay zero; errors are only reported on stderr, since
+// the run itself succeeded.
 func (cl *cluster) brokerFigures(pid int, res *result) {
 	if pid > 0 {
 		rss, hwm, err := procMemory(pid)
@@ -252,19 +254,18 @@ func (cl *cluster) brokerFigures(pid int, res *result) {
 	if len(cl.brokers) == 0 {
 		return
 	}
-	resp, err := invoke(cl.c, cl.brokers[0], remoting.ReqGetBrokerRuntimeInfo, nil, nil)
+	t, err := cl.runtimeInfo()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mqbench: broker runtime info: %v\n", err)
 		return
 	}
-	var kv body.KVTable
-	if err := body.DecodeJSON(resp.Body, &kv); err != nil {
+	res.BrokerHeapBytes, _ = strconv.ParseInt(t["goHeapAlloc"], 10, 64)
+	end, err := readBrokerGC(t)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "mqbench: broker runtime info: %v\n", err)
 		return
 	}
-	res.BrokerHeapBytes, _ = strconv.ParseInt(kv.Table["goHeapAlloc"], 10, 64)
-	res.BrokerGCPauseP99Us, _ = strconv.ParseInt(kv.Table["goGCPauseP99Us"], 10, 64)
-	res.BrokerGCCount, _ = strconv.ParseInt(kv.Table["goGCCount"], 10, 64)
+	fillGC(res, cl.gcStart, end)
 }
 
 // procMemory reads VmRSS and VmHWM (bytes) from /proc/pid/status.

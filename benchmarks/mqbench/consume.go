@@ -6,12 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -33,16 +31,20 @@ type consumerOpts struct {
 	stamped          bool   // latency from the body stamp instead of STORETIMESTAMP
 }
 
-// consumer pulls every read queue of the topic from its own goroutine,
-// each queue on client queueIndex % conns.
+// consumer pulls every read queue of the topic, each queue on connection
+// queueIndex % conns (pull.go).
 type consumer struct {
-	opts    consumerOpts
-	cl      *cluster
-	clients []*netio.Client
-	m       *meter
-	start   []int64 // per read queue: first offset pulled
-	target  []int64 // per read queue: max offset at start (drain)
-	done    atomic.Int64
+	opts   consumerOpts
+	cl     *cluster
+	conns  []*pullConn
+	m      *meter
+	start  []int64 // per read queue: first offset pulled
+	target []int64 // per read queue: max offset at start (drain)
+	done   atomic.Int64
+
+	ctx     context.Context    // of run
+	drained context.CancelFunc // of run
+	running sync.WaitGroup     // queues not stopped
 }
 
 // check validates the flags before any connection.
@@ -80,14 +82,14 @@ func newConsumer(cl *cluster, o consumerOpts) (*consumer, error) {
 		c.target = append(c.target, maxOff)
 	}
 	for range o.conns {
-		c.clients = append(c.clients, netio.NewClient(netio.ClientConfig{}))
+		c.conns = append(c.conns, newPullConn(c))
 	}
 	return c, nil
 }
 
 func (c *consumer) close() {
-	for _, x := range c.clients {
-		_ = x.Close()
+	for _, pc := range c.conns {
+		_ = pc.client.Close()
 	}
 }
 
@@ -101,97 +103,136 @@ func (c *consumer) backlog() int64 {
 }
 
 // run pulls until ctx is done or, with --drain, every queue reached its
-// target; then it cancels drained.
+// target; then it cancels drained. The pulls run on the clients' reader
+// goroutines (pullConn); run starts them, expires unanswered ones and
+// returns once every queue stopped, after which nothing records.
 func (c *consumer) run(ctx context.Context, drained context.CancelFunc) {
-	var wg sync.WaitGroup
+	c.ctx, c.drained = ctx, drained
+	queues := make([]*queuePull, len(c.cl.read))
 	for i, q := range c.cl.read {
-		client := c.clients[i%len(c.clients)]
-		wg.Go(func() {
-			c.pullQueue(ctx, client, q, c.start[i], c.target[i])
-			if c.opts.drain && int(c.done.Add(1)) == len(c.cl.read) {
-				drained()
-			}
-		})
+		pc := c.conns[i%len(c.conns)]
+		queues[i] = &queuePull{pc: pc, q: q, offset: c.start[i], first: c.start[i], target: c.target[i], rec: c.m.newRecorder()}
 	}
-	wg.Wait()
-}
-
-// pullQueue long-polls one queue from offset. Each record must carry the
-// next queue offset: a gap or repeat counts as an error. With --repeat it
-// reads [offset, target) over and over until ctx is done.
-func (c *consumer) pullQueue(ctx context.Context, client *netio.Client, q queueRef, offset, target int64) {
-	rec := c.m.newRecorder()
-	first := offset
-	for ctx.Err() == nil {
-		if c.opts.repeat && offset >= target {
-			if first >= target {
-				return // nothing stored: no backlog to read again
-			}
-			offset = first
-		}
-		if c.opts.drain && offset >= target {
+	c.running.Add(len(queues))
+	for _, qp := range queues {
+		qp.pc.mu.Lock()
+		qp.pc.issue(qp)
+		qp.pc.mu.Unlock()
+	}
+	stopped := make(chan struct{})
+	go func() {
+		c.running.Wait()
+		close(stopped)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stopped:
 			return
-		}
-		cmd := remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
-			"consumerGroup": "mqbench_cg", "topic": q.topic, "queueId": strconv.Itoa(int(q.queueID)),
-			"queueOffset": strconv.FormatInt(offset, 10), "maxMsgNums": strconv.Itoa(c.opts.pullBatch),
-			"sysFlag": strconv.Itoa(pullSysFlag), "commitOffset": "0", "suspendTimeoutMillis": strconv.Itoa(suspendMillis),
-			"subscription": "*", "subVersion": "0", "expressionType": "TAG",
-		}, nil)
-		rctx, cancel := context.WithTimeout(ctx, suspendMillis*time.Millisecond+pullSlack)
-		resp, err := client.Invoke(rctx, q.broker, cmd)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				c.m.fail(err)
-				time.Sleep(100 * time.Millisecond) // do not spin on a dead connection
+		case now := <-tick.C:
+			for _, pc := range c.conns {
+				pc.expire(now)
 			}
-			continue
-		}
-		switch resp.Code {
-		case remoting.RespSuccess:
-			offset = c.records(resp.Body, q, offset, rec)
-		case remoting.RespPullNotFound, remoting.RespPullRetryImmediately:
-		case remoting.RespPullOffsetMoved:
-			c.m.fail(fmt.Errorf("queue %d: offset %d moved to %s", q.queueID, offset, resp.ExtFields["nextBeginOffset"]))
-			if next, err := strconv.ParseInt(resp.ExtFields["nextBeginOffset"], 10, 64); err == nil {
-				offset = next
+		case <-ctx.Done():
+			for _, pc := range c.conns {
+				pc.stopAll(queues)
 			}
-		default:
-			c.m.fail(fmt.Errorf("queue %d: %w %d: %s", q.queueID, errCode, resp.Code, resp.Remark))
-			time.Sleep(100 * time.Millisecond)
+			<-stopped
+			return
 		}
 	}
 }
 
 var errGap = errors.New("queue offset out of order")
 
-// records decodes a pull body, records each message and returns the next
-// offset to pull.
+// records walks a pull body in place, records each message and returns
+// the next offset to pull. All of an answer's messages are delivered at
+// once, so one clock reading serves them all. Rejected: message.DecodeRecord,
+// which copies each record's topic and properties the consumer never reads.
 func (c *consumer) records(b []byte, q queueRef, offset int64, rec *recorder) int64 {
+	now := time.Now()
 	for len(b) > 0 {
-		m, n, err := message.DecodeRecord(b, false)
+		r, n, err := viewRecord(b)
 		if err != nil {
 			c.m.fail(fmt.Errorf("queue %d offset %d: %w", q.queueID, offset, err))
 			return offset
 		}
 		b = b[n:]
-		if m.QueueOffset != offset || m.QueueID != q.queueID {
-			c.m.fail(fmt.Errorf("%w: queue %d wants offset %d, got queue %d offset %d", errGap, q.queueID, offset, m.QueueID, m.QueueOffset))
+		if r.queueOffset != offset || r.queueID != q.queueID {
+			c.m.fail(fmt.Errorf("%w: queue %d wants offset %d, got queue %d offset %d", errGap, q.queueID, offset, r.queueID, r.queueOffset))
 		}
-		offset = m.QueueOffset + 1
-		now := time.Now()
+		offset = r.queueOffset + 1
 		if c.opts.stamped {
-			if len(m.Body) < stampBytes || !bytes.Equal(m.Body[:8], stampMarker[:]) {
-				c.m.fail(fmt.Errorf("queue %d offset %d: body without the send stamp", q.queueID, m.QueueOffset))
+			if len(r.body) < stampBytes || !bytes.Equal(r.body[:8], stampMarker[:]) {
+				c.m.fail(fmt.Errorf("queue %d offset %d: body without the send stamp", q.queueID, r.queueOffset))
 				continue
 			}
-			rec.record(now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(m.Body[8:])))).Microseconds())
-		} else {
-			rec.record(now.UnixMilli()*1000 - m.StoreTimestamp*1000)
+			rec.record(now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(r.body[8:])))).Microseconds())
+		} else if !c.opts.repeat { // a re-read message's receipt − store time is its age, not a latency
+			rec.record(now.UnixMilli()*1000 - r.storeTimestamp*1000)
 		}
 		c.m.msgs.Add(1)
-		c.m.bytes.Add(int64(len(m.Body)))
+		c.m.bytes.Add(int64(len(r.body)))
 	}
 	return offset
+}
+
+// recordView is what the consumer reads of a stored record, the body
+// aliasing the pull answer.
+type recordView struct {
+	queueID        int32
+	queueOffset    int64
+	storeTimestamp int64
+	body           []byte
+}
+
+// Record field offsets and host sizes (wire/message's layout comment).
+const (
+	recBornHost = 48
+	recHostV4   = 8
+	recHostV6   = 20
+)
+
+// viewRecord reads the record at the start of b and returns it with its
+// size. It checks the magic, that TOTALSIZE fits b and that the body lies
+// inside the record; unlike DecodeRecord it skips the topic and properties.
+func viewRecord(b []byte) (recordView, int, error) {
+	if len(b) < message.RecordBytesMin {
+		return recordView{}, 0, fmt.Errorf("%w: %d bytes left", message.ErrTruncated, len(b))
+	}
+	be := binary.BigEndian
+	size := int(int32(be.Uint32(b)))
+	if magic := int32(be.Uint32(b[4:])); magic != message.MagicV1 && magic != message.MagicV2 {
+		return recordView{}, 0, fmt.Errorf("%w: bad magic 0x%08X", message.ErrCorrupt, uint32(magic))
+	}
+	if size < message.RecordBytesMin || size > len(b) {
+		return recordView{}, 0, fmt.Errorf("%w: total size %d, have %d bytes", message.ErrCorrupt, size, len(b))
+	}
+	rec := b[:size]
+	queueID, queueOffset, sysFlag, _ := message.RecordQueue(rec)
+	p := recBornHost + recHostV4
+	if sysFlag&message.SysFlagBornHostV6 != 0 {
+		p = recBornHost + recHostV6
+	}
+	r := recordView{queueID: queueID, queueOffset: queueOffset}
+	if len(rec) < p+8 {
+		return recordView{}, 0, fmt.Errorf("%w: total size %d too small for its hosts", message.ErrCorrupt, size)
+	}
+	r.storeTimestamp = int64(be.Uint64(rec[p:]))
+	p += 8 + recHostV4
+	if sysFlag&message.SysFlagStoreHostV6 != 0 {
+		p += recHostV6 - recHostV4
+	}
+	p += 4 + 8 // RECONSUMETIMES, PREPARED TRANSACTION OFFSET
+	if len(rec)-p < 4 {
+		return recordView{}, 0, fmt.Errorf("%w: total size %d too small for its hosts", message.ErrCorrupt, size)
+	}
+	bodyLen := int(int32(be.Uint32(rec[p:])))
+	p += 4
+	if bodyLen < 0 || bodyLen > len(rec)-p {
+		return recordView{}, 0, fmt.Errorf("%w: body length %d, %d bytes left", message.ErrCorrupt, bodyLen, len(rec)-p)
+	}
+	r.body = rec[p : p+bodyLen : p+bodyLen]
+	return r, size, nil
 }

@@ -58,12 +58,18 @@ func (c *common) register(cmd *cobra.Command) {
 	f.IntVar(&c.brokerPID, "broker-pid", 0, "broker process id: report its RSS from /proc")
 }
 
-// open resolves (creating as needed) the run's topics.
+// open resolves (creating as needed) the run's topics and reads the
+// broker's GC figures, the start of the run's.
 func (c *common) open() (*cluster, error) {
 	if c.topicCount < 1 {
 		return nil, fmt.Errorf("--topics must be at least 1")
 	}
-	return openCluster(c.namesrv, topicNames(c.topic, c.topicCount), c.queues)
+	cl, err := openCluster(c.namesrv, topicNames(c.topic, c.topicCount), c.queues)
+	if err != nil {
+		return nil, err
+	}
+	cl.gcStart = cl.snapshotGC()
+	return cl, nil
 }
 
 func registerProducer(cmd *cobra.Command, o *producerOpts) {
@@ -155,7 +161,7 @@ func consumeCmd(log io.Writer) *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.duration)
 			defer cancel()
 			elapsed := timed(log, "consume", cs.m, func() { cs.run(ctx, cancel) })
-			res := result{Command: "consume", Conns: o.conns, Inflight: 1, Batch: o.pullBatch, Backlog: cs.backlog()}
+			res := result{Command: "consume", Conns: o.conns, Inflight: 1, Batch: o.pullBatch, Backlog: cs.backlog(), Repeat: o.repeat}
 			cs.m.fill(&res, elapsed)
 			res.Received = cs.m.msgs.Load()
 			if o.drain && res.Received != cs.backlog() {

@@ -22,7 +22,7 @@ import (
 
 // startCluster runs a NameServer and a broker registered with it, in
 // process, and returns the NameServer address.
-func startCluster(t *testing.T) string {
+func startCluster(t testing.TB) string {
 	t.Helper()
 	ncfg := config.DefaultNamesrv()
 	ncfg.ListenAddr = "127.0.0.1:0"

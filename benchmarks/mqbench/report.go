@@ -11,7 +11,8 @@ import (
 )
 
 // result is the --json object of one run. Latencies are µs: send
-// round trips for produce; now − STORETIMESTAMP for consume;
+// round trips for produce; now − STORETIMESTAMP for consume (none for
+// --repeat, whose messages are old: repeat is set and the keys are 0);
 // publish-to-deliver for e2e and mixed (their send round trips are the
 // send_* keys). Broker figures are present when mqbench could read them.
 type result struct {
@@ -39,6 +40,7 @@ type result struct {
 	SendP99Us  int64   `json:"send_p99_us,omitempty"`
 	SendP999Us int64   `json:"send_p999_us,omitempty"`
 	Backlog    int64   `json:"backlog,omitempty"`  // consume: messages below the max offsets at start
+	Repeat     bool    `json:"repeat,omitempty"`   // consume --repeat: no latency (the latency keys are 0)
 	Tail       *tail   `json:"tail,omitempty"`     // mixed and e2e: the tailing consumer against the producers
 	ReadyMs    int64   `json:"ready_ms,omitempty"` // ready: time until a send succeeded
 	Attempts   int     `json:"attempts,omitempty"` // ready: sends tried
@@ -46,8 +48,11 @@ type result struct {
 	BrokerRSSBytes     int64 `json:"broker_rss_bytes,omitempty"`
 	BrokerRSSPeakBytes int64 `json:"broker_rss_peak_bytes,omitempty"`
 	BrokerHeapBytes    int64 `json:"broker_go_heap_bytes,omitempty"`
-	BrokerGCPauseP99Us int64 `json:"broker_gc_pause_p99_us,omitempty"`
-	BrokerGCCount      int64 `json:"broker_gc_count,omitempty"`
+	// GC during the run (brokergc.go), nil when the broker did not say;
+	// zero pauses are 0, not absent.
+	BrokerGCPauseP99Us *int64 `json:"broker_gc_pause_p99_us,omitempty"`
+	BrokerGCPauseMaxUs *int64 `json:"broker_gc_pause_max_us,omitempty"`
+	BrokerGCCount      *int64 `json:"broker_gc_count,omitempty"` // cycles
 }
 
 // meter counts one direction of traffic (sends or receipts): messages,
@@ -137,8 +142,12 @@ func (m *meter) fill(res *result, elapsed time.Duration) {
 
 // summary prints the final lines of a run on w.
 func summary(w io.Writer, res *result, meters ...*meter) {
-	fmt.Fprintf(w, "%s: %.1f s, sent %d, received %d, errors %d; %.0f msgs/s, %.2f MB/s; latency p50 %d p99 %d p999 %d max %d µs\n",
-		res.Command, res.DurationS, res.Sent, res.Received, res.Errors, res.MsgsPerS, res.MBPerS, res.P50Us, res.P99Us, res.P999Us, res.MaxUs)
+	latency := fmt.Sprintf("latency p50 %d p99 %d p999 %d max %d µs", res.P50Us, res.P99Us, res.P999Us, res.MaxUs)
+	if res.Repeat {
+		latency = "no latency (--repeat reads old messages: receipt − store time is their age)"
+	}
+	fmt.Fprintf(w, "%s: %.1f s, sent %d, received %d, errors %d; %.0f msgs/s, %.2f MB/s; %s\n",
+		res.Command, res.DurationS, res.Sent, res.Received, res.Errors, res.MsgsPerS, res.MBPerS, latency)
 	if res.Topics > 1 {
 		fmt.Fprintf(w, "  over %d topics, %d queues\n", res.Topics, res.Queues)
 	}
@@ -146,8 +155,11 @@ func summary(w io.Writer, res *result, meters ...*meter) {
 		fmt.Fprintf(w, "  send round trip p50 %d p99 %d p999 %d µs\n", res.SendP50Us, res.SendP99Us, res.SendP999Us)
 	}
 	if res.BrokerRSSBytes > 0 || res.BrokerHeapBytes > 0 {
-		fmt.Fprintf(w, "  broker rss %d (peak %d) B, go heap %d B, gc pause p99 %d µs, gc cycles %d\n",
-			res.BrokerRSSBytes, res.BrokerRSSPeakBytes, res.BrokerHeapBytes, res.BrokerGCPauseP99Us, res.BrokerGCCount)
+		fmt.Fprintf(w, "  broker rss %d (peak %d) B, go heap %d B\n", res.BrokerRSSBytes, res.BrokerRSSPeakBytes, res.BrokerHeapBytes)
+	}
+	if res.BrokerGCCount != nil {
+		fmt.Fprintf(w, "  broker during the run: gc pause p99 %d max %d µs, gc cycles %d\n",
+			*res.BrokerGCPauseP99Us, *res.BrokerGCPauseMaxUs, *res.BrokerGCCount)
 	}
 	for _, m := range meters {
 		if p := m.firstErr.Load(); p != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/panjf2000/ants/v2"
 )
 
 // fakeTB records the first failure of a helper instead of failing the real
@@ -174,6 +175,41 @@ func TestWaitGoroutines(t *testing.T) {
 		t.Fatalf("failure %q for a goroutine that ended", msg)
 	}
 	ended.Wait()
+}
+
+// TestGoroutinesSkipsIdlePoolWorkers: an ants worker waiting for its next
+// task is not counted, one running a task is (its stack is in the report).
+func TestGoroutinesSkipsIdlePoolWorkers(t *testing.T) {
+	pool, err := ants.NewPool(-1, ants.WithExpiryDuration(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Release()
+	settledGoroutines()
+	// run's goroutine is the one more than base that each check allows.
+	base := Goroutines() + 1
+	ran := make(chan struct{})
+	if err := pool.Submit(func() { close(ran) }); err != nil {
+		t.Fatal(err)
+	}
+	<-ran
+	if msg := run(func(tb *fakeTB) { waitCount(tb, base, Timeout, Goroutines) }); msg != "" {
+		t.Fatalf("idle worker counted: %s", msg)
+	}
+	if n := pool.Running(); n != 1 {
+		t.Fatalf("%d workers, want the idle one", n)
+	}
+
+	parked, release := make(chan struct{}), make(chan struct{})
+	if err := pool.Submit(func() { parkForLeakTest(parked, release) }); err != nil {
+		t.Fatal(err)
+	}
+	<-parked
+	defer close(release)
+	msg := run(func(tb *fakeTB) { waitCount(tb, base, 50*time.Millisecond, Goroutines) })
+	if !strings.HasPrefix(msg, "goroutine leak:") || !strings.Contains(msg, "parkForLeakTest") {
+		t.Fatalf("failure %q, want a leak report with the busy worker's stack", msg)
+	}
 }
 
 // settledGoroutines returns the goroutine count once it has held still for a

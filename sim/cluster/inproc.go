@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/namesrv"
 	"github.com/actormq/actormq/internal/crashpoint"
+	"github.com/actormq/actormq/internal/testkit/freeport"
 	"github.com/actormq/actormq/sim/check"
 	"github.com/actormq/actormq/sim/faultfs"
 	"github.com/actormq/actormq/sim/history"
@@ -51,7 +51,9 @@ func StartInProc(seed uint64, dir string, log zerolog.Logger, via func(string) (
 	if err := c.ns.Start(); err != nil {
 		return nil, fmt.Errorf("cluster: namesrv: %w", err)
 	}
-	port, err := brokerPort()
+	// Outside the ephemeral range: Start after Stop binds it again, which
+	// a client's TIME_WAIT on it would block.
+	port, err := freeport.Pick(0, -2, 1) // listenPort, fast channel, haListenPort
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -72,32 +74,6 @@ func StartInProc(seed uint64, dir string, log zerolog.Logger, via func(string) (
 		return nil, err
 	}
 	return c, nil
-}
-
-// brokerPort picks a loopback port that is free, with its fast-channel
-// neighbour (port-2) and haListenPort (port+1) free as well.
-func brokerPort() (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		free := true
-		for _, p := range []int{port - 2, port + 1} {
-			x, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				free = false
-				break
-			}
-			_ = x.Close()
-		}
-		if free {
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("cluster: no free loopback port p with p-2 and p+1 free")
 }
 
 // FS is the broker's current disk (the driver injects faults into it).

@@ -115,22 +115,6 @@ func TestStartFailureQuotesTheLog(t *testing.T) {
 	}
 }
 
-func TestPortsHandedOutOnce(t *testing.T) {
-	seen := map[int]bool{}
-	for range 20 {
-		port, err := pickPorts(0, -2, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range []int{port, port - 2, port + 1} {
-			if seen[q] {
-				t.Fatalf("port %d handed out twice", q)
-			}
-			seen[q] = true
-		}
-	}
-}
-
 func TestExitString(t *testing.T) {
 	for _, tc := range []struct {
 		exit Exit

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/internal/crashpoint"
+	"github.com/actormq/actormq/internal/testkit/freeport"
 	"github.com/actormq/actormq/internal/wallclock"
 )
 
@@ -103,7 +104,9 @@ func (p *Proc) firstStart(ctx context.Context, defaults map[string]string, portO
 			}
 			p.port = port
 		} else {
-			port, err := pickPorts(portOffsets...)
+			// Outside the ephemeral range: Restart binds these ports
+			// again, which a client's TIME_WAIT on one would block.
+			port, err := freeport.Pick(portOffsets...)
 			if err != nil {
 				return err
 			}

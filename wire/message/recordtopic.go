@@ -19,7 +19,7 @@ func RecordTopic(rec []byte) []byte {
 
 // recordTopicAt walks an encoded record's header up to its TOPIC field and
 // returns the topic and the offset just past it (0 when rec is too short or
-// a length is out of range). RecordTopic and RecordProperties share it.
+// a length is out of range). RecordTopic and RecordTopicProperties share it.
 func recordTopicAt(rec []byte) ([]byte, int) {
 	p := storeTimestampOffset(rec)
 	if p == 0 || len(rec) < offMagic+4 {

@@ -18,35 +18,31 @@ const (
 )
 
 // readSendFields reads the fields the send handler reads (actors/send
-// parseSendHeader), in its spelling, so that a benchmark covers the
-// accessors as well as the decode.
+// parseSendHeader), as it reads them, by SendField in its spelling, so that
+// a benchmark covers the accessors as well as the decode.
 func readSendFields(c *Command, short bool) error {
-	names := [...]string{"producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag",
-		"bornTimestamp", "flag", "properties", "reconsumeTimes", "maxReconsumeTimes", "batch"}
-	if short {
-		names = [...]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "l", "m"}
-	}
-	for _, k := range names[:3] {
-		if _, err := c.RequiredString(k); err != nil {
+	r := c.SendFields(short)
+	for _, f := range []SendField{SendProducerGroup, SendTopic, SendDefaultTopic} {
+		if _, err := r.RequiredString(f); err != nil {
 			return err
 		}
 	}
-	for _, k := range []string{names[3], names[4], names[5], names[7]} {
-		if _, err := c.RequiredInt32(k); err != nil {
+	for _, f := range []SendField{SendDefaultTopicQueueNums, SendQueueID, SendSysFlag, SendFlag} {
+		if _, err := r.RequiredInt32(f); err != nil {
 			return err
 		}
 	}
-	if _, err := c.RequiredInt64(names[6]); err != nil {
+	if _, err := r.RequiredInt64(SendBornTimestamp); err != nil {
 		return err
 	}
-	c.Ext(names[8])
-	for _, k := range names[9:11] {
-		if _, err := c.OptionalInt32(k, 0); err != nil {
+	r.Ext(SendProperties)
+	for _, f := range []SendField{SendReconsumeTimes, SendMaxReconsumeTimes} {
+		if _, err := r.OptionalInt32(f, 0); err != nil {
 			return err
 		}
 	}
-	c.Ext(names[10])
-	c.OptionalBool(names[11], false)
+	r.Ext(SendMaxReconsumeTimes)
+	r.OptionalBool(SendBatch, false)
 	return nil
 }
 

@@ -10,13 +10,12 @@ package netkit
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"testing"
 
 	"github.com/rs/zerolog"
 
 	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/internal/testkit/freeport"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -101,23 +100,15 @@ func (r *Router) OnClose(c *netio.Conn) {
 	}
 }
 
-// BrokerPort picks a loopback port for an in-process broker: free a moment
-// ago, and so is its fast-channel neighbour (port−2), which the broker also
-// listens on.
+// BrokerPort picks a loopback port for an in-process broker that a test may
+// restart on it (freeport.Pick: outside the ephemeral range, free a moment
+// ago, never handed out twice), with its fast-channel neighbour (port−2)
+// and haListenPort (port+1) free as well.
 func BrokerPort(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if fast, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port-2)); err == nil {
-			fast.Close()
-			return port
-		}
+	port, err := freeport.Pick(0, -2, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free loopback port whose port-2 is free too")
-	return 0
+	return port
 }

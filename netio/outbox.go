@@ -2,6 +2,7 @@ package netio
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -192,9 +193,12 @@ func (c *conn) writeOut(iov [][]byte) error {
 		}
 		c.srv.counts.writes.Add(1) // before the write: a peer that got the bytes sees the count
 		var err error
-		if n == 1 {
+		switch {
+		case n == 1:
 			_, err = c.gc.Write(iov[0])
-		} else {
+		case c.gc.OutboundBuffered() > 0:
+			err = c.writeJoined(iov[:n], bytes)
+		default:
 			_, err = c.gc.Writev(iov[:n])
 		}
 		if err != nil {
@@ -204,6 +208,27 @@ func (c *conn) writeOut(iov [][]byte) error {
 		iov = iov[n:]
 	}
 	return nil
+}
+
+// writeJoined hands a chunk to gnet as one slice. It serves a connection
+// whose output already waits in gnet's outbound buffer, where gnet makes
+// every slice of a Writev its own list node and, on each writable event,
+// walks all nodes to build its next writev of at most 1024: with thousands
+// of held pulls answered at once (one slice per message) the walk grew to
+// hundreds of thousands of nodes per 1024 written, and the loop stalled.
+// Joined, the list holds one node per chunk. It costs a copy of what is
+// backlogged (gnet copies it again into its node); rejected: holding
+// writes in the outbox until gnet's buffer drains, which gnet does not
+// signal.
+func (c *conn) writeJoined(iov [][]byte, bytes int) error {
+	buf := bytebufferpool.Get()
+	buf.B = slices.Grow(buf.B[:0], bytes)
+	for _, b := range iov {
+		buf.B = append(buf.B, b...)
+	}
+	_, err := c.gc.Write(buf.B) // copies buf.B: gnet's outbound is not empty
+	bytebufferpool.Put(buf)
+	return err
 }
 
 // releaseWrites ends the ownership of written (or failed) writes and keeps

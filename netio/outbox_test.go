@@ -102,6 +102,7 @@ type fakeGnetConn struct {
 	failAt       int
 	duringWrite  func()
 	closeCalls   int
+	backlog      int // OutboundBuffered: bytes gnet holds unsent
 }
 
 func (f *fakeGnetConn) InboundBuffered() int       { return f.sliceInbound.InboundBuffered() }
@@ -110,7 +111,7 @@ func (f *fakeGnetConn) Discard(n int) (int, error) { return f.sliceInbound.Disca
 func (f *fakeGnetConn) Context() any               { return f.ctx }
 func (f *fakeGnetConn) SetContext(ctx any)         { f.ctx = ctx }
 func (f *fakeGnetConn) EventLoop() gnet.EventLoop  { return f.loop }
-func (f *fakeGnetConn) OutboundBuffered() int      { return 0 }
+func (f *fakeGnetConn) OutboundBuffered() int      { return f.backlog }
 func (f *fakeGnetConn) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
 }
@@ -209,6 +210,35 @@ func TestFlushCoalescesAndChunks(t *testing.T) {
 		t.Fatalf("%d tasks after the flush, want 1", n)
 	}
 	rc.check(t, 5)
+}
+
+// Behind output gnet already holds, each chunk goes to gnet as one slice
+// (one node of its outbound list, not one per body part), bytes in order.
+// Without the join the chunks would be {19, 1, 2}, {19, 19}, {19, 1}.
+func TestFlushJoinsChunksBehindBacklog(t *testing.T) {
+	rc := countReleases(t)
+	c, gc := newFakeConn(t, ServerConfig{WriteBatchIovecsMax: 3, WriteBatchBytesMax: 40}, newTestHandler())
+	gc.backlog = 1
+	var dones atomic.Int64
+	writeParts(t, c, &dones, "a", "bb")
+	writeParts(t, c, &dones)
+	writeParts(t, c, &dones, "0123456789012345678901234567890123456789xx")
+	writeParts(t, c, &dones, "c")
+	gc.loop.runTasks()
+
+	want := "head-00000000000002abb" + "head-00000000000000" +
+		"head-00000000000001" + "0123456789012345678901234567890123456789xx" + "head-00000000000001c"
+	if got := gc.out.String(); got != want {
+		t.Fatalf("wrote %q, want %q", got, want)
+	}
+	wantChunks := [][]int{{22}, {38}, {42}, {20}}
+	if fmt.Sprint(gc.chunks) != fmt.Sprint(wantChunks) {
+		t.Fatalf("writes %v, want %v", gc.chunks, wantChunks)
+	}
+	if d := dones.Load(); d != 4 {
+		t.Fatalf("done ran %d times, want 4", d)
+	}
+	rc.check(t, 4)
 }
 
 // A write that fails closes the connection inside gnet (OnClose re-enters the

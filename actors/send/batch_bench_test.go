@@ -95,20 +95,7 @@ func benchmarkBatchSendPath(b *testing.B, size int) {
 	b.SetBytes(int64(benchBatchItems * size))
 	b.ResetTimer()
 	start, cpuStart := time.Now(), processCPU(b)
-	sent := 0
-	for sent < b.N {
-		n := min(window, b.N-sent)
-		conn.want.Store(int64(sent + n))
-		for i := range n {
-			cmd, err := remoting.DecodeFrame(frames[(sent+i)%len(frames)])
-			if err != nil {
-				b.Fatal(err)
-			}
-			s.handle(conn, cmd, cmd.Code)
-		}
-		sent += n
-		<-conn.reached
-	}
+	sendWindowed(b, s, conn, frames, window)
 	msgs := float64(b.N * benchBatchItems)
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/msgs, "ns/msg")
 	b.ReportMetric(float64(processCPU(b)-cpuStart)/msgs, "cpu-ns/msg")

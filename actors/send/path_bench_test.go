@@ -107,6 +107,15 @@ func BenchmarkSendPath(b *testing.B) {
 	const window = 256
 	b.ReportAllocs()
 	b.ResetTimer()
+	sendWindowed(b, s, conn, frames, window)
+	if conn.answered.Load() != int64(b.N) {
+		b.Fatalf("%d answers for %d sends", conn.answered.Load(), b.N)
+	}
+}
+
+// sendWindowed hands b.N frames (cycling through frames) to the send
+// handler, at most window of them unanswered at a time.
+func sendWindowed(b *testing.B, s *Sender, conn *countConn, frames [][]byte, window int) {
 	sent := 0
 	for sent < b.N {
 		n := min(window, b.N-sent)
@@ -120,8 +129,5 @@ func BenchmarkSendPath(b *testing.B) {
 		}
 		sent += n
 		<-conn.reached
-	}
-	if conn.answered.Load() != int64(b.N) {
-		b.Fatalf("%d answers for %d sends", conn.answered.Load(), b.N)
 	}
 }

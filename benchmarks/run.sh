@@ -238,6 +238,13 @@ bench() {
 field() { sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
 
 # report writes latest.json and latest.md from the runs done so far.
+# table TITLE HEADER ALIGN ROWS: a titled markdown table of ROWS, or
+# nothing when no run made a row.
+table() {
+	[[ $4 ]] || return 0
+	printf '%s\n\n%s\n%s\n%s\n\n' "$1" "$2" "$3" "$4"
+}
+
 report() {
 	local commit gover date name f sep rss ratio rows lat
 	commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -308,28 +315,16 @@ report() {
 			printf '| %s | %s | %.0f | %s | %s | %s |\n' "$name" "$(field "$f" rate)" "$(field "$f" send_msgs_per_s)" \
 				"$(field "$f" send_p50_us)" "$(field "$f" send_p99_us)" "$(field "$f" send_p999_us)"
 		done)
-		if [[ $rows ]]; then
-			echo "Send round trip at a fixed offered rate (target at 50,000 msgs/s: p99 at most 2,000 µs, p999 at most 10,000 µs):"
-			echo
-			echo "| run | offered msgs/s | sent msgs/s | send p50 µs | send p99 µs | send p999 µs |"
-			echo "|---|---:|---:|---:|---:|---:|"
-			echo "$rows"
-			echo
-		fi
+		table "Send round trip at a fixed offered rate (target at 50,000 msgs/s: p99 at most 2,000 µs, p999 at most 10,000 µs):" \
+			"| run | offered msgs/s | sent msgs/s | send p50 µs | send p99 µs | send p999 µs |" "|---|---:|---:|---:|---:|---:|" "$rows"
 		rows=$(for name in "${runs[@]}"; do
 			f=$work/$name.json
 			[[ $(field "$f" command) == mixed ]] || continue
 			printf '| %s | %.0f | %.0f | %s | %s | %s |\n' "$name" "$(field "$f" send_msgs_per_s)" "$(field "$f" consumer_msgs_per_s)" \
 				"$(field "$f" lag_end_msgs)" "$(field "$f" catch_up_ms)" "$(field "$f" kept_up)"
 		done)
-		if [[ $rows ]]; then
-			echo "Tailing consumer against producers sending as fast as they can (kept up: all received, and at most one second of sends behind when they stopped):"
-			echo
-			echo "| run | sent msgs/s | consumed msgs/s | behind at the end (msgs) | caught up after ms | kept up |"
-			echo "|---|---:|---:|---:|---:|---|"
-			echo "$rows"
-			echo
-		fi
+		table "Tailing consumer against producers sending as fast as they can (kept up: all received, and at most one second of sends behind when they stopped):" \
+			"| run | sent msgs/s | consumed msgs/s | behind at the end (msgs) | caught up after ms | kept up |" "|---|---:|---:|---:|---:|---|" "$rows"
 		rows=$(for name in "${runs[@]}"; do
 			f=$work/$name.json
 			case $name in
@@ -337,13 +332,8 @@ report() {
 			recovery-*) printf '| %s | %s | CommitLog %s bytes, restart after kill -9 |\n' "$name" "$(field "$f" ready_ms)" "$(field "$f" commitlog_bytes)" ;;
 			esac
 		done)
-		if [[ $rows ]]; then
-			echo "Start and recovery (ms from the broker's exec until a send, routed by the NameServer, succeeds):"
-			echo
-			echo "| run | ready ms | details |"
-			echo "|---|---:|---|"
-			echo "$rows"
-		fi
+		table "Start and recovery (ms from the broker's exec until a send, routed by the NameServer, succeeds):" \
+			"| run | ready ms | details |" "|---|---:|---|" "$rows"
 	} >"$RESULTS_DIR/latest.md"
 	echo "wrote $RESULTS_DIR/latest.json and $RESULTS_DIR/latest.md" >&2
 }

@@ -77,7 +77,7 @@ func TestIdleQueuesCostNoGoroutinesOrTimers(t *testing.T) {
 	}
 
 	testkit.Eventually(t, "the goroutine count back near its base", func() bool {
-		return runtime.NumGoroutine() <= base+idleSlack
+		return testkit.Goroutines() <= base+idleSlack
 	})
 	if n := liveTimers() - timersBefore; n > idleSlack {
 		t.Errorf("%d more live timers with %d idle queues", n, idleTopics*idleQueuesPerTopic)
@@ -152,14 +152,15 @@ func maxOffset(t *testing.T, c *netio.Client, addr, topic string, queueID int) i
 	return n
 }
 
-// settledGoroutines is the goroutine count once it stopped falling (actors
-// that just processed a message return their goroutine when their mailbox
-// empties), or after two seconds.
+// settledGoroutines is the goroutine count (idle actorsys.Hot pool workers
+// left out, so that their coming and going does not move the base) once it
+// stopped falling (actors that just processed a message return their
+// goroutine when their mailbox empties), or after two seconds.
 func settledGoroutines() int {
-	n := runtime.NumGoroutine()
+	n := testkit.Goroutines()
 	for range 100 {
 		time.Sleep(20 * time.Millisecond)
-		m := runtime.NumGoroutine()
+		m := testkit.Goroutines()
 		if m >= n {
 			return m
 		}

@@ -7,13 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/actormq/actormq/actors/config"
-	"github.com/actormq/actormq/actors/index"
-	"github.com/actormq/actormq/actors/queue"
-	"github.com/actormq/actormq/actors/writer"
-	"github.com/actormq/actormq/internal/testkit"
-	"github.com/actormq/actormq/storage/store"
-	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -39,43 +32,7 @@ func BenchmarkBatchSendPath(b *testing.B) {
 const benchBatchItems = 64
 
 func benchmarkBatchSendPath(b *testing.B, size int) {
-	cfg := config.Broker{
-		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", BrokerIP1: "127.0.0.1", ListenPort: 10911,
-		BrokerRole: config.RoleAsyncMaster, FlushDiskType: config.FlushAsync, BrokerPermission: 6,
-		MaxMessageSize: 4 << 20, FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second,
-		RegionID: "DefaultRegion", StorePathRootDir: b.TempDir(),
-		MessageIndexEnable: true, MaxHashSlotNum: 100_000, MaxIndexNum: 400_000,
-	}
-	meta := benchMeta{tc: body.TopicConfig{TopicName: "BenchT", ReadQueueNums: 8, WriteQueueNums: 8, Perm: 6}}
-	st, err := store.Open(store.Config{RootDir: cfg.StorePathRootDir, CommitLogFileSize: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sys := testkit.ActorSystem(b)
-	qr, err := queue.Spawn(sys, queue.Config{Broker: cfg, Store: st, Topics: meta, Subscriptions: meta})
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, err := index.Spawn(sys, index.Config{Broker: cfg, CommitLog: st.CommitLog})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := writer.Spawn(sys, writer.Config{Broker: cfg, Store: st, Dispatcher: x.Feed(qr), LogicsTimestamp: qr.FlushedTimestamp})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := Spawn(sys, Config{Broker: cfg, Topics: meta, Groups: meta, Writer: w})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx := testkit.Context(b)
-		_ = s.Stop(ctx)
-		_ = w.Stop(ctx)
-		_ = x.Stop(ctx)
-		_ = qr.Stop(ctx)
-		_ = st.Close()
-	})
+	s := spawnBenchSender(b, true)
 	items := make([]message.BatchItem, benchBatchItems)
 	for i := range items {
 		items[i].Body = make([]byte, size)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
+	"github.com/actormq/actormq/actors/index"
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/internal/testkit"
@@ -64,37 +65,7 @@ func (c *countConn) RemoteAddr() string { return "127.0.0.1:50000" }
 // a pooled frame. Sends go in windows of 256, as pipelining producers keep
 // them in flight. allocs/op and the CPU profile are the broker's alone.
 func BenchmarkSendPath(b *testing.B) {
-	cfg := config.Broker{
-		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", BrokerIP1: "127.0.0.1", ListenPort: 10911,
-		BrokerRole: config.RoleAsyncMaster, FlushDiskType: config.FlushAsync, BrokerPermission: 6,
-		MaxMessageSize: 4 << 20, FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second,
-		RegionID: "DefaultRegion",
-	}
-	meta := benchMeta{tc: body.TopicConfig{TopicName: "BenchT", ReadQueueNums: 8, WriteQueueNums: 8, Perm: 6}}
-	st, err := store.Open(store.Config{RootDir: b.TempDir(), CommitLogFileSize: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sys := testkit.ActorSystem(b)
-	qr, err := queue.Spawn(sys, queue.Config{Broker: cfg, Store: st, Topics: meta, Subscriptions: meta})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := writer.Spawn(sys, writer.Config{Broker: cfg, Store: st, Dispatcher: qr, LogicsTimestamp: qr.FlushedTimestamp})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := Spawn(sys, Config{Broker: cfg, Topics: meta, Groups: meta, Writer: w})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx := testkit.Context(b)
-		_ = s.Stop(ctx)
-		_ = w.Stop(ctx)
-		_ = qr.Stop(ctx)
-		_ = st.Close()
-	})
+	s := spawnBenchSender(b, false)
 	frames := make([][]byte, 8)
 	for q := range frames {
 		props := message.FormatProperties(map[string]string{message.PropertyUniqKey: "7F0000010B2A18B4AAC2" + strconv.Itoa(100000+q)})
@@ -130,4 +101,57 @@ func sendWindowed(b *testing.B, s *Sender, conn *countConn, frames [][]byte, win
 		sent += n
 		<-conn.reached
 	}
+}
+
+// spawnBenchSender runs a broker's data plane in process for the send
+// benchmarks: a real store (1 GiB segments) under b.TempDir, queue actors,
+// the writer and the send handler for topic BenchT (8 queues), stopped at
+// cleanup. withIndex puts the index actor behind the writer, as the broker
+// does (messageIndexEnable); without it the writer dispatches to the
+// queues alone.
+func spawnBenchSender(b *testing.B, withIndex bool) *Sender {
+	cfg := config.Broker{
+		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", BrokerIP1: "127.0.0.1", ListenPort: 10911,
+		BrokerRole: config.RoleAsyncMaster, FlushDiskType: config.FlushAsync, BrokerPermission: 6,
+		MaxMessageSize: 4 << 20, FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second,
+		RegionID: "DefaultRegion", StorePathRootDir: b.TempDir(),
+		MessageIndexEnable: withIndex, MaxHashSlotNum: 100_000, MaxIndexNum: 400_000,
+	}
+	meta := benchMeta{tc: body.TopicConfig{TopicName: "BenchT", ReadQueueNums: 8, WriteQueueNums: 8, Perm: 6}}
+	st, err := store.Open(store.Config{RootDir: cfg.StorePathRootDir, CommitLogFileSize: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sys := testkit.ActorSystem(b)
+	qr, err := queue.Spawn(sys, queue.Config{Broker: cfg, Store: st, Topics: meta, Subscriptions: meta})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dispatch writer.Dispatcher = qr
+	var x *index.Indexer
+	if withIndex {
+		if x, err = index.Spawn(sys, index.Config{Broker: cfg, CommitLog: st.CommitLog}); err != nil {
+			b.Fatal(err)
+		}
+		dispatch = x.Feed(qr)
+	}
+	w, err := writer.Spawn(sys, writer.Config{Broker: cfg, Store: st, Dispatcher: dispatch, LogicsTimestamp: qr.FlushedTimestamp})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Spawn(sys, Config{Broker: cfg, Topics: meta, Groups: meta, Writer: w})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx := testkit.Context(b)
+		_ = s.Stop(ctx)
+		_ = w.Stop(ctx)
+		if x != nil {
+			_ = x.Stop(ctx)
+		}
+		_ = qr.Stop(ctx)
+		_ = st.Close()
+	})
+	return s
 }

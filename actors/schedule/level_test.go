@@ -313,6 +313,9 @@ func TestStopGivesUpAtItsDeadline(t *testing.T) {
 		t.Fatalf("Stop = %v, want ErrStop", err)
 	}
 	testkit.Receive(t, s.levels[2].done, "level 3 stopped")
+	// The offsets actor still persists delayOffset.json after Stop gave up
+	// on it; the temp dir may be removed only once it has stopped.
+	testkit.Receive(t, s.offsetsDone, "offsets actor stopped")
 }
 
 func TestSlaveDeliversNothing(t *testing.T) {

@@ -20,7 +20,8 @@ type inbound interface {
 //
 // Peeked bytes are only valid until Discard and only during the event (gnet's
 // Reader contract), so DecodeFrame copies what the command keeps before the
-// frame is discarded; deliver owns the command.
+// frame is discarded; deliver owns the command (a send request's copy is a
+// pooled frame that its last owner releases: remoting.Command.Release).
 func cutFrames(in inbound, frameBytesMax int, deliver func(*remoting.Command)) error {
 	for {
 		buffered := in.InboundBuffered()

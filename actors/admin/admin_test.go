@@ -277,13 +277,15 @@ func TestResetOffset(t *testing.T) {
 }
 
 func TestConsumerRunningInfo(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.ClientTimeout = 300 * time.Millisecond }, nil)
+	// The default ClientTimeout (10 s): the client answers, and a relay
+	// must not time out on a loaded machine (TestConsumerRunningInfoTimeout
+	// times one out).
+	f := newFixture(t, nil, nil)
 	f.consumer("G", "10.0.0.9@c1", 317, func(cmd *remoting.Command) *remoting.Command {
 		resp := remoting.NewResponse(cmd, remoting.RespSuccess, "")
 		resp.Body = []byte(`{"properties":{"PROP_CONSUME_TYPE":"CONSUME_PASSIVELY"},"jstack":"` + cmd.ExtFields["jstackEnable"] + `"}`)
 		return resp
 	})
-	silent := f.consumer("G", "10.0.0.9@silent", 317, func(*remoting.Command) *remoting.Command { return nil })
 
 	resp := f.invoke(remoting.ReqGetConsumerRunningInfo, map[string]string{"consumerGroup": "G", "clientId": "10.0.0.9@c1", "jstackEnable": "false"}, nil)
 	if resp.Code != 0 || string(resp.Body) != `{"properties":{"PROP_CONSUME_TYPE":"CONSUME_PASSIVELY"},"jstack":"false"}` {
@@ -291,6 +293,13 @@ func TestConsumerRunningInfo(t *testing.T) {
 	}
 	expect(t, f.invoke(remoting.ReqGetConsumerRunningInfo, map[string]string{"consumerGroup": "G", "clientId": "10.0.0.9@gone"}, nil),
 		1, "The Consumer <G> <10.0.0.9@gone> not online")
+}
+
+// TestConsumerRunningInfoTimeout: a client that never answers is reported
+// CONSUME_MSG_TIMEOUT once ClientTimeout passes.
+func TestConsumerRunningInfoTimeout(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.ClientTimeout = 300 * time.Millisecond }, nil)
+	silent := f.consumer("G", "10.0.0.9@silent", 317, func(*remoting.Command) *remoting.Command { return nil })
 	expect(t, f.invoke(remoting.ReqGetConsumerRunningInfo, map[string]string{"consumerGroup": "G", "clientId": "10.0.0.9@silent"}, nil),
 		207, "Timeout")
 	if got := testkit.Receive(t, silent, "the forwarded request"); got.Code != remoting.ReqGetConsumerRunningInfo || got.ExtFields["clientId"] != "10.0.0.9@silent" {
@@ -303,8 +312,11 @@ func TestWorkersAreBounded(t *testing.T) {
 	forwarded := f.consumer("G", "10.0.0.9@silent", 317, func(*remoting.Command) *remoting.Command { return nil })
 	done := make(chan *remoting.Command, 1)
 	cli := netkit.Client(t, netio.ClientConfig{})
+	// Bounded by testkit.Timeout, not the client's 3 s default: the answer
+	// comes only after Stop, however long the steps before it take.
+	ctx := testkit.Context(t)
 	go func() {
-		resp, err := cli.Invoke(context.Background(), f.addr, remoting.NewRequest(remoting.ReqGetConsumerRunningInfo,
+		resp, err := cli.Invoke(ctx, f.addr, remoting.NewRequest(remoting.ReqGetConsumerRunningInfo,
 			map[string]string{"consumerGroup": "G", "clientId": "10.0.0.9@silent"}, nil))
 		if err != nil {
 			resp = remoting.NewResponse(remoting.NewRequest(0, nil, nil), -1, err.Error())

@@ -27,7 +27,9 @@ type queueActor struct {
 func (q *queueActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *dispatchMsg:
-		q.put(m.units)
+		if !q.put(m.units) {
+			releaseDispatch(m) // applied: the slice goes back (units.go)
+		}
 	case *pullReq:
 		q.pull(m)
 	case *timeReq:
@@ -52,14 +54,16 @@ func (q *queueActor) Receive(ctx actor.Context) {
 
 // put appends dispatched units. A failed Put is logged and the rest of the
 // batch still goes in: the commit log keeps the record, and the store
-// re-dispatches what the consume queue lacks at the next start.
-func (q *queueActor) put(units []Unit) {
+// re-dispatches what the consume queue lacks at the next start. It reports
+// whether it kept units (as the backlog, backlog.go); otherwise the caller
+// may release the slice.
+func (q *queueActor) put(units []Unit) (kept bool) {
 	if len(units) == 0 {
-		return
+		return false
 	}
 	if q.backlog != nil {
 		q.backlog = append(q.backlog, units...) // behind the backlog (backlog.go)
-		return
+		return false
 	}
 	cq := q.e.cq
 	// Before the Puts publish the units (servedMax relies on it).
@@ -73,7 +77,7 @@ func (q *queueActor) put(units []Unit) {
 		err := cq.Put(u.QueueOffset, consumequeue.Unit{CommitLogOffset: u.PhysOffset, Size: u.Size, TagsCode: u.TagsCode})
 		if err != nil && noSpace(err) {
 			q.startBacklog(units[i:], err)
-			units = units[:i]
+			units, kept = units[:i], true
 			break
 		}
 		if err != nil {
@@ -87,7 +91,7 @@ func (q *queueActor) put(units []Unit) {
 		}
 	}
 	if len(units) == 0 {
-		return
+		return kept
 	}
 	q.r.notePut(units[len(units)-1].StoreTimestamp)
 	q.r.counters.countPut(q.e.key.Topic, len(units))
@@ -95,6 +99,7 @@ func (q *queueActor) put(units []Unit) {
 		q.notifyWatchers()
 	}
 	q.serveHeld()
+	return kept
 }
 
 // serveHeld answers the held pulls whose offset the queue now serves and,

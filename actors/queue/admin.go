@@ -187,6 +187,7 @@ func (a *registryActor) maybeDone(ctx actor.Context, req *deleteTopicReq) {
 
 // forget removes a destroyed queue from the registry and the store.
 func (a *registryActor) forget(e *entry) {
+	e.gone.Store(true) // before the removal: Dispatch's cache (registry.go)
 	a.r.entries.CompareAndDelete(e.key, e)
 	if a.r.deps.drop != nil {
 		a.r.deps.drop(e.key)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -164,7 +163,7 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 		}
 		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
 			return &queueActor{r: r, e: e}
-		}, actor.WithDispatcher(actorsys.Hot)))
+		}, actor.WithDispatcher(r.turns)))
 		e.pid.Store(pid)
 	}
 	ctx.Send(pid, m.msg)

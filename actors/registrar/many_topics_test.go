@@ -23,6 +23,13 @@ import (
 // stops registering past about 60,000 (its JSON body exceeds 16 MiB).
 const manyTopics = 100_000
 
+// manyTopicsTimeout bounds the waits of TestRegisterManyTopicsWithNameServer
+// in place of testkit.Timeout: under -race on a loaded 2-core machine the
+// first registration of manyTopics and the NameServer's topic list take
+// tens of seconds (22 s at load 16, beyond 34 s at load 25). It only
+// catches a hang; the test asserts no speed.
+const manyTopicsTimeout = 2 * time.Minute
+
 // staticTopics is a topic table that never changes.
 type staticTopics struct {
 	table body.TopicConfigSerializeWrapper
@@ -69,15 +76,25 @@ func TestRegisterManyTopicsWithNameServer(t *testing.T) {
 	checkGoroutines(t)
 	ns := startNamesrvServer(t)
 	client := netkit.Client(t, netio.ClientConfig{})
-	reg, err := Spawn(testkit.ActorSystem(t), brokerConfig(ns.Addr(), false), topicsOf(manyTopics), client, zerolog.Nop())
+	cfg := brokerConfig(ns.Addr(), false)
+	cfg.RegisterBrokerTimeoutMills = manyTopicsTimeout // bounds Spawn's first registration
+	reg, err := Spawn(testkit.ActorSystem(t), cfg, topicsOf(manyTopics), client, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Stop(context.Background()) })
+	invoke := func(cmd *remoting.Command) *remoting.Command {
+		t.Helper()
+		resp, err := client.Invoke(testkit.ContextWithin(t, manyTopicsTimeout), ns.Addr(), cmd)
+		if err != nil {
+			t.Fatalf("invoke code %d: %v", cmd.Code, err)
+		}
+		return resp
+	}
 
 	for _, i := range []int{0, manyTopics / 2, manyTopics - 1} {
 		topic := fmt.Sprintf("topic-%06d", i)
-		resp := netkit.Invoke(t, client, ns.Addr(), remoting.NewRequest(remoting.ReqGetRouteInfoByTopic, map[string]string{"topic": topic}, nil))
+		resp := invoke(remoting.NewRequest(remoting.ReqGetRouteInfoByTopic, map[string]string{"topic": topic}, nil))
 		if resp.Code != remoting.RespSuccess {
 			t.Fatalf("route of %s: code %d %s", topic, resp.Code, resp.Remark)
 		}
@@ -90,7 +107,7 @@ func TestRegisterManyTopicsWithNameServer(t *testing.T) {
 			t.Fatalf("route of %s = %+v", topic, rd)
 		}
 	}
-	resp := netkit.Invoke(t, client, ns.Addr(), remoting.NewRequest(remoting.ReqGetAllTopicListFromNameserver, nil, nil))
+	resp := invoke(remoting.NewRequest(remoting.ReqGetAllTopicListFromNameserver, nil, nil))
 	var tl body.TopicList
 	if err := body.DecodeJSON(resp.Body, &tl); err != nil {
 		t.Fatal(err)

@@ -196,13 +196,16 @@ func readFile(t *testing.T, dir string) map[int32]int64 {
 
 func TestRestartResumesFromPersistedOffsets(t *testing.T) {
 	h := newHarness(t)
+	// Level 1 waits an hour, so "pending" is still waiting for its time at
+	// Stop however long the machine stalls; level 2's unit due in 400 ms
+	// is delivered after the restart, not before its time.
+	slowLevel1 := func(c *Config) { c.Broker.MessageDelayLevel = "1h 2s 3s" }
 	past := time.Now().UnixMilli() - 1
 	h.delayed(1, "one", past)
 	h.delayed(2, "two", past)
-	s := h.spawn(nil)
+	s := h.spawn(slowLevel1)
 	h.waitSet("one", "two")
-	due := time.Now().Add(400 * time.Millisecond).UnixMilli()
-	h.delayed(1, "pending", due)
+	h.delayed(1, "pending", time.Now().Add(30*time.Minute).UnixMilli())
 	if err := s.Stop(testkit.Context(t)); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
@@ -214,14 +217,16 @@ func TestRestartResumesFromPersistedOffsets(t *testing.T) {
 	}
 
 	h.delayed(2, "new", past)
-	s = h.spawn(nil)
-	h.waitSet("one", "two", "new", "pending")
+	due := time.Now().Add(400 * time.Millisecond).UnixMilli()
+	h.delayed(2, "soon", due)
+	s = h.spawn(slowLevel1)
+	h.waitSet("one", "two", "new", "soon")
 	for _, p := range h.w.stored() {
-		if string(p.m.Body) == "pending" && p.at.UnixMilli() < due {
-			t.Errorf("pending delivered %d ms early after the restart", due-p.at.UnixMilli())
+		if string(p.m.Body) == "soon" && p.at.UnixMilli() < due {
+			t.Errorf("soon delivered %d ms early after the restart", due-p.at.UnixMilli())
 		}
 	}
-	waitOffsets(t, s, allLevels(map[int32]int64{1: 2, 2: 2}))
+	waitOffsets(t, s, allLevels(map[int32]int64{1: 1, 2: 3}))
 }
 
 // Java's file (fastjson: unquoted integer keys, tab indentation) is read,

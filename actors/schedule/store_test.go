@@ -94,7 +94,7 @@ func TestDeliversThroughRealStore(t *testing.T) {
 	if v, _ := message.PropertyValue(got.Properties, message.PropertyDelay); v != "" {
 		t.Errorf("delivered with DELAY=%s", v)
 	}
-	if s.Offsets()[1] != 1 {
-		t.Errorf("offsets %v", s.Offsets())
-	}
+	// The level commits its offset when the writer's answer reaches it,
+	// which may be after the queue already shows the delivery.
+	waitOffsets(t, s, map[int32]int64{1: 1, 2: 0})
 }

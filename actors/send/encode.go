@@ -96,7 +96,7 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig, b *writer.Batch)
 		tagsCode = t.divert(&m, prepared && transaction.IsPrepared(h.sysFlag, h.properties), tagsCode)
 	}
 	a := writer.NewAppend(1)
-	a.Conn, a.Req, a.Done = req.conn, req.cmd, s.release
+	a.Conn, a.Req, a.Done = req.conn, req.cmd, req.finish
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	a.ReplyQueueID = qid
 	a.NoWait = p.wait == "false"
@@ -156,7 +156,7 @@ func (t *topicActor) encodeBatch(req *sendReq, m *message.Message, b *writer.Bat
 		a.Tags[i] = tagsCode
 		b.Records.B = t.record.Append(b.Records.B, it.Flag, it.Body, props, tail)
 	}
-	a.Conn, a.Req, a.Done = req.conn, req.cmd, s.release
+	a.Conn, a.Req, a.Done = req.conn, req.cmd, req.finish
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	a.ReplyQueueID = m.QueueID
 	a.NoWait = wait == "false"

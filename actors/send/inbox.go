@@ -7,30 +7,53 @@ import (
 	"github.com/actormq/actormq/wire/remoting"
 )
 
-// sendReq is one send on its way to a topic actor. It is pooled: the gnet
-// loop gets it in handle; from then on whoever holds it (the registry while
-// the topic is created, then the topic actor) owns it, and the topic actor
-// gives it back once the send is encoded into an Append, or fail does once
-// the send is answered.
+// sendReq is one admitted send, from the gnet loop to its answer. It is
+// pooled, and it owns the request (cmd), whose pooled frame holds hdr's
+// strings and the body (remoting.Command.Release): the gnet loop makes it
+// in handle; from then on whoever holds it (the registry while the topic is
+// created, then the topic actor) owns it; the topic actor hands it with its
+// Append to the writer (Append.Done is req.finish; the writer reads
+// Append.Req and Append.UniqKey, which alias the request, until it has
+// answered), or fail ends it once the send is answered. Either way end runs
+// exactly once: it is the send's one release point.
+//
+// Rejected alternative: releasing the request once its records are encoded,
+// which would free the buffer before a SYNC_FLUSH wait, but would cost a
+// copy of UNIQ_KEY per single send (the answer's transactionId) and a
+// Command kept apart for the answer's opaque.
 type sendReq struct {
+	s        *Sender
 	conn     Conn
 	cmd      *remoting.Command
 	hdr      sendHeader
 	attempts int // times the topic was found missing by its topic actor
+	// finish is end, bound once per pooled sendReq (no closure per send).
+	finish func()
 }
 
 var sendReqs = sync.Pool{New: func() any { return new(sendReq) }}
 
-func newSendReq(c Conn, cmd *remoting.Command, h *sendHeader) *sendReq {
+// newSendReq admits a send (the caller has entered s.gate): req owns cmd
+// from now on.
+func (s *Sender) newSendReq(c Conn, cmd *remoting.Command, h *sendHeader) *sendReq {
 	req := sendReqs.Get().(*sendReq)
-	req.conn, req.cmd, req.hdr = c, cmd, *h
+	if req.finish == nil {
+		req.finish = req.end // once per pooled sendReq
+	}
+	req.s, req.conn, req.cmd, req.hdr = s, c, cmd, *h
 	return req
 }
 
-// release returns req to the pool; nobody may hold it afterwards.
-func (req *sendReq) release() {
-	*req = sendReq{}
+// end ends an answered send: its in-flight accounting, its request (every
+// string of hdr and the body die here) and req itself, which goes back to
+// the pool. Nobody may hold req, its Append's Req or anything read from
+// them afterwards. Whoever owns req: its writer after answering, or fail.
+func (req *sendReq) end() {
+	s, cmd, finish := req.s, req.cmd, req.finish
+	*req = sendReq{finish: finish}
 	sendReqs.Put(req)
+	cmd.Release()
+	s.release()
 }
 
 // inbox is how sends reach a topic actor: the gnet loops (and the registry)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/offload"
 	"github.com/actormq/actormq/actors/reply"
@@ -63,15 +62,20 @@ func (a *registryActor) route(ctx actor.Context, req *sendReq) {
 		s.deliver(a.topicActor(ctx, topic), req)
 		return
 	}
+	// The header's strings alias req's request, which ends (fail) while
+	// the pending key, the creation's key and its child (which may outlive
+	// a timeout, and whose topic table keeps the name) still use them:
+	// they get copies of their own.
+	topic = strings.Clone(topic)
 	a.pending[topic] = []*sendReq{req}
 	// The control plane may block (persisting, registering); offload's
 	// child absorbs the wait so the registry keeps routing.
-	h := req.hdr
+	deadLetter, defaultTopic, queueNums := req.hdr.deadLetter, strings.Clone(req.hdr.defaultTopic), req.hdr.defaultTopicQueueNums
 	offload.Run(ctx, topic, s.cfg.AutoCreateTimeout, func(c context.Context) error {
-		if h.deadLetter {
-			return createDLQ(c, s.cfg.Topics, s.cfg.Groups, h.topic)
+		if deadLetter {
+			return createDLQ(c, s.cfg.Topics, s.cfg.Groups, topic)
 		}
-		return autoCreate(c, s.cfg.Topics, h.topic, h.defaultTopic, h.defaultTopicQueueNums)
+		return autoCreate(c, s.cfg.Topics, topic, defaultTopic, queueNums)
 	})
 }
 
@@ -111,13 +115,13 @@ func (a *registryActor) topicActor(ctx actor.Context, topic string) *topicEntry 
 	if v, ok := a.s.topics.Load(topic); ok {
 		return v.(*topicEntry)
 	}
-	// topic is a substring of a request's header copy; the entry lives as
-	// long as the broker, so it keeps a string of its own.
+	// topic may alias a request's pooled frame (remoting.Command.Release);
+	// the entry lives as long as the broker, so it keeps a string of its own.
 	topic = strings.Clone(topic)
 	e := &topicEntry{done: make(chan struct{})}
 	e.pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return newTopicActor(a.s, topic, e)
-	}, actor.WithDispatcher(actorsys.Hot)))
+	}, actor.WithDispatcher(a.s.turns)))
 	a.s.topics.Store(topic, e)
 	return e
 }

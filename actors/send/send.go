@@ -24,10 +24,15 @@
 //  4. The writer answers each producer (and calls Append.Done, which ends
 //     the request's in-flight accounting).
 //
-// Pooled objects and their owners: a sendReq belongs to the loop that made
-// it, then to the registry or topic actor holding it, which releases it once
-// the send is encoded or answered (fail); a writer.Batch and its Appends
-// belong to the topic actor until Submit, then to the writer.
+// Pooled objects and their owners: a sendReq, and the request it owns (a
+// pooled remoting frame: the header strings and body), belong to the loop
+// that made it, then to the registry or topic actor holding it, then, once
+// encoded, to the writer with its Append; the writer's Append.Done after
+// the answer, or fail on any rejection, ends it (sendReq.end), exactly
+// once. A rejection on the loop releases the request at once. Strings kept
+// longer (topic actors' names, the registry's pending keys and creation
+// arguments) are copies. A writer.Batch and its Appends belong to the topic
+// actor until Submit, then to the writer.
 //
 // Diversions: a single message may be stored elsewhere than its header
 // says. In the order they are checked:
@@ -58,6 +63,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/reply"
@@ -122,8 +128,12 @@ type Sender struct {
 	registry *actor.PID
 	regDone  chan struct{}
 	topics   sync.Map // topic name -> *topicEntry
-	gate     *admit.Gate
-	release  func() // s.gate.Leave, bound once: Append.Done
+	// turns runs the topic actors' turns: with many topics each turn
+	// carries few sends, and a wake-up per topic actor on Hot cost a
+	// goroutine hand-off per send (actorsys.Turns).
+	turns   *actorsys.Turns
+	gate    *admit.Gate
+	release func() // s.gate.Leave, bound once: Append.Done
 	// delayLevels is messageDelayLevel parsed (level i+1 at index i).
 	delayLevels []time.Duration
 	// clusterEntry is the CLUSTER property entry every stored record gets
@@ -166,6 +176,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Sender, error) {
 		w:           cfg.Writer,
 		regDone:     make(chan struct{}),
 		gate:        admit.New("sends", cfg.InflightMax),
+		turns:       actorsys.NewTurns(),
 		delayLevels: cfg.Broker.DelayLevels(),
 	}
 	s.release = s.gate.Leave
@@ -207,24 +218,25 @@ func (s *Sender) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Command)
 func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 	h, err := parseSendHeader(cmd, code != remoting.ReqSendMessage)
 	// Everything past this point reads h; only the opaque and body of cmd
-	// travel on, so its header map goes back for the next decode.
+	// travel on, so its header map goes back for the next decode. (h's
+	// strings still alias cmd's frame, which lives until cmd.Release.)
 	cmd.ReleaseExt()
+	if err == nil {
+		if code == remoting.ReqSendBatchMessage {
+			h.batch = true
+		}
+		err = s.precheck(&h)
+	}
+	if err == nil {
+		err = s.gate.Enter()
+	}
 	if err != nil {
+		// Rejected on the loop: the answer is encoded before Release.
 		s.writeError(c, cmd, err)
+		cmd.Release()
 		return
 	}
-	if code == remoting.ReqSendBatchMessage {
-		h.batch = true
-	}
-	if err := s.precheck(&h); err != nil {
-		s.writeError(c, cmd, err)
-		return
-	}
-	if err := s.gate.Enter(); err != nil {
-		s.writeError(c, cmd, err)
-		return
-	}
-	req := newSendReq(c, cmd, &h)
+	req := s.newSendReq(c, cmd, &h)
 	if v, ok := s.topics.Load(h.topic); ok {
 		s.deliver(v.(*topicEntry), req)
 		return
@@ -269,12 +281,12 @@ func (s *Sender) writeError(c writer.Conn, cmd *remoting.Command, err error) {
 	_ = c.Write(s.w.ErrorResponse(cmd, err))
 }
 
-// fail answers an admitted request with err, ends its in-flight accounting
-// and releases req. Any goroutine that owns req.
+// fail answers an admitted request with err and ends it (sendReq.end):
+// its in-flight accounting, its request and req. Any goroutine that owns
+// req.
 func (s *Sender) fail(req *sendReq, err error) {
 	s.writeError(req.conn, req.cmd, err)
-	s.release()
-	req.release()
+	req.end()
 }
 
 // Stop stops accepting sends, lets the registry answer sends waiting for a

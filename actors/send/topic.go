@@ -129,8 +129,8 @@ func (t *topicActor) handle(ctx actor.Context, req *sendReq, tc *body.TopicConfi
 		s.fail(req, err)
 		return
 	}
+	// req now travels with a to the writer, which ends it (a.Done).
 	b.Add(a)
-	req.release()
 }
 
 // check is §6.1 steps 5-7 for req against the topic: permission, queue id

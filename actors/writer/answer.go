@@ -32,8 +32,8 @@ func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer 
 // appended to scratch. Empty when nothing was stored.
 func (p *Append) msgID(scratch []byte, w *Writer) []byte {
 	switch {
-	case p.ids != nil:
-		return p.ids.B
+	case p.multi:
+		return p.ids
 	case p.end > 0:
 		return message.AppendOffsetMsgID(scratch, w.storeHost, p.phys)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/valyala/bytebufferpool"
 )
 
 // logWriter is the part of *commitlog.CommitLog the actors use; tests
@@ -44,24 +43,34 @@ var theMarker = &batchMarker{}
 // writerActor is the only appender of the commit log.
 type writerActor struct {
 	w       *Writer
-	next    map[store.QueueKey]int64 // next queue offset per queue
+	queues  map[store.QueueKey]*queueState // per queue appended to since start
 	pending []*Batch
 	marked  bool // a marker is in the mailbox
 
-	units   map[store.QueueKey][]queue.Unit // this batch's units per queue
-	order   []store.QueueKey                // queues in first-append order
+	order   []*queueState // queues with units in this batch, in first-append order
 	errLogs int
 
 	prefaultAsked bool  // a prefault was requested (prefault.go)
 	prefaultAt    int64 // the write position of the last request
 }
 
+// queueState is the writer's state of one queue: one map lookup per append
+// finds both (a map of offsets beside a map of units was two lookups, each
+// hashing the topic string).
+type queueState struct {
+	key  store.QueueKey
+	next int64 // next queue offset
+	// units are this batch's units of the queue, from queue.NewUnits; nil
+	// when the queue has none in the batch. Dispatch takes them over.
+	units []queue.Unit
+}
+
 func newWriterActor(w *Writer) *writerActor {
-	next := make(map[store.QueueKey]int64, len(w.deps.queueOffsets))
+	queues := make(map[store.QueueKey]*queueState, len(w.deps.queueOffsets))
 	for k, v := range w.deps.queueOffsets {
-		next[k] = v
+		queues[k] = &queueState{key: k, next: v}
 	}
-	return &writerActor{w: w, next: next, units: make(map[store.QueueKey][]queue.Unit)}
+	return &writerActor{w: w, queues: queues}
 }
 
 func (a *writerActor) Receive(ctx actor.Context) {
@@ -120,9 +129,11 @@ func (a *writerActor) commit(ctx actor.Context) {
 		}
 	}
 	crashpoint.Hit(crashpoint.WriterMidGroupCommit)
-	for _, k := range a.order {
-		a.w.cfg.Dispatcher.Dispatch(k, a.units[k])
-		delete(a.units, k)
+	for i, q := range a.order {
+		units := q.units
+		q.units = nil // the Dispatcher owns the slice from here on
+		a.w.cfg.Dispatcher.Dispatch(q.key, units)
+		a.order[i] = nil
 	}
 	a.order = a.order[:0]
 
@@ -156,18 +167,21 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	log := a.w.deps.log
 	// Every record of p goes to p.Key: look the queue up once per request,
 	// not per record (the key hashes a topic string).
-	qo := a.next[p.Key]
-	units, inBatch := a.units[p.Key]
-	if units == nil {
-		// Room for p's records at once, not a regrowth at 1, 2, 4, … units.
-		units = make([]queue.Unit, 0, len(p.Tags))
+	q := a.queues[p.Key]
+	if q == nil {
+		q = &queueState{key: p.Key}
+		a.queues[p.Key] = q
+	}
+	qo, units := q.next, q.units
+	inBatch := units != nil
+	if !inBatch {
+		// A recycled slice (units.go); a new one has room for p's records.
+		units = queue.NewUnits(len(p.Tags))
 	}
 	p.queueOffset = qo
 	multi := len(p.Tags) > 1
-	if multi {
-		p.ids = bytebufferpool.Get()
-		p.ids.B = p.ids.B[:0]
-	}
+	p.multi = multi
+	p.ids = p.ids[:0]
 	n := 0
 	for len(recs) > 0 {
 		size := 0
@@ -194,9 +208,9 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 			// A batch message answers every id; a single one's id is
 			// written from phys straight into its response (answer.go).
 			if n > 0 {
-				p.ids.B = append(p.ids.B, ',')
+				p.ids = append(p.ids, ',')
 			}
-			p.ids.B = message.AppendOffsetMsgID(p.ids.B, a.w.storeHost, phys)
+			p.ids = message.AppendOffsetMsgID(p.ids, a.w.storeHost, phys)
 		}
 		p.end = phys + int64(size)
 		qo++
@@ -205,11 +219,14 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	}
 	if n > 0 {
 		if !inBatch {
-			a.order = append(a.order, p.Key)
+			a.order = append(a.order, q)
 		}
-		a.units[p.Key] = units
-		a.next[p.Key] = qo
-	} else if p.err == nil {
+		q.units = units
+		q.next = qo
+	} else if !inBatch {
+		queue.ReleaseUnits(units) // nothing stored: the slice is still ours
+	}
+	if n == 0 && p.err == nil {
 		p.err = fmt.Errorf("%w: no records", ErrBadAppend)
 	}
 	if p.err != nil {

@@ -32,10 +32,11 @@ func (c *benchConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
 }
 
 // discardUnits stands in for the queue registry: the benchmark measures the
-// writer, not the queue actors.
+// writer, not the queue actors; it gives the units back as the queue actor
+// does (queue.ReleaseUnits).
 type discardUnits struct{}
 
-func (discardUnits) Dispatch(store.QueueKey, []queue.Unit) {}
+func (discardUnits) Dispatch(_ store.QueueKey, units []queue.Unit) { queue.ReleaseUnits(units) }
 
 // openBenchLog is a recovered, empty commit log in a temp dir, closed at
 // cleanup.

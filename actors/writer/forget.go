@@ -37,9 +37,9 @@ func (w *Writer) ForgetTopic(ctx context.Context, topic string) error {
 // committed first, so no unit of the topic is dispatched after it.
 func (a *writerActor) forget(ctx actor.Context, m *forgetTopic) {
 	a.commit(ctx)
-	for k := range a.next {
+	for k := range a.queues {
 		if k.Topic == m.topic {
-			delete(a.next, k)
+			delete(a.queues, k)
 		}
 	}
 	ctx.Respond(&forgotTopic{})

@@ -14,7 +14,10 @@ import (
 // itself (9% of broker CPU in its stores, batched sends), with 32 MiB 2%.
 // At most this much of the page cache is dirty zeros ahead of the records;
 // the kernel may write them back (zeros, what the file holds) only when the
-// log sits idle.
+// log sits idle. A SYNC_FLUSH broker prefaults with CommitLog.PrefaultWritten
+// (chosen in Spawn), which writes those zeros back at once so that its
+// acknowledged msyncs find the blocks written (no extent conversion per
+// flush); this distance then also bounds the extra zeros written.
 const prefaultAhead = 32 << 20
 
 // prefaultReq asks the prefaulter for one CommitLog.Prefault. The writer

@@ -27,10 +27,13 @@ import (
 // time, so a write it misses finds the flag clear and sends a new request.
 //
 // Rejected: the flush actor asking for every flush (the old way; the hops
-// and the answering stood between two fsyncs); a second flush in flight
-// (not tried: both would write the shared partial page, and flushed would
-// have to advance in order; with ~W/2 sends per fsync it saves at most a
-// quarter of a flush per wait).
+// and the answering stood between two fsyncs); a second flush in flight:
+// measured on this VM (ext4, virtio disk, 40 KiB groups into written
+// blocks), two concurrent msync loops reach 1,279 flushes/s against 1,082
+// for one, but each takes 691 µs p50 instead of 399 (fdatasync: 3,276/s at
+// 297 µs against 2,408/s at 207 µs), so a waiter, which waits for the rest
+// of one flush plus the next, waits longer; flushing into written blocks
+// (CommitLog.PrefaultWritten, prefault.go) is what shortens the flush.
 
 // flushReq asks the syncer to flush (at most one is queued: syncBusy).
 type flushReq struct{}

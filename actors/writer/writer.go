@@ -67,7 +67,10 @@ type Conn interface {
 // Dispatcher receives the units of each batch. *queue.Registry implements it.
 type Dispatcher interface {
 	// Dispatch hands units of one queue, in queue-offset order, over; the
-	// callee owns the slice. Called from the writer actor only.
+	// callee owns the slice (the writer takes it from queue.NewUnits, and
+	// the queue actor gives it back after the Put; a Dispatcher that keeps
+	// nothing may give it back with queue.ReleaseUnits). Called from the
+	// writer actor only.
 	Dispatch(key store.QueueKey, units []queue.Unit)
 }
 
@@ -153,12 +156,16 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Writer, error) {
 		return nil, fmt.Errorf("%w: Store is nil", ErrConfig)
 	}
 	st := cfg.Store
+	prefault := st.CommitLog.Prefault
+	if cfg.Broker.FlushDiskType == config.FlushSync {
+		prefault = st.CommitLog.PrefaultWritten // prefault.go
+	}
 	return spawn(system, cfg, storeDeps{
 		log:          st.CommitLog,
 		queueOffsets: st.QueueOffsets(),
 		checkpoint:   st.UpdateCheckpoint,
 		probe:        st.CommitLog.Probe,
-		prefault:     st.CommitLog.Prefault,
+		prefault:     prefault,
 	})
 }
 

@@ -117,6 +117,11 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	res.Sent, res.Received = p.m.msgs.Load(), cs.m.msgs.Load()
 	res.Errors += p.m.errors.Load()
 	res.SendP50Us, res.SendP99Us, res.SendP999Us = p.m.total.quantile(0.5), p.m.total.quantile(0.99), p.m.total.quantile(0.999)
+	if rate > 0 {
+		var late histogram
+		p.late.drain(&late)
+		res.PaceLateP50Us, res.PaceLateP99Us, res.PaceLateP999Us = late.quantile(0.5), late.quantile(0.99), late.quantile(0.999)
+	}
 	res.Tail = newTail(res.Sent, res.Received, receivedAtEnd, elapsed, catchUp)
 	if rate > 0 && float64(res.Sent) < 0.95*float64(rate)*elapsed.Seconds() {
 		fmt.Fprintf(log, "%s: sent %.0f msgs/s, below --rate %d (senders or broker saturated)\n", command, float64(res.Sent)/elapsed.Seconds(), rate)

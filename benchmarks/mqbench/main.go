@@ -31,9 +31,12 @@ import (
 func main() {
 	setGCPercent()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	root := newRoot(os.Stderr)
+	root, stopTrace := newRoot(os.Stderr)
 	err := root.ExecuteContext(ctx)
 	stop()
+	if terr := stopTrace(); terr != nil && err == nil {
+		err = fmt.Errorf("--trace: %w", terr)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mqbench: %v\n", err)
 		os.Exit(1)
@@ -89,10 +92,12 @@ func registerConsumer(cmd *cobra.Command, o *consumerOpts) {
 	cmd.Flags().IntVar(&o.pullBatch, "pull-batch", 32, "maxMsgNums of each pull")
 }
 
-func newRoot(log io.Writer) *cobra.Command {
-	root := &cobra.Command{Use: "mqbench", Short: "load generator for actormq (RocketMQ remoting protocol)", SilenceUsage: true, SilenceErrors: true}
+// newRoot builds the command tree; stopTrace ends the --trace file, if any.
+func newRoot(log io.Writer) (root *cobra.Command, stopTrace func() error) {
+	root = &cobra.Command{Use: "mqbench", Short: "load generator for actormq (RocketMQ remoting protocol)", SilenceUsage: true, SilenceErrors: true}
+	stopTrace = registerTrace(root)
 	root.AddCommand(produceCmd(log), consumeCmd(log), e2eCmd(log), mixedCmd(log), readyCmd(log))
-	return root
+	return root, stopTrace
 }
 
 func produceCmd(log io.Writer) *cobra.Command {

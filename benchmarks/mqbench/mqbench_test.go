@@ -64,7 +64,7 @@ func (w *lockedWriter) Write(b []byte) (int, error) {
 func mqbench(t *testing.T, args ...string) (result, map[string]any) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "result.json")
-	root := newRoot(&lockedWriter{t: t})
+	root, _ := newRoot(&lockedWriter{t: t})
 	root.SetArgs(append(args, "--json", path))
 	if err := root.ExecuteContext(testkit.ContextWithin(t, time.Minute)); err != nil {
 		t.Fatalf("mqbench %v: %v", args, err)
@@ -173,9 +173,18 @@ func TestE2EAndMixed(t *testing.T) {
 	if e2e.Sent <= 0 || e2e.Received != e2e.Sent || e2e.Errors != 0 || e2e.P50Us <= 0 || e2e.SendP50Us <= 0 || e2e.Rate != 500 {
 		t.Fatalf("e2e: %+v", e2e)
 	}
-	mixed, _ := mqbench(t, "mixed", "-n", ns, "-t", "BenchMixed", "-s", "32", "-c", "1", "-w", "4", "--duration", "1s")
+	// A paced run reports how late its writes were (a write takes more
+	// than a microsecond, so p999 is never 0); an unpaced one has no
+	// schedule to be late against.
+	if e2e.PaceLateP999Us <= 0 || e2e.PaceLateP50Us > e2e.PaceLateP99Us || e2e.PaceLateP99Us > e2e.PaceLateP999Us {
+		t.Fatalf("e2e generator lateness p50 %d p99 %d p999 %d µs", e2e.PaceLateP50Us, e2e.PaceLateP99Us, e2e.PaceLateP999Us)
+	}
+	mixed, keys := mqbench(t, "mixed", "-n", ns, "-t", "BenchMixed", "-s", "32", "-c", "1", "-w", "4", "--duration", "1s")
 	if mixed.Sent <= 0 || mixed.Received != mixed.Sent || mixed.Errors != 0 {
 		t.Fatalf("mixed: %+v", mixed)
+	}
+	if _, ok := keys["pace_late_p99_us"]; ok {
+		t.Fatalf("mixed (not paced) reports generator lateness: %+v", mixed)
 	}
 }
 
@@ -227,7 +236,7 @@ func TestBadFlags(t *testing.T) {
 		{"produce", "--topics", "0"},
 		{"e2e", "-s", "8"},
 	} {
-		root := newRoot(&lockedWriter{t: t})
+		root, _ := newRoot(&lockedWriter{t: t})
 		root.SetArgs(append(args, "-n", testkit.ClosedAddr(t)))
 		if err := root.ExecuteContext(context.Background()); err == nil {
 			t.Errorf("%v: no error", args)

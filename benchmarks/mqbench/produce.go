@@ -61,6 +61,11 @@ type producer struct {
 	next     atomic.Uint64 // queue round robin and message sequence
 	taken    atomic.Int64  // messages of the requests started (--messages)
 	uniq     string        // UNIQ_KEY prefix: pid, like the Go client's
+	// late is how long after its intended send time each paced request's
+	// write returned: the generator's own share of the send round trip and
+	// of publish-to-deliver (timer wake-ups, which Go rounds to whole
+	// milliseconds on Linux, its goroutines not scheduled, a full window).
+	late *meter
 }
 
 func newProducer(cl *cluster, o producerOpts) (*producer, error) {
@@ -68,7 +73,7 @@ func newProducer(cl *cluster, o producerOpts) (*producer, error) {
 		return nil, fmt.Errorf("topic %s has no writable queue", cl.name())
 	}
 	p := &producer{
-		opts: o, cl: cl, m: &meter{}, epoch: time.Now(), timeout: sendTimeout,
+		opts: o, cl: cl, m: &meter{}, late: &meter{}, epoch: time.Now(), timeout: sendTimeout,
 		uniq: fmt.Sprintf("7F000001%04X00000000", os.Getpid()&0xFFFF),
 	}
 	for _, q := range cl.write {

@@ -15,7 +15,7 @@ import (
 // difference.
 func BenchmarkConsume(b *testing.B) {
 	ns := startCluster(b)
-	root := newRoot(io.Discard)
+	root, _ := newRoot(io.Discard)
 	root.SetArgs([]string{"produce", "-n", ns, "-t", "ConsumeBench", "-q", "4", "-s", "128", "--messages", "32000", "--json", b.TempDir() + "/p.json"})
 	if err := root.Execute(); err != nil {
 		b.Fatal(err)

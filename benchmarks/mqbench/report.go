@@ -53,6 +53,12 @@ type result struct {
 	BrokerGCPauseP99Us *int64 `json:"broker_gc_pause_p99_us,omitempty"`
 	BrokerGCPauseMaxUs *int64 `json:"broker_gc_pause_max_us,omitempty"`
 	BrokerGCCount      *int64 `json:"broker_gc_count,omitempty"` // cycles
+
+	// Paced runs: how long after its intended send time a request's
+	// write returned (the generator's share of both latencies).
+	PaceLateP50Us  int64 `json:"pace_late_p50_us,omitempty"`
+	PaceLateP99Us  int64 `json:"pace_late_p99_us,omitempty"`
+	PaceLateP999Us int64 `json:"pace_late_p999_us,omitempty"`
 }
 
 // meter counts one direction of traffic (sends or receipts): messages,
@@ -153,6 +159,9 @@ func summary(w io.Writer, res *result, meters ...*meter) {
 	}
 	if res.SendP99Us > 0 {
 		fmt.Fprintf(w, "  send round trip p50 %d p99 %d p999 %d µs\n", res.SendP50Us, res.SendP99Us, res.SendP999Us)
+	}
+	if res.PaceLateP99Us > 0 {
+		fmt.Fprintf(w, "  generator lateness (write returned − intended send time) p50 %d p99 %d p999 %d µs\n", res.PaceLateP50Us, res.PaceLateP99Us, res.PaceLateP999Us)
 	}
 	if res.BrokerRSSBytes > 0 || res.BrokerHeapBytes > 0 {
 		fmt.Fprintf(w, "  broker rss %d (peak %d) B, go heap %d B\n", res.BrokerRSSBytes, res.BrokerRSSPeakBytes, res.BrokerHeapBytes)

@@ -99,6 +99,7 @@ func (c *conn) expire(now time.Duration) {
 // pooled buffer per broker and writes each buffer once.
 type sender struct {
 	c    *conn
+	late *recorder // paced requests: write returned − intended send time
 	size int
 	// wakeAt is the free room at which a waiting sender is woken: an
 	// eighth of the window, so a refill carries that many requests instead
@@ -128,7 +129,7 @@ type burstItem struct {
 func newSender(c *conn, size int, claim func(first bool) (claim, time.Duration)) *sender {
 	brokers := len(c.p.cl.brokers)
 	return &sender{
-		c: c, size: size, wakeAt: max(size/8, 1), claim: claim,
+		c: c, late: c.p.late.newRecorder(), size: size, wakeAt: max(size/8, 1), claim: claim,
 		enc:  newRequestEncoder(&c.p.opts, c.p.uniq),
 		room: make(chan struct{}, 1),
 		bufs: make([]*bytebufferpool.ByteBuffer, brokers),
@@ -233,9 +234,12 @@ func (s *sender) send(n int) bool {
 		return more
 	}
 	start := p.since()
+	paced := false
 	for i := range s.burst {
 		if s.burst[i].start == 0 { // not paced
 			s.burst[i].start = start
+		} else {
+			paced = true
 		}
 	}
 	if s.size > 0 {
@@ -253,7 +257,13 @@ func (s *sender) send(n int) bool {
 			s.errs[b] = s.c.client.WriteFrames(p.cl.brokers[b], buf) // takes buf over
 		}
 	}
-	s.settle(p.since())
+	end := p.since()
+	if paced {
+		for _, it := range s.burst {
+			s.late.record((end - it.start).Microseconds())
+		}
+	}
+	s.settle(end)
 	return more
 }
 

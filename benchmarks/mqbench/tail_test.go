@@ -57,14 +57,14 @@ func TestConsumeRepeat(t *testing.T) {
 // offsets, and refuses a topic with nothing stored.
 func TestConsumeRepeatFlags(t *testing.T) {
 	for _, args := range [][]string{{"--drain"}, {"--from", "last"}} {
-		root := newRoot(&lockedWriter{t: t})
+		root, _ := newRoot(&lockedWriter{t: t})
 		root.SetArgs(append([]string{"consume", "--repeat", "-n", testkit.ClosedAddr(t)}, args...))
 		if err := root.ExecuteContext(context.Background()); err == nil || err.Error() != "--repeat reads from the first offsets and never drains: no --drain, no --from last" {
 			t.Errorf("--repeat %v: %v", args, err)
 		}
 	}
 	ns := startCluster(t)
-	root := newRoot(&lockedWriter{t: t})
+	root, _ := newRoot(&lockedWriter{t: t})
 	root.SetArgs([]string{"consume", "-n", ns, "-t", "BenchEmpty", "--repeat", "--duration", "5s"})
 	if err := root.ExecuteContext(testkit.ContextWithin(t, time.Minute)); err == nil || err.Error() != "--repeat: BenchEmpty has no messages to read" {
 		t.Errorf("--repeat on an empty topic: %v", err)

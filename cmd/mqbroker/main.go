@@ -1,9 +1,10 @@
 // Command mqbroker runs an actormq broker:
 //
-//	mqbroker -c broker.properties [-n "host:port;host:port"] [-p]
+//	mqbroker -c broker.properties [-n "host:port;host:port"] [-p] [-debug-addr 127.0.0.1:6060]
 //
 // It reads RocketMQ's broker property keys; -n overrides namesrvAddr and -p
-// prints the effective configuration and exits.
+// prints the effective configuration and exits. -debug-addr (actormq's own,
+// off by default) serves net/http/pprof there, execution traces included.
 package main
 
 import (
@@ -27,6 +28,7 @@ func main() {
 	confPath := flag.String("c", "", "broker configuration file (Java properties)")
 	namesrv := flag.String("n", "", `NameServer address list, e.g. "127.0.0.1:9876;127.0.0.2:9876"`)
 	printConfig := flag.Bool("p", false, "print the effective configuration and exit")
+	debugAddr := flag.String("debug-addr", "", "serve net/http/pprof (profiles, /debug/pprof/trace) on this address, e.g. 127.0.0.1:6060 (off when empty)")
 	flag.Parse()
 
 	overrides := map[string]string{}
@@ -49,6 +51,14 @@ func main() {
 
 	log.Info().Int("gcPercent", gcPercent).Int64("memoryLimitBytes", memoryLimit).Msg("garbage collector settings (GOGC, GOMEMLIMIT)")
 	sigs := cli.ShutdownSignals() // before Start, so no SIGTERM is missed
+	if *debugAddr != "" {
+		d, err := startDebugServer(*debugAddr, log)
+		if err != nil {
+			cli.Fatal("mqbroker: -debug-addr: %v", err)
+		}
+		defer d.stop()
+		log.Info().Str("addr", *debugAddr).Msg("debug server (net/http/pprof) listening")
+	}
 	b := broker.New(cfg, log)
 	if err := b.Start(); err != nil {
 		log.Error().Err(err).Msg("broker failed to start")

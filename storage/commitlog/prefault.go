@@ -56,9 +56,34 @@ type prefaultState struct {
 //
 // One goroutine at a time (calls serialize), concurrent with Append; call
 // after Recover.
-func (l *CommitLog) Prefault(ahead int64) (int64, error) { return l.impl.prefault(ahead) }
+func (l *CommitLog) Prefault(ahead int64) (int64, error) { return l.impl.prefault(ahead, false) }
 
-func (l *commitLog) prefault(ahead int64) (int64, error) {
+// PrefaultWritten is Prefault that also writes the pages it prefaults (zeros,
+// or records the writer stored meanwhile: no byte changes) back to disk and
+// makes them durable, chunk by chunk, so that the file's blocks there are
+// written rather than allocated-but-unwritten when the records land.
+//
+// Why: a segment is fallocated, which leaves its blocks unwritten on ext4;
+// the first write-back into an unwritten block converts it, a metadata
+// change, so every msync of new records also writes the extent tree and
+// the inode (no journal) or commits the journal. Measured here (ext4 without
+// journal, 40 KiB groups, msync p50): 560–690 µs into fallocated blocks,
+// 330–450 µs into blocks written before; pwrite+fdatasync 420–580 µs versus
+// 200–290 µs. It costs a second write of the log's bytes (the zeros) and one
+// fdatasync per writeBackChunk, off the writer and the syncer, so only a
+// SYNC_FLUSH broker, which pays the conversion on every acknowledged flush,
+// uses it; an ASYNC_FLUSH broker flushes megabytes at a time and pays it
+// once per flush. Java's warmMappedFile writes zeros over a whole new file
+// the same way (for SYNC_FLUSH, forcing every few pages); here only the
+// prefaulted distance ahead is written, so the extra dirty data stays
+// bounded and the blocks stay allocated (ENOSPC still shows at creation).
+//
+// The write-back goes through a descriptor opened for it (vfs.WriteBacker),
+// so a write-back error reaches the log's own msync as well: it is logged
+// here, and the next Flush fails the log if the error touched its pages.
+func (l *CommitLog) PrefaultWritten(ahead int64) (int64, error) { return l.impl.prefault(ahead, true) }
+
+func (l *commitLog) prefault(ahead int64, writeBack bool) (int64, error) {
 	pf := &l.pre
 	pf.mu.Lock()
 	defer pf.mu.Unlock()
@@ -68,41 +93,56 @@ func (l *commitLog) prefault(ahead int64) (int64, error) {
 	if l.stickyErr() != nil || l.full.Load() != nil {
 		return pf.to, nil
 	}
-	pos := l.wrote.Load()
-	to := pos + ahead
-	from := max(pos, pf.to)
-	if from >= to {
-		return pf.to, nil
-	}
-	last := l.segs.last()
-	if last != nil && from < last.end {
-		if err := l.prefaultRange(last, from, min(to, last.end)); err != nil {
-			return pf.to, err
-		}
-		from = last.end
-	}
-	if from < to {
-		start := pos // an empty log starts at the write position
-		if last != nil {
-			start = last.end
-		}
-		next := l.createNext(start)
-		if next == nil {
-			pf.to = from
+	for retried := false; ; retried = true {
+		pos := l.wrote.Load()
+		to := pos + ahead
+		from := max(pos, pf.to)
+		if from >= to {
 			return pf.to, nil
 		}
-		if err := l.prefaultRange(next, start, min(to, next.end)); err != nil {
-			return pf.to, err
+		last := l.segs.last()
+		if last != nil && from < last.end {
+			if err := l.prefaultRange(last, from, min(to, last.end), writeBack); err != nil {
+				return pf.to, err
+			}
+			from = last.end
 		}
+		if from < to {
+			start := pos // an empty log starts at the write position
+			if last != nil {
+				start = last.end
+			}
+			next := l.createNext(start)
+			if next == nil {
+				pf.to = from
+				// The writer rolled (or created the first segment)
+				// meanwhile: once more from its new segment, rather
+				// than leaving it to the next request, 16 MiB later.
+				if !retried && l.segs.last() != last {
+					continue
+				}
+				return pf.to, nil
+			}
+			if err := l.prefaultRange(next, start, min(to, next.end), writeBack); err != nil {
+				return pf.to, err
+			}
+		}
+		pf.to = to
+		return pf.to, nil
 	}
-	pf.to = to
-	return pf.to, nil
 }
+
+// writeBackChunk is how much PrefaultWritten writes back per fdatasync:
+// small enough that a SYNC_FLUSH msync queued behind it on the device waits
+// a few milliseconds at most, large enough that the extra fdatasyncs stay
+// few (16 per 16 MiB of log).
+const writeBackChunk = 1 << 20
 
 // prefaultRange prefaults the pages of s that hold global offsets [from, to),
 // starting at the first page boundary at or after from (the page holding
-// from, if from is inside it, was already stored into by the writer).
-func (l *commitLog) prefaultRange(s *segment, from, to int64) error {
+// from, if from is inside it, was already stored into by the writer), and
+// with writeBack writes them back chunk by chunk (PrefaultWritten).
+func (l *commitLog) prefaultRange(s *segment, from, to int64, writeBack bool) error {
 	pf, ok := s.mapping.(vfs.Prefaulter)
 	if !ok {
 		return nil
@@ -116,16 +156,50 @@ func (l *commitLog) prefaultRange(s *segment, from, to int64) error {
 	if !s.acquire() {
 		return nil // deleted meanwhile: nothing to prefault
 	}
-	err := pf.Prefault(int(lo), int(hi-lo))
-	s.release()
-	if err != nil {
-		err = fmt.Errorf("commitlog: prefault %s [%d, %d): %w", s.path, lo, hi, err)
-		ev := l.log.Debug()
-		if !l.pre.failedLogged.Swap(true) {
-			ev = l.log.Warn()
+	defer s.release()
+	var wb vfs.WriteBacker
+	if writeBack {
+		f, err := l.cfg.FS.OpenFile(s.path, os.O_RDWR, 0)
+		if err != nil {
+			return l.prefaultFailed(fmt.Errorf("commitlog: open %s to write back: %w", s.path, err))
 		}
-		ev.Err(err).Msg("prefault failed; appends fault pages in themselves")
+		defer f.Close()
+		wb, _ = f.(vfs.WriteBacker)
 	}
+	step := hi - lo
+	if wb != nil {
+		// Chunk by chunk: prefaulting all first would leave the whole
+		// range dirty for the first chunk's fdatasync to write at once.
+		step = writeBackChunk
+	}
+	for off := lo; off < hi; off += step {
+		n := min(step, hi-off)
+		if err := pf.Prefault(int(off), int(n)); err != nil {
+			return l.prefaultFailed(fmt.Errorf("commitlog: prefault %s [%d, %d): %w", s.path, off, off+n, err))
+		}
+		if wb == nil {
+			continue
+		}
+		if err := wb.WriteBack(off, n); err != nil {
+			return l.prefaultFailed(fmt.Errorf("commitlog: write back %s [%d, %d): %w", s.path, off, off+n, err))
+		}
+		// Writing a page back write-protects it (the kernel tracks the
+		// next store), so the writer's first store to each page would
+		// fault again: prefault once more, now without zero-filling.
+		if err := pf.Prefault(int(off), int(n)); err != nil {
+			return l.prefaultFailed(fmt.Errorf("commitlog: prefault %s [%d, %d): %w", s.path, off, off+n, err))
+		}
+	}
+	return nil
+}
+
+// prefaultFailed logs a failed prefault (the first at Warn) and returns err.
+func (l *commitLog) prefaultFailed(err error) error {
+	ev := l.log.Debug()
+	if !l.pre.failedLogged.Swap(true) {
+		ev = l.log.Warn()
+	}
+	ev.Err(err).Msg("prefault failed; appends fault pages in themselves")
 	return err
 }
 

@@ -63,6 +63,11 @@ func (f *recordFile) Allocate(off, length int64) error {
 	return f.File.Allocate(off, length)
 }
 
+// WriteBack passes through (PrefaultWritten looks for vfs.WriteBacker).
+func (f *recordFile) WriteBack(off, n int64) error {
+	return f.File.(vfs.WriteBacker).WriteBack(off, n)
+}
+
 func (f *recordFile) Mmap(length int) (vfs.Mapping, error) {
 	m, err := f.File.Mmap(length)
 	if err != nil {
@@ -299,7 +304,7 @@ func TestPrefaultSkipsADestroyedSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.release() // unmapped now
-	if err := l.impl.prefaultRange(s, s.start, s.end); err != nil {
+	if err := l.impl.prefaultRange(s, s.start, s.end, true); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range fs.taken() {
@@ -309,9 +314,15 @@ func TestPrefaultSkipsADestroyedSegment(t *testing.T) {
 	}
 }
 
-// Appends, prefaults, flushes, reads and retention deletes all at once
-// (run with -race): every record reads back intact.
+// Appends, prefaults (with and without write-back), flushes, reads and
+// retention deletes all at once (run with -race): every record reads back
+// intact.
 func TestPrefaultConcurrentWithAppendAndDelete(t *testing.T) {
+	t.Run("Prefault", func(t *testing.T) { testPrefaultConcurrent(t, (*CommitLog).Prefault) })
+	t.Run("PrefaultWritten", func(t *testing.T) { testPrefaultConcurrent(t, (*CommitLog).PrefaultWritten) })
+}
+
+func testPrefaultConcurrent(t *testing.T, prefault func(*CommitLog, int64) (int64, error)) {
 	dir := t.TempDir()
 	l, _ := openPrefault(t, dir)
 	defer l.Close()
@@ -326,8 +337,8 @@ func TestPrefaultConcurrentWithAppendAndDelete(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := l.Prefault(prefaultFileSize / 2); err != nil {
-				t.Errorf("Prefault: %v", err)
+			if _, err := prefault(l, prefaultFileSize/2); err != nil {
+				t.Errorf("prefault: %v", err)
 				return
 			}
 		}

@@ -54,7 +54,7 @@ func decodeBinaryHeaderBody(header, body []byte, c *Command) error {
 	// One copy of the header; remark, keys and values are substrings of it.
 	var src string
 	if body != nil {
-		src, _, c.Body = headerCopy(header, 0, body)
+		src, _, c.Body = headerCopy(c, header, 0, body)
 	} else {
 		src = string(header)
 	}

@@ -48,7 +48,8 @@ func readSendFields(c *Command, short bool) error {
 
 // BenchmarkDecodeCapturedSend decodes captured Go-client send frames (128 B
 // body) the way a broker's loop does: DecodeFrame, the send handler's field
-// reads, ReleaseExt. The binary case is the same single send in the
+// reads, ReleaseExt, and the Release that ends the answered send (the next
+// decode reuses its frame). The binary case is the same single send in the
 // ROCKETMQ codec.
 func BenchmarkDecodeCapturedSend(b *testing.B) {
 	body := string(make([]byte, 128))
@@ -82,6 +83,7 @@ func BenchmarkDecodeCapturedSend(b *testing.B) {
 					b.Fatal(err)
 				}
 				c.ReleaseExt()
+				c.Release()
 			}
 		})
 	}

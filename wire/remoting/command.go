@@ -33,8 +33,10 @@ const Version int32 = 401
 
 // Command is one decoded remoting frame, request or response.
 //
-// Ownership: a Command is owned by one goroutine at a time; Body is never
-// shared with a pooled buffer once decoded (DecodeFrame copies it).
+// Ownership: a Command is owned by one goroutine at a time. A decoded send
+// request's header strings and Body live in a pooled buffer until its last
+// owner calls Release (framepool.go); any other decoded Command owns plain
+// copies.
 //
 // A decoded send request keeps its header fields in an array instead of
 // ExtFields, which is nil then (sendext.go): read fields with Ext and the
@@ -57,6 +59,9 @@ type Command struct {
 	// send holds the extFields of a send header instead of ExtFields
 	// (sendext.go); nil otherwise.
 	send *sendExt
+	// frame is the pooled home of a decoded send request (framepool.go);
+	// nil otherwise.
+	frame *pooledFrame
 }
 
 // IsResponse reports whether the response bit is set.

@@ -51,10 +51,11 @@ func FrameLength(prefix []byte, frameBytesMax int) (int, error) {
 }
 
 // DecodeFrame decodes one whole frame (length prefix included): len(frame)
-// must equal the prefix's length + 4. It copies everything it keeps (the body
-// into a fresh slice, all header strings into one fresh string; a send's
-// body and header into one allocation), so the caller may reuse frame as
-// soon as it returns. Every failure wraps ErrFrame.
+// must equal the prefix's length + 4. It copies everything it keeps, so the
+// caller may reuse frame as soon as it returns: a send request's header and
+// body into one pooled buffer that lives until its owner calls Release
+// (framepool.go), any other request's body into a fresh slice and its
+// header strings into one fresh string. Every failure wraps ErrFrame.
 //
 // Safe for concurrent use; the returned Command belongs to the caller.
 func DecodeFrame(frame []byte) (*Command, error) {
@@ -74,14 +75,22 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	header := frame[frameHeadBytes : frameHeadBytes+headerLen]
 	body := frame[frameHeadBytes+headerLen:]
 	// A send's header and body live and die together (until the send is
-	// answered), so they share one allocation; other requests keep theirs
-	// apart, since a handler may keep a header string far longer than the
-	// body (a NameServer keeps a broker's name, not its megabytes of topics).
+	// answered), so they share one pooled buffer, sized for the header, the
+	// JSON arena (at most the header again) and the body; other requests
+	// keep theirs apart, since a handler may keep a header string far
+	// longer than the body (a NameServer keeps a broker's name, not its
+	// megabytes of topics).
+	var c *Command
 	var inline []byte
-	if len(body) > 0 && len(body) <= bodyInlineBytesMax && sendKeysFor(peekCode(serializeType, header)) != nil {
-		inline = body
+	if len(body) > 0 && sendKeysFor(peekCode(serializeType, header)) != nil {
+		if c = newPooledCommand(2*len(header) + len(body)); c != nil {
+			inline = body
+		}
 	}
-	c := &Command{SerializeType: serializeType}
+	if c == nil {
+		c = &Command{}
+	}
+	c.SerializeType = serializeType
 	var err error
 	switch serializeType {
 	case SerializeJSON:
@@ -92,6 +101,7 @@ func DecodeFrame(frame []byte) (*Command, error) {
 		err = fmt.Errorf("%w: unknown serializeType %d", ErrFrame, serializeType)
 	}
 	if err != nil {
+		c.Release()
 		return nil, err
 	}
 	c.extDecoded = c.ExtFields != nil
@@ -100,10 +110,6 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	}
 	return c, nil
 }
-
-// bodyInlineBytesMax bounds a body copied into its header's allocation; a
-// larger one costs its own allocation anyway.
-const bodyInlineBytesMax = 64 << 10
 
 // peekCode reads the request code without decoding the header: the binary
 // codec's first field, or the JSON header's when it starts with "code", as
@@ -131,15 +137,22 @@ func peekCode(serializeType byte, header []byte) int32 {
 }
 
 // headerCopy copies header, followed by room for an arena of arenaBytes and
-// by body, into one allocation. It returns the header as a string (never
-// written again), the empty arena (its capacity ends where the body starts,
-// so growing it reallocates) and the body's copy (nil when body is).
-func headerCopy(header []byte, arenaBytes int, body []byte) (src string, arena, bodyCopy []byte) {
+// by body, into one buffer: c's pooled one (framepool.go), else a fresh
+// allocation. It returns the header as a string (never written again while
+// c lives), the empty arena (its capacity ends where the body starts, so
+// growing it reallocates) and the body's copy (nil when body is).
+func headerCopy(c *Command, header []byte, arenaBytes int, body []byte) (src string, arena, bodyCopy []byte) {
 	if len(header) == 0 {
 		return "", nil, append([]byte(nil), body...)[:len(body):len(body)]
 	}
 	hl := len(header)
-	buf := make([]byte, hl, hl+arenaBytes+len(body))
+	n := hl + arenaBytes + len(body)
+	var buf []byte
+	if f := c.frame; f != nil {
+		buf = f.take(n)[:hl]
+	} else {
+		buf = make([]byte, hl, n)
+	}
 	copy(buf, header)
 	if arenaBytes > 0 {
 		arena = buf[hl : hl : hl+arenaBytes]

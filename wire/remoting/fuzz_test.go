@@ -33,7 +33,7 @@ func fuzzSeedFrames() [][]byte {
 
 // FuzzDecodeFrame: arbitrary bytes never panic and fail only with ErrFrame;
 // whatever decodes re-encodes (AppendFrame) to a frame that decodes to the
-// same command.
+// same command, and decodes the same again after its Release.
 func FuzzDecodeFrame(f *testing.F) {
 	for _, frame := range fuzzSeedFrames() {
 		f.Add(frame)
@@ -50,6 +50,23 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("DecodeFrame accepted a frame FrameLength rejects: %d, %v", n, err)
 		}
 		checkFrameRoundTrip(t, c)
+		// Release hands a send request's buffer to the next decode: the
+		// same frame decodes to the same command again, into it.
+		want := AppendFrame(nil, c)
+		c.Release()
+		again, err := DecodeFrame(frame)
+		if err != nil {
+			t.Fatalf("frame does not decode after a Release: %v", err)
+		}
+		first, err := DecodeFrame(want)
+		if err != nil {
+			t.Fatalf("re-encoded frame does not decode: %v", err)
+		}
+		if d := diffCommands(first, again); d != "" {
+			t.Fatalf("decoded after a Release: %s", d)
+		}
+		first.Release()
+		again.Release()
 	})
 }
 

@@ -53,7 +53,7 @@ func decodeJSONHeaderBody(header, body []byte, c *Command) error {
 		arenaBytes = len(header) - max(bytes.LastIndexByte(header[:esc], '"'), 0)
 	}
 	if arenaBytes > 0 || body != nil {
-		d.src, d.arena, c.Body = headerCopy(header, arenaBytes, body)
+		d.src, d.arena, c.Body = headerCopy(c, header, arenaBytes, body)
 	} else {
 		d.src = string(header)
 	}

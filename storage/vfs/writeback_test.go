@@ -1,0 +1,55 @@
+package vfs
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// WriteBack leaves the bytes as they are (records stored through a mapping
+// and the zeros after them), also over an allocated, unwritten range, and
+// rejects a negative range.
+func TestWriteBackKeepsContent(t *testing.T) {
+	page := os.Getpagesize()
+	size := 64 * page
+	name := filepath.Join(t.TempDir(), "seg")
+	f, err := Default.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Allocate(0, int64(size)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Mmap(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Unmap()
+	copy(m.Bytes()[page/2:], bytes.Repeat([]byte("record!"), page))
+	want := append([]byte(nil), m.Bytes()...)
+
+	wbf, err := Default.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wbf.Close()
+	wb := wbf.(WriteBacker)
+	if err := wb.WriteBack(0, int64(size)); err != nil {
+		t.Fatalf("WriteBack: %v", err)
+	}
+	if err := wb.WriteBack(int64(page), 0); err != nil {
+		t.Fatalf("WriteBack of nothing: %v", err)
+	}
+	if err := wb.WriteBack(-1, 10); err == nil {
+		t.Fatal("WriteBack(-1, 10) succeeded")
+	}
+	got := make([]byte, size)
+	if _, err := wbf.ReadAt(got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) || !bytes.Equal(m.Bytes(), want) {
+		t.Fatal("WriteBack changed the file's bytes")
+	}
+}

@@ -1,0 +1,126 @@
+package remoting
+
+import (
+	"fmt"
+	"math/bits"
+	"sync"
+)
+
+// A decoded send request (the send codes, sendKeysFor) lives in a
+// pooledFrame: its Command and one buffer holding the header copy, the
+// JSON unescape arena and the body (headerCopy). Every header string of the
+// command, every value in its field array and Body alias that buffer. Sends
+// are the bulk of a broker's traffic, and a plain copy per request was most
+// of its heap garbage (a 64×128 B batch ~10 KB, 32×1 KiB ~33 KB): GC cycles,
+// and fresh pages to fault in after the scavenger returned them.
+//
+// Ownership: DecodeFrame gives the Command to its caller, who hands it on
+// (netio → the handler of its code); whoever holds it last calls Release
+// exactly once, after which neither the Command nor any string or slice
+// read from it may be touched: copy out (strings.Clone) what must outlive
+// it. A Command nobody releases is simply garbage, as before pooling, so a
+// handler that does not know about pooling (requestreply's 324/325, a
+// broker that is draining) stays correct.
+//
+// Race builds (go test -race) poison instead of recycling (framepool_race.go):
+// Release overwrites the buffer and the Command with a pattern, keeps the
+// frame out of the pool and panics on a second Release, so a test that
+// reads a request after its release sees garbage (and the race detector
+// sees the write) instead of passing by luck.
+//
+// Rejected alternatives: bytebufferpool (its calibration follows the many
+// small answer frames and it cannot carry the Command along); pooling the
+// body alone (the header strings would still need an allocation per send).
+type pooledFrame struct {
+	cmd      Command
+	buf      []byte // capacity: the class's size
+	class    int
+	released bool // race builds: Release ran (the frame is never reused)
+}
+
+// Frame size classes: powers of two from 1 KiB to 256 KiB. A send whose
+// copy needs more (a message of many hundred KiB) is copied into a plain
+// allocation as other requests are: rare, and too big to keep idle.
+const (
+	frameClassMinShift = 10
+	frameClasses       = 9
+	framePooledMax     = 1 << (frameClassMinShift + frameClasses - 1)
+)
+
+var framePools [frameClasses]sync.Pool
+
+// frameClass returns the class of a buffer of n bytes, or -1 when n is
+// above framePooledMax.
+func frameClass(n int) int {
+	if n > framePooledMax {
+		return -1
+	}
+	if n <= 1<<frameClassMinShift {
+		return 0
+	}
+	return bits.Len(uint(n-1)) - frameClassMinShift
+}
+
+// newPooledCommand returns an empty Command whose header copy (headerCopy)
+// goes into a pooled buffer of at least n bytes, or nil when n is above
+// framePooledMax. Any goroutine.
+func newPooledCommand(n int) *Command {
+	class := frameClass(n)
+	if class < 0 {
+		return nil
+	}
+	f, _ := framePools[class].Get().(*pooledFrame)
+	if f == nil {
+		f = &pooledFrame{buf: make([]byte, 0, 1<<(class+frameClassMinShift)), class: class}
+	}
+	f.cmd.frame = f
+	return &f.cmd
+}
+
+// take returns the frame's buffer, empty, with room for n bytes; a larger
+// n (the JSON arena estimate was short) gets a plain allocation, which
+// nothing then recycles.
+func (f *pooledFrame) take(n int) []byte {
+	if n > cap(f.buf) {
+		return make([]byte, 0, n)
+	}
+	return f.buf[:0]
+}
+
+// Release ends the life of a decoded request: when it came from the frame
+// pool (a send request), its Command and buffer go back for a later
+// DecodeFrame (race builds poison them instead), and every string and
+// slice read from it becomes invalid. For any other Command it only hands
+// back the header map (ReleaseExt). Only the Command's last owner calls it,
+// exactly once (see pooledFrame).
+func (c *Command) Release() {
+	c.ReleaseExt()
+	f := c.frame
+	if f == nil {
+		return
+	}
+	if f.released {
+		panic(fmt.Sprintf("remoting: request (code %d) released twice", c.Code))
+	}
+	if poisonReleased {
+		f.poison()
+		return
+	}
+	f.cmd = Command{}
+	framePools[f.class].Put(f)
+}
+
+// poisonByte fills a released buffer in race builds.
+const poisonByte = 0xA5
+
+// poison overwrites f's buffer and Command so that a read after Release
+// finds nonsense: a different topic, body, opaque and code. The frame is
+// marked and never reused.
+func (f *pooledFrame) poison() {
+	b := f.buf[:cap(f.buf)]
+	for i := range b {
+		b[i] = poisonByte
+	}
+	f.cmd = Command{Code: -1, Opaque: -0x5A5A5A5B, Remark: "remoting: released request", frame: f}
+	f.released = true
+}

@@ -1,0 +1,7 @@
+//go:build race
+
+package remoting
+
+// poisonReleased: race builds poison released send requests instead of
+// recycling them (framepool.go).
+const poisonReleased = true

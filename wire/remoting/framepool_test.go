@@ -1,0 +1,130 @@
+package remoting
+
+import (
+	"bytes"
+	"testing"
+	"unsafe"
+)
+
+// sendFrame is a V2 send of body to topic, as the Go client writes it (JSON,
+// properties with \u0001 escapes, so the header copy carries an arena).
+func sendFrame(code int32, topic string, body []byte) []byte {
+	return AppendFrame(nil, NewRequest(code, map[string]string{
+		"a": "pg", "b": topic, "c": "TBW102", "d": "4", "e": "1", "f": "0", "g": "1795238031504",
+		"h": "0", "i": "UNIQ_KEY\x01ABC\x02WAIT\x01true\x02", "j": "0", "k": "false", "l": "16", "m": "false",
+	}, body))
+}
+
+func TestFrameClass(t *testing.T) {
+	for _, tc := range []struct{ n, class int }{
+		{0, 0}, {1, 0}, {1024, 0}, {1025, 1}, {2048, 1}, {2049, 2},
+		{framePooledMax, frameClasses - 1}, {framePooledMax + 1, -1},
+	} {
+		if got := frameClass(tc.n); got != tc.class {
+			t.Errorf("frameClass(%d) = %d, want %d", tc.n, got, tc.class)
+		}
+	}
+}
+
+// TestDecodeSendPooled: a send request decodes into a pooled frame whose
+// buffer holds its header strings and body; other requests, and sends too
+// large for the pool, do not.
+func TestDecodeSendPooled(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frame  []byte
+		pooled bool
+	}{
+		{"V2 send", sendFrame(ReqSendMessageV2, "T", []byte("hello")), true},
+		{"batch", sendFrame(ReqSendBatchMessage, "T", bytes.Repeat([]byte("b"), 40<<10)), true},
+		{"V2 send above the largest class", sendFrame(ReqSendMessageV2, "T", make([]byte, framePooledMax)), false},
+		{"send without body", sendFrame(ReqSendMessageV2, "T", nil), false},
+		{"pull", AppendFrame(nil, NewRequest(ReqPullMessage, map[string]string{"topic": "T"}, []byte("x"))), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := DecodeFrame(tc.frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Release()
+			if got := c.frame != nil; got != tc.pooled {
+				t.Fatalf("pooled %v, want %v", got, tc.pooled)
+			}
+			if !tc.pooled {
+				return
+			}
+			buf := c.frame.buf[:cap(c.frame.buf)]
+			if at := uintptr(unsafe.Pointer(&c.Body[0])) - uintptr(unsafe.Pointer(&buf[0])); at >= uintptr(len(buf)) {
+				t.Fatal("body is not in the frame's buffer")
+			}
+			if topic, _ := c.Ext("b"); !bytes.Contains(buf, []byte(topic)) || topic != "T" {
+				t.Fatalf("topic %q", topic)
+			}
+		})
+	}
+}
+
+// TestReleaseRecyclesOrPoisons: after Release, a normal build hands the
+// frame to the next send decode, which reads its own request only; a race
+// build overwrites the buffer, so a string kept past Release reads garbage,
+// and a second Release panics.
+func TestReleaseRecyclesOrPoisons(t *testing.T) {
+	c, err := DecodeFrame(sendFrame(ReqSendMessageV2, "FirstTopic", []byte("first body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := c.Ext("b")
+	keptProps, _ := c.Ext("i")
+	body := c.Body
+	c.Release()
+	if poisonReleased {
+		if kept == "FirstTopic" || keptProps == "UNIQ_KEY\x01ABC\x02WAIT\x01true\x02" || string(body) == "first body" {
+			t.Fatalf("released strings still read %q %q %q", kept, keptProps, body)
+		}
+		if kept[0] != poisonByte {
+			t.Fatalf("topic after release %q", kept)
+		}
+		if c.Opaque != -0x5A5A5A5B || c.Body != nil {
+			t.Fatalf("released command %+v", c)
+		}
+		defer func() {
+			if recover() == nil {
+				t.Fatal("second Release did not panic")
+			}
+		}()
+		c.Release()
+		return
+	}
+	d, err := DecodeFrame(sendFrame(ReqSendMessageV2, "Second", []byte("other")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	topic, _ := d.Ext("b")
+	props, _ := d.Ext("i")
+	if topic != "Second" || string(d.Body) != "other" || props != "UNIQ_KEY\x01ABC\x02WAIT\x01true\x02" {
+		t.Fatalf("decode after a Release: topic %q body %q props %q", topic, d.Body, props)
+	}
+	if d.Remark != "" || d.ExtFields != nil {
+		t.Fatalf("state of the released command leaked: %+v", d)
+	}
+}
+
+// TestDecodeSendAllocs: a send request decodes without allocating once the
+// pools are warm (its field array, Command and buffer are recycled).
+func TestDecodeSendAllocs(t *testing.T) {
+	if poisonReleased {
+		t.Skip("race builds never recycle released frames")
+	}
+	frame := sendFrame(ReqSendMessageV2, "T", make([]byte, 128))
+	allocs := testing.AllocsPerRun(100, func() {
+		c, err := DecodeFrame(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per decode and release, want 0", allocs)
+	}
+}

@@ -280,19 +280,24 @@ report() {
 			echo "Every run passed."
 		fi
 		echo
-		echo "| run | msgs/s | MB/s | p50 | p99 | p999 | sent | received | errors | broker RSS MiB | GC pause p99 µs |"
-		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		# steal %: CPU time the hypervisor gave other guests during the run
+		# (the machine's /proc/stat); when it is high, both processes stop
+		# at moments neither chose and the latency tails are the host's.
+		echo "| run | msgs/s | MB/s | p50 | p99 | p999 | sent | received | errors | broker RSS MiB | GC pause p99 µs | steal % |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for name in "${runs[@]}"; do
 			[[ $name == register-* || $name == recovery-* ]] && continue
 			f=$work/$name.json
 			rss=$(field "$f" broker_rss_bytes)
+			steal=$(field "$f" host_steal_pct)
+			[[ $steal ]] && steal=$(printf %.1f "$steal")
 			lat=("$(field "$f" p50_us)" "$(field "$f" p99_us)" "$(field "$f" p999_us)")
 			# consume --repeat re-reads old messages: no latency to show.
 			[[ $(field "$f" repeat) == true ]] && lat=(— — —)
-			printf '| %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
+			printf '| %s | %.0f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
 				"$(field "$f" msgs_per_s)" "$(field "$f" mb_per_s)" "${lat[@]}" \
 				"$(field "$f" sent)" "$(field "$f" received)" "$(field "$f" errors)" \
-				"$((${rss:-0} / 1048576))" "$(field "$f" broker_gc_pause_p99_us)"
+				"$((${rss:-0} / 1048576))" "$(field "$f" broker_gc_pause_p99_us)" "${steal:-—}"
 		done
 		echo
 		for name in "${runs[@]}"; do

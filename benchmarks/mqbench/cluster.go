@@ -40,6 +40,10 @@ type cluster struct {
 	brokers  []string   // master addresses of the routes, each once
 	queueNum int
 	gcStart  brokerGC // the broker's GC figures when the run started (common.open)
+	// cpuStart: the machine's CPU times when the run started, for the
+	// steal figure (steal.go); cpuStartOK is false without /proc/stat.
+	cpuStart   cpuTimes
+	cpuStartOK bool
 }
 
 var errCode = errors.New("response code")

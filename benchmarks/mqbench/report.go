@@ -59,6 +59,10 @@ type result struct {
 	PaceLateP50Us  int64 `json:"pace_late_p50_us,omitempty"`
 	PaceLateP99Us  int64 `json:"pace_late_p99_us,omitempty"`
 	PaceLateP999Us int64 `json:"pace_late_p999_us,omitempty"`
+
+	// HostStealPct: the share of the machine's CPU time the hypervisor
+	// took during the run (steal.go); nil where /proc/stat is missing.
+	HostStealPct *float64 `json:"host_steal_pct,omitempty"`
 }
 
 // meter counts one direction of traffic (sends or receipts): messages,
@@ -165,6 +169,9 @@ func summary(w io.Writer, res *result, meters ...*meter) {
 	}
 	if res.BrokerRSSBytes > 0 || res.BrokerHeapBytes > 0 {
 		fmt.Fprintf(w, "  broker rss %d (peak %d) B, go heap %d B\n", res.BrokerRSSBytes, res.BrokerRSSPeakBytes, res.BrokerHeapBytes)
+	}
+	if res.HostStealPct != nil {
+		fmt.Fprintf(w, "  cpu time stolen by the hypervisor during the run: %.1f%%\n", *res.HostStealPct)
 	}
 	if res.BrokerGCCount != nil {
 		fmt.Fprintf(w, "  broker during the run: gc pause p99 %d max %d µs, gc cycles %d\n",

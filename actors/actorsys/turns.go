@@ -65,13 +65,17 @@ const (
 	// more start: sysmon's order of magnitude (20 µs–10 ms), longer than
 	// any non-blocking turn, short against a consumer's patience.
 	turnsTick = time.Millisecond
-	// turnsLimitPerProc bounds the drainers at GOMAXPROCS×16 (64 at
+	// turnsLimitPerProc bounds the drainers at GOMAXPROCS×4 (8 at
 	// least). Each stuck drainer holds an OS thread in a syscall or a page
-	// fault; the disk serves a few dozen such operations at once at best,
-	// so more drainers would add threads (8 MB of stack address space and
-	// a kernel task each) and lock contention, not throughput.
-	turnsLimitPerProc = 16
-	turnsLimitMin     = 64
+	// fault, and a few extra are enough for the turns queued behind them.
+	// More would not help the blocking turns themselves (file creations
+	// measured no faster with more drainers: the kernel serializes them),
+	// and on a saturated CPU a drainer the OS merely preempted for over a
+	// tick also counts as stuck, so a high bound (the first one was 16
+	// per proc, 64 at least) could fill up with drainers that add only
+	// contention for the FIFO lock.
+	turnsLimitPerProc = 4
+	turnsLimitMin     = 8
 )
 
 var _ actor.Dispatcher = (*Turns)(nil)

@@ -32,7 +32,7 @@ func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer 
 // appended to scratch. Empty when nothing was stored.
 func (p *Append) msgID(scratch []byte, w *Writer) []byte {
 	switch {
-	case p.multi:
+	case len(p.Tags) > 1:
 		return p.ids
 	case p.end > 0:
 		return message.AppendOffsetMsgID(scratch, w.storeHost, p.phys)

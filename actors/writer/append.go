@@ -180,7 +180,6 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	}
 	p.queueOffset = qo
 	multi := len(p.Tags) > 1
-	p.multi = multi
 	p.ids = p.ids[:0]
 	n := 0
 	for len(recs) > 0 {

@@ -45,11 +45,10 @@ type Append struct {
 	phys        int64 // commit-log offset of the first record
 	end         int64 // commit-log end of the last record
 	// ids are the comma-joined offset msg ids of a multi-record append
-	// (multi). The array stays with the Append across reuse, like more:
-	// from bytebufferpool, a batch's ~1.5 KB of ids was dropped and
+	// (len(Tags) > 1). The array stays with the Append across reuse, like
+	// more: from bytebufferpool, a batch's ~1.5 KB of ids was dropped and
 	// regrown after a run of small answers had calibrated the pool down.
 	ids       []byte
-	multi     bool
 	err       error
 	waitSince time.Time // when it started waiting for a SYNC_FLUSH
 }

@@ -15,9 +15,11 @@ import (
 // -debug-addr flag. It is off by default and costs nothing then; RocketMQ's
 // broker has no such endpoint, so the flag is actormq's own.
 //
-// Rejected: importing net/http/pprof for its side effect, which registers
-// the handlers on http.DefaultServeMux for every binary that links it;
-// this mux exists only when the flag is given.
+// The handlers go on a mux of their own, served only on the flag's
+// listener. (Linking net/http/pprof still registers them on
+// http.DefaultServeMux in its init, but mqbroker serves that mux nowhere.)
+// Rejected: serving http.DefaultServeMux, which exposes whatever any linked
+// package registered there.
 type debugServer struct {
 	srv  *http.Server
 	addr net.Addr      // where it listens (the port picked for ":0")

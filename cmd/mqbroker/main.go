@@ -57,7 +57,7 @@ func main() {
 			cli.Fatal("mqbroker: -debug-addr: %v", err)
 		}
 		defer d.stop()
-		log.Info().Str("addr", *debugAddr).Msg("debug server (net/http/pprof) listening")
+		log.Info().Str("addr", d.addr.String()).Msg("debug server (net/http/pprof) listening")
 	}
 	b := broker.New(cfg, log)
 	if err := b.Start(); err != nil {

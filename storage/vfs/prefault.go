@@ -16,8 +16,8 @@ var populateWriteMissing atomic.Bool
 // Prefault uses madvise(MADV_POPULATE_WRITE): the kernel allocates and
 // zero-fills the page-cache pages (reading a fallocated, unwritten range
 // costs no I/O), runs the file system's page_mkwrite and maps them
-// writable, as a write fault would, but in one call for the whole range and
-// on the caller's thread. The pages become dirty zeros; writing them back
+// writable, as a write fault would, but a populateChunk per call and on the
+// caller's thread. The pages become dirty zeros; writing them back
 // before the records land writes zeros, which is what the file holds.
 //
 // Before Linux 5.14 (EINVAL) it falls back to MADV_WILLNEED, which only

@@ -18,10 +18,11 @@ type WriteBacker interface {
 	// mapping of the range. The fdatasync also writes any other dirty page
 	// of the file.
 	//
-	// A write-back error is reported through this File's descriptor only
-	// (Linux keeps one error cursor per open file): a File opened just for
-	// WriteBack cannot take an error away from the descriptor whose msync
-	// the store trusts for durability.
+	// A write-back error is reported here and also, at its next sync, to
+	// every other descriptor open on the file (Linux keeps one error
+	// cursor per open file): a File opened just for WriteBack cannot take
+	// an error away from the descriptor whose msync the store trusts for
+	// durability.
 	WriteBack(off, n int64) error
 }
 

@@ -54,8 +54,9 @@ func FrameLength(prefix []byte, frameBytesMax int) (int, error) {
 // must equal the prefix's length + 4. It copies everything it keeps, so the
 // caller may reuse frame as soon as it returns: a send request's header and
 // body into one pooled buffer that lives until its owner calls Release
-// (framepool.go), any other request's body into a fresh slice and its
-// header strings into one fresh string. Every failure wraps ErrFrame.
+// (framepool.go), any other request's (and a send too large for the pool,
+// framePooledMax) body into a fresh slice and its header strings into one
+// fresh string. Every failure wraps ErrFrame.
 //
 // Safe for concurrent use; the returned Command belongs to the caller.
 func DecodeFrame(frame []byte) (*Command, error) {

@@ -77,9 +77,12 @@ func newPooledCommand(n int) *Command {
 	return &f.cmd
 }
 
-// take returns the frame's buffer, empty, with room for n bytes; a larger
-// n (the JSON arena estimate was short) gets a plain allocation, which
-// nothing then recycles.
+// take returns the frame's buffer, empty, with room for n bytes. DecodeFrame
+// sizes the class for the header twice and the body, and a header's arena
+// is at most the header again (decodeJSONHeaderBody), so n always fits; a
+// larger n, should that sizing ever change, gets a plain allocation that
+// nothing recycles rather than a slice out of range on a gnet loop. (An
+// arena that bad UTF-8 outgrows reallocates by append, outside the frame.)
 func (f *pooledFrame) take(n int) []byte {
 	if n > cap(f.buf) {
 		return make([]byte, 0, n)

@@ -30,9 +30,9 @@ import (
 // plus one shared arena for all strings that contain escapes or bad UTF-8,
 // allocated together with the copy when the header has escapes. A request
 // with a 13-entry map (several table allocations) decodes in 7 allocations,
-// 3 when the map is a recycled one (ReleaseExt); a send request in 3
-// (Command, header copy with arena, body), its fields in a recycled array
-// (sendext.go).
+// 3 when the map is a recycled one (ReleaseExt); a send request in none
+// once the pools are warm: Command, header copy, arena and body in a pooled
+// frame (framepool.go), its fields in a recycled array (sendext.go).
 func decodeJSONHeader(header []byte, c *Command) error {
 	return decodeJSONHeaderBody(header, nil, c)
 }

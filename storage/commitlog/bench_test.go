@@ -30,14 +30,7 @@ func benchmarkAppend(b *testing.B, prefault bool) { benchmarkAppendWith(b, prefa
 func benchmarkAppendWith(b *testing.B, prefault, written bool) {
 	const fileSize = 64 << 20
 	const ahead = 32 << 20
-	l, err := Open(Config{Dir: b.TempDir(), FileSize: fileSize})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Recover(false, 0); err != nil {
-		b.Fatal(err)
-	}
+	l := openBenchLog(b, fileSize)
 	// The prefaulter runs one Prefault per wake-up; the appending loop
 	// wakes it each time it has written ahead/2 since the last wake-up.
 	wake := make(chan struct{}, 1)
@@ -121,4 +114,19 @@ func BenchmarkRead(b *testing.B) {
 		}
 		s.Release()
 	}
+}
+
+// openBenchLog opens and recovers an empty CommitLog in a temp dir for a
+// benchmark, closed when the benchmark ends.
+func openBenchLog(b *testing.B, fileSize int64) *CommitLog {
+	b.Helper()
+	l, err := Open(Config{Dir: b.TempDir(), FileSize: fileSize})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	if _, err := l.Recover(false, 0); err != nil {
+		b.Fatal(err)
+	}
+	return l
 }

@@ -32,14 +32,7 @@ func BenchmarkFlushGroup(b *testing.B) {
 func benchmarkFlushGroup(b *testing.B, group int, written bool) {
 	const fileSize = 256 << 20
 	const ahead = 32 << 20
-	l, err := Open(Config{Dir: b.TempDir(), FileSize: fileSize})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Recover(false, 0); err != nil {
-		b.Fatal(err)
-	}
+	l := openBenchLog(b, fileSize)
 	prefault := l.Prefault
 	if written {
 		prefault = l.PrefaultWritten
@@ -68,6 +61,7 @@ func benchmarkFlushGroup(b *testing.B, group int, written bool) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var pos int64
+		var err error
 		for j := 0; j < perGroup; j++ {
 			if pos, err = l.Append(rec, int64(i), int64(i)); err != nil {
 				b.Fatal(err)

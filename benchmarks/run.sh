@@ -237,7 +237,6 @@ bench() {
 # any depth).
 field() { sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
 
-# report writes latest.json and latest.md from the runs done so far.
 # table TITLE HEADER ALIGN ROWS: a titled markdown table of ROWS, or
 # nothing when no run made a row.
 table() {
@@ -245,6 +244,22 @@ table() {
 	printf '%s\n\n%s\n%s\n%s\n\n' "$1" "$2" "$3" "$4"
 }
 
+# command_rows COMMAND FORMAT KEY...: a row for each run of mqbench
+# COMMAND, FORMAT filled with the run's name and its values of KEY...
+command_rows() {
+	local command=$1 format=$2 name f key values
+	shift 2
+	for name in "${runs[@]}"; do
+		f=$work/$name.json
+		[[ $(field "$f" command) == "$command" ]] || continue
+		values=()
+		for key; do values+=("$(field "$f" "$key")"); done
+		# shellcheck disable=SC2059 # FORMAT is the caller's row format
+		printf "$format" "$name" "${values[@]}"
+	done
+}
+
+# report writes latest.json and latest.md from the runs done so far.
 report() {
 	local commit gover date name f sep rss ratio rows lat
 	commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -314,20 +329,10 @@ report() {
 			echo "Scale: sending as async-flush-128B does, over $SCALE_TOPICS topics × $SCALE_QUEUES queues, reached $ratio of its msgs/s (target: at least 0.80)."
 			echo
 		fi
-		rows=$(for name in "${runs[@]}"; do
-			f=$work/$name.json
-			[[ $(field "$f" command) == e2e ]] || continue
-			printf '| %s | %s | %.0f | %s | %s | %s |\n' "$name" "$(field "$f" rate)" "$(field "$f" send_msgs_per_s)" \
-				"$(field "$f" send_p50_us)" "$(field "$f" send_p99_us)" "$(field "$f" send_p999_us)"
-		done)
+		rows=$(command_rows e2e '| %s | %s | %.0f | %s | %s | %s |\n' rate send_msgs_per_s send_p50_us send_p99_us send_p999_us)
 		table "Send round trip at a fixed offered rate (target at 50,000 msgs/s: p99 at most 2,000 µs, p999 at most 10,000 µs):" \
 			"| run | offered msgs/s | sent msgs/s | send p50 µs | send p99 µs | send p999 µs |" "|---|---:|---:|---:|---:|---:|" "$rows"
-		rows=$(for name in "${runs[@]}"; do
-			f=$work/$name.json
-			[[ $(field "$f" command) == mixed ]] || continue
-			printf '| %s | %.0f | %.0f | %s | %s | %s |\n' "$name" "$(field "$f" send_msgs_per_s)" "$(field "$f" consumer_msgs_per_s)" \
-				"$(field "$f" lag_end_msgs)" "$(field "$f" catch_up_ms)" "$(field "$f" kept_up)"
-		done)
+		rows=$(command_rows mixed '| %s | %.0f | %.0f | %s | %s | %s |\n' send_msgs_per_s consumer_msgs_per_s lag_end_msgs catch_up_ms kept_up)
 		table "Tailing consumer against producers sending as fast as they can (kept up: all received, and at most one second of sends behind when they stopped):" \
 			"| run | sent msgs/s | consumed msgs/s | behind at the end (msgs) | caught up after ms | kept up |" "|---|---:|---:|---:|---:|---|" "$rows"
 		rows=$(for name in "${runs[@]}"; do

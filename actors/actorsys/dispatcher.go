@@ -54,10 +54,11 @@ const (
 	hotThroughput = 300
 )
 
-// Hot is the dispatcher of the actors on the per-message path (send topic
-// actors, the commitlog writer, flush actor and syncer, queue actors, the
-// long-poll and index actors, and the offset manager, which gets a commit
-// with each pull): spawn them with actor.WithDispatcher(Hot).
+// Hot is the dispatcher of the few actors on the per-message path (the
+// commitlog writer, flush actor and syncer, the long-poll and index
+// actors, and the offset manager, which gets a commit with each pull):
+// spawn them with actor.WithDispatcher(Hot). The many (send topic actors,
+// queue actors) run on a Turns, whose drainers run on Hot's workers.
 // It is created with the package, so its pool's two goroutines predate
 // every test's goroutine count.
 var Hot actor.Dispatcher = newPoolDispatcher(hotIdleExpiry, hotThroughput)

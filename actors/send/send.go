@@ -218,8 +218,9 @@ func (s *Sender) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Command)
 func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 	h, err := parseSendHeader(cmd, code != remoting.ReqSendMessage)
 	// Everything past this point reads h; only the opaque and body of cmd
-	// travel on, so its header map goes back for the next decode. (h's
-	// strings still alias cmd's frame, which lives until cmd.Release.)
+	// travel on, so its header fields (a recycled array, or a map) go back
+	// for the next decode. (h's strings still alias cmd's frame, which
+	// lives until cmd.Release.)
 	cmd.ReleaseExt()
 	if err == nil {
 		if code == remoting.ReqSendBatchMessage {

@@ -76,6 +76,23 @@ func spawnBenchWriter(b *testing.B, flush config.FlushType, deps storeDeps) *Wri
 	return w
 }
 
+// benchKey is the queue of benchRecord's record.
+var benchKey = store.QueueKey{Topic: "BenchTopic", QueueID: 0}
+
+// benchUniqKey is the UNIQ_KEY of benchRecord's record.
+const benchUniqKey = "C0000202705D00000000681372a80001"
+
+// benchRecord is the encoded record of a send of a 128-byte body to
+// benchKey, with UNIQ_KEY benchUniqKey, WAIT true and then props.
+func benchRecord(props string) []byte {
+	m := message.Message{
+		BornHost: netip.MustParseAddrPort("192.0.2.2:28835"), StoreHost: netip.MustParseAddrPort("127.0.0.1:10911"),
+		BornTimestamp: time.Now().UnixMilli(), Body: make([]byte, 128), Topic: benchKey.Topic,
+		Properties: "UNIQ_KEY\x01" + benchUniqKey + "\x02WAIT\x01true\x02" + props,
+	}
+	return message.AppendRecord(nil, &m)
+}
+
 // BenchmarkGroupCommit submits sends of one 128-byte-body record in groups
 // of n and waits for the group's answers, so each group commit covers up to
 // n appends: per op one append (commit-log copy, queue offset, offset
@@ -86,14 +103,8 @@ func spawnBenchWriter(b *testing.B, flush config.FlushType, deps storeDeps) *Wri
 // puts every send of its turn into one Batch; here each send is a Batch of
 // its own, the worst case.
 func BenchmarkGroupCommit(b *testing.B) {
-	host := netip.MustParseAddrPort("127.0.0.1:10911")
-	key := store.QueueKey{Topic: "BenchTopic", QueueID: 0}
-	m := message.Message{
-		BornHost: netip.MustParseAddrPort("192.0.2.2:28835"), StoreHost: host,
-		BornTimestamp: time.Now().UnixMilli(), Body: make([]byte, 128), Topic: key.Topic,
-		Properties: "UNIQ_KEY\x01C0000202705D00000000681372a80001\x02WAIT\x01true\x02TAGS\x01TagA\x02CLUSTER\x01DefaultCluster\x02",
-	}
-	rec := message.AppendRecord(nil, &m)
+	key := benchKey
+	rec := benchRecord("TAGS\x01TagA\x02CLUSTER\x01DefaultCluster\x02")
 	tagsCode := message.TagsHashCode("TagA")
 	for _, flush := range []config.FlushType{config.FlushAsync, config.FlushSync} {
 		for _, n := range []int{1, 16, 128} {
@@ -109,7 +120,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 					group := min(n, b.N-done)
 					for range group {
 						a := NewAppend(1)
-						a.Conn, a.Req, a.Key, a.UniqKey = conn, req, key, "C0000202705D00000000681372a80001"
+						a.Conn, a.Req, a.Key, a.UniqKey = conn, req, key, benchUniqKey
 						a.Tags[0] = tagsCode
 						batch := NewBatch()
 						batch.Records.B = append(batch.Records.B, rec...)

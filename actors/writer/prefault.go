@@ -33,8 +33,7 @@ var thePrefaultReq = &prefaultReq{}
 // of in the writer's stores. It owns nothing; the commit log serializes its
 // calls and never lets it touch a page below the write position.
 type prefaulter struct {
-	w       *Writer
-	errLogs int
+	w *Writer
 }
 
 func (p *prefaulter) Receive(ctx actor.Context) {
@@ -43,13 +42,10 @@ func (p *prefaulter) Receive(ctx actor.Context) {
 		// Deferred: after a panic (resumed, see spawn) the writer still
 		// asks again; a flag left set would end prefaulting for good.
 		defer p.w.prefaultBusy.Store(false)
-		_, err := p.w.deps.prefault(prefaultAhead)
-		if err != nil {
-			// Not a failure of the log: appends fault pages in themselves.
-			p.errLogs++
-			if p.errLogs <= 3 {
-				p.w.log.Warn().Err(err).Msg("prefault failed")
-			}
+		// A failure is not one of the log: appends fault pages in
+		// themselves. The commit log logs it (the first at Warn).
+		if _, err := p.w.deps.prefault(prefaultAhead); err != nil {
+			p.w.log.Debug().Err(err).Msg("prefault failed")
 		}
 	case *actor.Stopped:
 		close(p.w.prefaulterDone)

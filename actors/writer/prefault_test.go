@@ -23,14 +23,19 @@ type jumpLog struct {
 
 func (l *jumpLog) WrotePosition() int64 { return l.fakeLog.WrotePosition() + l.jump.Load() }
 
+// newJumpHarness is a harness on a jumpLog; the test spawns the writer.
+func newJumpHarness() (*harness, *jumpLog) {
+	log := &jumpLog{fakeLog: &fakeLog{}}
+	return &harness{log: log.fakeLog, disp: &fakeDispatcher{units: map[store.QueueKey][]queue.Unit{}},
+		conn: &fakeConn{ch: make(chan *remoting.Command, 16)}}, log
+}
+
 // The writer asks the prefaulter at start, then again only after writing
 // half of prefaultAhead since its last request; the prefaulter calls
 // CommitLog.Prefault with prefaultAhead; Stop stops the prefaulter.
 func TestPrefaulterFollowsTheWritePosition(t *testing.T) {
 	sys := testkit.ActorSystem(t)
-	log := &jumpLog{fakeLog: &fakeLog{}}
-	h := &harness{log: log.fakeLog, disp: &fakeDispatcher{units: map[store.QueueKey][]queue.Unit{}},
-		conn: &fakeConn{ch: make(chan *remoting.Command, 16)}}
+	h, log := newJumpHarness()
 	var mu sync.Mutex
 	var calls []int64 // the write position at each Prefault call
 	prefault := func(ahead int64) (int64, error) {
@@ -90,9 +95,7 @@ func TestPrefaulterFollowsTheWritePosition(t *testing.T) {
 // appending; the next request still goes out.
 func TestPrefaultFailureDoesNotStopTheWriter(t *testing.T) {
 	sys := testkit.ActorSystem(t)
-	log := &jumpLog{fakeLog: &fakeLog{}}
-	h := &harness{log: log.fakeLog, disp: &fakeDispatcher{units: map[store.QueueKey][]queue.Unit{}},
-		conn: &fakeConn{ch: make(chan *remoting.Command, 16)}}
+	h, log := newJumpHarness()
 	var n atomic.Int32
 	cfg := Config{
 		Broker:     config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: config.FlushAsync},

@@ -2,15 +2,11 @@ package writer
 
 import (
 	"fmt"
-	"net/netip"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/storage/commitlog"
-	"github.com/actormq/actormq/storage/store"
-	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -33,14 +29,7 @@ func (l *countingLog) Flush() (int64, error) {
 // cycle divided by window/2: what the time between two fsyncs costs.
 // Reports msgs/fsync.
 func BenchmarkSyncFlushWindow(b *testing.B) {
-	host := netip.MustParseAddrPort("127.0.0.1:10911")
-	key := store.QueueKey{Topic: "BenchTopic", QueueID: 0}
-	m := message.Message{
-		BornHost: netip.MustParseAddrPort("192.0.2.2:28835"), StoreHost: host,
-		BornTimestamp: time.Now().UnixMilli(), Body: make([]byte, 128), Topic: key.Topic,
-		Properties: "UNIQ_KEY\x01C0000202705D00000000681372a80001\x02WAIT\x01true\x02",
-	}
-	rec := message.AppendRecord(nil, &m)
+	key, rec := benchKey, benchRecord("")
 	for _, window := range []int{64, 256} {
 		b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) {
 			log := &countingLog{CommitLog: openBenchLog(b)}
@@ -49,7 +38,7 @@ func BenchmarkSyncFlushWindow(b *testing.B) {
 			req := &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 1}
 			submit := func() {
 				a := NewAppend(1)
-				a.Conn, a.Req, a.Key, a.UniqKey = conn, req, key, "C0000202705D00000000681372a80001"
+				a.Conn, a.Req, a.Key, a.UniqKey = conn, req, key, benchUniqKey
 				batch := NewBatch()
 				batch.Records.B = append(batch.Records.B, rec...)
 				batch.Add(a)

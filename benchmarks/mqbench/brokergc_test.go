@@ -37,6 +37,11 @@ func TestFillGC(t *testing.T) {
 	if quiet.BrokerGCCount == nil || *quiet.BrokerGCCount != 0 || *quiet.BrokerGCPauseP99Us != 0 || *quiet.BrokerGCPauseMaxUs != 0 {
 		t.Errorf("no GC in the run: %s", gcKeys(quiet))
 	}
+	restarted := result{} // cycles went down: the end reading's figures
+	fillGC(&restarted, end, start)
+	if restarted.BrokerGCCount == nil || *restarted.BrokerGCCount != 4 || *restarted.BrokerGCPauseMaxUs != 4000 {
+		t.Errorf("broker restarted during the run: %s", gcKeys(restarted))
+	}
 	if g, err := readBrokerGC(map[string]string{"goGCCount": "3"}); err != nil || g.ok {
 		t.Errorf("old broker without goGCPauses: %+v, %v", g, err)
 	}

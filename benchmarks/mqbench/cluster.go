@@ -41,9 +41,8 @@ type cluster struct {
 	queueNum int
 	gcStart  brokerGC // the broker's GC figures when the run started (common.open)
 	// cpuStart: the machine's CPU times when the run started, for the
-	// steal figure (steal.go); cpuStartOK is false without /proc/stat.
-	cpuStart   cpuTimes
-	cpuStartOK bool
+	// steal figure (steal.go); zero without /proc/stat.
+	cpuStart cpuTimes
 }
 
 var errCode = errors.New("response code")

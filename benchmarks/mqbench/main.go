@@ -72,7 +72,7 @@ func (c *common) open() (*cluster, error) {
 		return nil, err
 	}
 	cl.gcStart = cl.snapshotGC()
-	cl.cpuStart, cl.cpuStartOK = readCPUTimes()
+	cl.cpuStart = readCPUTimes()
 	return cl, nil
 }
 
@@ -194,10 +194,8 @@ func consumeCmd(log io.Writer) *cobra.Command {
 func finish(log io.Writer, c *common, cl *cluster, res *result, meters ...*meter) error {
 	res.Topics, res.Queues = len(cl.topics), max(len(cl.write), len(cl.read))
 	cl.brokerFigures(c.brokerPID, res)
-	if end, ok := readCPUTimes(); ok && cl.cpuStartOK {
-		if p, ok := stealPercent(cl.cpuStart, end); ok {
-			res.HostStealPct = &p
-		}
+	if p, ok := stealPercent(cl.cpuStart, readCPUTimes()); ok {
+		res.HostStealPct = &p
 	}
 	summary(log, res, meters...)
 	if c.jsonPath != "" {

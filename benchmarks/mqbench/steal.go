@@ -13,14 +13,15 @@ type cpuTimes struct {
 	total, steal uint64
 }
 
-// readCPUTimes reads /proc/stat; ok is false where it is missing or
-// unreadable (not Linux), and the run then reports no steal figure.
-func readCPUTimes() (cpuTimes, bool) {
+// readCPUTimes reads /proc/stat; zero where it is missing or unreadable
+// (not Linux), and the run then reports no steal figure.
+func readCPUTimes() cpuTimes {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return cpuTimes{}, false
+		return cpuTimes{}
 	}
-	return parseCPUTimes(b)
+	t, _ := parseCPUTimes(b)
+	return t
 }
 
 // parseCPUTimes reads the aggregate line "cpu user nice system idle iowait
@@ -52,9 +53,10 @@ func parseCPUTimes(stat []byte) (cpuTimes, bool) {
 // stealPercent is the share of the machine's CPU time between start and
 // end that the hypervisor gave to other guests (steal): while it is high,
 // the broker and the generator both stop at moments neither chose, and
-// latency tails say more about the host than about either of them.
+// latency tails say more about the host than about either of them. ok is
+// false when either reading is missing (zero) or they run backwards.
 func stealPercent(start, end cpuTimes) (float64, bool) {
-	if end.total <= start.total || end.steal < start.steal {
+	if start.total == 0 || end.total <= start.total || end.steal < start.steal {
 		return 0, false
 	}
 	return 100 * float64(end.steal-start.steal) / float64(end.total-start.total), true

@@ -328,35 +328,29 @@ func testPrefaultConcurrent(t *testing.T, prefault func(*CommitLog, int64) (int6
 	defer l.Close()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	// repeat runs f on a goroutine until stop closes or f fails.
+	repeat := func(what string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := f(); err != nil {
+					t.Errorf("%s: %v", what, err)
+					return
+				}
 			}
-			if _, err := prefault(l, prefaultFileSize/2); err != nil {
-				t.Errorf("prefault: %v", err)
-				return
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := l.DeleteExpiredFiles(time.Now().Add(time.Hour), true, 1); err != nil {
-				t.Errorf("DeleteExpiredFiles: %v", err)
-				return
-			}
-		}
-	}()
+		}()
+	}
+	repeat("prefault", func() error { _, err := prefault(l, prefaultFileSize/2); return err })
+	repeat("DeleteExpiredFiles", func() error {
+		_, err := l.DeleteExpiredFiles(time.Now().Add(time.Hour), true, 1)
+		return err
+	})
 	var recs []appended
 	for seq := 0; seq < 2000; seq += 50 {
 		recs = append(recs, appendN(t, l, seq, 50)...)

@@ -25,7 +25,6 @@ type RecordTemplate struct {
 	head      [recordHeadBytesMax]byte
 	headBytes int // head length, BODYLEN included
 	topic     string
-	v2        bool // MagicV2: a 2-byte topic length
 }
 
 // Reset prepares t for the records of m's topic, queue, hosts and
@@ -42,8 +41,7 @@ func (t *RecordTemplate) Reset(m *Message) {
 	rec := appendRecord(buf[:0], &shared, "")
 	t.headBytes = copy(t.head[:], rec[:len(rec)-3])
 	t.topic = m.Topic
-	t.v2 = len(m.Topic) > TopicBytesMaxV1
-	if t.v2 {
+	if topicLenBytes(m.Topic) == 2 {
 		magic := MagicV2
 		binary.BigEndian.PutUint32(t.head[offMagic:], uint32(magic))
 	}
@@ -70,7 +68,7 @@ func (t *RecordTemplate) Append(dst []byte, flag int32, body []byte, props, prop
 	be.PutUint32(rec[offFlag:], uint32(flag))
 	be.PutUint32(rec[p-4:], uint32(len(body)))
 	p += copy(rec[p:], body)
-	if t.v2 {
+	if topicLenBytes(t.topic) == 2 { // MagicV2
 		be.PutUint16(rec[p:], uint16(len(t.topic)))
 		p += 2
 	} else {

@@ -69,31 +69,9 @@ func (d *jsonDecoder) decodeObject(c *Command) error {
 	if !d.consume('{') {
 		return d.syntaxError("header is not a JSON object")
 	}
-	d.skipSpace()
-	if !d.consume('}') {
-		for {
-			d.skipSpace()
-			key, err := d.readString()
-			if err != nil {
-				return err
-			}
-			d.skipSpace()
-			if !d.consume(':') {
-				return d.syntaxError("expected ':' after object key")
-			}
-			d.skipSpace()
-			if err := d.decodeField(c, key); err != nil {
-				return err
-			}
-			d.skipSpace()
-			if d.consume(',') {
-				continue
-			}
-			if d.consume('}') {
-				break
-			}
-			return d.syntaxError("expected ',' or '}' in header object")
-		}
+	err := d.readMembers(func(key string) error { return d.decodeField(c, key) })
+	if err != nil {
+		return err
 	}
 	d.skipSpace()
 	if d.pos != len(d.src) {
@@ -240,12 +218,17 @@ func (d *jsonDecoder) readExtFields(c *Command) error {
 		d.pos = start
 	}
 	ext := newExtFields(extFieldsHint(d.src[d.pos:]))
-	err := d.readObjectEntries(func(key string, v jsonValue) {
+	err := d.readMembers(func(key string) error {
+		v, err := d.readValue()
+		if err != nil {
+			return err
+		}
 		if v.kind == jsonNull {
 			delete(ext, key) // null is absent, also over an earlier duplicate
 		} else {
 			ext[key] = v.text
 		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -257,7 +240,7 @@ func (d *jsonDecoder) readExtFields(c *Command) error {
 // readSendEntries reads the entries of a send header's extFields object
 // (its '{' already consumed) into sh through the closing '}'. The first key
 // that is not one of sh's stops the read, reporting false.
-// It is readObjectEntries without the callbacks and with string values read
+// It is readMembers without the callback and with string values read
 // straight into sh, every client's case: this loop runs for every send.
 func (d *jsonDecoder) readSendEntries(sh *sendExt) (bool, error) {
 	d.skipSpace()
@@ -283,7 +266,7 @@ func (d *jsonDecoder) readSendEntries(sh *sendExt) (bool, error) {
 		}
 		d.skipSpace()
 		if !d.consume(':') {
-			return false, d.syntaxError("expected ':' after extFields key")
+			return false, d.syntaxError("expected ':' after object key")
 		}
 		d.skipSpace()
 		if d.peek() == '"' {
@@ -310,14 +293,14 @@ func (d *jsonDecoder) readSendEntries(sh *sendExt) (bool, error) {
 		if d.consume('}') {
 			return true, nil
 		}
-		return false, d.syntaxError("expected ',' or '}' in extFields")
+		return false, d.syntaxError("expected ',' or '}' in object")
 	}
 }
 
-// readObjectEntries reads the entries of the extFields object (its '{'
-// already consumed) through the closing '}', handing each key and value to
-// put.
-func (d *jsonDecoder) readObjectEntries(put func(key string, v jsonValue)) error {
+// readMembers reads the members of an object (its '{' already consumed)
+// through the closing '}', handing each key to member, which reads the
+// value: the header object and the extFields map share it.
+func (d *jsonDecoder) readMembers(member func(key string) error) error {
 	d.skipSpace()
 	if d.consume('}') {
 		return nil
@@ -330,14 +313,12 @@ func (d *jsonDecoder) readObjectEntries(put func(key string, v jsonValue)) error
 		}
 		d.skipSpace()
 		if !d.consume(':') {
-			return d.syntaxError("expected ':' after extFields key")
+			return d.syntaxError("expected ':' after object key")
 		}
 		d.skipSpace()
-		v, err := d.readValue()
-		if err != nil {
+		if err := member(key); err != nil {
 			return err
 		}
-		put(key, v)
 		d.skipSpace()
 		if d.consume(',') {
 			continue
@@ -345,6 +326,6 @@ func (d *jsonDecoder) readObjectEntries(put func(key string, v jsonValue)) error
 		if d.consume('}') {
 			return nil
 		}
-		return d.syntaxError("expected ',' or '}' in extFields")
+		return d.syntaxError("expected ',' or '}' in object")
 	}
 }

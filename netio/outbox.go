@@ -199,7 +199,7 @@ func (c *conn) writeOut(iov [][]byte) error {
 		case c.gc.OutboundBuffered() > 0:
 			err = c.writeJoined(iov[:n], bytes)
 		default:
-			_, err = c.gc.Writev(iov[:n])
+			err = c.writeDirect(iov[:n], bytes) // writev.go
 		}
 		if err != nil {
 			c.srv.log.Debug().Err(err).Uint64("conn", c.id).Str("remote", c.remote).Msg("write failed")
@@ -211,7 +211,8 @@ func (c *conn) writeOut(iov [][]byte) error {
 }
 
 // writeJoined hands a chunk to gnet as one slice. It serves a connection
-// whose output already waits in gnet's outbound buffer, where gnet makes
+// whose output already waits in gnet's outbound buffer (and the rest of a
+// direct write the socket did not take, writev.go), where gnet makes
 // every slice of a Writev its own list node and, on each writable event,
 // walks all nodes to build its next writev of at most 1024: with thousands
 // of held pulls answered at once (one slice per message) the walk grew to
@@ -226,7 +227,7 @@ func (c *conn) writeJoined(iov [][]byte, bytes int) error {
 	for _, b := range iov {
 		buf.B = append(buf.B, b...)
 	}
-	_, err := c.gc.Write(buf.B) // copies buf.B: gnet's outbound is not empty
+	_, err := c.gc.Write(buf.B) // gnet copies into its outbound buffer whatever it does not write at once
 	bytebufferpool.Put(buf)
 	return err
 }

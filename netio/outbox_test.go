@@ -102,7 +102,8 @@ type fakeGnetConn struct {
 	failAt       int
 	duringWrite  func()
 	closeCalls   int
-	backlog      int // OutboundBuffered: bytes gnet holds unsent
+	backlog      int  // OutboundBuffered: bytes gnet holds unsent
+	closed       bool // set by the failed write; later writes fail as gnet's do
 }
 
 func (f *fakeGnetConn) InboundBuffered() int       { return f.sliceInbound.InboundBuffered() }
@@ -122,7 +123,11 @@ func (f *fakeGnetConn) Writev(bs [][]byte) (int, error) {
 	if f.duringWrite != nil {
 		f.duringWrite()
 	}
+	if f.closed {
+		return 0, net.ErrClosed
+	}
 	if len(f.chunks) == f.failAt {
+		f.closed = true
 		f.chunks = append(f.chunks, nil)
 		err := syscall.EPIPE
 		f.ev.OnClose(f, err)
@@ -149,6 +154,10 @@ func newFakeConn(t *testing.T, cfg ServerConfig, h Handler) (*conn, *fakeGnetCon
 		t.Fatal(err)
 	}
 	srv := NewServer(cfg, h).impl
+	// The fake has no descriptor: its direct writes are its Writev.
+	prev := writevSocket
+	writevSocket = func(gc gnet.Conn, iov [][]byte) (int, error) { return gc.Writev(iov) }
+	t.Cleanup(func() { writevSocket = prev })
 	ev := &events{srv: srv}
 	gc := &fakeGnetConn{loop: &fakeLoop{}, ev: ev, failAt: -1}
 	if _, action := ev.OnOpen(gc); action != gnet.None {

@@ -1,0 +1,89 @@
+package netio
+
+import (
+	"io"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/actormq/actormq/internal/testkit"
+	"github.com/actormq/actormq/wire/remoting"
+)
+
+// BenchmarkPullAnswerWrites is a queue actor answering pulls on one server
+// connection with WriteWithBody: per op one answer of 32 zero-copy 230-byte
+// records taken from one large buffer (a mapped commit-log segment), read and
+// discarded by a plain TCP peer, at most 16 answers unread. "interleaved"
+// takes every other record slot (records of other queues between them: one
+// iovec per record); "contiguous" takes them back to back (one queue's
+// records stored in a row: merged into one iovec). allocs/op is the write
+// path's garbage per answer.
+func BenchmarkPullAnswerWrites(b *testing.B) {
+	b.Run("interleaved", func(b *testing.B) { benchmarkPullAnswerWrites(b, 2) })
+	b.Run("contiguous", func(b *testing.B) { benchmarkPullAnswerWrites(b, 1) })
+}
+
+func benchmarkPullAnswerWrites(b *testing.B, stride int) {
+	const records, recordBytes, window = 32, 230, 16
+	h := newTestHandler()
+	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
+	srv := startServer(b, ServerConfig{Logger: zerolog.Nop(), EventLoops: 1}, h)
+	nc := dialRaw(b, srv.Addr())
+	if _, err := nc.Write(remoting.AppendFrame(nil, request(remoting.ReqHeartBeat, 1, ""))); err != nil {
+		b.Fatal(err)
+	}
+	testkit.Eventually(b, "connection known", func() bool { return h.anyConn() != nil })
+	c := h.anyConn()
+
+	segment := make([]byte, 1<<20)
+	answers := len(segment) / (records * stride * recordBytes)
+	parts := make([][][]byte, answers)
+	for a := range parts {
+		for r := range records {
+			at := ((a*records + r) * stride) * recordBytes
+			parts[a] = append(parts[a], segment[at:at+recordBytes])
+		}
+	}
+	resp := remoting.NewResponse(request(remoting.ReqPullMessage, 1, ""), remoting.RespSuccess, "")
+	resp.SetExt("nextBeginOffset", "12345")
+	resp.SetExt("minOffset", "0")
+	resp.SetExt("maxOffset", "99999")
+	frameBytes := len(remoting.AppendFrameHead(nil, resp, records*recordBytes)) + records*recordBytes
+
+	slots := make(chan struct{}, window)
+	readDone := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 256<<10)
+		want := int64(frameBytes) * int64(b.N)
+		var received, freed int64
+		for received < want {
+			n, err := nc.Read(buf)
+			received += int64(n)
+			for ; freed < received/int64(frameBytes); freed++ {
+				<-slots
+			}
+			if err != nil {
+				readDone <- err
+				return
+			}
+		}
+		readDone <- nil
+	}()
+	statsBefore := c.impl.srv.writeStats()
+
+	b.ReportAllocs()
+	b.SetBytes(int64(frameBytes))
+	b.ResetTimer()
+	for i := range b.N {
+		slots <- struct{}{}
+		if err := c.WriteWithBody(resp, parts[i%answers], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-readDone; err != nil && err != io.EOF {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	stats := c.impl.srv.writeStats()
+	b.ReportMetric(float64(stats.writes-statsBefore.writes)/float64(b.N), "writes/answer")
+}

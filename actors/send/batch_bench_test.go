@@ -12,28 +12,27 @@ import (
 )
 
 // BenchmarkBatchSendPath is BenchmarkSendPath for SEND_BATCH_MESSAGE as
-// `mqbench produce --batch 64` sends it: per op, one frame of 64 items
-// (no properties, as the Go client's batch items and mqbench's carry no
-// UNIQ_KEY) is decoded as a gnet loop does, handled, encoded into 64
-// records by the topic actor, appended by the writer, dispatched to the
-// queue actor, scanned by the index actor (as in the broker, whose writer's
-// Dispatcher is the index's Feed) and answered with 64 message ids. Batches
+// `mqbench produce --batch N` sends it (benchmarks/run.sh: 64 × 128 B and
+// 32 × 1 KiB): per op, one frame of N items (no properties, as the Go
+// client's batch items and mqbench's carry no UNIQ_KEY) is decoded as a
+// gnet loop does, handled, encoded into N records by the topic actor,
+// appended by the writer, dispatched to the queue actor, scanned by the
+// index actor (as in the broker, whose writer's Dispatcher is the index's
+// Feed) and answered with N message ids. Batches
 // go in windows of 32, as 4 connections × 8 in flight keep them. ns/msg is
 // the time per item and cpu-ns/msg the process's CPU time (user + system,
 // page faults included) per item, which other load on the machine moves
 // less; allocs/op is per batch. GOGC is 1000 while it runs, as cmd/mqbroker
 // sets it, so that GC takes the share it takes in the broker.
 func BenchmarkBatchSendPath(b *testing.B) {
-	for _, size := range []int{128, 1024} {
-		b.Run(strconv.Itoa(size)+"B", func(b *testing.B) { benchmarkBatchSendPath(b, size) })
+	for _, c := range []struct{ items, size int }{{64, 128}, {32, 1024}} {
+		b.Run(strconv.Itoa(c.items)+"x"+strconv.Itoa(c.size)+"B", func(b *testing.B) { benchmarkBatchSendPath(b, c.items, c.size) })
 	}
 }
 
-const benchBatchItems = 64
-
-func benchmarkBatchSendPath(b *testing.B, size int) {
+func benchmarkBatchSendPath(b *testing.B, batchItems, size int) {
 	s := spawnBenchSender(b, true)
-	items := make([]message.BatchItem, benchBatchItems)
+	items := make([]message.BatchItem, batchItems)
 	for i := range items {
 		items[i].Body = make([]byte, size)
 	}
@@ -49,11 +48,11 @@ func benchmarkBatchSendPath(b *testing.B, size int) {
 	defer debug.SetGCPercent(debug.SetGCPercent(1000))
 	const window = 32
 	b.ReportAllocs()
-	b.SetBytes(int64(benchBatchItems * size))
+	b.SetBytes(int64(batchItems * size))
 	b.ResetTimer()
 	start, cpuStart := time.Now(), processCPU(b)
 	sendWindowed(b, s, conn, frames, window)
-	msgs := float64(b.N * benchBatchItems)
+	msgs := float64(b.N * batchItems)
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/msgs, "ns/msg")
 	b.ReportMetric(float64(processCPU(b)-cpuStart)/msgs, "cpu-ns/msg")
 	if conn.answered.Load() != int64(b.N) {

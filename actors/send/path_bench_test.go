@@ -2,6 +2,7 @@ package send
 
 import (
 	"context"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -36,8 +37,9 @@ func (benchMeta) Subscription(string, string) (body.SubscriptionData, bool) {
 	return body.SubscriptionData{}, false
 }
 
-// countConn drops answers, as a socket would take them, and signals when
-// the answers reach want.
+// countConn drops answers, as a socket would take them (batch answers
+// through WriteFrameWithBody, as *netio.Conn), and signals when the answers
+// reach want.
 type countConn struct {
 	answered, want atomic.Int64
 	reached        chan struct{}
@@ -55,16 +57,29 @@ func (c *countConn) WriteFrame(f *bytebufferpool.ByteBuffer) error {
 	c.answer()
 	return nil
 }
+func (c *countConn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, _ [][]byte, done func()) error {
+	bytebufferpool.Put(head)
+	done()
+	c.answer()
+	return nil
+}
 func (c *countConn) RemoteAddr() string { return "127.0.0.1:50000" }
 
 // BenchmarkSendPath measures the broker's share of one send, without a
 // network or a client: per op, the frame of a Java/mqbench-style
-// SEND_MESSAGE_V2 (128-byte body, UNIQ_KEY) is decoded as a gnet loop does,
-// handed to the send handler, encoded by the topic actor, appended to a real
-// commit log by the writer, dispatched to the queue actor and answered into
-// a pooled frame. Sends go in windows of 256, as pipelining producers keep
-// them in flight. allocs/op and the CPU profile are the broker's alone.
+// SEND_MESSAGE_V2 (a 128-byte or 1 KiB body, UNIQ_KEY) is decoded as a gnet
+// loop does, handed to the send handler, encoded by the topic actor, appended
+// to a real commit log by the writer, dispatched to the queue actor and
+// answered into a pooled frame. Sends go in windows of 256, as pipelining
+// producers keep them in flight. allocs/op and the CPU profile are the
+// broker's alone; cpu-ns/msg as in BenchmarkBatchSendPath.
 func BenchmarkSendPath(b *testing.B) {
+	for _, size := range []int{128, 1024} {
+		b.Run(strconv.Itoa(size)+"B", func(b *testing.B) { benchmarkSendPath(b, size) })
+	}
+}
+
+func benchmarkSendPath(b *testing.B, size int) {
 	s := spawnBenchSender(b, false)
 	frames := make([][]byte, 8)
 	for q := range frames {
@@ -72,13 +87,17 @@ func BenchmarkSendPath(b *testing.B) {
 		frames[q] = remoting.AppendFrame(nil, remoting.NewRequest(remoting.ReqSendMessageV2, map[string]string{
 			"a": "mqbench_pg", "b": "BenchT", "c": "TBW102", "d": "4", "e": strconv.Itoa(q), "f": "0",
 			"g": "1795238031504", "h": "0", "i": props, "j": "0", "k": "false", "l": "0", "m": "false",
-		}, make([]byte, 128)))
+		}, make([]byte, size)))
 	}
 	conn := &countConn{reached: make(chan struct{}, 1)}
+	defer debug.SetGCPercent(debug.SetGCPercent(1000))
 	const window = 256
 	b.ReportAllocs()
+	b.SetBytes(int64(size))
 	b.ResetTimer()
+	cpuStart := processCPU(b)
 	sendWindowed(b, s, conn, frames, window)
+	b.ReportMetric(float64(processCPU(b)-cpuStart)/float64(b.N), "cpu-ns/msg")
 	if conn.answered.Load() != int64(b.N) {
 		b.Fatalf("%d answers for %d sends", conn.answered.Load(), b.N)
 	}
@@ -104,12 +123,13 @@ func sendWindowed(b *testing.B, s *Sender, conn *countConn, frames [][]byte, win
 }
 
 // spawnBenchSender runs a broker's data plane in process for the send
-// benchmarks: a real store (1 GiB segments) under b.TempDir, queue actors,
-// the writer and the send handler for topic BenchT (8 queues), stopped at
-// cleanup. withIndex puts the index actor behind the writer, as the broker
-// does (messageIndexEnable); without it the writer dispatches to the
-// queues alone.
-func spawnBenchSender(b *testing.B, withIndex bool) *Sender {
+// benchmarks (and tests that drive the handler directly): a real store
+// (1 GiB segments) under b.TempDir, queue actors, the writer and the send
+// handler for topic BenchT (8 queues), stopped at cleanup. withIndex puts
+// the index actor behind the writer, as the broker does
+// (messageIndexEnable); without it the writer dispatches to the queues
+// alone.
+func spawnBenchSender(b testing.TB, withIndex bool) *Sender {
 	cfg := config.Broker{
 		BrokerClusterName: "DefaultCluster", BrokerName: "broker-a", BrokerIP1: "127.0.0.1", ListenPort: 10911,
 		BrokerRole: config.RoleAsyncMaster, FlushDiskType: config.FlushAsync, BrokerPermission: 6,

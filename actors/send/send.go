@@ -237,8 +237,16 @@ func (s *Sender) handle(c Conn, cmd *remoting.Command, code int32) {
 		cmd.Release()
 		return
 	}
-	req := s.newSendReq(c, cmd, &h)
-	if v, ok := s.topics.Load(h.topic); ok {
+	s.route(s.newSendReq(c, cmd, &h))
+}
+
+// route hands an admitted send to its topic actor, or to the registry when
+// the topic has none yet. It may run after Stop began (the loop admitted
+// req just before): Stop keeps the registry up until every admitted send
+// has left the gate, so req is answered, never lost in dead letters. gnet
+// loop.
+func (s *Sender) route(req *sendReq) {
+	if v, ok := s.topics.Load(req.hdr.topic); ok {
 		s.deliver(v.(*topicEntry), req)
 		return
 	}
@@ -290,14 +298,24 @@ func (s *Sender) fail(req *sendReq, err error) {
 	req.end()
 }
 
-// Stop stops accepting sends, lets the registry answer sends waiting for a
-// topic creation, drains every topic actor (their Appends reach the writer
-// before it stops) and stops them. Call it before writer.Stop. Idempotent.
+// Stop stops accepting sends, drains every topic actor (their Appends reach
+// the writer before it stops) and stops them, waits until every admitted
+// send has been answered (admit.Gate.Drained) and then stops the registry.
+// Call it before writer.Stop. Idempotent.
+//
+// Why the wait: a gnet loop may admit a send (gate.Enter) just before
+// Stop and route it just after. A send to a topic actor that stopped is
+// refused by its closed inbox, and one to the running registry by route's
+// stop check; but one Sent to a registry that had already stopped went to
+// dead letters: never answered, and the in-flight count never drained
+// (TestStopAnswersSendRoutedAfterStop). While Stop waits, the writer is
+// still running, so sends it holds are answered, and the registry answers
+// late arrivals and pending creations (bounded by AutoCreateTimeout).
 func (s *Sender) Stop(ctx context.Context) error {
 	if !s.gate.Stop() {
 		return nil
 	}
-	wait := func(ch chan struct{}) error {
+	wait := func(ch <-chan struct{}) error {
 		select {
 		case <-ch:
 			return nil
@@ -318,6 +336,9 @@ func (s *Sender) Stop(ctx context.Context) error {
 		if err := wait(e.done); err != nil {
 			return err
 		}
+	}
+	if err := wait(s.gate.Drained()); err != nil {
+		return err
 	}
 	s.root.Poison(s.registry)
 	return wait(s.regDone)

@@ -3,7 +3,6 @@ package send
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/reply"
@@ -62,7 +61,6 @@ func (t *topicActor) turn(ctx actor.Context, reqs []*sendReq) {
 	}
 	s := t.s
 	tc, exists := s.cfg.Topics.Topic(t.name)
-	b := writer.NewBatch()
 	// Room for every record at once instead of doubling through the turn:
 	// body and properties, plus the fixed fields, topic and CLUSTER tail
 	// per record, and a batch message holds a record per item (else each
@@ -77,7 +75,7 @@ func (t *topicActor) turn(ctx actor.Context, reqs []*sendReq) {
 		}
 		need += len(req.cmd.Body) + len(req.hdr.properties) + records*perRecord
 	}
-	b.Records.B = slices.Grow(b.Records.B, need)
+	b := writer.NewBatchFor(need)
 	for _, req := range reqs {
 		t.handle(ctx, req, &tc, exists, b)
 	}

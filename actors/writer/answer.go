@@ -1,7 +1,6 @@
 package writer
 
 import (
-	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/valyala/bytebufferpool"
 )
@@ -15,16 +14,23 @@ const msgIDBytesMax = 56
 // the fields every answer shares encoded once (remoting.SendResponseEncoder).
 func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer {
 	var idBuf [msgIDBytesMax]byte
+	r := w.sendResponse(p, code, idBuf[:0])
+	buf := bytebufferpool.Get()
+	buf.B = w.answers.Append(buf.B[:0], &r)
+	return buf
+}
+
+// sendResponse is the success answer of a stored append; a single record's
+// id goes into scratch.
+func (w *Writer) sendResponse(p *Append, code int32, scratch []byte) remoting.SendResponse {
 	r := remoting.SendResponse{
-		Code: code, Opaque: p.Req.Opaque, MsgID: p.msgID(idBuf[:0], w),
+		Code: code, Opaque: p.Req.Opaque, MsgID: p.msgID(scratch, w),
 		QueueID: p.ReplyQueueID, QueueOffset: p.queueOffset, TransactionID: p.UniqKey,
 	}
 	if code == remoting.RespFlushDiskTimeout {
 		r.Remark = "flush disk timeout"
 	}
-	buf := bytebufferpool.Get()
-	buf.B = w.answers.Append(buf.B[:0], &r)
-	return buf
+	return r
 }
 
 // msgID returns the offset message id of a stored append: its records' ids
@@ -35,7 +41,7 @@ func (p *Append) msgID(scratch []byte, w *Writer) []byte {
 	case len(p.Tags) > 1:
 		return p.ids
 	case p.end > 0:
-		return message.AppendOffsetMsgID(scratch, w.storeHost, p.phys)
+		return w.idPrefix.Append(scratch, p.phys)
 	}
 	return scratch
 }
@@ -57,9 +63,16 @@ func (w *Writer) answer(p *Append, code int32) {
 		return
 	}
 	var err error
-	if p.err != nil {
+	var fw frameBodyWriter // a batch message's answer goes out of answerframe.go's pool
+	if p.err == nil && len(p.Tags) > 1 {
+		fw, _ = p.Conn.(frameBodyWriter)
+	}
+	switch {
+	case p.err != nil:
 		err = p.Conn.Write(w.ErrorResponse(p.Req, p.err))
-	} else {
+	case fw != nil:
+		err = w.answerBatch(fw, p, code)
+	default:
 		err = p.Conn.WriteFrame(w.successFrame(p, code))
 	}
 	if err != nil {

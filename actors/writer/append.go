@@ -209,7 +209,7 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 			if n > 0 {
 				p.ids = append(p.ids, ',')
 			}
-			p.ids = message.AppendOffsetMsgID(p.ids, a.w.storeHost, phys)
+			p.ids = a.w.idPrefix.Append(p.ids, phys)
 		}
 		p.end = phys + int64(size)
 		qo++

@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"math/bits"
 	"sync"
 	"time"
 
@@ -101,31 +102,57 @@ func (a *Append) release() {
 // submits everything it encoded in one turn as one Batch, so the writer gets
 // one message for many sends.
 //
-// Ownership: the submitter gets it from NewBatch, appends each Append's
-// records to Records.B and then calls Add; Submit passes the Batch, its
-// buffer and its Appends to the writer, which returns the Batch (with its
-// buffer) to the pool once appended and answered. A Batch given up before
-// Submit is handed back with Release.
+// Ownership: the submitter gets it from NewBatch (or NewBatchFor), appends
+// each Append's records to Records.B and then calls Add; Submit passes the
+// Batch, its buffer and its Appends to the writer, which returns the Batch
+// (with its buffer) to the pool once appended and answered. A Batch given up
+// before Submit is handed back with Release.
 //
 // The buffer stays with its Batch across reuse rather than going back to
 // bytebufferpool, whose size calibration is driven by the many small
-// answer frames and would drop a turn's tens of KiB at every Put.
+// answer frames and would drop a turn's tens of KiB at every Put. Batches
+// are pooled by the capacity of their buffer (powers of two, 4 KiB to
+// 4 MiB), so that a turn of 1 MiB takes a buffer that holds it: from one
+// pool of any capacity, a turn larger than the Batch it got regrew the
+// buffer (and dropped the old one) whenever turns of different sizes
+// alternated, the garbage that still made GC run in 32 × 1 KiB batch runs.
 type Batch struct {
 	Records *bytebufferpool.ByteBuffer
 	Appends []*Append
 }
 
-// Pool bounds: a slice or buffer grown for a burst is dropped, not kept.
+// Pool bounds: a slice grown for a burst is dropped, not kept.
+const batchAppendsPooledMax = 4096
+
+// Records size classes: class c holds buffers of at least 4 KiB << c bytes;
+// a buffer above batchRecordsPooledMax is not pooled.
 const (
-	batchAppendsPooledMax = 4096
-	batchRecordsPooledMax = 4 << 20
+	batchClassMinShift    = 12
+	batchClasses          = 11 // 4 KiB .. 4 MiB
+	batchRecordsPooledMax = 1 << (batchClassMinShift + batchClasses - 1)
 )
 
-var batches = sync.Pool{New: func() any { return &Batch{Records: new(bytebufferpool.ByteBuffer)} }}
+// batchPools[c] holds Batches whose Records.B has a capacity of at least
+// 1<<(c+batchClassMinShift) bytes.
+var batchPools [batchClasses]sync.Pool
 
 // NewBatch returns an empty Batch. Any goroutine.
-func NewBatch() *Batch {
-	b := batches.Get().(*Batch)
+func NewBatch() *Batch { return NewBatchFor(0) }
+
+// NewBatchFor returns an empty Batch whose Records.B has room for n bytes
+// (a Batch above 4 MiB is not pooled). Any goroutine.
+func NewBatchFor(n int) *Batch {
+	if n > batchRecordsPooledMax {
+		return &Batch{Records: &bytebufferpool.ByteBuffer{B: make([]byte, 0, n)}}
+	}
+	c := 0
+	if n > 1<<batchClassMinShift {
+		c = bits.Len(uint(n-1)) - batchClassMinShift // the class holding n
+	}
+	b, _ := batchPools[c].Get().(*Batch)
+	if b == nil {
+		b = &Batch{Records: &bytebufferpool.ByteBuffer{B: make([]byte, 0, 1<<(c+batchClassMinShift))}}
+	}
 	b.Records.B = b.Records.B[:0]
 	return b
 }
@@ -145,16 +172,21 @@ func (b *Batch) Release() {
 	b.recycle()
 }
 
-// recycle returns the Batch and its buffer (not its Appends) to the pool.
+// recycle returns the Batch and its buffer (not its Appends) to the pool of
+// its buffer's class (the largest class its capacity fills); a Batch whose
+// buffer grew past batchRecordsPooledMax, or was replaced by one below the
+// smallest class, is dropped.
 func (b *Batch) recycle() {
-	if cap(b.Records.B) > batchRecordsPooledMax {
-		b.Records.B = nil
+	n := cap(b.Records.B)
+	if n < 1<<batchClassMinShift || n > batchRecordsPooledMax {
+		return
 	}
+	c := bits.Len(uint(n)) - 1 - batchClassMinShift
 	b.Records.B = b.Records.B[:0]
 	clear(b.Appends)
 	if cap(b.Appends) > batchAppendsPooledMax {
 		b.Appends = nil
 	}
 	b.Appends = b.Appends[:0]
-	batches.Put(b)
+	batchPools[c].Put(b)
 }

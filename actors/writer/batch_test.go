@@ -138,3 +138,37 @@ func TestReleaseUnsubmittedBatch(t *testing.T) {
 		t.Fatalf("opaque %d queueOffset %s", r.Opaque, r.ExtFields["queueOffset"])
 	}
 }
+
+// TestNewBatchForRoom: a Batch has room for what NewBatchFor was asked,
+// whichever class pool it came from, also after Batches of other sizes
+// were recycled (a pooled Batch of a smaller buffer must not be handed out
+// for a larger turn); a buffer grown past the largest class still works.
+func TestNewBatchForRoom(t *testing.T) {
+	sizes := []int{0, 1, 4 << 10, 4<<10 + 1, 33 << 10, 1 << 20, 3<<20 + 7, 4 << 20, 5 << 20}
+	for range 3 {
+		for _, n := range sizes {
+			b := NewBatchFor(n)
+			if len(b.Records.B) != 0 || cap(b.Records.B) < n {
+				t.Fatalf("NewBatchFor(%d): len %d cap %d", n, len(b.Records.B), cap(b.Records.B))
+			}
+			b.Records.B = append(b.Records.B, make([]byte, n)...)
+			b.recycle()
+		}
+	}
+}
+
+// TestRecycleDropsOversizedBatch: a Batch whose buffer is above 4 MiB
+// (unpooled from NewBatchFor, or grown) is not kept by the largest class,
+// whose capacities would otherwise reach 8 MiB.
+func TestRecycleDropsOversizedBatch(t *testing.T) {
+	NewBatchFor(5 << 20).recycle()
+	for {
+		b, _ := batchPools[batchClasses-1].Get().(*Batch)
+		if b == nil {
+			return
+		}
+		if cap(b.Records.B) > 4<<20 {
+			t.Fatalf("a %d-byte buffer was pooled", cap(b.Records.B))
+		}
+	}
+}

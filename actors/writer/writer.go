@@ -39,6 +39,7 @@ import (
 	"github.com/actormq/actormq/actors/queue"
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
@@ -133,6 +134,7 @@ type Writer struct {
 	log       zerolog.Logger
 	root      *actor.RootContext
 	storeHost netip.AddrPort
+	idPrefix  message.MsgIDPrefix // storeHost's part of every offset msg id
 	traceOn   string
 	answers   *remoting.SendResponseEncoder // success answers (answer.go)
 
@@ -184,6 +186,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 		log:        cfg.Logger.With().Str("component", "writer").Logger(),
 		root:       system.Root,
 		storeHost:  host,
+		idPrefix:   message.NewMsgIDPrefix(host),
 		traceOn:    strconv.FormatBool(cfg.Broker.TraceOn),
 		answers:    remoting.NewSendResponseEncoder(cfg.Broker.RegionID, strconv.FormatBool(cfg.Broker.TraceOn)),
 		writerDone: make(chan struct{}),

@@ -80,18 +80,29 @@ func BenchmarkBatchRecords(b *testing.B) {
 }
 
 // BenchmarkAppendOffsetMsgIDs joins the 64 message ids of a batch answer,
-// as the writer does.
+// with AppendOffsetMsgID and, as the writer does, from a MsgIDPrefix.
 func BenchmarkAppendOffsetMsgIDs(b *testing.B) {
 	host := netip.MustParseAddrPort("127.0.0.1:10911")
-	buf := make([]byte, 0, 64*(msgIDCharsV4+1))
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = buf[:0]
-		for i := range int64(64) {
-			if i > 0 {
-				buf = append(buf, ',')
+	prefix := NewMsgIDPrefix(host)
+	for _, c := range []struct {
+		name string
+		id   func(dst []byte, offset int64) []byte
+	}{
+		{"AppendOffsetMsgID", func(dst []byte, offset int64) []byte { return AppendOffsetMsgID(dst, host, offset) }},
+		{"MsgIDPrefix", prefix.Append},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			buf := make([]byte, 0, 64*(msgIDCharsV4+1))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = buf[:0]
+				for i := range int64(64) {
+					if i > 0 {
+						buf = append(buf, ',')
+					}
+					buf = c.id(buf, 1<<30+i*219)
+				}
 			}
-			buf = AppendOffsetMsgID(buf, host, 1<<30+i*219)
-		}
+		})
 	}
 }

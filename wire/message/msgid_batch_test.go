@@ -130,3 +130,28 @@ func TestAppendOffsetMsgIDMatchesHex(t *testing.T) {
 		}
 	}
 }
+
+// TestMsgIDPrefixAppend: an id written from a host's prefix is the id
+// AppendOffsetMsgID writes, for IPv4, IPv6 and unspecified hosts and
+// offsets across the whole int64 range (negative ones included: an offset
+// is rendered as its 64 bits).
+func TestMsgIDPrefixAppend(t *testing.T) {
+	hosts := []string{"127.0.0.1:20911", "10.255.0.1:65535", "[2001:db8::1]:10911", "0.0.0.0:0", "[::ffff:1.2.3.4]:1"}
+	offsets := []int64{0, 1, 0xF, 0x1234ABCD, 1 << 32, 1<<63 - 1, -1}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100 {
+		offsets = append(offsets, r.Int64())
+	}
+	for _, hs := range hosts {
+		host := netip.MustParseAddrPort(hs)
+		p := NewMsgIDPrefix(host)
+		var got, want []byte
+		for _, off := range offsets {
+			got = p.Append(append(got, ','), off)
+			want = AppendOffsetMsgID(append(want, ','), host, off)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: prefix ids\n%s\nwant\n%s", hs, got, want)
+		}
+	}
+}

@@ -66,6 +66,7 @@ func (q *queueActor) put(units []Unit) (kept bool) {
 		return false
 	}
 	cq := q.e.cq
+	before := cq.MaxOffset()
 	// Before the Puts publish the units (servedMax relies on it).
 	last := &units[len(units)-1]
 	q.e.tailEnd.Store(last.PhysOffset + int64(last.Size))
@@ -94,6 +95,7 @@ func (q *queueActor) put(units []Unit) (kept bool) {
 		return kept
 	}
 	q.r.notePut(units[len(units)-1].StoreTimestamp)
+	q.r.noteFlushDue(q.e, before)
 	q.r.counters.countPut(q.e.key.Topic, len(units))
 	if len(q.watchers) > 0 {
 		q.notifyWatchers()

@@ -189,6 +189,7 @@ func (a *registryActor) maybeDone(ctx actor.Context, req *deleteTopicReq) {
 func (a *registryActor) forget(e *entry) {
 	e.gone.Store(true) // before the removal: Dispatch's cache (registry.go)
 	a.r.entries.CompareAndDelete(e.key, e)
+	a.r.noteGone(e) // the writer drops its dispatch state (dropGone)
 	if a.r.deps.drop != nil {
 		a.r.deps.drop(e.key)
 	}

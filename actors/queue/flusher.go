@@ -17,12 +17,15 @@ type flushTick struct{}
 // repeating, so a slow disk cannot pile ticks up in the mailbox.
 //
 // A round flushes only queues with FlushConsumeQueueLeastPages pages
-// pending; every CQFlushThoroughInterval it flushes all of them and the
-// checkpoint advances (Java's FlushConsumeQueueService). Flushing every
-// queue every round was rejected: with 10,000 queues each getting a few
-// units a second, a round cost 10,000 msyncs (a disk write each, and a
-// write fault when the queue next writes the page), which took more than
-// the interval and most of the broker's CPU besides.
+// pending, and looks only at the queues whose end changed page since it
+// last looked or that created a file (Registry.flushAll; a new queue's
+// directory entries are fsynced by the first round after its first Put,
+// not left to the thorough round); every CQFlushThoroughInterval it flushes
+// all of them and the checkpoint advances (Java's FlushConsumeQueueService).
+// Flushing every queue every round was rejected: with 10,000 queues each
+// getting a few units a second, a round cost 10,000 msyncs (a disk write
+// each, and a write fault when the queue next writes the page), which took
+// more than the interval and most of the broker's CPU besides.
 type cqFlusher struct {
 	r            *Registry
 	sched        *scheduler.TimerScheduler

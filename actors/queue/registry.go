@@ -55,9 +55,6 @@ type entry struct {
 	cq      cqueue
 	pid     atomic.Pointer[actor.PID]
 	stopped chan struct{} // closed when the queue actor has stopped
-	// forwardedSeq is the sequence number of the last dispatch the registry
-	// actor forwarded for this queue (see Registry.Dispatch).
-	forwardedSeq atomic.Uint64
 	// groupGets maps a consumer group to its pull counter for this topic
 	// (Counters), copied on write: counting a pull, on a loop or the queue
 	// actor, is a string-keyed read of an immutable map (no boxed key, no
@@ -75,6 +72,8 @@ type entry struct {
 	// awaitingFlush: the entry is in Registry.flushWaiting. Guarded by
 	// Registry.flushMu.
 	awaitingFlush bool
+	// flushDue: the entry is in Registry.flushDue (noteFlushDue).
+	flushDue atomic.Bool
 }
 
 // routed carries a message for a queue that has no published actor to the
@@ -82,7 +81,10 @@ type entry struct {
 type routed struct {
 	key store.QueueKey
 	msg any
-	seq uint64 // dispatch sequence number; 0 for other messages
+	// to and seq: the dispatch state of key and this dispatch's number in
+	// it (Registry.Dispatch); nil and 0 for other messages.
+	to  *dispatchTarget
+	seq uint64
 }
 
 // dispatchMsg carries units of one queue in queue-offset order. The queue
@@ -124,6 +126,18 @@ type Registry struct {
 	// of dispatches Dispatch routed through the registry actor. Only the
 	// writer goroutine (Dispatch) touches it.
 	dispatchTo map[store.QueueKey]*dispatchTarget
+	// goneEntries are entries removed with their topic whose dispatchTo
+	// state the writer has not dropped yet (dropGone); goneWaiting says the
+	// list is worth a look. Guarded by goneMu.
+	goneMu      sync.Mutex
+	goneEntries []*entry
+	goneWaiting atomic.Bool
+
+	// flushDue are the queues whose end moved to another page since the
+	// flusher last looked at them (noteFlushDue): the only queues a round
+	// that flushes by pages can find worth flushing. Guarded by dueMu.
+	dueMu    sync.Mutex
+	flushDue []*entry
 
 	// syncFlush: pulls serve only flushed records (flushed.go).
 	syncFlush bool
@@ -229,7 +243,7 @@ func (r *Registry) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Comman
 // the registry actor (no actor yet) could be overtaken by a later one sent
 // straight to a PID published meanwhile. So Dispatch sends straight only
 // when the registry has forwarded every dispatch routed through it for this
-// queue (forwardedSeq caught up with the dispatchTarget's seq). Routing
+// queue (the dispatchTarget's forwarded caught up with its seq). Routing
 // everything through the registry was rejected: it would add a hop to every
 // dispatch.
 //
@@ -238,10 +252,14 @@ func (r *Registry) Handlers() map[int32]func(c *netio.Conn, cmd *remoting.Comman
 // included, sits in one writer-only map (dispatchTo) instead of a lookup in
 // r.entries (a sync.Map: a boxed key and a hash-trie walk, 38% of
 // Dispatch's CPU) plus a map of sequence numbers; an entry found gone
-// (deleted with its topic) is looked up again.
+// (deleted with its topic) is looked up again, and the state of a deleted
+// queue is dropped at the next call (dropGone).
 func (r *Registry) Dispatch(key store.QueueKey, units []Unit) {
 	if len(units) == 0 {
 		return
+	}
+	if r.goneWaiting.Load() {
+		r.dropGone()
 	}
 	msg := newDispatchMsg(units)
 	t := r.dispatchTo[key]
@@ -253,19 +271,69 @@ func (r *Registry) Dispatch(key store.QueueKey, units []Unit) {
 		t.e = r.lookup(key)
 	}
 	if e := t.e; e != nil {
-		if pid := e.pid.Load(); pid != nil && e.forwardedSeq.Load() == t.seq {
+		if pid := e.pid.Load(); pid != nil && t.forwarded.Load() == t.seq {
 			r.root.Send(pid, msg)
 			return
 		}
 	}
 	t.seq++
-	r.root.Send(r.pid, &routed{key: key, msg: msg, seq: t.seq})
+	r.root.Send(r.pid, &routed{key: key, msg: msg, to: t, seq: t.seq})
 }
 
 // dispatchTarget is the writer-side dispatch state of one queue (Dispatch).
 type dispatchTarget struct {
 	e   *entry // nil while the queue has no entry; check gone before use
 	seq uint64 // dispatches routed through the registry actor so far
+	// forwarded is the seq of the last routed dispatch the registry actor
+	// handled (forwarded, or dropped when the queue failed to open). Kept
+	// here, not on the entry, so that it counts the queue's dispatches
+	// across the entries a deleted and re-created topic goes through.
+	forwarded atomic.Uint64
+}
+
+// noteGone hands an entry removed with its topic to the writer, which drops
+// its dispatch state at its next Dispatch (dropGone). Registry actor.
+func (r *Registry) noteGone(e *entry) {
+	r.goneMu.Lock()
+	r.goneEntries = append(r.goneEntries, e)
+	r.goneWaiting.Store(true)
+	r.goneMu.Unlock()
+}
+
+// dropGone removes from dispatchTo the state of queues deleted with their
+// topic, which would otherwise stay for good: a deleted queue gets no
+// further dispatch to notice it by. A queue's state goes only when no
+// dispatch routed through the registry actor is still on its way (forwarded
+// caught up with seq), since a state made afresh starts at seq 0 and would
+// send straight past it; otherwise the entry waits for the next call, as it
+// does while its key is in use again (a live entry). Writer goroutine
+// (Dispatch). Dropping the state from the registry actor was rejected:
+// dispatchTo would need a lock on the writer's path.
+func (r *Registry) dropGone() {
+	r.goneMu.Lock()
+	gone := r.goneEntries
+	r.goneEntries = nil
+	r.goneWaiting.Store(false)
+	r.goneMu.Unlock()
+	var wait []*entry
+	for _, e := range gone {
+		t := r.dispatchTo[e.key]
+		switch {
+		case t == nil:
+		case t.e != nil && !t.e.gone.Load():
+			// The key's topic was created again and its state is in use.
+		case t.forwarded.Load() != t.seq:
+			wait = append(wait, e)
+		default:
+			delete(r.dispatchTo, e.key)
+		}
+	}
+	if len(wait) > 0 {
+		r.goneMu.Lock()
+		r.goneEntries = append(r.goneEntries, wait...)
+		r.goneWaiting.Store(true)
+		r.goneMu.Unlock()
+	}
 }
 
 // MinOffset is the queue's first readable offset, 0 for an unknown queue.

@@ -150,6 +150,23 @@ func (q *ConsumeQueue) Flush() error { return q.impl.flush(0) }
 // fault per queue and round. leastPages <= 0 is Flush.
 func (q *ConsumeQueue) FlushPages(leastPages int) error { return q.impl.flush(leastPages) }
 
+// FlushPage numbers the page of its file that the unit at queue offset
+// maxOffset would start in (file index and page within it). FlushPages'
+// verdict for a given flushed position changes only when the end's
+// FlushPage does, so a caller that sees it unchanged across Puts knows no
+// more pages became due. Pure; any goroutine.
+func (q *ConsumeQueue) FlushPage(maxOffset int64) int64 {
+	end := maxOffset * UnitBytes
+	return end/q.impl.fileSize<<32 | end%q.impl.fileSize/pageBytes
+}
+
+// EntriesUnsynced reports whether a file was created whose directory entry
+// no fsync has covered yet; FlushPages with leastPages > 0 fsyncs them
+// even when no pages are due. Any goroutine.
+func (q *ConsumeQueue) EntriesUnsynced() bool {
+	return q.impl.syncedGen.Load() < q.impl.createdGen.Load()
+}
+
 // Close flushes and unmaps. Later calls return nil.
 func (q *ConsumeQueue) Close() error { return q.impl.close() }
 

@@ -74,6 +74,39 @@ func TestEntriesSyncedByFlushNotPut(t *testing.T) {
 	}
 }
 
+// TestFlushPagesSyncsNewQueueEntries: a round by pages fsyncs a new
+// queue's directory entries though no page is due, and reports no unit
+// flushed; the next round finds nothing to sync.
+func TestFlushPagesSyncsNewQueueEntries(t *testing.T) {
+	root := t.TempDir()
+	fsys := &syncDirLog{FS: vfs.Default}
+	q, err := Open(Config{RootDir: root, Topic: "TopicA", QueueID: 3, FileSize: FileSizeDefault, FS: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	putRange(t, q, 0, 3)
+	if !q.EntriesUnsynced() {
+		t.Fatal("a new queue's first file reports its entries synced")
+	}
+	for round, want := range [][]string{{filepath.Join(root, "TopicA", "3"), filepath.Join(root, "TopicA"), root}, nil} {
+		if err := q.FlushPages(2); err != nil {
+			t.Fatal(err)
+		}
+		if got := fsys.take(); !slices.Equal(got, want) {
+			t.Fatalf("round %d synced %q, want %q", round, got, want)
+		}
+	}
+	if q.EntriesUnsynced() {
+		t.Fatal("entries unsynced after a round synced them")
+	}
+	q.impl.flushMu.Lock()
+	defer q.impl.flushMu.Unlock()
+	if q.impl.flushed != 0 {
+		t.Fatalf("%d bytes reported durable with no page due", q.impl.flushed)
+	}
+}
+
 // TestRestartAtSyncsRemovalsFirst checks that a queue restarted past its
 // expired files makes their removal durable before it creates the new file.
 func TestRestartAtSyncsRemovalsFirst(t *testing.T) {

@@ -327,3 +327,36 @@ func TestDefaultFileSizeNames(t *testing.T) {
 		t.Fatalf("offsets = %+v, want %+v", got, want)
 	}
 }
+
+// TestFlushPageMarksWhenFlushPagesCanChange: FlushPages called only when
+// FlushPage of the end changed leaves the same flushed positions as called
+// after every Put, across file ends that are not page ends (the queue
+// flusher relies on it to look only at queues whose end changed page).
+func TestFlushPageMarksWhenFlushPagesCanChange(t *testing.T) {
+	const fileSize = 1000 * UnitBytes // 4.88 pages
+	every := openTest(t, t.TempDir(), fileSize)
+	marked := openTest(t, t.TempDir(), fileSize)
+	page := marked.FlushPage(0)
+	for i := range int64(3000) {
+		for _, q := range []*ConsumeQueue{every, marked} {
+			if err := q.Put(i, msgUnit(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := every.FlushPages(2); err != nil {
+			t.Fatal(err)
+		}
+		if p := marked.FlushPage(i + 1); p != page {
+			page = p
+			if err := marked.FlushPages(2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if every.impl.flushed != marked.impl.flushed {
+			t.Fatalf("after unit %d: flushed %d with a FlushPages per Put, %d per page change", i, every.impl.flushed, marked.impl.flushed)
+		}
+	}
+	if every.impl.flushed == 0 {
+		t.Fatal("nothing flushed: the test compares nothing")
+	}
+}

@@ -8,6 +8,7 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -141,11 +142,35 @@ func (p *process) kill() {
 	<-p.done
 }
 
-func waitListening(t *testing.T, p *process, addr string) {
+// bootLine is what mqnamesrv and mqbroker print once every listener is
+// bound. Waiting for it as well as for a connection keeps a process that
+// lost its port from passing for started: the connection may reach
+// whoever took the port.
+const bootLine = "boot success"
+
+// errPortTaken: the process exited at start because one of its ports was
+// taken between freePort's check and its bind (another test process, a
+// helper's broker, a client's source port).
+var errPortTaken = errors.New("port taken before the bind")
+
+// startTries bounds the starts on freshly picked ports after errPortTaken.
+const startTries = 3
+
+// waitServing waits until p printed its boot line and addr accepts a
+// connection. A process that exits first fails the test, unless it could
+// not bind a port: then waitServing returns errPortTaken.
+func waitServing(t *testing.T, p *process, addr string) error {
 	t.Helper()
-	waitFor(t, 15*time.Second, p.name+" listening on "+addr, func() bool {
+	var taken bool
+	waitFor(t, 15*time.Second, p.name+" serving on "+addr, func() bool {
 		if p.exited() {
+			if taken = strings.Contains(p.log(), "address already in use"); taken {
+				return true
+			}
 			t.Fatalf("%s exited early: %v\n%s", p.name, p.err, p.log())
+		}
+		if !strings.Contains(p.log(), bootLine) {
+			return false
 		}
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err != nil {
@@ -154,6 +179,10 @@ func waitListening(t *testing.T, p *process, addr string) {
 		c.Close()
 		return true
 	})
+	if taken {
+		return fmt.Errorf("%s on %s: %w", p.name, addr, errPortTaken)
+	}
+	return nil
 }
 
 func writeProps(t *testing.T, dir, name string, props map[string]string) string {
@@ -177,17 +206,32 @@ type namesrv struct {
 
 func startNamesrv(t *testing.T) *namesrv {
 	t.Helper()
+	return startNamesrvPicking(t, freePort)
+}
+
+// startNamesrvPicking starts a NameServer on a port from pick, on a new
+// one when the port was taken before the NameServer bound it.
+func startNamesrvPicking(t *testing.T, pick func(*testing.T) int) *namesrv {
+	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
-	conf := writeProps(t, dir, "namesrv.properties", map[string]string{
-		"listenPort":   fmt.Sprint(port),
-		"bindAddress":  "127.0.0.1",
-		"kvConfigPath": filepath.Join(dir, "kvConfig.json"),
-	})
-	p := startProcess(t, "mqnamesrv", "-c", conf)
-	ns := &namesrv{process: p, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, p, ns.addr)
-	return ns
+	for try := 1; ; try++ {
+		port := pick(t)
+		conf := writeProps(t, dir, "namesrv.properties", map[string]string{
+			"listenPort":   fmt.Sprint(port),
+			"bindAddress":  "127.0.0.1",
+			"kvConfigPath": filepath.Join(dir, "kvConfig.json"),
+		})
+		p := startProcess(t, "mqnamesrv", "-c", conf)
+		ns := &namesrv{process: p, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		err := waitServing(t, p, ns.addr)
+		if err == nil {
+			return ns
+		}
+		if try == startTries {
+			t.Fatalf("%v, %d tries", err, try)
+		}
+		t.Logf("%v; starting on another port", err)
+	}
 }
 
 // broker is a started broker; its store survives restarts within a test.
@@ -209,61 +253,91 @@ type brokerOpts struct {
 	// extra sets any further broker.properties keys (a feature's short
 	// timers, enablePropertyFilter, ...); it wins over everything above.
 	extra map[string]string
+	// pickPort picks listenPort (port-2 and port+1 go with it); nil:
+	// freePort. Tests of the harness pass a taken port first.
+	pickPort func(*testing.T) int
 }
 
 func defaultBrokerOpts() brokerOpts { return brokerOpts{autoCreateTopic: true} }
 
 func startBroker(t *testing.T, ns *namesrv, o brokerOpts) *broker {
 	t.Helper()
-	dir := t.TempDir()
-	port := freePort(t)
-	props := map[string]string{
-		"brokerClusterName":     "E2ECluster",
-		"brokerName":            "broker-e2e",
-		"brokerId":              "0",
-		"brokerRole":            "ASYNC_MASTER",
-		"flushDiskType":         "ASYNC_FLUSH",
-		"listenPort":            fmt.Sprint(port),
-		"haListenPort":          fmt.Sprint(port + 1),
-		"bindAddress":           "127.0.0.1",
-		"brokerIP1":             "127.0.0.1",
-		"storePathRootDir":      filepath.Join(dir, "store"),
-		"autoCreateTopicEnable": fmt.Sprint(o.autoCreateTopic),
-		// Small segments keep temp dirs small and exercise file rolling.
-		"mapedFileSizeCommitLog":    fmt.Sprint(8 << 20),
-		"mapedFileSizeConsumeQueue": fmt.Sprint(20 * 10000),
+	pick := o.pickPort
+	if pick == nil {
+		pick = freePort
 	}
-	if o.flushDiskType != "" {
-		props["flushDiskType"] = o.flushDiskType
+	for try := 1; ; try++ {
+		// A fresh dir per try: a broker that failed to bind may have left
+		// its store's abort file.
+		dir := t.TempDir()
+		port := pick(t)
+		props := map[string]string{
+			"brokerClusterName":     "E2ECluster",
+			"brokerName":            "broker-e2e",
+			"brokerId":              "0",
+			"brokerRole":            "ASYNC_MASTER",
+			"flushDiskType":         "ASYNC_FLUSH",
+			"listenPort":            fmt.Sprint(port),
+			"haListenPort":          fmt.Sprint(port + 1),
+			"bindAddress":           "127.0.0.1",
+			"brokerIP1":             "127.0.0.1",
+			"storePathRootDir":      filepath.Join(dir, "store"),
+			"autoCreateTopicEnable": fmt.Sprint(o.autoCreateTopic),
+			// Small segments keep temp dirs small and exercise file rolling.
+			"mapedFileSizeCommitLog":    fmt.Sprint(8 << 20),
+			"mapedFileSizeConsumeQueue": fmt.Sprint(20 * 10000),
+		}
+		if o.flushDiskType != "" {
+			props["flushDiskType"] = o.flushDiskType
+		}
+		if o.maxMessageSize > 0 {
+			props["maxMessageSize"] = fmt.Sprint(o.maxMessageSize)
+		}
+		if o.commitLogBytes > 0 {
+			props["mapedFileSizeCommitLog"] = fmt.Sprint(o.commitLogBytes)
+		}
+		if o.cqUnits > 0 {
+			props["mapedFileSizeConsumeQueue"] = fmt.Sprint(20 * o.cqUnits)
+		}
+		for k, v := range o.extra {
+			props[k] = v
+		}
+		b := &broker{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), nsAddr: ns.addr, storeAt: props["storePathRootDir"]}
+		b.conf = writeProps(t, dir, "broker.properties", props)
+		err := b.launch()
+		if err == nil {
+			return b
+		}
+		if try == startTries {
+			t.Fatalf("%v, %d tries", err, try)
+		}
+		t.Logf("%v; starting on other ports", err)
 	}
-	if o.maxMessageSize > 0 {
-		props["maxMessageSize"] = fmt.Sprint(o.maxMessageSize)
-	}
-	if o.commitLogBytes > 0 {
-		props["mapedFileSizeCommitLog"] = fmt.Sprint(o.commitLogBytes)
-	}
-	if o.cqUnits > 0 {
-		props["mapedFileSizeConsumeQueue"] = fmt.Sprint(20 * o.cqUnits)
-	}
-	for k, v := range o.extra {
-		props[k] = v
-	}
-	b := &broker{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), nsAddr: ns.addr, storeAt: props["storePathRootDir"]}
-	b.conf = writeProps(t, dir, "broker.properties", props)
-	b.start()
-	return b
 }
 
-// start (re)starts the broker process on its config and store and waits until
-// it is registered with the NameServer.
+// start restarts the broker process on its config, store and ports and
+// waits until it is registered with the NameServer.
 func (b *broker) start() {
 	b.t.Helper()
+	if err := b.launch(); err != nil {
+		// The ports are the broker's own: a restart cannot move them.
+		b.t.Fatalf("restart: %v", err)
+	}
+}
+
+// launch starts the broker process and waits until it is registered with
+// the NameServer; errPortTaken when it could not bind its ports.
+func (b *broker) launch() error {
+	b.t.Helper()
 	b.process = startProcess(b.t, "mqbroker", "-c", b.conf, "-n", b.nsAddr)
-	waitListening(b.t, b.process, b.addr)
+	if err := waitServing(b.t, b.process, b.addr); err != nil {
+		return err
+	}
 	for _, ns := range strings.Split(b.nsAddr, ";") {
 		waitFor(b.t, 15*time.Second, "broker registered with the NameServer "+ns, func() bool {
 			resp, err := rawInvoke(ns, rawRequest{code: 106})
 			return err == nil && resp.code == 0 && strings.Contains(string(resp.body), b.addr)
 		})
 	}
+	return nil
 }

@@ -103,3 +103,45 @@ func portFree(port int) bool {
 	_ = l.Close()
 	return true
 }
+
+// TestStartOnTakenPort reproduces the window freePort leaves open: a port
+// free when picked and taken before the child binds it. The NameServer's
+// listen port and the broker's fast-channel port (listenPort-2) are held
+// by a listener here; each process must come up on the next pick instead.
+func TestStartOnTakenPort(t *testing.T) {
+	hold := func(port int) {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatalf("hold port %d: %v", port, err)
+		}
+		t.Cleanup(func() { l.Close() })
+	}
+	// takenFirst returns taken on its first call and freePort's picks after.
+	takenFirst := func(taken int, calls *int) func(*testing.T) int {
+		return func(t *testing.T) int {
+			*calls++
+			if *calls == 1 {
+				return taken
+			}
+			return freePort(t)
+		}
+	}
+
+	nsTaken := freePort(t)
+	hold(nsTaken)
+	var nsCalls int
+	ns := startNamesrvPicking(t, takenFirst(nsTaken, &nsCalls))
+	if nsCalls != 2 || ns.addr == fmt.Sprintf("127.0.0.1:%d", nsTaken) {
+		t.Fatalf("NameServer on %s after %d picks; port %d was taken", ns.addr, nsCalls, nsTaken)
+	}
+
+	brokerTaken := freePort(t)
+	hold(brokerTaken - 2)
+	var brokerCalls int
+	o := defaultBrokerOpts()
+	o.pickPort = takenFirst(brokerTaken, &brokerCalls)
+	b := startBroker(t, ns, o)
+	if brokerCalls != 2 || b.addr == fmt.Sprintf("127.0.0.1:%d", brokerTaken) {
+		t.Fatalf("broker on %s after %d picks; port %d was taken", b.addr, brokerCalls, brokerTaken-2)
+	}
+}

@@ -175,10 +175,17 @@ func (r *Replier) Handlers() map[int32]func(*netio.Conn, *remoting.Command) {
 }
 
 // handle checks what needs no actor (package comment, step 1). gnet loop.
+//
+// Ownership of cmd: a 324/325 request is a pooled frame (remoting's
+// framepool: hdr's strings and cmd.Body alias its buffer). handle releases
+// it after answering a refused reply; an admitted one passes to its worker,
+// which releases it after its answer (worker.answer), once the push has
+// been encoded and the store has completed.
 func (r *Replier) handle(c *netio.Conn, cmd *remoting.Command) {
 	h, err := send.ParseReplyHeader(cmd)
 	if err != nil {
 		r.writeError(c, cmd, err)
+		cmd.Release()
 		return
 	}
 	qid, err := r.check(&h)
@@ -187,6 +194,7 @@ func (r *Replier) handle(c *netio.Conn, cmd *remoting.Command) {
 	}
 	if err != nil {
 		r.writeError(c, cmd, err)
+		cmd.Release()
 		return
 	}
 	r.root.Send(r.pid, &replyReq{conn: c, cmd: cmd, hdr: h, queueID: qid})

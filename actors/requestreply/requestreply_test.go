@@ -1,6 +1,7 @@
 package requestreply
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"strconv"
@@ -25,19 +26,45 @@ import (
 
 const replyTopic = "C_REPLY_TOPIC"
 
-// fakeWriter records Puts and completes each with result.
+// fakeWriter records a copy of each Put, taken when it completes (the
+// writer encodes the record before done runs; the request the message
+// aliases is released after), and completes it with result: at once, or
+// once hold is closed when one is set.
 type fakeWriter struct {
 	mu     sync.Mutex
 	puts   []*message.Message
 	result writer.PutResult
+	hold   chan struct{}
 }
 
 func (f *fakeWriter) Put(m *message.Message, _ int64, _ bool, done func(writer.PutResult)) {
+	complete := func() {
+		c := *m
+		c.Topic, c.Properties, c.Body = strings.Clone(m.Topic), strings.Clone(m.Properties), bytes.Clone(m.Body)
+		f.mu.Lock()
+		f.puts = append(f.puts, &c)
+		res := f.result
+		f.mu.Unlock()
+		done(res)
+	}
 	f.mu.Lock()
-	f.puts = append(f.puts, m)
-	res := f.result
+	hold := f.hold
 	f.mu.Unlock()
-	done(res)
+	if hold == nil {
+		complete()
+		return
+	}
+	go func() {
+		<-hold
+		complete()
+	}()
+}
+
+// holdPuts makes later Puts complete only once hold is closed.
+func (f *fakeWriter) holdPuts(hold chan struct{}) {
+	f.mu.Lock()
+	f.hold = hold
+	f.mu.Unlock()
 }
 
 func (f *fakeWriter) ErrorResponse(req *remoting.Command, err error) *remoting.Command {
@@ -77,6 +104,8 @@ type fixture struct {
 	addr     string
 	store    atomic.Bool
 	producer *producers
+	// handled gets each 324/325 request once its handler has returned.
+	handled chan *remoting.Command
 }
 
 func newFixture(t *testing.T, pushTimeout time.Duration) *fixture {
@@ -98,6 +127,14 @@ func newFixture(t *testing.T, pushTimeout time.Duration) *fixture {
 	f.r = r
 	t.Cleanup(func() { _ = r.Stop(testkit.Context(t)) })
 	handlers := r.Handlers()
+	f.handled = make(chan *remoting.Command, 16)
+	for _, code := range []int32{remoting.ReqSendReplyMessage, remoting.ReqSendReplyMessageV2} {
+		h := handlers[code]
+		handlers[code] = func(c *netio.Conn, cmd *remoting.Command) {
+			h(c, cmd)
+			f.handled <- cmd
+		}
+	}
 	handlers[remoting.ReqHeartBeat] = func(c *netio.Conn, cmd *remoting.Command) {
 		f.producer.m.Store(cmd.ExtFields["clientID"], c)
 		_ = c.Write(remoting.NewResponse(cmd, remoting.RespSuccess, ""))
@@ -290,5 +327,58 @@ func TestReplierStopEndsPushesInFlight(t *testing.T) {
 	}
 	if n := len(f.w.stored()); n != 1 {
 		t.Fatalf("%d replies stored, want 1", n)
+	}
+}
+
+// TestReplyRequestReleasedAtItsEnd: a 324/325 request is a pooled frame
+// (its header strings and Body alias the frame's buffer). An admitted
+// reply's request is released after its answer, not before the store
+// completes; a refused one after its error answer. Race builds poison a
+// released frame (Code -1, buffer overwritten), so a release before the
+// held store completes stores garbage (and races the copy), and a request
+// never released keeps its code.
+func TestReplyRequestReleasedAtItsEnd(t *testing.T) {
+	f := newFixture(t, 5*time.Second)
+	hold := make(chan struct{})
+	f.w.holdPuts(hold)
+	pushes := f.requester("10.0.0.9@req", ok)
+	p := props(message.PropertyReplyToClient, "10.0.0.9@req", message.PropertyTags, "T")
+	answered := make(chan *remoting.Command, 1)
+	c := netkit.Client(t, netio.ClientConfig{})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
+		defer cancel()
+		resp, err := c.Invoke(ctx, f.addr, replyCmd(remoting.ReqSendReplyMessageV2, p, "held answer"))
+		if err != nil {
+			t.Errorf("reply: %v", err)
+		}
+		answered <- resp
+	}()
+	if push := testkit.Receive(t, pushes, "the push"); string(push.Body) != "held answer" {
+		t.Fatalf("pushed body %q", push.Body)
+	}
+	refused := replyCmd(remoting.ReqSendReplyMessage, p, "refused")
+	refused.ExtFields["topic"] = "Nope"
+	if resp := f.send(refused); resp.Code != 17 {
+		t.Fatalf("unknown topic: %d %s", resp.Code, resp.Remark)
+	}
+	close(hold)
+	if resp := testkit.Receive(t, answered, "the answer"); resp == nil || resp.Code != remoting.RespSuccess || resp.ExtFields["queueOffset"] != "7" {
+		t.Fatalf("answer %+v", resp)
+	}
+	stored := f.w.stored()
+	if len(stored) != 1 || stored[0].Topic != replyTopic || string(stored[0].Body) != "held answer" || stored[0].Properties != p {
+		t.Fatalf("stored %+v, want the reply as sent", stored)
+	}
+	// Stop returns once every admitted reply left the gate, which its
+	// worker does after the release: the reads below follow it.
+	if err := f.r.Stop(testkit.Context(t)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		cmd := testkit.Receive(t, f.handled, "a handled request")
+		if raceEnabled && cmd.Code != -1 {
+			t.Errorf("request (code %d) not released at its end", cmd.Code)
+		}
 	}
 }

@@ -141,6 +141,10 @@ func (w *worker) answer(ctx actor.Context, stored *writer.PutResult) {
 		}
 	}
 	_ = req.conn.Write(resp)
+	// The reply's end: the push (conn.Invoke encodes at once), the store
+	// (Put's done runs after the append) and resp no longer read the
+	// request's buffer. Before gate.Leave, so Stop returns after it.
+	req.cmd.Release()
 	r.gate.Leave()
 	ctx.Stop(ctx.Self())
 }

@@ -19,8 +19,7 @@ import (
 // exactly once, after which neither the Command nor any string or slice
 // read from it may be touched: copy out (strings.Clone) what must outlive
 // it. A Command nobody releases is simply garbage, as before pooling, so a
-// handler that does not know about pooling (requestreply's 324/325, a
-// broker that is draining) stays correct.
+// path that does not release (a broker that is draining) stays correct.
 //
 // Race builds (go test -race) poison instead of recycling (framepool_race.go):
 // Release overwrites the buffer and the Command with a pattern, keeps the

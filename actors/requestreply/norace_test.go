@@ -1,0 +1,5 @@
+//go:build !race
+
+package requestreply
+
+const raceEnabled = false

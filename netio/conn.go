@@ -37,6 +37,9 @@ type conn struct {
 	// requests counts the requests handed to the handler during the current
 	// OnTraffic; loop-owned.
 	requests int
+	// partial is the frame being received over several reads (partial.go);
+	// loop-owned, released by OnClose.
+	partial partialFrame
 
 	// closed is set once, by OnClose on the loop, while holding both guard
 	// (exclusively) and out.mu, so holding either one is enough to read it.

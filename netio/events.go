@@ -40,13 +40,15 @@ func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	return nil, gnet.None
 }
 
-// OnClose fails the connection's pending invokes and tells the handler, once.
+// OnClose releases the connection's partly received frame, fails its
+// pending invokes and tells the handler, once.
 func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c, _ := gc.Context().(*conn)
 	if c == nil {
 		return gnet.None
 	}
 	gc.SetContext(nil)
+	c.partial.release() // no OnTraffic after this: the context is gone
 	if !c.markClosed() {
 		return gnet.None
 	}
@@ -72,7 +74,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	c.touch()
 	c.holdFlush()
-	err := cutFrames(gc, e.srv.cfg.FrameBytesMax, c.dispatchFn)
+	err := cutFrames(gc, &c.partial, e.srv.cfg.FrameBytesMax, c.dispatchFn)
 	if c.requests > 0 {
 		c.requests = 0
 		if e.srv.trafficDone != nil {

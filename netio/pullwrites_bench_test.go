@@ -50,25 +50,7 @@ func benchmarkPullAnswerWrites(b *testing.B, stride int) {
 	resp.SetExt("maxOffset", "99999")
 	frameBytes := len(remoting.AppendFrameHead(nil, resp, records*recordBytes)) + records*recordBytes
 
-	slots := make(chan struct{}, window)
-	readDone := make(chan error, 1)
-	go func() {
-		buf := make([]byte, 256<<10)
-		want := int64(frameBytes) * int64(b.N)
-		var received, freed int64
-		for received < want {
-			n, err := nc.Read(buf)
-			received += int64(n)
-			for ; freed < received/int64(frameBytes); freed++ {
-				<-slots
-			}
-			if err != nil {
-				readDone <- err
-				return
-			}
-		}
-		readDone <- nil
-	}()
+	slots, readDone := readFrames(nc, frameBytes, b.N, window)
 	statsBefore := c.impl.srv.writeStats()
 
 	b.ReportAllocs()

@@ -311,3 +311,35 @@ func TestStartErrors(t *testing.T) {
 		t.Fatalf("Shutdown after config error: %v", err)
 	}
 }
+
+func TestPartialFrameReleasedOnClose(t *testing.T) {
+	testkit.NoLeaks(t)
+	h := newTestHandler()
+	s := startServer(t, ServerConfig{}, h)
+	base := partialFramesHeld.Load()
+	nc := dialRaw(t, s.Addr())
+	write := func(b []byte) {
+		t.Helper()
+		if _, err := nc.Write(b); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	frame := remoting.AppendFrame(nil, batchFrame(1, 33<<10))
+	half := len(frame) / 2
+	// A frame in two writes: assembled in a partial frame, then served.
+	write(frame[:half])
+	testkit.Eventually(t, "first half held in a partial frame", func() bool { return partialFramesHeld.Load() == base+1 })
+	write(frame[half:])
+	if resp := readFrame(t, nc); resp.Opaque != 1 || !bytes.Equal(resp.Body, batchFrame(1, 33<<10).Body) {
+		t.Fatalf("response opaque %d, %d body bytes; want opaque 1 and the request's body", resp.Opaque, len(resp.Body))
+	}
+	testkit.Eventually(t, "assembled frame released", func() bool { return partialFramesHeld.Load() == base })
+	// Half a frame, then the peer closes: OnClose gives the buffer back.
+	write(frame[:half])
+	testkit.Eventually(t, "second frame's half held", func() bool { return partialFramesHeld.Load() == base+1 })
+	_ = nc.Close()
+	testkit.Eventually(t, "connection closed", func() bool { return h.closes.Load() == 1 })
+	if got := partialFramesHeld.Load(); got != base {
+		t.Fatalf("partial frame buffers held after close: %d, want %d", got, base)
+	}
+}

@@ -56,27 +56,7 @@ func benchmarkConnWriters(b *testing.B, writers, window int) {
 	resp.Body = make([]byte, 128)
 	frame := remoting.AppendFrame(nil, resp)
 
-	// A writer takes a slot before each frame; the peer frees one per frame
-	// read, and reads until every op's bytes arrived.
-	slots := make(chan struct{}, window)
-	readDone := make(chan error, 1)
-	go func() {
-		buf := make([]byte, 256<<10)
-		want := int64(len(frame)) * int64(b.N)
-		var received, freed int64
-		for received < want {
-			n, err := nc.Read(buf)
-			received += int64(n)
-			for ; freed < received/int64(len(frame)); freed++ {
-				<-slots
-			}
-			if err != nil {
-				readDone <- err
-				return
-			}
-		}
-		readDone <- nil
-	}()
+	slots, readDone := readFrames(nc, len(frame), b.N, window)
 	statsBefore := c.impl.srv.writeStats()
 
 	b.ReportAllocs()
@@ -147,4 +127,31 @@ func runConcurrently(b *testing.B, n int, op func() error) {
 		})
 	}
 	wg.Wait()
+}
+
+// readFrames is the peer of a windowed write benchmark: a writer takes a slot
+// before each frame of frameBytes; the peer reads until all n frames
+// arrived, freeing one slot per frame read, and then sends the read's
+// outcome on done.
+func readFrames(nc io.Reader, frameBytes, n, window int) (slots chan struct{}, done chan error) {
+	slots = make(chan struct{}, window)
+	done = make(chan error, 1)
+	go func() {
+		buf := make([]byte, 256<<10)
+		want := int64(frameBytes) * int64(n)
+		var received, freed int64
+		for received < want {
+			k, err := nc.Read(buf)
+			received += int64(k)
+			for ; freed < received/int64(frameBytes); freed++ {
+				<-slots
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	return slots, done
 }

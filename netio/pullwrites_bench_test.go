@@ -4,9 +4,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -25,15 +22,7 @@ func BenchmarkPullAnswerWrites(b *testing.B) {
 
 func benchmarkPullAnswerWrites(b *testing.B, stride int) {
 	const records, recordBytes, window = 32, 230, 16
-	h := newTestHandler()
-	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
-	srv := startServer(b, ServerConfig{Logger: zerolog.Nop(), EventLoops: 1}, h)
-	nc := dialRaw(b, srv.Addr())
-	if _, err := nc.Write(remoting.AppendFrame(nil, request(remoting.ReqHeartBeat, 1, ""))); err != nil {
-		b.Fatal(err)
-	}
-	testkit.Eventually(b, "connection known", func() bool { return h.anyConn() != nil })
-	c := h.anyConn()
+	nc, c := silentPeer(b)
 
 	segment := make([]byte, 1<<20)
 	answers := len(segment) / (records * stride * recordBytes)

@@ -3,6 +3,7 @@ package netio
 import (
 	"context"
 	"io"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,15 +40,7 @@ func BenchmarkConnWriters(b *testing.B) {
 }
 
 func benchmarkConnWriters(b *testing.B, writers, window int) {
-	h := newTestHandler()
-	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
-	srv := startServer(b, ServerConfig{Logger: zerolog.Nop(), EventLoops: 1}, h)
-	nc := dialRaw(b, srv.Addr())
-	if _, err := nc.Write(remoting.AppendFrame(nil, request(remoting.ReqHeartBeat, 1, ""))); err != nil {
-		b.Fatal(err)
-	}
-	testkit.Eventually(b, "connection known", func() bool { return h.anyConn() != nil })
-	c := h.anyConn()
+	nc, c := silentPeer(b)
 
 	resp := remoting.NewResponse(request(remoting.ReqSendMessage, 1, ""), remoting.RespSuccess, "")
 	resp.SetExt("msgId", "7F00000100002A9F0000000000000000")
@@ -154,4 +147,19 @@ func readFrames(nc io.Reader, frameBytes, n, window int) (slots chan struct{}, d
 		done <- nil
 	}()
 	return slots, done
+}
+
+// silentPeer starts a one-loop server whose handler answers nothing and a
+// raw peer connected to it, which the server knows once the peer's heartbeat
+// arrived: the write benchmarks write to nc through c.
+func silentPeer(b *testing.B) (nc net.Conn, c *Conn) {
+	h := newTestHandler()
+	h.respond = func(*Conn, *remoting.Command) *remoting.Command { return nil }
+	srv := startServer(b, ServerConfig{Logger: zerolog.Nop(), EventLoops: 1}, h)
+	nc = dialRaw(b, srv.Addr())
+	if _, err := nc.Write(remoting.AppendFrame(nil, request(remoting.ReqHeartBeat, 1, ""))); err != nil {
+		b.Fatal(err)
+	}
+	testkit.Eventually(b, "connection known", func() bool { return h.anyConn() != nil })
+	return nc, h.anyConn()
 }

@@ -34,18 +34,26 @@ func (l *syncDirLog) take() []string {
 	return d
 }
 
+// openSyncLogged opens queue TopicA/3 with files of fileSize in a new
+// temporary root whose directory fsyncs fsys records.
+func openSyncLogged(t *testing.T, fileSize int64) (q *ConsumeQueue, fsys *syncDirLog, root string) {
+	t.Helper()
+	root = t.TempDir()
+	fsys = &syncDirLog{FS: vfs.Default}
+	q, err := Open(Config{RootDir: root, Topic: "TopicA", QueueID: 3, FileSize: fileSize, FS: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q, fsys, root
+}
+
 // TestEntriesSyncedByFlushNotPut checks where directory fsyncs happen: a new
 // queue's first file and a file roll cost the owner's Put none; Flush makes
 // the entries durable before it reports the units flushed; a second roll
 // while the first new file still waits for its entry syncs on the owner.
 func TestEntriesSyncedByFlushNotPut(t *testing.T) {
-	root := t.TempDir()
-	fsys := &syncDirLog{FS: vfs.Default}
-	q, err := Open(Config{RootDir: root, Topic: "TopicA", QueueID: 3, FileSize: smallFile, FS: fsys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
+	q, fsys, root := openSyncLogged(t, smallFile)
 	queueDir := filepath.Join(root, "TopicA", "3")
 	topicDir := filepath.Join(root, "TopicA")
 	steps := []struct {
@@ -78,13 +86,7 @@ func TestEntriesSyncedByFlushNotPut(t *testing.T) {
 // queue's directory entries though no page is due, and reports no unit
 // flushed; the next round finds nothing to sync.
 func TestFlushPagesSyncsNewQueueEntries(t *testing.T) {
-	root := t.TempDir()
-	fsys := &syncDirLog{FS: vfs.Default}
-	q, err := Open(Config{RootDir: root, Topic: "TopicA", QueueID: 3, FileSize: FileSizeDefault, FS: fsys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
+	q, fsys, root := openSyncLogged(t, FileSizeDefault)
 	putRange(t, q, 0, 3)
 	if !q.EntriesUnsynced() {
 		t.Fatal("a new queue's first file reports its entries synced")
@@ -110,13 +112,7 @@ func TestFlushPagesSyncsNewQueueEntries(t *testing.T) {
 // TestRestartAtSyncsRemovalsFirst checks that a queue restarted past its
 // expired files makes their removal durable before it creates the new file.
 func TestRestartAtSyncsRemovalsFirst(t *testing.T) {
-	root := t.TempDir()
-	fsys := &syncDirLog{FS: vfs.Default}
-	q, err := Open(Config{RootDir: root, Topic: "TopicA", QueueID: 3, FileSize: smallFile, FS: fsys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
+	q, fsys, root := openSyncLogged(t, smallFile)
 	putRange(t, q, 0, 7)
 	mustFlush(t, q)
 	if err := q.DeleteBelow(msgUnit(100).CommitLogOffset); err != nil { // every unit expired

@@ -49,7 +49,8 @@ const (
 	// past it the flush queues itself behind the loop's other work.
 	flushRoundsMax = 4
 	// outboxKeepMax is the largest pending-list capacity a connection keeps
-	// for reuse; a larger one (a burst) is dropped after its flush.
+	// for reuse; a larger one (a burst) goes to a pool all connections
+	// share after its flush (growList).
 	outboxKeepMax = 4096
 )
 
@@ -96,7 +97,9 @@ func (c *conn) queue(buf *bytebufferpool.ByteBuffer, parts [][]byte, done func()
 		finishWrite(buf, done)
 		return errClosed(c.remote)
 	}
+	ob.writes = growList(&bigWriteLists, ob.writes, 1)
 	ob.writes = append(ob.writes, outWrite{buf: buf, done: done})
+	ob.iov = growList(&bigIovLists, ob.iov, 1+len(parts))
 	ob.iov = append(ob.iov, buf.B)
 	ob.iov = append(ob.iov, parts...)
 	arm := !ob.armed
@@ -222,15 +225,27 @@ func (c *conn) writeOut(iov [][]byte) error {
 // writes in the outbox until gnet's buffer drains, which gnet does not
 // signal.
 func (c *conn) writeJoined(iov [][]byte, bytes int) error {
-	buf := bytebufferpool.Get()
-	buf.B = slices.Grow(buf.B[:0], bytes)
-	for _, b := range iov {
-		buf.B = append(buf.B, b...)
+	bp, _ := joinBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
 	}
-	_, err := c.gc.Write(buf.B) // gnet copies into its outbound buffer whatever it does not write at once
-	bytebufferpool.Put(buf)
+	buf := slices.Grow((*bp)[:0], bytes)
+	for _, b := range iov {
+		buf = append(buf, b...)
+	}
+	_, err := c.gc.Write(buf) // gnet copies into its outbound buffer whatever it does not write at once
+	*bp = buf[:0]
+	joinBufs.Put(bp)
 	return err
 }
+
+// joinBufs holds writeJoined's scratch buffers (*[]byte), each free again
+// once gnet's Write returned: one per loop in use at a time, of up to
+// WriteBatchBytesMax. Rejected: bytebufferpool, whose calibration follows
+// the many small frames and so dropped every joined chunk on Put: a fresh
+// chunk-sized buffer per backlogged write (draining 10,000 queues, ~115 B
+// of garbage per message read, the largest source of that run).
+var joinBufs sync.Pool
 
 // releaseWrites ends the ownership of written (or failed) writes and keeps
 // their lists, emptied, for the next swap unless they grew oversized.
@@ -243,10 +258,55 @@ func (c *conn) releaseWrites(writes []outWrite, iov [][]byte) {
 	ob := &c.out
 	if cap(writes) <= outboxKeepMax {
 		ob.spareWrites = writes[:0]
+	} else {
+		putBigList(&bigWriteLists, writes)
 	}
 	if cap(iov) <= outboxKeepMax {
 		ob.spareIov = iov[:0]
+	} else {
+		putBigList(&bigIovLists, iov)
 	}
+}
+
+// A burst (thousands of held pulls answered at once, 33 iovecs an answer)
+// grows a connection's pending lists far past outboxKeepMax. Grown by
+// append and dropped after the flush, they were most of the write path's
+// garbage on a backlogged connection (BenchmarkPullAnswerWrites/backlogged:
+// ~6 KB per 7.5 KB answer). So the lists a burst outgrows, and the
+// oversized ones a flush is done with, go to a pool shared by all
+// connections, and growList takes its bigger list from there. Rejected:
+// keeping every connection's largest list (a burst's size held per
+// connection for its life); fixed-size list segments (every writev chunk
+// would have to end at a segment's end).
+var bigWriteLists, bigIovLists sync.Pool // *[]outWrite, *[][]byte
+
+// growList returns s with room for n more elements: s itself, or its
+// contents in a list of at least twice the capacity from pool (when the
+// pooled one is large enough) or a new one. The list s outgrew goes to
+// pool when it is oversized itself; a smaller one stays garbage.
+func growList[T any](pool *sync.Pool, s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	need := max(2*cap(s), len(s)+n, 64)
+	var bigger []T
+	if p, _ := pool.Get().(*[]T); p != nil && cap(*p) >= need {
+		bigger = (*p)[:0]
+	} else {
+		bigger = make([]T, 0, need) // a pooled list too small for this burst is dropped
+	}
+	bigger = append(bigger, s...)
+	if cap(s) > outboxKeepMax {
+		clear(s)
+		putBigList(pool, s)
+	}
+	return bigger
+}
+
+// putBigList hands an oversized, cleared list to pool.
+func putBigList[T any](pool *sync.Pool, s []T) {
+	s = s[:0]
+	pool.Put(&s)
 }
 
 // drainLocked takes every pending write off a connection that just closed;

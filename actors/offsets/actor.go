@@ -111,6 +111,12 @@ func (a *offsetActor) store(k key, offset int64) {
 	}
 	v := a.entries[k]
 	if v == nil {
+		// A new key is kept for the broker's life: its strings get memory
+		// of their own rather than keep a decoded request's whole header
+		// copy alive. (Commit is asynchronous, so a caller whose strings
+		// view a pooled frame must pass owned ones, as the pull handler
+		// does: a copy made here would be too late.) Once per key.
+		k.group, k.topic = strings.Clone(k.group), strings.Clone(k.topic)
 		v = new(atomic.Int64)
 		v.Store(offset)
 		a.entries[k] = v

@@ -28,7 +28,8 @@ const (
 const suspendDefault = 15 * time.Second
 
 // pullReq is one PULL_MESSAGE / LITE_PULL_MESSAGE in flight, reduced to
-// what answering it needs (the decoded Command is not kept). It has one
+// what answering it needs (neither the decoded Command nor its strings are
+// kept: key.Topic and group own their memory, pullnames.go). It has one
 // owner at a time: the gnet loop that decoded it, then the queue actor, or
 // the registry actor while the queue does not exist; either may hold it
 // (hold.go). It is pooled: pullOutcome.write returns it to the pool, so
@@ -198,7 +199,13 @@ func filterFromSubscription(sd *body.SubscriptionData, cache *sqlCache) (filter,
 // handlePull runs on a gnet loop: parse, validate (§6.2 order), build the
 // filter, commit a piggybacked offset, then answer at once when recent
 // messages are there (loopread.go), else Send the request to its queue.
+//
+// It is cmd's last owner and releases it on return: a decoded pull lives
+// in a pooled frame (wire/remoting's framepool.go), and so do the strings
+// of h. Nothing read from either outlives the call: the request and the
+// offset commit carry owned copies of group and topic (pullnames.go).
 func (r *Registry) handlePull(c Conn, cmd *remoting.Command) {
+	defer cmd.Release()
 	h, err := parsePullHeader(cmd)
 	if err != nil {
 		r.writePullError(c, cmd, &h, err)
@@ -210,11 +217,8 @@ func (r *Registry) handlePull(c Conn, cmd *remoting.Command) {
 		return
 	}
 	if h.sysFlag&pullFlagCommitOffset != 0 && r.cfg.Offsets != nil && r.cfg.Broker.BrokerRole != config.RoleSlave {
-		r.cfg.Offsets.Commit(h.group, h.topic, h.queueID, h.commitOffset)
+		r.cfg.Offsets.Commit(req.group, req.key.Topic, h.queueID, h.commitOffset)
 	}
-	// The parsed header is all the pull needs from here on (its strings
-	// stay valid): the decoded map goes back for the next request's decode.
-	cmd.ReleaseExt()
 	if r.answerOnLoop(req) {
 		return
 	}
@@ -273,12 +277,18 @@ func (r *Registry) validatePull(c Conn, cmd *remoting.Command, h *pullHeader) (*
 	if !b.LongPollingEnable {
 		hold = b.ShortPollingTimeMills
 	}
+	// The topic table's name when it is the same string (always, in a
+	// broker), else a copy: the request outlives h (pullnames.go).
+	topic := tc.TopicName
+	if topic != h.topic {
+		topic = strings.Clone(h.topic)
+	}
 	req := newPullReq()
 	*req = pullReq{
 		conn:       c,
 		opaque:     cmd.Opaque,
-		key:        store.QueueKey{Topic: h.topic, QueueID: h.queueID},
-		group:      h.group,
+		key:        store.QueueKey{Topic: topic, QueueID: h.queueID},
+		group:      groupNames.get(h.group),
 		offset:     h.queueOffset,
 		maxMsgNums: h.maxMsgNums,
 		filter:     f,

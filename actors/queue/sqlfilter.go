@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,6 +43,9 @@ func (c *sqlCache) compile(text string) (*sql92.Expr, error) {
 		e := v.(*sqlCompiled)
 		return e.expr, e.err
 	}
+	// text may view a pooled pull frame (pullnames.go): the key, and the
+	// literals the compiled selector may keep, must be a copy.
+	text = strings.Clone(text)
 	expr, err := sql92.Compile(text)
 	if c.n.Add(1) > sqlCacheMax {
 		c.m.Clear()

@@ -40,6 +40,7 @@ func decodeBinaryHeader(header []byte, c *Command) error {
 
 // decodeBinaryHeaderBody is decodeBinaryHeader that also copies body, when
 // not nil, into the header's allocation and sets c.Body to it (DecodeFrame).
+// The header copy goes into c's pooled frame when it has one.
 func decodeBinaryHeaderBody(header, body []byte, c *Command) error {
 	if len(header) < binaryFixedBytes {
 		return fmt.Errorf("%w: binary header of %d bytes is shorter than %d", ErrFrame, len(header), binaryFixedBytes)
@@ -53,7 +54,7 @@ func decodeBinaryHeaderBody(header, body []byte, c *Command) error {
 
 	// One copy of the header; remark, keys and values are substrings of it.
 	var src string
-	if body != nil {
+	if body != nil || c.frame != nil {
 		src, _, c.Body = headerCopy(c, header, 0, body)
 	} else {
 		src = string(header)

@@ -34,9 +34,9 @@ const Version int32 = 401
 // Command is one decoded remoting frame, request or response.
 //
 // Ownership: a Command is owned by one goroutine at a time. A decoded send
-// request's header strings and Body live in a pooled buffer until its last
-// owner calls Release (framepool.go); any other decoded Command owns plain
-// copies.
+// or pull request's header strings and Body live in a pooled buffer until
+// its last owner calls Release (framepool.go); any other decoded Command
+// owns plain copies.
 //
 // A decoded send request keeps its header fields in an array instead of
 // ExtFields, which is nil then (sendext.go): read fields with Ext and the

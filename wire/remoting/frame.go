@@ -52,11 +52,11 @@ func FrameLength(prefix []byte, frameBytesMax int) (int, error) {
 
 // DecodeFrame decodes one whole frame (length prefix included): len(frame)
 // must equal the prefix's length + 4. It copies everything it keeps, so the
-// caller may reuse frame as soon as it returns: a send request's header and
-// body into one pooled buffer that lives until its owner calls Release
-// (framepool.go), any other request's (and a send too large for the pool,
-// framePooledMax) body into a fresh slice and its header strings into one
-// fresh string. Every failure wraps ErrFrame.
+// caller may reuse frame as soon as it returns: a send or pull request's
+// header and body into one pooled buffer that lives until its owner calls
+// Release (framepool.go), any other request's (and a send too large for the
+// pool, framePooledMax) body into a fresh slice and its header strings into
+// one fresh string. Every failure wraps ErrFrame.
 //
 // Safe for concurrent use; the returned Command belongs to the caller.
 func DecodeFrame(frame []byte) (*Command, error) {
@@ -77,14 +77,15 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	body := frame[frameHeadBytes+headerLen:]
 	// A send's header and body live and die together (until the send is
 	// answered), so they share one pooled buffer, sized for the header, the
-	// JSON arena (at most the header again) and the body; other requests
-	// keep theirs apart, since a handler may keep a header string far
+	// JSON arena (at most the header again) and the body; a pull's header
+	// lives until its handler returns (pooledCode). Other requests keep
+	// header and body apart, since a handler may keep a header string far
 	// longer than the body (a NameServer keeps a broker's name, not its
 	// megabytes of topics).
 	var c *Command
 	var inline []byte
-	if len(body) > 0 && sendKeysFor(peekCode(serializeType, header)) != nil {
-		if c = newPooledCommand(2*len(header) + len(body)); c != nil {
+	if pooledCode(peekCode(serializeType, header), len(body)) {
+		if c = newPooledCommand(2*len(header) + len(body)); c != nil && len(body) > 0 {
 			inline = body
 		}
 	}

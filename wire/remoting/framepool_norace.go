@@ -2,6 +2,6 @@
 
 package remoting
 
-// poisonReleased: normal builds recycle released send requests
+// poisonReleased: normal builds recycle released send and pull requests
 // (framepool.go).
 const poisonReleased = false

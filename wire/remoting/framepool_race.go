@@ -2,6 +2,6 @@
 
 package remoting
 
-// poisonReleased: race builds poison released send requests instead of
+// poisonReleased: race builds poison released send and pull requests instead of
 // recycling them (framepool.go).
 const poisonReleased = true

@@ -39,7 +39,8 @@ func TestDecodeSendPooled(t *testing.T) {
 		{"batch", sendFrame(ReqSendBatchMessage, "T", bytes.Repeat([]byte("b"), 40<<10)), true},
 		{"V2 send above the largest class", sendFrame(ReqSendMessageV2, "T", make([]byte, framePooledMax)), false},
 		{"send without body", sendFrame(ReqSendMessageV2, "T", nil), false},
-		{"pull", AppendFrame(nil, NewRequest(ReqPullMessage, map[string]string{"topic": "T"}, []byte("x"))), false},
+		{"pull with a body", AppendFrame(nil, NewRequest(ReqPullMessage, map[string]string{"topic": "T"}, []byte("x"))), true},
+		{"query offset", AppendFrame(nil, NewRequest(ReqQueryConsumerOffset, map[string]string{"topic": "T"}, []byte("x"))), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := DecodeFrame(tc.frame)
@@ -57,7 +58,11 @@ func TestDecodeSendPooled(t *testing.T) {
 			if at := uintptr(unsafe.Pointer(&c.Body[0])) - uintptr(unsafe.Pointer(&buf[0])); at >= uintptr(len(buf)) {
 				t.Fatal("body is not in the frame's buffer")
 			}
-			if topic, _ := c.Ext("b"); !bytes.Contains(buf, []byte(topic)) || topic != "T" {
+			key := "b"
+			if c.Code == ReqPullMessage {
+				key = "topic"
+			}
+			if topic, _ := c.Ext(key); !bytes.Contains(buf, []byte(topic)) || topic != "T" {
 				t.Fatalf("topic %q", topic)
 			}
 		})
@@ -126,5 +131,78 @@ func TestDecodeSendAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per decode and release, want 0", allocs)
+	}
+}
+
+// pullFrame is a pull as the Go client writes it, in the given codec.
+func pullFrame(group, topic string, serializeType byte) []byte {
+	c := NewRequest(ReqPullMessage, map[string]string{
+		"consumerGroup": group, "topic": topic, "queueId": "3", "queueOffset": "64", "maxMsgNums": "32",
+		"sysFlag": "6", "commitOffset": "0", "suspendTimeoutMillis": "20000", "subscription": "*",
+		"subVersion": "1795238031504", "expressionType": "TAG",
+	}, nil)
+	c.SerializeType = serializeType
+	return AppendFrame(nil, c)
+}
+
+// TestPullReleasePoisons: a pull (no body) decodes into a pooled frame in
+// either codec, its header strings in the frame's buffer; after Release a
+// race build overwrites them, so a group or topic kept past Release (say,
+// as a map key) reads garbage, and a normal build decodes the next pull
+// into the recycled frame cleanly.
+func TestPullReleasePoisons(t *testing.T) {
+	for _, st := range []byte{SerializeJSON, SerializeRocketMQ} {
+		c, err := DecodeFrame(pullFrame("FirstGroup", "FirstTopic", st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.frame == nil || c.Body != nil {
+			t.Fatalf("codec %d: pooled %v, body %q", st, c.frame != nil, c.Body)
+		}
+		group, _ := c.Ext("consumerGroup")
+		topic, _ := c.Ext("topic")
+		buf := c.frame.buf[:cap(c.frame.buf)]
+		if at := uintptr(unsafe.Pointer(unsafe.StringData(group))) - uintptr(unsafe.Pointer(&buf[0])); at >= uintptr(len(buf)) {
+			t.Fatalf("codec %d: group is not in the frame's buffer", st)
+		}
+		c.Release()
+		if poisonReleased {
+			if group == "FirstGroup" || topic == "FirstTopic" || group[0] != poisonByte {
+				t.Fatalf("codec %d: released strings still read %q %q", st, group, topic)
+			}
+			continue
+		}
+		d, err := DecodeFrame(pullFrame("OtherGroup", "OtherTopic", st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, _ := d.Ext("consumerGroup")
+		tp, _ := d.Ext("topic")
+		if g != "OtherGroup" || tp != "OtherTopic" || len(d.ExtFields) != 11 {
+			t.Fatalf("codec %d: decode after a Release: %q %q %v", st, g, tp, d.ExtFields)
+		}
+		d.Release()
+	}
+}
+
+// TestDecodePullAllocs: a pull decodes without allocating once the pools
+// are warm (its Command and buffer from the frame pool, its map from
+// extPool).
+func TestDecodePullAllocs(t *testing.T) {
+	if poisonReleased {
+		t.Skip("race builds never recycle released frames")
+	}
+	for _, st := range []byte{SerializeJSON, SerializeRocketMQ} {
+		frame := pullFrame("BenchGroup", "Bench128", st)
+		allocs := testing.AllocsPerRun(100, func() {
+			c, err := DecodeFrame(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Release()
+		})
+		if allocs != 0 {
+			t.Fatalf("codec %d: %v allocations per decode and release, want 0", st, allocs)
+		}
 	}
 }

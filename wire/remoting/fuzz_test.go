@@ -50,7 +50,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("DecodeFrame accepted a frame FrameLength rejects: %d, %v", n, err)
 		}
 		checkFrameRoundTrip(t, c)
-		// Release hands a send request's buffer to the next decode: the
+		// Release hands a send or pull request's buffer to the next decode: the
 		// same frame decodes to the same command again, into it.
 		want := AppendFrame(nil, c)
 		c.Release()

@@ -39,6 +39,7 @@ func decodeJSONHeader(header []byte, c *Command) error {
 
 // decodeJSONHeaderBody is decodeJSONHeader that also copies body, when not
 // nil, into the header's allocation and sets c.Body to it (DecodeFrame).
+// The header copy goes into c's pooled frame when it has one.
 func decodeJSONHeaderBody(header, body []byte, c *Command) error {
 	var d jsonDecoder
 	arenaBytes := 0
@@ -52,7 +53,7 @@ func decodeJSONHeaderBody(header, body []byte, c *Command) error {
 		// (append reallocates then).
 		arenaBytes = len(header) - max(bytes.LastIndexByte(header[:esc], '"'), 0)
 	}
-	if arenaBytes > 0 || body != nil {
+	if arenaBytes > 0 || body != nil || c.frame != nil {
 		d.src, d.arena, c.Body = headerCopy(c, header, arenaBytes, body)
 	} else {
 		d.src = string(header)

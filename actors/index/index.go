@@ -114,6 +114,14 @@ type Dispatcher interface {
 	Dispatch(key store.QueueKey, units []queue.Unit)
 }
 
+// TargetDispatcher is a Dispatcher that hands out per-queue handles
+// (writer.TargetDispatcher); *queue.Registry implements it.
+type TargetDispatcher interface {
+	Dispatcher
+	DispatchTarget(key store.QueueKey) *queue.DispatchTarget
+	DispatchTo(t *queue.DispatchTarget, units []queue.Unit)
+}
+
 // Indexer is the handle of the index actor. Its methods are safe from any
 // goroutine.
 type Indexer struct {
@@ -188,10 +196,14 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Indexer, error) {
 
 // Feed returns next wrapped so that every dispatched batch also wakes the
 // index actor; pass it to the writer as its Dispatcher. With
-// messageIndexEnable=false it returns next.
+// messageIndexEnable=false it returns next. When next is a
+// TargetDispatcher, so is the feed (the writer's handles pass through).
 func (x *Indexer) Feed(next Dispatcher) Dispatcher {
 	if x.idx == nil {
 		return next
+	}
+	if t, ok := next.(TargetDispatcher); ok {
+		return targetFeed{feed: feed{next: next, x: x}, next: t}
 	}
 	return feed{next: next, x: x}
 }
@@ -204,6 +216,23 @@ type feed struct {
 // Dispatch implements Dispatcher. Writer actor only.
 func (f feed) Dispatch(key store.QueueKey, units []queue.Unit) {
 	f.next.Dispatch(key, units)
+	f.x.wake()
+}
+
+// targetFeed is the feed of a TargetDispatcher.
+type targetFeed struct {
+	feed
+	next TargetDispatcher
+}
+
+// DispatchTarget implements TargetDispatcher. Writer actor only.
+func (f targetFeed) DispatchTarget(key store.QueueKey) *queue.DispatchTarget {
+	return f.next.DispatchTarget(key)
+}
+
+// DispatchTo implements TargetDispatcher. Writer actor only.
+func (f targetFeed) DispatchTo(t *queue.DispatchTarget, units []queue.Unit) {
+	f.next.DispatchTo(t, units)
 	f.x.wake()
 }
 

@@ -281,3 +281,42 @@ func TestFeedAllocatesNothing(t *testing.T) {
 		t.Fatalf("next dispatcher got %d units, want 202", f.next.count())
 	}
 }
+
+// targetRecorder is a TargetDispatcher that records the handles it gets.
+type targetRecorder struct {
+	recordingDispatcher
+	handle *queue.DispatchTarget
+	to     []*queue.DispatchTarget
+}
+
+func (d *targetRecorder) DispatchTarget(store.QueueKey) *queue.DispatchTarget { return d.handle }
+
+func (d *targetRecorder) DispatchTo(t *queue.DispatchTarget, units []queue.Unit) {
+	d.to = append(d.to, t)
+	d.Dispatch(store.QueueKey{}, units)
+}
+
+// TestFeedPassesDispatchTargets: the feed of a TargetDispatcher is one too,
+// passes the handles through and wakes the actor on DispatchTo as on
+// Dispatch; the feed of a plain Dispatcher is not (the writer then uses
+// Dispatch).
+func TestFeedPassesDispatchTargets(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	if _, ok := f.feed.(TargetDispatcher); ok {
+		t.Fatal("feed of a plain Dispatcher offers handles")
+	}
+	next := &targetRecorder{handle: &queue.DispatchTarget{}}
+	td, ok := f.x.Feed(next).(TargetDispatcher)
+	if !ok {
+		t.Fatal("feed of a TargetDispatcher offers no handles")
+	}
+	h := td.DispatchTarget(store.QueueKey{Topic: "T"})
+	off := f.appendRec(rec{topic: "T", body: "x", keys: "k", ts: t0})
+	td.DispatchTo(h, []queue.Unit{{PhysOffset: off}})
+	if len(next.to) != 1 || next.to[0] != next.handle || next.count() != 1 {
+		t.Fatalf("next got handles %v and %d units", next.to, next.count())
+	}
+	testkit.Eventually(t, "the index actor, woken by DispatchTo, indexed the record", func() bool {
+		return slices.Equal(f.queryAll("T", "k"), []string{"x"})
+	})
+}

@@ -63,11 +63,11 @@ func TestDeletedTopicDispatchStateDropped(t *testing.T) {
 // a dispatch routed through the registry actor is on its way (a fresh state
 // would send straight past it), and while a new entry of the key uses it.
 func TestDropGoneWaitsForRoutedDispatches(t *testing.T) {
-	r := &Registry{dispatchTo: map[store.QueueKey]*dispatchTarget{}}
+	r := &Registry{dispatchTo: map[store.QueueKey]*DispatchTarget{}}
 	k := store.QueueKey{Topic: "T", QueueID: 1}
 	old := &entry{key: k}
 	old.gone.Store(true)
-	tgt := &dispatchTarget{e: old, seq: 3}
+	tgt := &DispatchTarget{e: old, seq: 3}
 	tgt.forwarded.Store(2)
 	r.dispatchTo[k] = tgt
 	r.noteGone(old)
@@ -84,11 +84,80 @@ func TestDropGoneWaitsForRoutedDispatches(t *testing.T) {
 	// The key in use again by a live entry: its state stays, the gone
 	// entry is let go.
 	live := &entry{key: k}
-	r.dispatchTo[k] = &dispatchTarget{e: live, seq: 1}
+	r.dispatchTo[k] = &DispatchTarget{e: live, seq: 1}
 	r.dispatchTo[k].forwarded.Store(1)
 	r.noteGone(old)
 	r.dropGone()
 	if r.dispatchTo[k] == nil || r.goneWaiting.Load() || len(r.goneEntries) != 0 {
 		t.Fatal("live entry's state dropped, or the gone entry kept waiting")
+	}
+}
+
+// TestDispatchHandleAcrossTopicDeletion: a DispatchTarget handle the writer
+// keeps while its topic is deleted stays usable. Its state, dropped with
+// the deleted queue, comes back with the handle's next dispatch, so that
+// DispatchTarget hands out the same state (a fresh one would send straight
+// past the routed dispatch just made); and when a newer state was made
+// meanwhile (the writer forgot the topic and asked again), the old handle
+// dispatches through it. Every unit arrives in order.
+func TestDispatchHandleAcrossTopicDeletion(t *testing.T) {
+	h := newHarness(t, nil)
+	t.Cleanup(func() { _ = h.r.Stop(testkit.Context(t)) })
+	k := store.QueueKey{Topic: "Gone", QueueID: 0}
+	kept := store.QueueKey{Topic: "Kept", QueueID: 0}
+	dispatch := func(to *DispatchTarget, n int) {
+		for range n {
+			off := h.next[k]
+			h.next[k] = off + 1
+			h.r.DispatchTo(to, []Unit{h.log.append(k, off, "t", "body", 1)})
+		}
+	}
+	holds := func(what string, n int64) *fakeCQ {
+		t.Helper()
+		var q *fakeCQ
+		testkit.Eventually(t, what, func() bool {
+			q = h.queue(k)
+			return q != nil && q.MaxOffset() == n
+		})
+		if errs := q.putErrors(); len(errs) != 0 {
+			t.Fatalf("%s: units out of order: %v", what, errs)
+		}
+		return q
+	}
+	deleteTopic := func() {
+		t.Helper()
+		if n, err := h.r.DeleteTopic(testkit.Context(t), k.Topic); err != nil || n != 1 {
+			t.Fatalf("DeleteTopic = %d, %v", n, err)
+		}
+		h.next[k] = 0
+	}
+
+	handle := h.r.DispatchTarget(k)
+	dispatch(handle, 2) // routed, then straight once the first arrived
+	first := holds("first queue", 2)
+	deleteTopic()
+	dispatch(handle, 1) // drops the state, puts it back, routes the unit
+	if h.r.DispatchTarget(k) != handle {
+		t.Fatal("the handle's state was not put back: DispatchTarget made a fresh one")
+	}
+	dispatch(handle, 49)
+	if q := holds("re-created queue", 50); q == first {
+		t.Fatal("units went to the deleted queue")
+	}
+
+	deleteTopic()
+	h.send(t, kept, "a") // a dispatch of another queue drops the state
+	if _, ok := h.r.dispatchTo[k]; ok || !handle.dropped {
+		t.Fatal("deleted queue's state kept")
+	}
+	newer := h.r.DispatchTarget(k)
+	if newer == handle {
+		t.Fatal("DispatchTarget returned the dropped state")
+	}
+	dispatch(newer, 1)
+	dispatch(handle, 9)
+	holds("queue created a third time", 10)
+	if h.r.dispatchTo[k] != newer {
+		t.Fatal("the old handle replaced the newer state")
 	}
 }

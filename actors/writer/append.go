@@ -16,10 +16,11 @@ import (
 )
 
 // logWriter is the part of *commitlog.CommitLog the actors use; tests
-// substitute fakes. Append only from the writer actor, Flush only from the
-// syncer (or the flush actor once the syncer stopped).
+// substitute fakes. Stage and Commit only from the writer actor, Flush
+// only from the syncer (or the flush actor once the syncer stopped).
 type logWriter interface {
-	Append(rec []byte, queueOffset, storeTimestamp int64) (int64, error)
+	Stage(rec []byte, queueOffset, storeTimestamp int64) (int64, error)
+	Commit() error
 	Flush() (int64, error)
 	WrotePosition() int64
 	FlushedPosition() int64
@@ -49,6 +50,9 @@ type writerActor struct {
 
 	order   []*queueState // queues with units in this batch, in first-append order
 	errLogs int
+	// targets is the Dispatcher's handle side (dispatch.go); nil when it
+	// has none.
+	targets TargetDispatcher
 
 	prefaultAsked bool  // a prefault was requested (prefault.go)
 	prefaultAt    int64 // the write position of the last request
@@ -63,6 +67,9 @@ type queueState struct {
 	// units are this batch's units of the queue, from queue.NewUnits; nil
 	// when the queue has none in the batch. Dispatch takes them over.
 	units []queue.Unit
+	// to is the queue's dispatch handle (dispatch.go); nil until the
+	// queue's first dispatch, or when the Dispatcher has no handles.
+	to *queue.DispatchTarget
 }
 
 func newWriterActor(w *Writer) *writerActor {
@@ -70,7 +77,8 @@ func newWriterActor(w *Writer) *writerActor {
 	for k, v := range w.deps.queueOffsets {
 		queues[k] = &queueState{key: k, next: v}
 	}
-	return &writerActor{w: w, queues: queues}
+	targets, _ := w.cfg.Dispatcher.(TargetDispatcher)
+	return &writerActor{w: w, queues: queues, targets: targets}
 }
 
 func (a *writerActor) Receive(ctx actor.Context) {
@@ -128,14 +136,9 @@ func (a *writerActor) commit(ctx actor.Context) {
 			start = p.recEnd
 		}
 	}
+	a.commitLog()
 	crashpoint.Hit(crashpoint.WriterMidGroupCommit)
-	for i, q := range a.order {
-		units := q.units
-		q.units = nil // the Dispatcher owns the slice from here on
-		a.w.cfg.Dispatcher.Dispatch(q.key, units)
-		a.order[i] = nil
-	}
-	a.order = a.order[:0]
+	a.dispatch()
 
 	syncFlush := a.w.cfg.Broker.FlushDiskType == config.FlushSync
 	var waiters []*Append // the flush actor's from here on
@@ -156,6 +159,30 @@ func (a *writerActor) commit(ctx actor.Context) {
 		a.pending = nil
 	} else {
 		a.pending = a.pending[:0]
+	}
+}
+
+// commitLog writes the batch's staged records to the commit log file and
+// publishes them (CommitLog.Commit), before any unit is dispatched or the
+// write position read for the flush actor. A failed write (sticky in the
+// commit log) fails every request of the batch that had not failed yet: its
+// records never reached the file. Their units are still dispatched, as the
+// queue offsets were taken; they lie past the write position, so reads of
+// them fail, and recovery drops them with the rest of the torn tail.
+func (a *writerActor) commitLog() {
+	err := a.w.deps.log.Commit()
+	if err == nil {
+		return
+	}
+	err = fmt.Errorf("append to commit log: %w", err)
+	a.noteAppendError(err)
+	for _, b := range a.pending {
+		for _, p := range b.Appends {
+			if p.err == nil {
+				p.err = err
+				a.logAppendError(p, 0)
+			}
+		}
 	}
 }
 
@@ -191,7 +218,7 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 			p.err = fmt.Errorf("%w: record %d: size %d of %d bytes left, %d tags", ErrBadAppend, n, size, len(recs), len(p.Tags))
 			break
 		}
-		phys, err := log.Append(recs[:size], qo, now)
+		phys, err := log.Stage(recs[:size], qo, now)
 		if err != nil {
 			p.err = fmt.Errorf("append to commit log: %w", err)
 			a.noteAppendError(err)

@@ -17,7 +17,11 @@ import (
 // log sits idle. A SYNC_FLUSH broker prefaults with CommitLog.PrefaultWritten
 // (chosen in Spawn), which writes those zeros back at once so that its
 // acknowledged msyncs find the blocks written (no extent conversion per
-// flush); this distance then also bounds the extra zeros written.
+// flush); this distance then also bounds the extra zeros written. An
+// ASYNC_FLUSH broker only creates the next segment ahead
+// (CommitLog.CreateAhead): the writer writes with pwrite (CommitLog.Commit)
+// and takes no page fault for the prefaulter to save; the figures above
+// are from when it stored into the mapping.
 const prefaultAhead = 32 << 20
 
 // prefaultReq asks the prefaulter for one CommitLog.Prefault. The writer
@@ -28,10 +32,11 @@ type prefaultReq struct{}
 
 var thePrefaultReq = &prefaultReq{}
 
-// prefaulter runs CommitLog.Prefault off the writer actor: the page faults
-// of fresh commit-log pages (zero-fill and page_mkwrite) happen here instead
-// of in the writer's stores. It owns nothing; the commit log serializes its
-// calls and never lets it touch a page below the write position.
+// prefaulter runs the prefault function Spawn chose (CommitLog.CreateAhead
+// or PrefaultWritten) off the writer actor: segment creation and, for
+// SYNC_FLUSH, the zero-fill and write-back of fresh pages happen here. It
+// owns nothing; the commit log serializes its calls and never lets it touch
+// a page below the write position.
 type prefaulter struct {
 	w *Writer
 }

@@ -23,7 +23,7 @@ type stepLog struct {
 
 func (l *stepLog) Flush() (int64, error) {
 	l.mu.Lock()
-	to, sticky := int64(len(l.data)), l.flushErr
+	to, sticky := l.committed, l.flushErr
 	l.mu.Unlock()
 	if sticky != nil {
 		return l.FlushedPosition(), sticky

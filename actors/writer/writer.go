@@ -158,7 +158,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Writer, error) {
 		return nil, fmt.Errorf("%w: Store is nil", ErrConfig)
 	}
 	st := cfg.Store
-	prefault := st.CommitLog.Prefault
+	prefault := st.CommitLog.CreateAhead // prefault.go
 	if cfg.Broker.FlushDiskType == config.FlushSync {
 		prefault = st.CommitLog.PrefaultWritten // prefault.go
 	}

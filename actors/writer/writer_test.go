@@ -2,6 +2,7 @@ package writer
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -26,11 +27,23 @@ type fakeLog struct {
 	flushed   int64
 	flushes   int
 	appendErr error
+	commitErr error // Commit fails with it, and WrotePosition stays
+	committed int64 // end of the data Commit published
 	flushErr  error
 	block     chan struct{} // when set, Flush waits for it to close
 }
 
-func (l *fakeLog) Append(rec []byte, qo, ts int64) (int64, error) {
+func (l *fakeLog) Commit() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.commitErr != nil {
+		return l.commitErr
+	}
+	l.committed = int64(len(l.data))
+	return nil
+}
+
+func (l *fakeLog) Stage(rec []byte, qo, ts int64) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.appendErr != nil {
@@ -55,14 +68,14 @@ func (l *fakeLog) Flush() (int64, error) {
 	if l.flushErr != nil {
 		return l.flushed, l.flushErr
 	}
-	l.flushed = int64(len(l.data))
+	l.flushed = l.committed
 	return l.flushed, nil
 }
 
 func (l *fakeLog) WrotePosition() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return int64(len(l.data))
+	return l.committed
 }
 
 func (l *fakeLog) FlushedPosition() int64 {
@@ -389,5 +402,26 @@ func TestStopAnswersEverything(t *testing.T) {
 	}
 	if err := h.w.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCommitError: when the group's write to the commit log file fails
+// (CommitLog.Commit, after every record was staged), every request of the
+// group is answered SERVICE_NOT_AVAILABLE, none SUCCESS, and nothing waits
+// for a flush of records that never reached the file.
+func TestCommitError(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Broker.FlushDiskType = config.FlushSync }, nil)
+	h.log.set(func(l *fakeLog) { l.commitErr = fmt.Errorf("%w: write: EIO", commitlog.ErrNotWritable) })
+	b := NewBatch()
+	h.addAppend(b, 1, testKey, "a")
+	h.addAppend(b, 2, testKey, "b1", "b2")
+	h.w.Submit(b)
+	for opaque, r := range h.answers(t, 2) {
+		if r.Code != remoting.RespServiceNotAvailable {
+			t.Fatalf("opaque %d: code %d, want SERVICE_NOT_AVAILABLE", opaque, r.Code)
+		}
+	}
+	if got := h.w.deps.log.WrotePosition(); got != 0 {
+		t.Fatalf("WrotePosition %d", got)
 	}
 }

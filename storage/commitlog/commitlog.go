@@ -32,17 +32,31 @@
 //	28     8    PHYSICALOFFSET  patched by Append = the record's global offset
 //	56/68  8    STORETIMESTAMP  patched by Append (68 with an IPv6 born host)
 //
-// Positions: WrotePosition is the end of the last appended record (published
-// atomically after its bytes are in the mapping, so any goroutine that reads
-// it may read everything below it); FlushedPosition is the end of msynced
+// Positions: WrotePosition is the end of the last committed record (published
+// atomically after its bytes are written to the segment file, so any
+// goroutine that reads it may read everything below it through the mapping:
+// Linux's page cache backs both); FlushedPosition is the end of msynced
 // data; MinOffset is the start of the oldest segment.
+//
+// Writes: the writer stages a group's records in a buffer (Stage, which
+// patches them there) and Commit writes the group to the segment file with
+// one pwrite; nothing stores into the mapping. Why: a store into a mapped
+// page makes it writable-mapped, so each write-back (every SYNC_FLUSH
+// flush) write-protects it again (page_mkclean, with TLB-shootdown IPIs to
+// the other CPUs) and the next store re-faults it (ext4_page_mkwrite).
+// Pages written by pwrite are never mapped writable: the flush writes them
+// back without touching page tables. RocketMQ's transientStorePoolEnable
+// also writes through the file channel, but from a pool of off-heap
+// buffers committed asynchronously, with reads of uncommitted data served
+// from the pool; here Commit is synchronous per group and reads always go
+// to the mapping, so no config key selects it.
 //
 // Lifecycle, in order:
 //  1. Open maps the existing segments.
 //  2. Recover validates the tail, truncates a torn one, after a crash syncs
 //     what it keeps, and sets the positions.
 //  3. Scan re-reads records for re-dispatch (store package).
-//  4. Append (one writer) and Flush (one flusher) run concurrently; Read,
+//  4. Stage/Commit or Append (one writer) and Flush (one flusher) run concurrently; Read,
 //     Scan and DeleteExpiredFiles may run on any goroutine; Prefault (one
 //     goroutine) faults pages in ahead of the write position and creates
 //     the next segment before the roll needs it (prefault.go).
@@ -147,6 +161,7 @@ type commitLog struct {
 	recoveredFrom int64      // writer-only: start of the segment Recover validated from
 	flushMu       sync.Mutex // one Flush at a time, also against Close's flush
 	pre           prefaultState
+	stage         stageState // writer only (append.go)
 }
 
 // Open maps the existing segment files; call Recover before appending.
@@ -182,13 +197,41 @@ func (l *CommitLog) Recover(abnormal bool, minTimestamp int64) (int64, error) {
 // on the goroutine that called Recover.
 func (l *CommitLog) RecoveryStart() int64 { return l.impl.recoveredFrom }
 
-// Append copies rec (a whole encoded record) at the write position, rolling to
-// a new segment with a blank filler when it does not fit, and patches
-// queueOffset, the physical offset and storeTimestamp into the stored copy
-// (rec itself is not modified and may be reused when Append returns).
-// It returns the record's physical offset. Writer goroutine only.
+// Append is Stage followed by Commit: one record written and published.
+// Writer goroutine only.
 func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
+	pos, err := l.impl.append(rec, queueOffset, storeTimestamp)
+	if err != nil {
+		return pos, err
+	}
+	return pos, l.impl.commit(0)
+}
+
+// Stage copies rec (a whole encoded record) to the staged group at the next
+// write position, patches queueOffset, the physical offset and
+// storeTimestamp into the copy (rec itself is not modified and may be reused
+// when Stage returns) and returns the record's physical offset. The record
+// reaches its segment file, and WrotePosition, at the next Commit; until
+// then no reader sees it. A record that does not fit in the segment closes
+// it with a blank filler and goes to the next one: the roll writes and
+// publishes what was staged for the old segment first, as does staging
+// more than stageMax bytes. Writer goroutine only.
+func (l *CommitLog) Stage(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
 	return l.impl.append(rec, queueOffset, storeTimestamp)
+}
+
+// Commit writes the staged records to their segment file (one pwrite) and
+// then publishes their end as WrotePosition. A failed write is sticky, as a
+// failed flush is: the records staged are lost and the log refuses
+// appends. Commit also returns the sticky error when nothing was left to
+// write: a Stage that rolled may have failed writing the records staged
+// before it, which its caller may already count as stored. Writer
+// goroutine only.
+func (l *CommitLog) Commit() error {
+	if err := l.impl.commit(0); err != nil {
+		return err
+	}
+	return l.impl.stickyErr()
 }
 
 // Flush makes everything appended so far durable (msync) and returns the
@@ -302,8 +345,9 @@ func (l *commitLog) close() error {
 	if !l.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	cerr := l.commit(0) // what a writer staged and did not Commit
 	_, err := l.flush()
-	errs := []error{err, l.dropNext()}
+	errs := []error{cerr, err, l.dropNext()}
 	for _, s := range l.segs.removeAll() {
 		errs = append(errs, s.release())
 	}

@@ -65,11 +65,12 @@ func parseSegmentName(name string) (int64, bool) {
 // bytes of an earlier file of the same name can never look like records.
 //
 // Allocating (fallocate) rather than only sizing is what makes a full disk
-// an error here: a sparse segment would take its blocks when a store into
-// the mapping first touches each page, and on a full disk that store raises
-// SIGBUS instead of returning anything (guardFault catches it only in the
-// appender, and leaves a half-written record behind). Java leaves the file
-// sparse unless warmMapedFileEnable writes it whole.
+// an error here: a sparse segment would take its blocks when each page is
+// first written, so on a full disk Commit's pwrite would fail mid-group
+// (a sticky failure instead of the read-only state Probe ends), and a store
+// into the mapping would raise SIGBUS instead of returning anything
+// (guardFault catches it in recovery only). Java leaves the file sparse
+// unless warmMapedFileEnable writes it whole.
 func createSegment(fs vfs.FS, dir string, start, size int64, log *zerolog.Logger) (*segment, error) {
 	path := filepath.Join(dir, segmentName(start))
 	f, err := fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)

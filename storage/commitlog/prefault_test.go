@@ -304,7 +304,7 @@ func TestPrefaultSkipsADestroyedSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.release() // unmapped now
-	if err := l.impl.prefaultRange(s, s.start, s.end, true); err != nil {
+	if err := l.impl.prefaultRange(s, s.start, s.end, faultInWriteBack); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range fs.taken() {

@@ -1,0 +1,248 @@
+package commitlog
+
+import (
+	"bytes"
+	"errors"
+	"syscall"
+	"testing"
+
+	"github.com/actormq/actormq/sim/faultfs"
+	"github.com/actormq/actormq/storage/vfs"
+)
+
+// stageN stages n records numbered from first on, without committing.
+func stageN(t *testing.T, l *CommitLog, first, n int) []appended {
+	t.Helper()
+	out := make([]appended, 0, n)
+	for seq := first; seq < first+n; seq++ {
+		rec := testRecord(seq, bodyLenFor(seq))
+		qo, ts := int64(seq*10), int64(1_800_000_000_000+seq)
+		off, err := l.Stage(rec, qo, ts)
+		if err != nil {
+			t.Fatalf("Stage #%d: %v", seq, err)
+		}
+		out = append(out, appended{offset: off, rec: rec, qo: qo, ts: ts})
+	}
+	return out
+}
+
+// TestCommitPublishesStagedRecords: staged records are neither readable nor
+// below WrotePosition until Commit has written them to the file; then the
+// mapping (what readers use) shows them, on the OS file system (one page
+// cache behind the file and the mapping) and on sim/faultfs (whose mapping
+// aliases the file's bytes).
+func TestCommitPublishesStagedRecords(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fs   func() vfs.FS
+		dir  func(t *testing.T) string
+	}{
+		{"os", func() vfs.FS { return vfs.Default }, func(t *testing.T) string { return t.TempDir() }},
+		{"faultfs", func() vfs.FS { return faultfs.New(1) }, func(*testing.T) string { return memDir }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := openTest(t, tc.dir(t), tc.fs())
+			defer l.Close()
+			first := appendN(t, l, 0, 2)
+			before := l.WrotePosition()
+			recs := stageN(t, l, 2, 3)
+			if recs[0].offset != before {
+				t.Fatalf("first staged record at %d, want the write position %d", recs[0].offset, before)
+			}
+			if l.WrotePosition() != before {
+				t.Fatalf("WrotePosition %d moved before Commit (was %d)", l.WrotePosition(), before)
+			}
+			if _, err := l.Read(recs[0].offset, len(recs[0].rec)); !errors.Is(err, ErrOffsetNotFound) {
+				t.Fatalf("Read of a staged record = %v, want ErrOffsetNotFound", err)
+			}
+			if err := l.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if want := endOf(recs[2]); l.WrotePosition() != want {
+				t.Fatalf("WrotePosition %d after Commit, want %d", l.WrotePosition(), want)
+			}
+			for _, a := range append(first, recs...) {
+				checkStored(t, l, a)
+			}
+			if err := l.Commit(); err != nil { // nothing staged: a no-op
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestStageAcrossSegmentEnds: one group staging records over two segment
+// ends. Each roll writes what the group staged for the old segment, with
+// its filler, and publishes the segment's end; Commit the rest. Recovery
+// reads every record back.
+func TestStageAcrossSegmentEnds(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, vfs.Default)
+	var recs []appended
+	for seq := 0; l.WrotePosition() < 2*testFileSize; seq++ {
+		recs = append(recs, stageN(t, l, seq, 1)...)
+		if seq > 10_000 {
+			t.Fatal("no roll")
+		}
+	}
+	if l.WrotePosition() != 2*testFileSize {
+		t.Fatalf("WrotePosition %d after two rolls, want the second segment's end %d", l.WrotePosition(), 2*testFileSize)
+	}
+	last := recs[len(recs)-1]
+	if last.offset != 2*testFileSize {
+		t.Fatalf("record after the second roll at %d, want %d", last.offset, 2*testFileSize)
+	}
+	// Each closed segment ends with its last record and the filler.
+	for _, seg := range []int64{0, testFileSize} {
+		var end int64
+		for _, a := range recs {
+			if a.offset >= seg && a.offset < seg+testFileSize {
+				end = endOf(a)
+			}
+		}
+		b := readFile(t, dir, seg)
+		p := end - seg
+		if left := testFileSize - p; be32(b[p:]) != int32(left) || uint32(be32(b[p+4:])) != blankMagicBits {
+			t.Fatalf("segment %d: filler at %d is %x, want %d bytes left and the blank magic", seg, p, b[p:p+8], left)
+		}
+	}
+	if err := l.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range recs {
+		checkStored(t, l, a)
+	}
+	end := l.WrotePosition()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openTest(t, dir, vfs.Default)
+	defer l.Close()
+	if l.WrotePosition() != end {
+		t.Fatalf("recovered to %d, want %d", l.WrotePosition(), end)
+	}
+	for _, a := range recs {
+		checkStored(t, l, a)
+	}
+}
+
+// TestCommitWriteErrorIsSticky: a failed write of the staged records leaves
+// WrotePosition where it was and makes the log read-only for good.
+func TestCommitWriteErrorIsSticky(t *testing.T) {
+	fs := faultfs.New(1)
+	l := openMem(t, fs, false)
+	defer l.Close()
+	kept := appendN(t, l, 0, 3)
+	before := l.WrotePosition()
+	stageN(t, l, 3, 2)
+	fs.Inject(faultfs.Rule{Ops: faultfs.OpWrite, Path: memDir, Kind: faultfs.KindEIO, Limit: 1})
+	if err := l.Commit(); !errors.Is(err, ErrNotWritable) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Commit = %v, want EIO wrapped in ErrNotWritable", err)
+	}
+	if l.WrotePosition() != before {
+		t.Fatalf("WrotePosition %d after a failed write, want %d", l.WrotePosition(), before)
+	}
+	// The rule fired once; the failure stays anyway.
+	if _, err := l.Stage(testRecord(9, 10), 0, 1); !errors.Is(err, ErrNotWritable) {
+		t.Fatalf("Stage after a failed write = %v, want ErrNotWritable", err)
+	}
+	if _, err := l.Flush(); !errors.Is(err, ErrNotWritable) {
+		t.Fatalf("Flush after a failed write = %v", err)
+	}
+	for _, a := range kept {
+		checkStored(t, l, a)
+	}
+}
+
+// TestCrashKeepsFlushedNotCommitted: records committed (written to the
+// file) but not flushed are lost by a crash; flushed ones survive.
+func TestCrashKeepsFlushedNotCommitted(t *testing.T) {
+	fs := faultfs.New(1)
+	l := openMem(t, fs, false)
+	recs := appendN(t, l, 0, 4)
+	durable, err := l.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs = append(recs, stageN(t, l, 4, 3)...)
+	if err := l.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	crashed := fs.Crash()
+	l2 := openMem(t, crashed, true)
+	defer l2.Close()
+	if l2.WrotePosition() != durable {
+		t.Fatalf("recovered to %d, want the flushed position %d", l2.WrotePosition(), durable)
+	}
+	checkSurvivors(t, l2, recs, durable)
+}
+
+// TestAppendCommits: Append is Stage plus Commit.
+func TestAppendCommits(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, vfs.Default)
+	defer l.Close()
+	a := appendN(t, l, 0, 1)[0]
+	if l.WrotePosition() != endOf(a) {
+		t.Fatalf("WrotePosition %d, want %d", l.WrotePosition(), endOf(a))
+	}
+	if b := readFile(t, dir, 0); !bytes.Equal(b[:4], a.rec[:4]) {
+		t.Fatalf("file starts with %x, want the record's size %x", b[:4], a.rec[:4])
+	}
+}
+
+// TestCreateAheadFaultsNoPage: CreateAhead creates the next segment before
+// the roll, the roll takes it, and no page of either segment is faulted in.
+func TestCreateAheadFaultsNoPage(t *testing.T) {
+	dir := t.TempDir()
+	l, fs := openPrefault(t, dir)
+	defer l.Close()
+	for l.WrotePosition() < prefaultFileSize-4096 {
+		appendN(t, l, int(l.WrotePosition()), 1)
+	}
+	if _, err := l.CreateAhead(8192); err != nil {
+		t.Fatal(err)
+	}
+	next := l.impl.pre.next
+	if next == nil || next.start != prefaultFileSize {
+		t.Fatalf("next segment after CreateAhead = %+v, want one at %d", next, prefaultFileSize)
+	}
+	seq := 1000
+	for l.WrotePosition() <= prefaultFileSize {
+		appendN(t, l, seq, 1)
+		seq++
+	}
+	if l.impl.segs.last() != next || l.impl.pre.next != nil {
+		t.Fatal("the roll did not take the segment created ahead")
+	}
+	if calls := fs.taken(); len(calls) != 0 {
+		t.Fatalf("CreateAhead faulted pages in: %+v", calls)
+	}
+}
+
+// TestRollWriteErrorFailsCommit: when the roll inside a Stage fails to
+// write the records staged before it, the Commit that follows reports the
+// failure, so that their appends are not answered as stored.
+func TestRollWriteErrorFailsCommit(t *testing.T) {
+	fs := faultfs.New(1)
+	l := openMem(t, fs, false)
+	defer l.Close()
+	stageN(t, l, 0, 1)
+	fs.Inject(faultfs.Rule{Ops: faultfs.OpWrite, Path: memDir, Kind: faultfs.KindEIO, Limit: 1})
+	var err error
+	for seq := 1; err == nil; seq++ {
+		if seq > 1000 {
+			t.Fatal("no roll")
+		}
+		_, err = l.Stage(testRecord(seq, bodyLenFor(seq)), 0, 1)
+	}
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Stage across the roll = %v, want EIO", err)
+	}
+	if err := l.Commit(); !errors.Is(err, ErrNotWritable) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Commit after the failed roll = %v, want the sticky EIO", err)
+	}
+	if l.WrotePosition() != 0 {
+		t.Fatalf("WrotePosition %d, want 0", l.WrotePosition())
+	}
+}

@@ -3,6 +3,8 @@ package queue
 import (
 	"strings"
 	"sync"
+
+	"github.com/actormq/actormq/wire/body"
 )
 
 // A pull request's header strings live in its pooled frame, which
@@ -19,7 +21,10 @@ import (
 
 // groupNamesMax bounds groupNames: consumer group names come from clients,
 // and a broker serves far fewer groups than this. Past it, a pull of a new
-// group gets a copy of its own (an allocation), never a table entry.
+// group gets a copy of its own (an allocation), never a table entry. Names
+// longer than a valid group's (body.GroupBytesMax; pulls do not validate
+// them) are copied, never interned, so the table holds at most ~4 MiB
+// rather than 16,384 names as long as a frame allows.
 const groupNamesMax = 1 << 14
 
 // internTable hands out one owned copy per distinct string. Any goroutine:
@@ -36,9 +41,12 @@ type internTable struct {
 var groupNames = internTable{m: make(map[string]string)}
 
 // get returns a string equal to s that does not alias s's memory: the
-// table's copy, a new one added to the table, or, when the table is full,
-// a plain copy.
+// table's copy, a new one added to the table, or, when the table is full
+// or s too long for a group name, a plain copy.
 func (t *internTable) get(s string) string {
+	if len(s) > body.GroupBytesMax {
+		return strings.Clone(s)
+	}
 	t.mu.RLock()
 	v, ok := t.m[s]
 	t.mu.RUnlock()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -74,8 +75,8 @@ func TestPullStringsOutliveRelease(t *testing.T) {
 }
 
 // TestInternTable: get returns equal strings that do not share the
-// caller's memory, the same copy for the same name, and plain copies once
-// the table is full.
+// caller's memory, the same copy for the same name, and plain copies for
+// a name too long for a group and once the table is full.
 func TestInternTable(t *testing.T) {
 	tab := internTable{m: make(map[string]string)}
 	b := []byte("group-A")
@@ -87,6 +88,10 @@ func TestInternTable(t *testing.T) {
 	}
 	if again := tab.get("group-A"); unsafeData(again) != unsafeData(first) {
 		t.Fatal("second get made another copy")
+	}
+	long := strings.Repeat("g", body.GroupBytesMax+1)
+	if got := tab.get(long); got != long || len(tab.m) != 1 {
+		t.Fatalf("a name past GroupBytesMax: got %d bytes, %d entries", len(got), len(tab.m))
 	}
 	for i := len(tab.m); i < groupNamesMax; i++ {
 		tab.m[strconv.Itoa(i)] = ""

@@ -32,7 +32,8 @@ type storeDeps struct {
 	queueOffsets map[store.QueueKey]int64
 	checkpoint   func(physicMsgTimestamp, logicsMsgTimestamp int64) error
 	probe        func() error // CommitLog.Probe (diskfull.go); nil: never full
-	// prefault is CommitLog.Prefault (prefault.go); nil: no prefaulter.
+	// prefault is CommitLog.CreateAhead, or PrefaultWritten for SYNC_FLUSH
+	// (prefault.go); nil: no prefaulter.
 	prefault func(ahead int64) (int64, error)
 }
 
@@ -141,18 +142,19 @@ func (a *writerActor) commit(ctx actor.Context) {
 	a.dispatch()
 
 	syncFlush := a.w.cfg.Broker.FlushDiskType == config.FlushSync
-	var waiters []*Append // the flush actor's from here on
+	done := newBatchDone() // the flush actor's from the Send on; it recycles it
 	for _, b := range a.pending {
 		for _, p := range b.Appends {
 			if syncFlush && p.err == nil && !p.NoWait {
-				waiters = append(waiters, p)
+				done.waiters = append(done.waiters, p)
 				continue
 			}
 			a.w.answer(p, remoting.RespSuccess)
 		}
 		b.recycle()
 	}
-	ctx.Send(a.w.flush, &batchDone{end: a.w.deps.log.WrotePosition(), storeTimestamp: now, waiters: waiters})
+	done.end, done.storeTimestamp = a.w.deps.log.WrotePosition(), now
+	ctx.Send(a.w.flush, done)
 	a.maybePrefault(ctx)
 	clear(a.pending)
 	if cap(a.pending) > 4096 {

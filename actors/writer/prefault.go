@@ -15,9 +15,10 @@ import (
 // At most this much of the page cache is dirty zeros ahead of the records;
 // the kernel may write them back (zeros, what the file holds) only when the
 // log sits idle. A SYNC_FLUSH broker prefaults with CommitLog.PrefaultWritten
-// (chosen in Spawn), which writes those zeros back at once so that its
-// acknowledged msyncs find the blocks written (no extent conversion per
-// flush); this distance then also bounds the extra zeros written. An
+// (chosen in Spawn), which writes zeros there with pwrite and writes them
+// back at once so that its acknowledged flushes find the blocks written (no
+// extent conversion per flush); this distance then also bounds the extra
+// zeros written. An
 // ASYNC_FLUSH broker only creates the next segment ahead
 // (CommitLog.CreateAhead): the writer writes with pwrite (CommitLog.Commit)
 // and takes no page fault for the prefaulter to save; the figures above

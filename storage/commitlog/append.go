@@ -117,6 +117,12 @@ func (l *commitLog) stageAt(seg *segment, pos int64) {
 // only.
 func (l *commitLog) commit(end int64) error {
 	st := &l.stage
+	if len(st.buf) > 0 && l.pre.zeroFloor.Load() < st.at+int64(len(st.buf)) {
+		// PrefaultWritten may still write zeros there: write and publish
+		// under its lock (zeroing protocol, prefault.go writeZeros).
+		l.pre.zeroMu.Lock()
+		defer l.pre.zeroMu.Unlock()
+	}
 	if len(st.buf) > 0 {
 		s := st.seg
 		_, err := s.file.WriteAt(st.buf, st.at-s.start)

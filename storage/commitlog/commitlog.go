@@ -57,10 +57,11 @@
 //     what it keeps, and sets the positions.
 //  3. Scan re-reads records for re-dispatch (store package).
 //  4. Stage/Commit or Append (one writer) and Flush (one flusher) run concurrently; Read,
-//     Scan and DeleteExpiredFiles may run on any goroutine; Prefault (one
-//     goroutine) faults pages in ahead of the write position and creates
-//     the next segment before the roll needs it (prefault.go).
-//  5. Close flushes and unmaps.
+//     Scan and DeleteExpiredFiles may run on any goroutine; CreateAhead or
+//     PrefaultWritten (one goroutine) creates the next segment before the
+//     roll needs it, the latter also faulting in and writing back the pages
+//     ahead of the write position (prefault.go).
+//  5. Close commits what is staged, flushes and unmaps.
 package commitlog
 
 import (
@@ -134,9 +135,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// CommitLog is the log. Goroutine contract: Append/Recover/Close from the
-// single writer (the commitlog-writer actor); Flush from one flusher at a time;
-// Prefault from one prefaulter at a time (calls serialize); Read/Scan/
+// CommitLog is the log. Goroutine contract: Stage/Commit/Append/Recover/
+// Close from the single writer (the commitlog-writer actor); Flush from one
+// flusher at a time; Prefault from one prefaulter at a time (calls
+// serialize); Read/Scan/
 // WrotePosition/FlushedPosition/MinOffset/DeleteExpiredFiles from any
 // goroutine.
 type CommitLog struct{ impl *commitLog }
@@ -146,7 +148,7 @@ type commitLog struct {
 	log  zerolog.Logger
 	segs segmentQueue
 
-	wrote   atomic.Int64 // end of appended data; stored after the bytes
+	wrote   atomic.Int64 // end of committed data; stored after the bytes
 	flushed atomic.Int64 // end of msynced data
 	// failed holds the sticky write/flush error; once set it never clears
 	// (never retry an fsync: the kernel may have dropped the dirty pages).
@@ -266,8 +268,8 @@ func (l *CommitLog) MinOffset() int64 {
 	return l.impl.minOffset()
 }
 
-// Close flushes and unmaps everything (segments still held by a Slice are
-// unmapped on their last Release). It returns the sticky error if the log
+// Close commits what is staged, flushes and unmaps everything (segments
+// still held by a Slice are unmapped on their last Release). It returns the sticky error if the log
 // failed, so the caller knows the shutdown was not clean. Writer goroutine,
 // after the flusher stopped; idempotent.
 func (l *CommitLog) Close() error { return l.impl.close() }

@@ -246,3 +246,52 @@ func TestRollWriteErrorFailsCommit(t *testing.T) {
 		t.Fatalf("WrotePosition %d, want 0", l.WrotePosition())
 	}
 }
+
+// TestCloseCommitsStaged: Close writes what was staged and not committed,
+// so a reopened log recovers those records too.
+func TestCloseCommitsStaged(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, vfs.Default)
+	recs := appendN(t, l, 0, 2)
+	recs = append(recs, stageN(t, l, 2, 3)...)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openTest(t, dir, vfs.Default)
+	defer l.Close()
+	if want := endOf(recs[len(recs)-1]); l.WrotePosition() != want {
+		t.Fatalf("recovered to %d, want the staged records' end %d", l.WrotePosition(), want)
+	}
+	for _, a := range recs {
+		checkStored(t, l, a)
+	}
+}
+
+// TestStageMaxCommits: Stage commits by itself once stageMax bytes are
+// staged, so the staging buffer stays bounded however large the group.
+func TestStageMaxCommits(t *testing.T) {
+	l, err := Open(Config{Dir: t.TempDir(), FileSize: 4 * stageMax, FS: vfs.Default})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Recover(false, 0); err != nil {
+		t.Fatal(err)
+	}
+	const bodyLen = 60 << 10
+	var staged int64
+	for seq := 0; staged < stageMax; seq++ {
+		if l.WrotePosition() != 0 {
+			t.Fatalf("WrotePosition %d with %d bytes staged, below stageMax", l.WrotePosition(), staged)
+		}
+		rec := testRecord(seq, bodyLen)
+		off, err := l.Stage(rec, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		staged = off + int64(len(rec))
+	}
+	if l.WrotePosition() != staged {
+		t.Fatalf("WrotePosition %d after staging %d bytes (stageMax %d), want them committed", l.WrotePosition(), staged, stageMax)
+	}
+}

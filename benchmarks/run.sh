@@ -261,7 +261,7 @@ command_rows() {
 
 # report writes latest.json and latest.md from the runs done so far.
 report() {
-	local commit gover date name f sep rss ratio rows lat
+	local commit gover date name f sep rss ratio rows lat command
 	commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	gover=$($GO env GOVERSION)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -298,6 +298,8 @@ report() {
 		# steal %: CPU time the hypervisor gave other guests during the run
 		# (the machine's /proc/stat); when it is high, both processes stop
 		# at moments neither chose and the latency tails are the host's.
+		# Whole-machine freezes are not in it: the stalls table below has
+		# them for the latency runs.
 		echo "| run | msgs/s | MB/s | p50 | p99 | p999 | sent | received | errors | broker RSS MiB | GC pause p99 µs | steal % |"
 		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for name in "${runs[@]}"; do
@@ -335,6 +337,19 @@ report() {
 		rows=$(command_rows mixed '| %s | %.0f | %.0f | %s | %s | %s |\n' send_msgs_per_s consumer_msgs_per_s lag_end_msgs catch_up_ms kept_up)
 		table "Tailing consumer against producers sending as fast as they can (kept up: all received, and at most one second of sends behind when they stopped):" \
 			"| run | sent msgs/s | consumed msgs/s | behind at the end (msgs) | caught up after ms | kept up |" "|---|---:|---:|---:|---:|---|" "$rows"
+		# The stall probe's figures (mqbench stallprobe): a real-time thread's
+		# 1 ms sleeps, how late they woke, and the stalls over 5 and 10 ms
+		# with their summed lateness; last, its normal-priority twin's. A run whose tails are near its
+		# stalls' lengths waited for the machine, not for the broker.
+		rows=$(for command in e2e mixed; do
+			command_rows "$command" '| %s | %s | %s | %s | %s | %s | %s | %s | %s / %.0f | %s / %.0f | %s | %s / %s |\n' \
+				send_p99_us send_p999_us p99_us p999_us probe_late_p99_us probe_late_p999_us probe_late_max_us \
+				stalls_over_5ms stall_ms_over_5ms stalls_over_10ms stall_ms_over_10ms probe_realtime \
+				probe_normal_late_p99_us probe_normal_late_max_us
+		done)
+		table "Machine stalls during the latency runs (a SCHED_FIFO thread per CPU, in a process of its own, sleeping 1 ms: how late it woke; stalls: wakes later than 5 or 10 ms, count / their ms, summed over the CPUs; steal does not show these. The same sleeper at normal priority is also late while the guest's CPUs are busy: late there but not at real time means CPU contention, not a frozen machine):" \
+			"| run | send p99 µs | send p999 µs | deliver p99 µs | deliver p999 µs | probe late p99 µs | probe late p999 µs | probe late max µs | stalls > 5 ms | stalls > 10 ms | real-time | normal-priority probe late p99 / max µs |" \
+			"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|" "$rows"
 		rows=$(for name in "${runs[@]}"; do
 			f=$work/$name.json
 			case $name in
@@ -367,8 +382,18 @@ bench async-flush-128B produce -t Bench128 -s 128 -c 4 -w 64 --mode async
 bench consume-page-cache consume -t Bench128 -c 4 --from first --repeat
 # A tailing consumer (one connection) while producers send as fast as they
 # can: the JSON's tail object says whether it kept up.
-bench mixed-tail-128B mixed -t BenchMixed -s 128 -c 4 -w 64 --mode async
-bench e2e-50k e2e -t BenchE2E -s 128 -c 4 -w 64 --mode async --rate 50000
+# Both latency runs start mqbench stallprobe beside them (--stall-probe): a
+# process of its own with one thread per CPU, pinned there at SCHED_FIFO
+# priority 50, that sleeps 1 ms at a time and records how late it wakes (a
+# twin thread at normal priority does the same, late also while the CPUs
+# are busy). Its stalls are the machine's, not the broker's: on this VM the
+# guest freezes for 12–37 ms at times (no CPU runs, not even the timer
+# tick; sometimes one vCPU alone), which /proc/stat's steal does not
+# count, and such freezes make most of the e2e tails. The JSON's
+# stall_probe object and the stalls table of latest.md give them beside
+# the run's p99/p999.
+bench mixed-tail-128B mixed -t BenchMixed -s 128 -c 4 -w 64 --mode async --stall-probe
+bench e2e-50k e2e -t BenchE2E -s 128 -c 4 -w 64 --mode async --rate 50000 --stall-probe
 # Scale: the first run again over SCALE_TOPICS × SCALE_QUEUES queues, then
 # drained. The topics are created and every queue gets its first messages
 # and its consume-queue file before the timed part: the target is the steady

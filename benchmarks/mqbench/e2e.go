@@ -32,6 +32,7 @@ func e2eCmd(log io.Writer) *cobra.Command {
 	registerProducer(cmd, &o)
 	cmd.Flags().IntVar(&rate, "rate", 10000, "messages per second (requests per second × --batch)")
 	cmd.Flags().IntVar(&pullBatch, "pull-batch", 32, "maxMsgNums of each pull")
+	registerStallProbe(cmd, &c)
 	o.inflight = 64 // paced sends need room in flight to hold the rate
 	cmd.Flags().Lookup("inflight").DefValue = "64"
 	return cmd
@@ -52,7 +53,12 @@ func mixedCmd(log io.Writer) *cobra.Command {
 	c.register(cmd)
 	registerProducer(cmd, &o)
 	cmd.Flags().IntVar(&pullBatch, "pull-batch", 32, "maxMsgNums of each pull")
+	registerStallProbe(cmd, &c)
 	return cmd
+}
+
+func registerStallProbe(cmd *cobra.Command, c *common) {
+	cmd.Flags().BoolVar(&c.stallProbe, "stall-probe", false, "run mqbench stallprobe beside the run and report how long the machine stalled (stall_probe)")
 }
 
 // runBoth produces (paced at rate msgs/s when rate > 0) while a consumer
@@ -79,6 +85,12 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	}
 	defer p.close()
 
+	var probe *probeProcess
+	if c.stallProbe {
+		if probe, err = startStallProbe(log); err != nil {
+			return fmt.Errorf("--stall-probe: %w", err)
+		}
+	}
 	consumeCtx, stopConsume := context.WithCancel(parent)
 	defer stopConsume()
 	consumed := make(chan struct{})
@@ -112,6 +124,9 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	<-done
 
 	res := producerResult(command, o)
+	if probe != nil {
+		res.StallProbe = probe.stop() // it covered the sends and the deliveries
+	}
 	res.Rate = rate
 	cs.m.fill(&res, elapsed) // rates and latencies of delivery
 	res.Sent, res.Received = p.m.msgs.Load(), cs.m.msgs.Load()

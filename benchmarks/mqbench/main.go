@@ -8,6 +8,7 @@
 //	mqbench e2e     -n 127.0.0.1:9876 -t T --rate 50000   (publish-to-deliver latency at a fixed rate)
 //	mqbench mixed   -n 127.0.0.1:9876 -t T -c 4 -w 64     (produce as fast as possible while consuming)
 //	mqbench ready   -n 127.0.0.1:9876 -t T                (time until a starting broker answers a send)
+//	mqbench stallprobe --duration 60s                     (how long the machine stalls: 1 ms SCHED_FIFO sleeps, JSON)
 //
 // --topics N spreads any of them over N topics T-0 … T-(N-1) (-q queues
 // each when mqbench creates them): 1,000 topics of 10 queues measure the
@@ -48,6 +49,7 @@ type common struct {
 	namesrv, topic, jsonPath      string
 	queues, topicCount, brokerPID int
 	duration                      time.Duration
+	stallProbe                    bool // e2e and mixed: run mqbench stallprobe beside the run
 }
 
 func (c *common) register(cmd *cobra.Command) {
@@ -97,7 +99,7 @@ func registerConsumer(cmd *cobra.Command, o *consumerOpts) {
 func newRoot(log io.Writer) (root *cobra.Command, stopTrace func() error) {
 	root = &cobra.Command{Use: "mqbench", Short: "load generator for actormq (RocketMQ remoting protocol)", SilenceUsage: true, SilenceErrors: true}
 	stopTrace = registerTrace(root)
-	root.AddCommand(produceCmd(log), consumeCmd(log), e2eCmd(log), mixedCmd(log), readyCmd(log))
+	root.AddCommand(produceCmd(log), consumeCmd(log), e2eCmd(log), mixedCmd(log), readyCmd(log), stallProbeCmd())
 	return root, stopTrace
 }
 

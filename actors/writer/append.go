@@ -85,7 +85,7 @@ func newWriterActor(w *Writer) *writerActor {
 func (a *writerActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		a.maybePrefault(ctx) // warm the first pages before the first send
+		a.maybePrefault(ctx) // the next segment (and on SYNC_FLUSH the blocks ahead) before the first send
 	case *Batch:
 		a.pending = append(a.pending, m)
 		if !a.marked {

@@ -110,7 +110,11 @@ func BenchmarkGroupCommit(b *testing.B) {
 		for _, n := range []int{1, 16, 128} {
 			b.Run(fmt.Sprintf("%s/n=%d", flush, n), func(b *testing.B) {
 				cl := openBenchLog(b)
-				w := spawnBenchWriter(b, flush, storeDeps{log: cl, prefault: cl.Prefault})
+				prefault := cl.CreateAhead // as Spawn chooses
+				if flush == config.FlushSync {
+					prefault = cl.PrefaultWritten
+				}
+				w := spawnBenchWriter(b, flush, storeDeps{log: cl, prefault: prefault})
 				conn := &benchConn{answered: make(chan struct{}, n)}
 				req := &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 1}
 				b.ReportAllocs()

@@ -4,31 +4,29 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// prefaultAhead is how far past the write position the prefaulter keeps the
-// commit log's pages faulted in (CommitLog.Prefault). The writer asks again
-// each time it has written half of it, so at least 16 MiB stay ready: about
-// 110 ms of writing at 140 MB/s (570k batched 128 B sends a second). Faulting
-// in a page costs ~1-3 µs here (zero-fill of fresh memory in this VM), so a
-// 16 MiB request takes the prefaulter ~10 ms of CPU, and a loaded machine
-// can delay it: with 8 MiB the writer still overtook it and took faults
-// itself (9% of broker CPU in its stores, batched sends), with 32 MiB 2%.
-// At most this much of the page cache is dirty zeros ahead of the records;
-// the kernel may write them back (zeros, what the file holds) only when the
-// log sits idle. A SYNC_FLUSH broker prefaults with CommitLog.PrefaultWritten
-// (chosen in Spawn), which writes zeros there with pwrite and writes them
-// back at once so that its acknowledged flushes find the blocks written (no
-// extent conversion per flush); this distance then also bounds the extra
-// zeros written. An
-// ASYNC_FLUSH broker only creates the next segment ahead
-// (CommitLog.CreateAhead): the writer writes with pwrite (CommitLog.Commit)
-// and takes no page fault for the prefaulter to save; the figures above
-// are from when it stored into the mapping.
+// prefaultAhead is how far past the write position the prefaulter prepares
+// the commit log. An ASYNC_FLUSH broker only creates the next segment ahead
+// (CommitLog.CreateAhead) once this distance reaches past the newest one:
+// the writer writes with pwrite (CommitLog.Commit), so there is no page
+// fault to take off it, and creating the segment (fallocate, mmap,
+// directory sync) stays off the roll. A SYNC_FLUSH broker also writes zeros
+// over this distance with pwrite and writes them back at once
+// (CommitLog.PrefaultWritten, chosen in Spawn) so that its acknowledged
+// flushes find the blocks written (no extent conversion per flush); the
+// distance then bounds the extra zeros written and dirty in the page cache.
+// The writer asks again each time it has written half of it, so at least
+// 16 MiB stay ready: about 110 ms of writing at 140 MB/s (570k batched
+// 128 B sends a second). It was sized when the writer stored into the
+// mapping and the prefaulter faulted pages in (~1-3 µs a page here): with
+// 8 MiB the writer still overtook it and took faults itself (9% of broker
+// CPU in its stores, batched sends), with 32 MiB 2%.
 const prefaultAhead = 32 << 20
 
-// prefaultReq asks the prefaulter for one CommitLog.Prefault. The writer
-// sends at most one at a time: Writer.prefaultBusy is set by the writer when
-// it sends and cleared by the prefaulter when it is done (a flag rather than
-// an answer message, which would land in dead letters during Stop).
+// prefaultReq asks the prefaulter for one call of its prefault function.
+// The writer sends at most one at a time: Writer.prefaultBusy is set by the
+// writer when it sends and cleared by the prefaulter when it is done (a
+// flag rather than an answer message, which would land in dead letters
+// during Stop).
 type prefaultReq struct{}
 
 var thePrefaultReq = &prefaultReq{}

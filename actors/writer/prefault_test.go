@@ -32,15 +32,15 @@ func newJumpHarness() (*harness, *jumpLog) {
 
 // The writer asks the prefaulter at start, then again only after writing
 // half of prefaultAhead since its last request; the prefaulter calls
-// CommitLog.Prefault with prefaultAhead; Stop stops the prefaulter.
+// its prefault function with prefaultAhead; Stop stops the prefaulter.
 func TestPrefaulterFollowsTheWritePosition(t *testing.T) {
 	sys := testkit.ActorSystem(t)
 	h, log := newJumpHarness()
 	var mu sync.Mutex
-	var calls []int64 // the write position at each Prefault call
+	var calls []int64 // the write position at each prefault call
 	prefault := func(ahead int64) (int64, error) {
 		if ahead != prefaultAhead {
-			t.Errorf("Prefault(%d), want %d", ahead, prefaultAhead)
+			t.Errorf("prefault(%d), want %d", ahead, prefaultAhead)
 		}
 		pos := log.WrotePosition()
 		mu.Lock()
@@ -82,7 +82,7 @@ func TestPrefaulterFollowsTheWritePosition(t *testing.T) {
 	}
 	got := taken()
 	if len(got) != 2 || got[1] < prefaultAhead/2 {
-		t.Fatalf("Prefault calls at write positions %v; want 2, the second at or past %d", got, prefaultAhead/2)
+		t.Fatalf("prefault calls at write positions %v; want 2, the second at or past %d", got, prefaultAhead/2)
 	}
 	select {
 	case <-w.prefaulterDone:
@@ -91,7 +91,7 @@ func TestPrefaulterFollowsTheWritePosition(t *testing.T) {
 	}
 }
 
-// A panicking (resumed) or failing Prefault is logged and the writer keeps
+// A panicking (resumed) or failing prefault is logged and the writer keeps
 // appending; the next request still goes out.
 func TestPrefaultFailureDoesNotStopTheWriter(t *testing.T) {
 	sys := testkit.ActorSystem(t)

@@ -148,7 +148,7 @@ func (l *commitLog) roll(start int64) (*segment, error) {
 	if start%l.cfg.FileSize != 0 {
 		return nil, l.fail(fmt.Errorf("%w: roll at %d, not a segment start", ErrCorrupt, start))
 	}
-	// Prefault usually created the segment already (off the writer); the
+	// CreateAhead or PrefaultWritten usually created the segment already (off the writer); the
 	// lock keeps it from creating the same file while the roll does.
 	l.pre.nextMu.Lock()
 	defer l.pre.nextMu.Unlock()

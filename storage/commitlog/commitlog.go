@@ -59,8 +59,8 @@
 //  4. Stage/Commit or Append (one writer) and Flush (one flusher) run concurrently; Read,
 //     Scan and DeleteExpiredFiles may run on any goroutine; CreateAhead or
 //     PrefaultWritten (one goroutine) creates the next segment before the
-//     roll needs it, the latter also faulting in and writing back the pages
-//     ahead of the write position (prefault.go).
+//     roll needs it, the latter also writing zeros over the pages ahead of
+//     the write position and writing them back (prefault.go).
 //  5. Close commits what is staged, flushes and unmaps.
 package commitlog
 
@@ -137,8 +137,8 @@ func (c *Config) Validate() error {
 
 // CommitLog is the log. Goroutine contract: Stage/Commit/Append/Recover/
 // Close from the single writer (the commitlog-writer actor); Flush from one
-// flusher at a time; Prefault from one prefaulter at a time (calls
-// serialize); Read/Scan/
+// flusher at a time; CreateAhead/PrefaultWritten from one prefaulter at a
+// time (calls serialize); Read/Scan/
 // WrotePosition/FlushedPosition/MinOffset/DeleteExpiredFiles from any
 // goroutine.
 type CommitLog struct{ impl *commitLog }

@@ -9,8 +9,8 @@ import (
 
 // BenchmarkFlushGroup measures what a SYNC_FLUSH group commit waits for: one
 // Flush (msync) of a group of records just appended, with a goroutine
-// keeping 32 MiB ahead of the write position prefaulted as the writer's
-// prefaulter does, either with Prefault (blocks stay allocated but
+// preparing 32 MiB ahead of the write position as the writer's
+// prefaulter does, either with CreateAhead (blocks stay allocated but
 // unwritten until the records' own flush converts them) or with
 // PrefaultWritten (the zeros ahead are written back first). ns/op is one
 // append plus flush; p50-µs and p99-µs are the flush alone. Run it on the
@@ -33,11 +33,11 @@ func benchmarkFlushGroup(b *testing.B, group int, written bool) {
 	const fileSize = 256 << 20
 	const ahead = 32 << 20
 	l := openBenchLog(b, fileSize)
-	prefault := l.Prefault
+	prefault := l.CreateAhead
 	if written {
 		prefault = l.PrefaultWritten
 	}
-	// The first Prefault runs before the clock starts, as a broker's does
+	// The first call runs before the clock starts, as a broker's does
 	// at start; later ones run on the goroutine, woken every ahead/2.
 	if _, err := prefault(ahead); err != nil {
 		b.Fatal(err)

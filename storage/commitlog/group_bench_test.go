@@ -11,7 +11,7 @@ import (
 // BenchmarkGroupCommit is the writer's work per record as a broker does it:
 // groups of records staged and committed (CommitLog.Stage, Commit), with a
 // goroutine preparing 32 MiB ahead as the prefaulter actor does (ahead=
-// written: PrefaultWritten, faultin: Prefault, create: CreateAhead), and
+// written: PrefaultWritten, create: CreateAhead), and
 // for sync=true a Flush after every group (SYNC_FLUSH), else one per 16
 // MiB. cpu-ns/rec is the process's CPU time (user+sys, all threads: the
 // prefaulter's and the flushes' included, the kernel's flusher threads
@@ -24,9 +24,9 @@ func BenchmarkGroupCommit(b *testing.B) {
 		ahead       []string
 	}{
 		{128, 125, true, []string{"written", "create"}},
-		{128, 125, false, []string{"faultin", "create"}},
-		{1024, 32, false, []string{"faultin", "create"}},
-		{128, 64, false, []string{"faultin", "create"}},
+		{128, 125, false, []string{"create"}},
+		{1024, 32, false, []string{"create"}},
+		{128, 64, false, []string{"create"}},
 	} {
 		for _, ahead := range c.ahead {
 			name := fmt.Sprintf("body=%d/group=%d/sync=%v/ahead=%s", c.body, c.group, c.sync, ahead)
@@ -40,7 +40,7 @@ func benchmarkGroupCommit(b *testing.B, body, group int, sync bool, ahead string
 	const distance = 32 << 20
 	l := openBenchLog(b, fileSize)
 	pf := map[string]func(int64) (int64, error){
-		"written": l.PrefaultWritten, "faultin": l.Prefault, "create": l.CreateAhead,
+		"written": l.PrefaultWritten, "create": l.CreateAhead,
 	}[ahead]
 	wake := make(chan struct{}, 1)
 	done := make(chan struct{})

@@ -10,34 +10,28 @@ import (
 	"github.com/actormq/actormq/storage/vfs"
 )
 
-// prefaultState is what Prefault, PrefaultWritten and CreateAhead keep
-// between calls.
+// prefaultState is what PrefaultWritten and CreateAhead keep between
+// calls.
 //
-// Why: a store into a page of a fresh segment that was never touched takes
-// a page fault that zero-fills the page (fallocated blocks are unwritten,
-// so reading them is a memset) and runs ext4's page_mkwrite, for every 4
-// KiB it writes: measured at 41% of broker CPU under batched sends when the
-// writer stored into the mapping. Prefault does that work on another
-// goroutine ahead of such stores. Commit now writes with pwrite instead, so
-// the broker faults pages in only for SYNC_FLUSH (PrefaultWritten, for its
-// written blocks) and otherwise just creates the next segment ahead
-// (CreateAhead). Java warms the whole file with zeros at creation
-// (warmMapedFileEnable, off by default) and pre-creates the next file
-// (AllocateMappedFileService); pre-faulting a bounded distance ahead keeps
-// the dirty zero pages few.
+// Why: otherwise the roll creates the segment (fallocate, mmap, directory
+// sync) on the writer, with every send waiting behind it; Java pre-creates the next file
+// the same way (AllocateMappedFileService). For SYNC_FLUSH the blocks
+// ahead are also written (PrefaultWritten). Java warms the whole file with
+// zeros at creation (warmMapedFileEnable, off by default); writing a
+// bounded distance ahead keeps the extra dirty zeros few.
 type prefaultState struct {
-	// mu makes Prefault one call at a time and lets close wait for the
+	// mu makes prefault one call at a time and lets close wait for the
 	// call under way before it drops next.
 	mu sync.Mutex
-	to int64 // mu: pages below this global offset were prefaulted
+	to int64 // mu: global offset the last call reached
 
-	// nextMu serializes creating the next segment (Prefault) with taking
+	// nextMu serializes creating the next segment (prefault) with taking
 	// it (roll, on the writer), so the file is never created twice.
 	nextMu sync.Mutex
 	// next is the segment starting where the newest one ends, created
 	// ahead of the roll; nil until then. nextMu.
 	next *segment
-	// failedLogged: the first Prefault failure is logged at Warn, later
+	// failedLogged: the first PrefaultWritten failure is logged at Warn, later
 	// ones at Debug.
 	failedLogged atomic.Bool
 
@@ -49,48 +43,40 @@ type prefaultState struct {
 	zeroFloor atomic.Int64
 }
 
-// Prefault faults in, for writing, the pages from the write position up to
-// WrotePosition()+ahead that an earlier call has not, so that stores
-// there take no page fault; when that range passes the end of the
-// newest segment it also creates the next segment (allocated, mapped,
-// directory synced) for the roll to take, and prefaults its start. It
-// returns the offset it prefaulted up to.
+// CreateAhead creates the next segment (allocated, mapped, directory
+// synced) before the roll needs it, once WrotePosition()+ahead passes the
+// newest segment's end, for the roll to take; it returns the offset it
+// reached. An ASYNC_FLUSH broker uses it. A failure to create the segment
+// is not an error of the log: the roll creates it itself and meets the
+// error there (ENOSPC handling stays with the roll and Probe). It does
+// nothing while the log is read-only (disk full or failed).
 //
-// It never writes a byte: it touches only pages at or past the write
-// position (never one below, so nothing a reader trusts), asks the mapping
-// to fault them in (vfs.Prefaulter; a no-op for mappings without it), and
-// holds a reference on each segment it touches, so retention and Close
-// never unmap under it. It does nothing while the log is read-only (disk
-// full or failed): those pages may lack blocks. A failure to create the
-// next segment is not an error of the log: the roll creates it itself and
-// meets the error there (ENOSPC handling stays with the roll and Probe).
+// One goroutine at a time (calls serialize with PrefaultWritten's),
+// concurrent with the writer; call after Recover.
 //
-// One goroutine at a time (calls serialize), concurrent with Append; call
-// after Recover.
-func (l *CommitLog) Prefault(ahead int64) (int64, error) { return l.impl.prefault(ahead, faultIn) }
-
-// CreateAhead is Prefault without the page faults: it only creates the next
-// segment before the roll needs it, once WrotePosition()+ahead passes the
-// newest segment's end. An ASYNC_FLUSH broker uses it. Why: Commit writes
-// with pwrite, which fills page-cache pages without mapping them, so the
-// writer takes no page fault there to save; faulting pages in ahead would
-// only map them writable and zero-fill them, and the write-back would then
-// write-protect every one again (page_mkclean, TLB-shootdown IPIs).
+// Why not fault the pages in ahead as well (MADV_POPULATE_WRITE, the way
+// before): Commit writes with pwrite, which fills page-cache pages without
+// mapping them, so the writer takes no page fault there to save; faulting
+// pages in ahead would only map them writable and zero-fill them, and the
+// write-back would then write-protect every one again (page_mkclean,
+// TLB-shootdown IPIs).
 // Measured in the broker (GOMAXPROCS=2, 15 s runs, CPU-µs per message,
 // old tree = stores into prefaulted pages against pwrite with CreateAhead):
 // batch 64x128 B 1.47/1.72 against 1.32/1.17, 32x1 KiB 6.23/5.86 against
-// 5.80/5.24; with Prefault instead of CreateAhead the pwrite broker was at
-// 1.57/1.78 and 5.07/5.80.
+// 5.80/5.24; with the populate instead of CreateAhead the pwrite broker was
+// at 1.57/1.78 and 5.07/5.80.
 func (l *CommitLog) CreateAhead(ahead int64) (int64, error) {
 	return l.impl.prefault(ahead, createOnly)
 }
 
-// PrefaultWritten is Prefault that, instead of faulting the pages in, writes
-// zeros over them with pwrite (no byte changes: the file reads zeros there)
-// and writes them back to disk durably, chunk by chunk, so that the file's
+// PrefaultWritten is CreateAhead that also writes zeros with pwrite over
+// the pages from the write position up to WrotePosition()+ahead that an
+// earlier call has not (no byte changes: the file reads zeros there) and
+// writes them back to disk durably, chunk by chunk, so that the file's
 // blocks there are written rather than allocated-but-unwritten when the
 // records land. It never writes over a committed record (zeroing protocol,
-// writeZeros).
+// writeZeros). A file without vfs.WriteBacker (sim/faultfs) only gets the
+// next segment created ahead: there is no block conversion to save there.
 //
 // Why: a segment is fallocated, which leaves its blocks unwritten on ext4;
 // the first write-back into an unwritten block converts it, a metadata
@@ -112,16 +98,15 @@ func (l *CommitLog) CreateAhead(ahead int64) (int64, error) {
 // write-back error to each open file at its next sync, so it is only logged
 // here, and the log's next Flush meets it and fails the log (sticky) there.
 func (l *CommitLog) PrefaultWritten(ahead int64) (int64, error) {
-	return l.impl.prefault(ahead, faultInWriteBack)
+	return l.impl.prefault(ahead, writeBack)
 }
 
 // prefaultMode is what prefault does to the pages ahead.
 type prefaultMode int
 
 const (
-	createOnly       prefaultMode = iota // nothing (CreateAhead)
-	faultIn                              // fault them in (Prefault)
-	faultInWriteBack                     // write zeros and write back (PrefaultWritten)
+	createOnly prefaultMode = iota // nothing (CreateAhead)
+	writeBack                      // write zeros and write back (PrefaultWritten)
 )
 
 func (l *commitLog) prefault(ahead int64, mode prefaultMode) (int64, error) {
@@ -179,13 +164,15 @@ func (l *commitLog) prefault(ahead int64, mode prefaultMode) (int64, error) {
 // few (16 per 16 MiB of log).
 const writeBackChunk = 1 << 20
 
-// prefaultRange prefaults the pages of s that hold global offsets [from, to),
+// prefaultRange writes zeros over the pages of s that hold global offsets
+// [from, to) and writes them back chunk by chunk (PrefaultWritten),
 // starting at the first page boundary at or after from (the page holding
-// from, if from is inside it, was already stored into by the writer), and
-// with faultInWriteBack writes them back chunk by chunk (PrefaultWritten).
+// from, if from is inside it, was already written by the writer). With
+// createOnly, or a file without vfs.WriteBacker, it does nothing. Rejected
+// for files without it: zeros and a Sync, which would only add writes (and
+// injected faults) in sim, where nothing converts blocks.
 func (l *commitLog) prefaultRange(s *segment, from, to int64, mode prefaultMode) error {
-	pf, ok := s.mapping.(vfs.Prefaulter)
-	if !ok || mode == createOnly {
+	if _, ok := s.file.(vfs.WriteBacker); !ok || mode == createOnly {
 		return nil
 	}
 	page := int64(os.Getpagesize())
@@ -195,25 +182,17 @@ func (l *commitLog) prefaultRange(s *segment, from, to int64, mode prefaultMode)
 		return nil
 	}
 	if !s.acquire() {
-		return nil // deleted meanwhile: nothing to prefault
+		return nil // deleted meanwhile: nothing to write
 	}
 	defer s.release()
-	var (
-		wb vfs.WriteBacker
-		f  vfs.File
-	)
-	if mode == faultInWriteBack {
-		var err error
-		if f, err = l.cfg.FS.OpenFile(s.path, os.O_RDWR, 0); err != nil {
-			return l.prefaultFailed(fmt.Errorf("commitlog: open %s to write back: %w", s.path, err))
-		}
-		defer f.Close()
-		wb, _ = f.(vfs.WriteBacker)
+	// A descriptor of its own for the write-back (see PrefaultWritten).
+	f, err := l.cfg.FS.OpenFile(s.path, os.O_RDWR, 0)
+	if err != nil {
+		return l.prefaultFailed(fmt.Errorf("commitlog: open %s to write back: %w", s.path, err))
 	}
-	if wb == nil {
-		if err := pf.Prefault(int(lo), int(hi-lo)); err != nil {
-			return l.prefaultFailed(fmt.Errorf("commitlog: prefault %s [%d, %d): %w", s.path, lo, hi, err))
-		}
+	defer f.Close()
+	wb, ok := f.(vfs.WriteBacker)
+	if !ok {
 		return nil
 	}
 	// Chunk by chunk: zeroing all first would leave the whole range dirty
@@ -286,18 +265,19 @@ func (l *commitLog) writeZeros(s *segment, f vfs.File, off, n int64) error {
 	return nil
 }
 
-// prefaultFailed logs a failed prefault (the first at Warn) and returns err.
+// prefaultFailed logs a failed PrefaultWritten (the first at Warn) and
+// returns err.
 func (l *commitLog) prefaultFailed(err error) error {
 	ev := l.log.Debug()
 	if !l.pre.failedLogged.Swap(true) {
 		ev = l.log.Warn()
 	}
-	ev.Err(err).Msg("prefault failed; appends fault pages in themselves")
+	ev.Err(err).Msg("prefault failed; flushes convert unwritten blocks themselves")
 	return err
 }
 
 // createNext returns the segment starting at start, created ahead of the
-// roll (see Prefault), or nil if it could not be created or the newest
+// roll (see CreateAhead), or nil if it could not be created or the newest
 // segment no longer ends there.
 func (l *commitLog) createNext(start int64) *segment {
 	pf := &l.pre
@@ -307,7 +287,7 @@ func (l *commitLog) createNext(start int64) *segment {
 		return pf.next
 	}
 	if last := l.segs.last(); (last != nil && last.end != start) || start%l.cfg.FileSize != 0 || l.closed.Load() {
-		return nil // the writer rolled meanwhile: the next Prefault sees it
+		return nil // the writer rolled meanwhile: the next call sees it
 	}
 	s, err := createSegment(l.cfg.FS, l.cfg.Dir, start, l.cfg.FileSize, &l.log)
 	if err != nil {
@@ -340,7 +320,7 @@ func (l *commitLog) takeNextLocked(start int64) (*segment, error) {
 // (all zeros; a crash before this leaves it for recovery, which deletes
 // segments past the end of the log). Close only, after setting closed.
 func (l *commitLog) dropNext() error {
-	l.pre.mu.Lock() // wait for a Prefault under way
+	l.pre.mu.Lock() // wait for a CreateAhead/PrefaultWritten under way
 	defer l.pre.mu.Unlock()
 	l.pre.nextMu.Lock()
 	defer l.pre.nextMu.Unlock()

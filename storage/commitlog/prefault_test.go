@@ -16,10 +16,10 @@ import (
 )
 
 // prefaultFileSize is a whole number of pages, as real segments are, so
-// that prefaulted ranges start on page boundaries inside a segment.
+// that written-back ranges start on page boundaries inside a segment.
 const prefaultFileSize = 64 << 10
 
-// prefaultCall is one Prefault a mapping received.
+// prefaultCall is one WriteBack a file received (PrefaultWritten).
 type prefaultCall struct {
 	path  string
 	off   int
@@ -27,7 +27,7 @@ type prefaultCall struct {
 	wrote int64 // the log's write position when the call arrived
 }
 
-// recordFS records every Prefault its mappings receive, with the write
+// recordFS records every WriteBack its files receive, with the write
 // position at that moment, and can refuse Allocate with ENOSPC.
 type recordFS struct {
 	vfs.FS
@@ -63,34 +63,17 @@ func (f *recordFile) Allocate(off, length int64) error {
 	return f.File.Allocate(off, length)
 }
 
-// WriteBack passes through (PrefaultWritten looks for vfs.WriteBacker).
+// WriteBack records the call and passes it through (PrefaultWritten looks
+// for vfs.WriteBacker).
 func (f *recordFile) WriteBack(off, n int64) error {
-	return f.File.(vfs.WriteBacker).WriteBack(off, n)
-}
-
-func (f *recordFile) Mmap(length int) (vfs.Mapping, error) {
-	m, err := f.File.Mmap(length)
-	if err != nil {
-		return nil, err
-	}
-	return &recordMapping{Mapping: m, path: f.Name(), fs: f.fs}, nil
-}
-
-type recordMapping struct {
-	vfs.Mapping
-	path string
-	fs   *recordFS
-}
-
-func (m *recordMapping) Prefault(off, n int) error {
 	var wrote int64
-	if l := m.fs.log.Load(); l != nil {
+	if l := f.fs.log.Load(); l != nil {
 		wrote = l.WrotePosition()
 	}
-	m.fs.mu.Lock()
-	m.fs.calls = append(m.fs.calls, prefaultCall{path: m.path, off: off, n: n, wrote: wrote})
-	m.fs.mu.Unlock()
-	return m.Mapping.(vfs.Prefaulter).Prefault(off, n)
+	f.fs.mu.Lock()
+	f.fs.calls = append(f.fs.calls, prefaultCall{path: f.Name(), off: int(off), n: int(n), wrote: wrote})
+	f.fs.mu.Unlock()
+	return f.File.(vfs.WriteBacker).WriteBack(off, n)
 }
 
 func openPrefault(t *testing.T, dir string) (*CommitLog, *recordFS) {
@@ -116,9 +99,9 @@ func startOf(t *testing.T, path string) int64 {
 	return start
 }
 
-// Prefault only asks for pages at or past the write position, in the
-// newest segment or the next one, and never for a page again.
-func TestPrefaultStaysAtOrPastTheWritePosition(t *testing.T) {
+// PrefaultWritten only writes back pages at or past the write position, in
+// the newest segment or the next one, and never a page again.
+func TestPrefaultWrittenStaysAtOrPastTheWritePosition(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openPrefault(t, dir)
 	defer l.Close()
@@ -126,19 +109,19 @@ func TestPrefaultStaysAtOrPastTheWritePosition(t *testing.T) {
 
 	seq := 0
 	for round := range 12 {
-		to, err := l.Prefault(3 * page)
+		to, err := l.PrefaultWritten(3 * page)
 		if err != nil {
-			t.Fatalf("round %d: Prefault: %v", round, err)
+			t.Fatalf("round %d: PrefaultWritten: %v", round, err)
 		}
 		if want := l.WrotePosition() + 3*page; to != want {
-			t.Fatalf("round %d: Prefault reached %d, want %d", round, to, want)
+			t.Fatalf("round %d: PrefaultWritten reached %d, want %d", round, to, want)
 		}
 		appendN(t, l, seq, 25)
 		seq += 25
 	}
 	calls := fs.taken()
 	if len(calls) < 12 {
-		t.Fatalf("%d prefault calls, want at least one per round", len(calls))
+		t.Fatalf("%d write-backs, want at least one per round", len(calls))
 	}
 	type pageKey struct {
 		path string
@@ -148,36 +131,37 @@ func TestPrefaultStaysAtOrPastTheWritePosition(t *testing.T) {
 	for _, c := range calls {
 		global := startOf(t, c.path) + int64(c.off)
 		if global < c.wrote || int64(c.off)%page != 0 {
-			t.Fatalf("prefault of %s at %d (global %d) is below the write position %d or unaligned", c.path, c.off, global, c.wrote)
+			t.Fatalf("write-back of %s at %d (global %d) is below the write position %d or unaligned", c.path, c.off, global, c.wrote)
 		}
 		if end := int64(c.off + c.n); end > prefaultFileSize {
-			t.Fatalf("prefault of %s past its end: [%d, %d)", c.path, c.off, end)
+			t.Fatalf("write-back of %s past its end: [%d, %d)", c.path, c.off, end)
 		}
 		for p := c.off; p < c.off+c.n; p += int(page) {
 			k := pageKey{c.path, p}
 			if seen[k] {
-				t.Fatalf("page %d of %s prefaulted twice", p, c.path)
+				t.Fatalf("page %d of %s written back twice", p, c.path)
 			}
 			seen[k] = true
 		}
 	}
 }
 
-// Prefaulting near the end of a segment creates the next one (zero
-// filled, at full size), and the roll appends into that very segment.
-func TestPrefaultCreatesTheNextSegmentBeforeTheRoll(t *testing.T) {
+// PrefaultWritten near the end of a segment creates the next one (zero
+// filled, at full size) and writes back its start, and the roll appends
+// into that very segment.
+func TestPrefaultWrittenCreatesTheNextSegmentBeforeTheRoll(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openPrefault(t, dir)
 	defer l.Close()
 	for l.WrotePosition() < prefaultFileSize-4096 {
 		appendN(t, l, int(l.WrotePosition()), 1)
 	}
-	if _, err := l.Prefault(8192); err != nil {
+	if _, err := l.PrefaultWritten(8192); err != nil {
 		t.Fatal(err)
 	}
 	next := l.impl.pre.next
 	if next == nil || next.start != prefaultFileSize {
-		t.Fatalf("next segment after Prefault = %+v, want one at %d", next, prefaultFileSize)
+		t.Fatalf("next segment after PrefaultWritten = %+v, want one at %d", next, prefaultFileSize)
 	}
 	fi, err := os.Stat(segPath(dir, prefaultFileSize))
 	if err != nil || fi.Size() != prefaultFileSize {
@@ -186,12 +170,12 @@ func TestPrefaultCreatesTheNextSegmentBeforeTheRoll(t *testing.T) {
 	if !bytes.Equal(next.buf, make([]byte, prefaultFileSize)) {
 		t.Fatal("the segment created ahead is not all zeros")
 	}
-	prefaulted := false
+	written := false
 	for _, c := range fs.taken() {
-		prefaulted = prefaulted || (c.path == next.path && c.off == 0)
+		written = written || (c.path == next.path && c.off == 0)
 	}
-	if !prefaulted {
-		t.Fatal("the start of the next segment was not prefaulted")
+	if !written {
+		t.Fatal("the start of the next segment was not written back")
 	}
 	// Append until the roll: the records land in the segment made ahead.
 	seq := 1000
@@ -215,8 +199,8 @@ func TestUnusedNextSegmentIsRemoved(t *testing.T) {
 		dir := t.TempDir()
 		l, _ := openPrefault(t, dir)
 		appendN(t, l, 0, 3)
-		if _, err := l.Prefault(prefaultFileSize); err != nil || l.impl.pre.next == nil {
-			t.Fatalf("Prefault = %v, next %v", err, l.impl.pre.next)
+		if _, err := l.CreateAhead(prefaultFileSize); err != nil || l.impl.pre.next == nil {
+			t.Fatalf("CreateAhead = %v, next %v", err, l.impl.pre.next)
 		}
 		end := l.WrotePosition()
 		if err := l.Close(); err != nil {
@@ -246,10 +230,10 @@ func TestUnusedNextSegmentIsRemoved(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// faultfs mappings have no Prefaulter: Prefault only makes the
-		// next segment.
-		if _, err := l.Prefault(testFileSize); err != nil || l.impl.pre.next == nil {
-			t.Fatalf("Prefault = %v, next %v", err, l.impl.pre.next)
+		// faultfs files have no WriteBacker: PrefaultWritten only makes
+		// the next segment, as CreateAhead does.
+		if _, err := l.PrefaultWritten(testFileSize); err != nil || l.impl.pre.next == nil {
+			t.Fatalf("PrefaultWritten = %v, next %v", err, l.impl.pre.next)
 		}
 		l2 := openMem(t, fs.Crash(), true)
 		defer l2.Close()
@@ -260,20 +244,20 @@ func TestUnusedNextSegmentIsRemoved(t *testing.T) {
 	})
 }
 
-// Without space for the next segment Prefault reports nothing and leaves
-// the log writable; the roll meets ENOSPC itself (read-only until Probe),
-// and while the log is read-only Prefault touches nothing.
+// Without space for the next segment PrefaultWritten reports nothing and
+// leaves the log writable; the roll meets ENOSPC itself (read-only until
+// Probe), and while the log is read-only PrefaultWritten touches nothing.
 func TestPrefaultLeavesNoSpaceToTheRoll(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openPrefault(t, dir)
 	defer l.Close()
 	appendN(t, l, 0, 3)
 	fs.noSpace.Store(true)
-	if _, err := l.Prefault(2 * prefaultFileSize); err != nil {
-		t.Fatalf("Prefault without space for the next segment = %v", err)
+	if _, err := l.PrefaultWritten(2 * prefaultFileSize); err != nil {
+		t.Fatalf("PrefaultWritten without space for the next segment = %v", err)
 	}
 	if l.DiskFull() || l.impl.pre.next != nil {
-		t.Fatalf("after Prefault without space: full %v, next %v", l.DiskFull(), l.impl.pre.next)
+		t.Fatalf("after PrefaultWritten without space: full %v, next %v", l.DiskFull(), l.impl.pre.next)
 	}
 	var err error
 	for seq := 10; err == nil; seq++ {
@@ -283,8 +267,8 @@ func TestPrefaultLeavesNoSpaceToTheRoll(t *testing.T) {
 		t.Fatalf("Append at the roll without space = %v", err)
 	}
 	calls := len(fs.taken())
-	if _, err := l.Prefault(2 * prefaultFileSize); err != nil || len(fs.taken()) != calls {
-		t.Fatalf("Prefault while full = %v, %d new calls", err, len(fs.taken())-calls)
+	if _, err := l.PrefaultWritten(2 * prefaultFileSize); err != nil || len(fs.taken()) != calls {
+		t.Fatalf("PrefaultWritten while full = %v, %d new write-backs", err, len(fs.taken())-calls)
 	}
 	fs.noSpace.Store(false)
 	if err := l.Probe(); err != nil {
@@ -304,21 +288,20 @@ func TestPrefaultSkipsADestroyedSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.release() // unmapped now
-	if err := l.impl.prefaultRange(s, s.start, s.end, faultInWriteBack); err != nil {
+	if err := l.impl.prefaultRange(s, s.start, s.end, writeBack); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range fs.taken() {
 		if c.path == s.path {
-			t.Fatalf("prefaulted a destroyed segment: %+v", c)
+			t.Fatalf("wrote back a destroyed segment: %+v", c)
 		}
 	}
 }
 
-// Appends, prefaults (with and without write-back), flushes, reads and
-// retention deletes all at once (run with -race): every record reads back
-// intact.
+// Appends, CreateAhead or PrefaultWritten, flushes, reads and retention
+// deletes all at once (run with -race): every record reads back intact.
 func TestPrefaultConcurrentWithAppendAndDelete(t *testing.T) {
-	t.Run("Prefault", func(t *testing.T) { testPrefaultConcurrent(t, (*CommitLog).Prefault) })
+	t.Run("CreateAhead", func(t *testing.T) { testPrefaultConcurrent(t, (*CommitLog).CreateAhead) })
 	t.Run("PrefaultWritten", func(t *testing.T) { testPrefaultConcurrent(t, (*CommitLog).PrefaultWritten) })
 }
 

@@ -192,7 +192,8 @@ func TestAppendCommits(t *testing.T) {
 }
 
 // TestCreateAheadFaultsNoPage: CreateAhead creates the next segment before
-// the roll, the roll takes it, and no page of either segment is faulted in.
+// the roll, the roll takes it, and no page of either segment is written
+// ahead (no write-back).
 func TestCreateAheadFaultsNoPage(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openPrefault(t, dir)
@@ -216,7 +217,7 @@ func TestCreateAheadFaultsNoPage(t *testing.T) {
 		t.Fatal("the roll did not take the segment created ahead")
 	}
 	if calls := fs.taken(); len(calls) != 0 {
-		t.Fatalf("CreateAhead faulted pages in: %+v", calls)
+		t.Fatalf("CreateAhead wrote pages back: %+v", calls)
 	}
 }
 

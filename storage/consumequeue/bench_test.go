@@ -28,7 +28,7 @@ func benchUnit(i int64) Unit { return Unit{CommitLogOffset: i * 300, Size: 300, 
 // process's page faults per unit, minor and major (a first touch of a page of
 // a fallocated ext4 file counts as major: it misses the page cache, though
 // it reads nothing): a fresh page every 204.8 units, 0.0049/op. Faults
-// taken inside a system call (madvise MADV_POPULATE_WRITE) count too, so
+// taken inside a system call count too, so
 // this counts pages faulted in; `perf stat -e page-faults` counts traps.
 func BenchmarkPut(b *testing.B) {
 	q := openBench(b)

@@ -60,15 +60,3 @@ type FS interface {
 
 // Default is the operating system's file system.
 var Default FS = osFS{}
-
-// Prefaulter is implemented by Mappings whose pages can be faulted in ahead
-// of the stores into them. The OS file system's mappings implement it; the
-// in-memory mappings of sim/faultfs do not (their bytes are always present,
-// there is nothing to fault), and callers treat that as a no-op.
-type Prefaulter interface {
-	// Prefault faults [off, off+n) of the mapping in for writing without
-	// changing a byte of it, so that later stores there take no page fault.
-	// off must be a multiple of the page size. Safe while other goroutines
-	// store into the mapping (also into the same range): it never writes.
-	Prefault(off, n int) error
-}

@@ -36,7 +36,7 @@ func (f osFile) WriteBack(off, n int64) error {
 	// WAIT_BEFORE|WRITE|WAIT_AFTER: the range is on the device when it
 	// returns (pages stored into meanwhile are dirty again). The rejected
 	// alternative, fdatasync alone, writes every dirty page of the file at
-	// once: a mapping prefaulted far ahead holds many.
+	// once: a file written far ahead (zeros, PrefaultWritten) holds many.
 	flags := unix.SYNC_FILE_RANGE_WAIT_BEFORE | unix.SYNC_FILE_RANGE_WRITE | unix.SYNC_FILE_RANGE_WAIT_AFTER
 	if err := unix.SyncFileRange(int(f.Fd()), off, n, flags); err != nil {
 		return &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: err}

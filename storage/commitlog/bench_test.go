@@ -131,3 +131,59 @@ func openBenchLog(b *testing.B, fileSize int64) *CommitLog {
 	}
 	return l
 }
+
+// benchPrefaulter runs prefault on a goroutine of its own, as the broker's
+// prefaulter does: once before the clock starts, then again whenever the
+// write position has moved ahead/2 past the last wake (poke).
+type benchPrefaulter struct {
+	wake       chan struct{}
+	done       chan struct{}
+	next, half int64
+}
+
+func startBenchPrefaulter(b *testing.B, prefault func(int64) (int64, error), ahead int64) *benchPrefaulter {
+	if _, err := prefault(ahead); err != nil {
+		b.Fatal(err)
+	}
+	p := &benchPrefaulter{wake: make(chan struct{}, 1), done: make(chan struct{}), next: ahead / 2, half: ahead / 2}
+	go func() {
+		defer close(p.done)
+		for range p.wake {
+			if _, err := prefault(ahead); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// poke wakes the prefaulter when pos passed the next mark.
+func (p *benchPrefaulter) poke(pos int64) {
+	if pos < p.next {
+		return
+	}
+	p.next = pos + p.half
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *benchPrefaulter) stop() {
+	close(p.wake)
+	<-p.done
+}
+
+// trimBenchLog deletes the oldest segments, off the clock, once the log
+// holds more than two of fileSize, so a long benchmark stays on disk.
+func trimBenchLog(b *testing.B, l *CommitLog, fileSize int64) {
+	if l.WrotePosition()-l.MinOffset() <= 2*fileSize {
+		return
+	}
+	b.StopTimer()
+	if _, err := l.DeleteExpiredFiles(time.Now().Add(time.Hour), true, 100); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+}

@@ -37,25 +37,9 @@ func benchmarkFlushGroup(b *testing.B, group int, written bool) {
 	if written {
 		prefault = l.PrefaultWritten
 	}
-	// The first call runs before the clock starts, as a broker's does
-	// at start; later ones run on the goroutine, woken every ahead/2.
-	if _, err := prefault(ahead); err != nil {
-		b.Fatal(err)
-	}
-	wake := make(chan struct{}, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range wake {
-			if _, err := prefault(ahead); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	}()
+	pre := startBenchPrefaulter(b, prefault, ahead)
 	rec := testRecord(1, 128)
 	perGroup := max(1, group/len(rec))
-	next := int64(ahead / 2)
 	flushes := make([]time.Duration, 0, b.N)
 	b.SetBytes(int64(perGroup * len(rec)))
 	b.ResetTimer()
@@ -72,24 +56,11 @@ func benchmarkFlushGroup(b *testing.B, group int, written bool) {
 			b.Fatal(err)
 		}
 		flushes = append(flushes, time.Since(t))
-		if pos >= next {
-			next = pos + ahead/2
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-		}
-		if l.WrotePosition()-l.MinOffset() > 2*fileSize {
-			b.StopTimer()
-			if _, err := l.DeleteExpiredFiles(time.Now().Add(time.Hour), true, 100); err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-		}
+		pre.poke(pos)
+		trimBenchLog(b, l, fileSize)
 	}
 	b.StopTimer()
-	close(wake)
-	<-done
+	pre.stop()
 	slices.Sort(flushes)
 	at := func(q float64) float64 { return float64(flushes[int(float64(len(flushes)-1)*q)].Microseconds()) }
 	b.ReportMetric(at(0.5), "p50-µs")

@@ -3,7 +3,6 @@ package commitlog
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,22 +41,11 @@ func benchmarkGroupCommit(b *testing.B, body, group int, sync bool, ahead string
 	pf := map[string]func(int64) (int64, error){
 		"written": l.PrefaultWritten, "create": l.CreateAhead,
 	}[ahead]
-	wake := make(chan struct{}, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range wake {
-			if _, err := pf(distance); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	}()
-	wake <- struct{}{}
+	pre := startBenchPrefaulter(b, pf, distance)
 	rec := testRecord(1, body)
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
-	next, flushAt := int64(distance/2), int64(16<<20)
+	flushAt := int64(16 << 20)
 	cpu0 := processCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; {
@@ -76,24 +64,11 @@ func benchmarkGroupCommit(b *testing.B, body, group int, sync bool, ahead string
 				b.Fatal(err)
 			}
 		}
-		if pos >= next {
-			next = pos + distance/2
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-		}
-		if l.WrotePosition()-l.MinOffset() > 2*fileSize {
-			b.StopTimer()
-			if _, err := l.DeleteExpiredFiles(time.Now().Add(time.Hour), true, 100); err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-		}
+		pre.poke(pos)
+		trimBenchLog(b, l, fileSize)
 	}
 	b.StopTimer()
-	close(wake)
-	<-done
+	pre.stop()
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/rec")
 }
 

@@ -68,13 +68,19 @@ func openTest(t testing.TB, dir string, fs vfs.FS) *CommitLog {
 // appendN appends n records numbered from first on.
 func appendN(t testing.TB, l *CommitLog, first, n int) []appended {
 	t.Helper()
+	return putN(t, first, n, "Append", l.Append)
+}
+
+// putN puts n records numbered from first on with put (Append or Stage).
+func putN(t testing.TB, first, n int, what string, put func(rec []byte, queueOffset, storeTimestamp int64) (int64, error)) []appended {
+	t.Helper()
 	out := make([]appended, 0, n)
 	for seq := first; seq < first+n; seq++ {
 		rec := testRecord(seq, bodyLenFor(seq))
 		qo, ts := int64(seq*10), int64(1_800_000_000_000+seq)
-		off, err := l.Append(rec, qo, ts)
+		off, err := put(rec, qo, ts)
 		if err != nil {
-			t.Fatalf("Append #%d: %v", seq, err)
+			t.Fatalf("%s #%d: %v", what, seq, err)
 		}
 		out = append(out, appended{offset: off, rec: rec, qo: qo, ts: ts})
 	}

@@ -13,17 +13,7 @@ import (
 // stageN stages n records numbered from first on, without committing.
 func stageN(t *testing.T, l *CommitLog, first, n int) []appended {
 	t.Helper()
-	out := make([]appended, 0, n)
-	for seq := first; seq < first+n; seq++ {
-		rec := testRecord(seq, bodyLenFor(seq))
-		qo, ts := int64(seq*10), int64(1_800_000_000_000+seq)
-		off, err := l.Stage(rec, qo, ts)
-		if err != nil {
-			t.Fatalf("Stage #%d: %v", seq, err)
-		}
-		out = append(out, appended{offset: off, rec: rec, qo: qo, ts: ts})
-	}
-	return out
+	return putN(t, first, n, "Stage", l.Stage)
 }
 
 // TestCommitPublishesStagedRecords: staged records are neither readable nor

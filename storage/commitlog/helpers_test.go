@@ -55,12 +55,37 @@ type appended struct {
 // openTest opens dir with small segments and recovers it normally.
 func openTest(t testing.TB, dir string, fs vfs.FS) *CommitLog {
 	t.Helper()
-	l, err := Open(Config{Dir: dir, FileSize: testFileSize, FS: fs, CheckCRCOnRecover: true})
+	return openConfig(t, Config{Dir: dir, FileSize: testFileSize, FS: fs, CheckCRCOnRecover: true})
+}
+
+// openConfig opens cfg's log and recovers it normally.
+func openConfig(t testing.TB, cfg Config) *CommitLog {
+	t.Helper()
+	l, err := Open(cfg)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	if _, err := l.Recover(false, 0); err != nil {
 		t.Fatalf("Recover: %v", err)
+	}
+	return l
+}
+
+// recoverCrashed opens cfg's log, recovers it as after a crash, and checks
+// that it ends at end and holds every one of recs. The log is closed at
+// the test's end.
+func recoverCrashed(t testing.TB, cfg Config, end int64, recs []appended) *CommitLog {
+	t.Helper()
+	l, err := Open(cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if got, err := l.Recover(true, 0); err != nil || got != end {
+		t.Fatalf("Recover = %d, %v; want %d", got, err, end)
+	}
+	for _, a := range recs {
+		checkStored(t, l, a)
 	}
 	return l
 }

@@ -72,17 +72,7 @@ func TestCrashWithWrittenZerosAheadRecoversExactly(t *testing.T) {
 			}
 			checkWrittenAhead(t, seg, end)
 
-			l, err := Open(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			if got, err := l.Recover(true, 0); err != nil || got != end {
-				t.Fatalf("Recover = %d, %v; want %d", got, err, end)
-			}
-			for _, a := range recs {
-				checkStored(t, l, a)
-			}
+			l := recoverCrashed(t, cfg, end, recs)
 			if _, err := os.Stat(filepath.Join(dir, segmentName(prefaultFileSize))); !os.IsNotExist(err) {
 				t.Fatalf("segment created ahead survived recovery: %v", err)
 			}

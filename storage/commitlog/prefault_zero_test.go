@@ -59,13 +59,7 @@ func TestPrefaultWrittenZerosNeverOverwriteCommits(t *testing.T) {
 	dir := t.TempDir()
 	fs := &zeroRaceFS{FS: vfs.Default, zeroing: make(chan struct{}), appended: make(chan struct{})}
 	cfg := Config{Dir: dir, FileSize: prefaultFileSize, FS: fs, CheckCRCOnRecover: true}
-	l, err := Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Recover(false, 0); err != nil {
-		t.Fatal(err)
-	}
+	l := openConfig(t, cfg)
 	recs := appendN(t, l, 0, 3)
 	fs.armed.Store(true)
 	during := make(chan []appended, 1)
@@ -91,15 +85,5 @@ func TestPrefaultWrittenZerosNeverOverwriteCommits(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(Config{Dir: dir, FileSize: prefaultFileSize, CheckCRCOnRecover: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if got, err := r.Recover(true, 0); err != nil || got != end {
-		t.Fatalf("Recover = %d, %v; want %d", got, err, end)
-	}
-	for _, a := range recs {
-		checkStored(t, r, a)
-	}
+	recoverCrashed(t, Config{Dir: dir, FileSize: prefaultFileSize, CheckCRCOnRecover: true}, end, recs)
 }

@@ -116,22 +116,15 @@ func TestSendExtSetExt(t *testing.T) {
 }
 
 // BenchmarkDecodeSendV2Released decodes a Go-client SEND_MESSAGE_V2 and reads
-// its fields the way the send handler does, then releases the header.
+// its fields the way the send handler does, then releases it (Release).
 func BenchmarkDecodeSendV2Released(b *testing.B) {
-	frame := AppendFrame(nil, benchSendRequest())
 	keys := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "l", "l", "m"}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(frame)))
-	for b.Loop() {
-		c, err := DecodeFrame(frame)
-		if err != nil {
-			b.Fatal(err)
-		}
+	benchDecode(b, AppendFrame(nil, benchSendRequest()), func(c *Command) {
 		for _, k := range keys {
 			c.Ext(k)
 		}
-		c.ReleaseExt()
-	}
+		c.Release()
+	})
 }
 
 // TestSendBodyShareHeaderAllocation: a send's body is copied into its

@@ -153,16 +153,7 @@ func TestPrefaultWrittenCreatesTheNextSegmentBeforeTheRoll(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openPrefault(t, dir)
 	defer l.Close()
-	for l.WrotePosition() < prefaultFileSize-4096 {
-		appendN(t, l, int(l.WrotePosition()), 1)
-	}
-	if _, err := l.PrefaultWritten(8192); err != nil {
-		t.Fatal(err)
-	}
-	next := l.impl.pre.next
-	if next == nil || next.start != prefaultFileSize {
-		t.Fatalf("next segment after PrefaultWritten = %+v, want one at %d", next, prefaultFileSize)
-	}
+	next := nextSegmentNearEnd(t, l, l.PrefaultWritten, "PrefaultWritten")
 	fi, err := os.Stat(segPath(dir, prefaultFileSize))
 	if err != nil || fi.Size() != prefaultFileSize {
 		t.Fatalf("next segment file: %v, %v", fi, err)
@@ -353,4 +344,22 @@ func testPrefaultConcurrent(t *testing.T, prefault func(*CommitLog, int64) (int6
 	if kept == 0 {
 		t.Fatal("retention deleted every record")
 	}
+}
+
+// nextSegmentNearEnd appends until the first segment has less than 4 KiB
+// left, runs prefault (CreateAhead or PrefaultWritten, named what) 8 KiB
+// ahead and returns the next segment it created.
+func nextSegmentNearEnd(t *testing.T, l *CommitLog, prefault func(int64) (int64, error), what string) *segment {
+	t.Helper()
+	for l.WrotePosition() < prefaultFileSize-4096 {
+		appendN(t, l, int(l.WrotePosition()), 1)
+	}
+	if _, err := prefault(8192); err != nil {
+		t.Fatal(err)
+	}
+	next := l.impl.pre.next
+	if next == nil || next.start != prefaultFileSize {
+		t.Fatalf("next segment after %s = %+v, want one at %d", what, next, prefaultFileSize)
+	}
+	return next
 }

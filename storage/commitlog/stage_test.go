@@ -188,16 +188,7 @@ func TestCreateAheadFaultsNoPage(t *testing.T) {
 	dir := t.TempDir()
 	l, fs := openPrefault(t, dir)
 	defer l.Close()
-	for l.WrotePosition() < prefaultFileSize-4096 {
-		appendN(t, l, int(l.WrotePosition()), 1)
-	}
-	if _, err := l.CreateAhead(8192); err != nil {
-		t.Fatal(err)
-	}
-	next := l.impl.pre.next
-	if next == nil || next.start != prefaultFileSize {
-		t.Fatalf("next segment after CreateAhead = %+v, want one at %d", next, prefaultFileSize)
-	}
+	next := nextSegmentNearEnd(t, l, l.CreateAhead, "CreateAhead")
 	seq := 1000
 	for l.WrotePosition() <= prefaultFileSize {
 		appendN(t, l, seq, 1)

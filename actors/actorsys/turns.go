@@ -44,6 +44,9 @@ type Turns struct {
 	throughput int
 	max        int // drainers not stuck in a turn: at most, and the watchdog's aim
 	limit      int // drainers in all, stuck ones included
+	// drainFn is d.drain, bound once: a method value handed to Hot.Schedule
+	// would be a fresh closure on the heap for every drainer started.
+	drainFn func()
 
 	mu      sync.Mutex
 	ready   []func() // queued turns, oldest at ready[head]
@@ -89,7 +92,9 @@ func NewTurns() *Turns {
 }
 
 func newTurns(maxDrainers, limit int) *Turns {
-	return &Turns{throughput: hotThroughput, max: maxDrainers, limit: limit}
+	d := &Turns{throughput: hotThroughput, max: maxDrainers, limit: limit}
+	d.drainFn = d.drain
+	return d
 }
 
 // Schedule queues a mailbox turn and starts a drainer when fewer than max
@@ -106,7 +111,7 @@ func (d *Turns) Schedule(fn func()) {
 	}
 	d.mu.Unlock()
 	if start {
-		Hot.Schedule(d.drain)
+		Hot.Schedule(d.drainFn)
 	}
 }
 
@@ -139,7 +144,7 @@ func (d *Turns) tick() {
 	d.watch.Reset(turnsTick)
 	d.mu.Unlock()
 	for range starts {
-		Hot.Schedule(d.drain)
+		Hot.Schedule(d.drainFn)
 	}
 }
 

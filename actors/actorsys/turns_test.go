@@ -177,3 +177,19 @@ func BenchmarkTurnsGroups(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// TestTurnsScheduleAllocatesNothing: a turn scheduled on an idle Turns,
+// the drainer started for it included, allocates nothing once Hot has an
+// idle worker (a drainer was a fresh closure of d.drain each time).
+func TestTurnsScheduleAllocatesNothing(t *testing.T) {
+	d := NewTurns()
+	done := make(chan struct{}, 1)
+	turn := func() { done <- struct{}{} }
+	allocs := testing.AllocsPerRun(200, func() {
+		d.Schedule(turn)
+		<-done
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per scheduled turn, want 0", allocs)
+	}
+}

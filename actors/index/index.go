@@ -183,7 +183,7 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Indexer, error) {
 	})
 	pid, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &indexActor{x: x}
-	}, actor.WithGuardian(supervisor), actor.WithDispatcher(actorsys.Hot)), "index")
+	}, actor.WithGuardian(supervisor), actor.WithDispatcher(actorsys.Hot), actor.WithMailbox(actorsys.Mailbox)), "index")
 	if err != nil {
 		if x.idx != nil {
 			_ = x.idx.Close()

@@ -108,7 +108,7 @@ func Spawn(system *actor.ActorSystem, cfg config.Broker, queues QueueOffsets, fs
 		log:  logger.With().Str("component", "offsets").Logger(),
 	}
 	props := actor.PropsFromProducer(func() actor.Actor { return &offsetActor{m: m} },
-		actor.WithGuardian(supervisor), actor.WithDispatcher(actorsys.Hot)) // a commit per pull
+		actor.WithGuardian(supervisor), actor.WithDispatcher(actorsys.Hot), actor.WithMailbox(actorsys.Mailbox)) // a commit per pull
 	m.pid = system.Root.Spawn(props)
 	if _, err := m.ask(context.Background(), &readyRequest{}); err != nil {
 		_ = system.Root.StopFuture(m.pid).Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -220,7 +221,7 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 		}
 		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
 			return &queueActor{r: r, e: e}
-		}, actor.WithDispatcher(r.turns)))
+		}, actor.WithDispatcher(r.turns), actor.WithMailbox(actorsys.Mailbox)))
 		e.pid.Store(pid)
 	}
 	ctx.Send(pid, m.msg)

@@ -200,7 +200,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Registry, er
 	var err error
 	r.longPoll, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newLongPoll(r)
-	}, actor.WithGuardian(resume), actor.WithDispatcher(actorsys.Hot)), "queue-longpoll")
+	}, actor.WithGuardian(resume), actor.WithDispatcher(actorsys.Hot), actor.WithMailbox(actorsys.Mailbox)), "queue-longpoll")
 	if err != nil {
 		return nil, fmt.Errorf("queue: spawn long-poll actor: %w", err)
 	}

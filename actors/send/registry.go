@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/admit"
 	"github.com/actormq/actormq/actors/offload"
 	"github.com/actormq/actormq/actors/reply"
@@ -121,7 +122,7 @@ func (a *registryActor) topicActor(ctx actor.Context, topic string) *topicEntry 
 	e := &topicEntry{done: make(chan struct{})}
 	e.pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return newTopicActor(a.s, topic, e)
-	}, actor.WithDispatcher(a.s.turns)))
+	}, actor.WithDispatcher(a.s.turns), actor.WithMailbox(actorsys.Mailbox)))
 	a.s.topics.Store(topic, e)
 	return e
 }

@@ -204,14 +204,14 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 	})
 	w.syncer, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return &syncer{w: w}
-	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot)), "writer-syncer")
+	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot), actor.WithMailbox(actorsys.Mailbox)), "writer-syncer")
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn syncer: %w", err)
 	}
 	flushed, wrote := deps.log.FlushedPosition(), deps.log.WrotePosition()
 	w.flush, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newFlushActor(w, flushed, wrote)
-	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot)), "writer-flush")
+	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot), actor.WithMailbox(actorsys.Mailbox)), "writer-flush")
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn flush actor: %w", err)
 	}
@@ -232,7 +232,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 	}
 	w.pid, err = system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newWriterActor(w)
-	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot)), "writer")
+	}, actor.WithGuardian(stop), actor.WithDispatcher(actorsys.Hot), actor.WithMailbox(actorsys.Mailbox)), "writer")
 	if err != nil {
 		return nil, fmt.Errorf("writer: spawn writer actor: %w", err)
 	}

@@ -34,6 +34,8 @@ type conn struct {
 
 	// out holds the writes waiting for the loop (outbox.go).
 	out outbox
+	// flushes is the due list of the connection's loop (loopflush.go).
+	flushes *loopFlushes
 	// requests counts the requests handed to the handler during the current
 	// OnTraffic; loop-owned.
 	requests int

@@ -65,7 +65,8 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 // OnTraffic cuts every complete frame out of the inbound buffer and
 // dispatches it, tells a TrafficDoneHandler that the read is handled, then
 // flushes what the read's requests (and any other writer meanwhile) queued:
-// one writev for all of it. Broken framing closes the connection, after the
+// one writev for all of it; then the other connections of the loop that
+// became due meanwhile (loopflush.go). Broken framing closes the connection, after the
 // answers to the frames before it are flushed.
 func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	c, _ := gc.Context().(*conn)
@@ -74,6 +75,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	c.touch()
 	c.holdFlush()
+	c.flushes.claim()
 	err := cutFrames(gc, &c.partial, e.srv.cfg.FrameBytesMax, c.dispatchFn)
 	if c.requests > 0 {
 		c.requests = 0
@@ -82,6 +84,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		}
 	}
 	c.flush()
+	c.flushes.flushAll()
 	if err != nil {
 		e.srv.log.Warn().Err(err).Uint64("conn", c.id).Str("remote", c.remote).Msg("broken framing; closing connection")
 		return gnet.Close

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -16,11 +15,14 @@ import (
 //
 //  1. A writer appends under outbox.mu (an append, nothing else) unless the
 //     connection closed, in which case it releases its write itself.
-//  2. The writer whose append finds the outbox unarmed arms it and queues ONE
-//     flush task on the connection's loop; later writers only append.
+//  2. The writer whose append finds the outbox unarmed arms it and puts the
+//     connection on its loop's due list, queueing the loop's flush task
+//     unless one is queued or the loop is in OnTraffic (loopflush.go);
+//     later writers only append.
 //  3. While the loop handles a read (OnTraffic) the outbox stays armed, so
 //     writes made meanwhile, on the loop or elsewhere, go out with the
-//     flush at the end of that read instead of one syscall each.
+//     flush at the end of that read instead of one syscall each; so do
+//     the due list's other connections.
 //  4. A flush, on the loop, swaps the pending list for an empty one, writes
 //     it in order (chunks bounded by WriteBatchIovecsMax and
 //     WriteBatchBytesMax), then releases every buffer and runs every done,
@@ -34,8 +36,8 @@ import (
 // eventfd wake-up and three allocations per frame); a writer goroutine per
 // connection (a goroutine hand-off per batch, and writes that race gnet's
 // own outbound buffer); gnet's Wake (it re-enters OnTraffic with no new
-// bytes). gnet's EventLoop.Execute costs two allocations per flush (its
-// closure and queue node), not per write.
+// bytes). gnet's EventLoop.Execute costs two allocations (its closure and
+// queue node) per task, which flushes all the loop's due connections.
 
 const (
 	// WriteBatchIovecsMaxDefault is Linux's IOV_MAX: writev fails with
@@ -111,31 +113,24 @@ func (c *conn) queue(buf *bytebufferpool.ByteBuffer, parts [][]byte, done func()
 	return nil
 }
 
-// scheduleFlush queues one flush task on the connection's loop. The guard,
-// held shared, keeps OnClose, and so the loop's exit and the close of its
-// poller, from passing while the task is queued: gnet's queueing writes the
-// poller's eventfd, whose number could belong to another file once closed.
-// A closed connection needs no flush: OnClose released what was pending.
+// scheduleFlush puts the connection on its loop's due list and queues the
+// loop's flush task when no task or OnTraffic will take the list anyway
+// (loopflush.go). The guard, held shared, keeps OnClose, and so the loop's
+// exit and the close of its poller, from passing while the task is queued:
+// gnet's queueing writes the poller's eventfd, whose number could belong to
+// another file once closed. A closed connection needs no flush: OnClose
+// released what was pending.
 func (c *conn) scheduleFlush() {
 	c.guard.RLock()
 	defer c.guard.RUnlock()
-	if c.closed {
+	if c.closed || !c.flushes.add(c) {
 		return
 	}
-	if err := c.gc.EventLoop().Execute(context.Background(), (*flushTask)(c)); err != nil {
+	if err := c.flushes.loop.Execute(context.Background(), (*loopFlushTask)(c.flushes)); err != nil {
 		// Only an engine that stopped refuses, and it stops after every
 		// OnClose ran; what is pending is released there.
 		c.srv.log.Error().Err(err).Uint64("conn", c.id).Msg("cannot queue a flush on the event loop")
 	}
-}
-
-// flushTask is a conn as the gnet.Runnable of its flush task: converting the
-// pointer allocates nothing.
-type flushTask conn
-
-func (f *flushTask) Run(context.Context) error {
-	(*conn)(f).flush()
-	return nil
 }
 
 // holdFlush arms the outbox for the duration of a read (contract step 3);
@@ -328,6 +323,3 @@ func finishWrite(buf *bytebufferpool.ByteBuffer, done func()) {
 // releaseFrame returns a written frame buffer to the pool; tests swap it to
 // count releases.
 var releaseFrame = bytebufferpool.Put
-
-// Compile-time check: flushTask is what EventLoop.Execute runs.
-var _ gnet.Runnable = (*flushTask)(nil)

@@ -123,6 +123,7 @@ type server struct {
 
 	mu       sync.Mutex // guards the fields below; taken on open/close, not per frame
 	conns    map[uint64]*conn
+	loops    map[gnet.EventLoop]*loopFlushes // each loop's due list, made on its first connection
 	stopping bool
 	drained  chan struct{} // closed once stopping and conns is empty
 }
@@ -138,6 +139,7 @@ func NewServer(cfg ServerConfig, h Handler) *Server {
 		booted:      make(chan struct{}),
 		runDone:     make(chan struct{}),
 		conns:       make(map[uint64]*conn),
+		loops:       make(map[gnet.EventLoop]*loopFlushes),
 		drained:     make(chan struct{}),
 	}}
 }
@@ -272,6 +274,7 @@ func (srv *server) register(c *conn) bool {
 		return false
 	}
 	srv.conns[c.id] = c
+	c.flushes = srv.loopFlushesFor(c.gc.EventLoop())
 	return true
 }
 

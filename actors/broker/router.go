@@ -53,6 +53,10 @@ func (r *router) add(handlers map[int32]Handler) {
 	}
 }
 
+// OnRequest hands cmd to the handler of its code, which then owns it (and
+// releases it, remoting.Command.Release). A request no handler takes is
+// answered here and released here: a send's or pull's pooled frame would
+// otherwise be lost to the GC.
 func (r *router) OnRequest(c *netio.Conn, cmd *remoting.Command) {
 	if r.draining.Load() {
 		if cmd.Code == remoting.ReqConsumerSendMsgBack {
@@ -60,18 +64,26 @@ func (r *router) OnRequest(c *netio.Conn, cmd *remoting.Command) {
 			// answer would lose the message; a closed connection is a
 			// transport error, after which it consumes the message again.
 			_ = c.Close()
+			cmd.Release()
 			return
 		}
-		reply.WriteError(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "broker is shutting down"))
+		refuse(c, cmd, reply.Errorf(reply.ErrServiceNotAvailable, "broker is shutting down"))
 		return
 	}
 	h, ok := r.handlers[cmd.Code]
 	if !ok {
 		r.log.Debug().Int32("code", cmd.Code).Str("remote", c.RemoteAddr()).Msg("request code not supported")
-		reply.WriteError(c, cmd, reply.Errorf(reply.ErrNotSupported, " request type %d not supported", cmd.Code))
+		refuse(c, cmd, reply.Errorf(reply.ErrNotSupported, " request type %d not supported", cmd.Code))
 		return
 	}
 	h(c, cmd)
+}
+
+// refuse answers cmd with err and releases it (WriteError keeps nothing of
+// it).
+func refuse(c *netio.Conn, cmd *remoting.Command, err error) {
+	reply.WriteError(c, cmd, err)
+	cmd.Release()
 }
 
 func (r *router) OnClose(c *netio.Conn) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/remoting"
@@ -91,5 +92,67 @@ func TestDrainingClosesOnSendBack(t *testing.T) {
 	}
 	if !errors.Is(err, netio.ErrClosed) {
 		t.Fatalf("send-back while draining: %v, want the connection closed (netio.ErrClosed)", err)
+	}
+}
+
+// releaseProbe is a netio.Handler that passes each request to a router and
+// then reports whether the router released it: a released pooled request
+// no longer carries its own code (zeroed for reuse, or poisoned in race
+// builds). Requests that do not reach a handler must be released, or their
+// pooled frames are lost to the GC.
+type releaseProbe struct {
+	r        *router
+	released chan bool
+}
+
+func (p *releaseProbe) OnRequest(c *netio.Conn, cmd *remoting.Command) {
+	code := cmd.Code
+	p.r.OnRequest(c, cmd)
+	p.released <- cmd.Code != code
+}
+
+func (p *releaseProbe) OnClose(c *netio.Conn) { p.r.OnClose(c) }
+
+// TestRouterReleasesWhatItRefuses: a pull on the fast channel (which
+// serves none) and a pull or send while draining are answered by the
+// router itself, which releases them (both decode into pooled frames).
+func TestRouterReleasesWhatItRefuses(t *testing.T) {
+	var draining atomic.Bool
+	r := newRouter(zerolog.Nop(), &draining)
+	ok := func(c *netio.Conn, cmd *remoting.Command) {
+		_ = c.Write(remoting.NewResponse(cmd, remoting.RespSuccess, ""))
+		cmd.Release()
+	}
+	r.add(map[int32]Handler{remoting.ReqSendMessageV2: ok, remoting.ReqPullMessage: ok})
+	pull := func() *remoting.Command {
+		return remoting.NewRequest(remoting.ReqPullMessage, map[string]string{"topic": "T", "queueId": "0"}, nil)
+	}
+	send := func() *remoting.Command {
+		return remoting.NewRequest(remoting.ReqSendMessageV2, map[string]string{"b": "T", "e": "0"}, []byte("body"))
+	}
+	tests := []struct {
+		name     string
+		router   *router
+		draining bool
+		request  func() *remoting.Command
+		want     int32
+	}{
+		{name: "pull on the fast channel", router: r.without(remoting.ReqPullMessage), request: pull, want: remoting.RespRequestCodeNotSupported},
+		{name: "pull while draining", router: r, draining: true, request: pull, want: remoting.RespServiceNotAvailable},
+		{name: "send while draining", router: r, draining: true, request: send, want: remoting.RespServiceNotAvailable},
+		{name: "served pull (its handler releases)", router: r, request: pull, want: remoting.RespSuccess},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			draining.Store(tt.draining)
+			probe := &releaseProbe{r: tt.router, released: make(chan bool, 1)}
+			resp := netkit.Invoker(t, probe)(tt.request())
+			if resp.Code != tt.want {
+				t.Fatalf("answered code %d %q, want %d", resp.Code, resp.Remark, tt.want)
+			}
+			if !testkit.Receive(t, probe.released, "the request handled") {
+				t.Fatal("the request was not released")
+			}
+		})
 	}
 }

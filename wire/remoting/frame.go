@@ -75,6 +75,24 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	}
 	header := frame[frameHeadBytes : frameHeadBytes+headerLen]
 	body := frame[frameHeadBytes+headerLen:]
+	c, err := decodeCommand(serializeType, header, body, pooledCode(peekCode(serializeType, header), len(body)))
+	if err == nil && c.frame != nil && c.IsResponse() {
+		// A response whose code is a send's or a pull's (FLUSH_DISK_TIMEOUT
+		// is 10, SLAVE_NOT_AVAILABLE 11) took a pooled frame, but nobody
+		// releases a response: the frame would be lost to the GC. The flag
+		// is known only now (a JSON header may carry it after megabytes of
+		// extFields), and such responses are rare, so it is decoded again
+		// into plain memory. Rejected: scanning every pooled request's JSON
+		// header for its flag first, a second pass on the hot path.
+		c.Release()
+		c, err = decodeCommand(serializeType, header, body, false)
+	}
+	return c, err
+}
+
+// decodeCommand decodes a frame's header and body into a Command, pooled
+// (framepool.go) when pooled and the pool has a class large enough.
+func decodeCommand(serializeType byte, header, body []byte, pooled bool) (*Command, error) {
 	// A send's header and body live and die together (until the send is
 	// answered), so they share one pooled buffer, sized for the header, the
 	// JSON arena (at most the header again) and the body; a pull's header
@@ -84,7 +102,7 @@ func DecodeFrame(frame []byte) (*Command, error) {
 	// megabytes of topics).
 	var c *Command
 	var inline []byte
-	if pooledCode(peekCode(serializeType, header), len(body)) {
+	if pooled {
 		if c = newPooledCommand(2*len(header) + len(body)); c != nil && len(body) > 0 {
 			inline = body
 		}

@@ -41,6 +41,12 @@ func TestDecodeSendPooled(t *testing.T) {
 		{"send without body", sendFrame(ReqSendMessageV2, "T", nil), false},
 		{"pull with a body", AppendFrame(nil, NewRequest(ReqPullMessage, map[string]string{"topic": "T"}, []byte("x"))), true},
 		{"query offset", AppendFrame(nil, NewRequest(ReqQueryConsumerOffset, map[string]string{"topic": "T"}, []byte("x"))), false},
+		// Responses never: nobody releases one, so its frame would be lost
+		// to the GC (FLUSH_DISK_TIMEOUT is 10, SLAVE_NOT_AVAILABLE 11).
+		{"JSON response of code 11", responseFrame(ReqPullMessage, SerializeJSON, nil), false},
+		{"binary response of code 11", responseFrame(ReqPullMessage, SerializeRocketMQ, nil), false},
+		{"JSON response of code 10 with a body", responseFrame(ReqSendMessage, SerializeJSON, []byte("x")), false},
+		{"binary response of code 10 with a body", responseFrame(ReqSendMessage, SerializeRocketMQ, []byte("x")), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := DecodeFrame(tc.frame)
@@ -125,6 +131,16 @@ func TestDecodeSendAllocs(t *testing.T) {
 	if allocs := decodeReleaseAllocs(t, frame); allocs != 0 {
 		t.Fatalf("%v allocations per decode and release, want 0", allocs)
 	}
+}
+
+// responseFrame is a response of code in the given codec, carrying a
+// send's extFields and body.
+func responseFrame(code int32, serializeType byte, body []byte) []byte {
+	c := NewResponse(&Command{Opaque: 7}, code, "")
+	c.ExtFields = map[string]string{"b": "T", "msgId": "X"}
+	c.SerializeType = serializeType
+	c.Body = body
+	return AppendFrame(nil, c)
 }
 
 // pullFrame is a pull as the Go client writes it, in the given codec.

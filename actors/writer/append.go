@@ -110,7 +110,9 @@ func (a *writerActor) Receive(ctx actor.Context) {
 				p.err = fmt.Errorf("%w: commitlog writer stopped", reply.ErrServiceNotAvailable)
 				a.w.answer(p, remoting.RespSuccess)
 			}
-			b.recycle()
+			// Not recycled: records of b may still be staged in the
+			// commit log (CommitLog.Stage keeps them in b's buffer until
+			// a Commit, which Close runs), so no one may reuse it.
 		}
 		a.pending = nil
 	case *actor.Stopped:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/actormq/actormq/internal/crashpoint"
+	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/message"
 )
 
@@ -45,7 +46,7 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 		return 0, fmt.Errorf("%w: %d bytes, FileSize %d", ErrRecordTooLarge, n, l.cfg.FileSize)
 	}
 
-	pos := l.wrote.Load() + int64(len(l.stage.buf))
+	pos := l.wrote.Load() + l.stage.n
 	seg := l.segs.last()
 	if seg == nil || pos >= seg.end {
 		if err := l.commit(pos); err != nil {
@@ -58,9 +59,11 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 	}
 	if left := seg.end - pos; n+fillerLen > left {
 		if left >= fillerLen {
-			l.stageAt(seg, pos)
-			l.stage.buf = binary.BigEndian.AppendUint32(l.stage.buf, uint32(left))
-			l.stage.buf = binary.BigEndian.AppendUint32(l.stage.buf, blankMagicBits)
+			// The commit right below writes it before the array is reused.
+			f := &l.stage.filler
+			binary.BigEndian.PutUint32(f[:], uint32(left))
+			binary.BigEndian.PutUint32(f[4:], blankMagicBits)
+			l.stageRecord(seg, pos, f[:])
 		}
 		// else: only a foreign writer leaves < 8 bytes; readers treat such a
 		// tail as the end of the segment, as they treat the filler.
@@ -79,11 +82,9 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 		}
 	}
 
-	l.stageAt(seg, pos)
-	b := append(l.stage.buf, rec...)
-	message.PatchStored(b[len(b)-int(n):], queueOffset, pos, storeTimestamp)
-	l.stage.buf = b
-	if len(b) >= stageMax {
+	message.PatchStored(rec, queueOffset, pos, storeTimestamp)
+	l.stageRecord(seg, pos, rec)
+	if l.stage.n >= stageMax {
 		if err := l.commit(pos + n); err != nil {
 			return 0, err
 		}
@@ -94,22 +95,57 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 // stageMax bounds the staged bytes: Stage commits once this much is staged.
 const stageMax = 1 << 20
 
-// stageState holds records appended but not yet written to their segment
-// file. Writer only. One copy per record into this buffer, patched here,
-// then one pwrite per group. Not measured: pwritev with iovecs into the
-// writer's Batch buffers patched in place, which saves the copy but ties
-// the commit log to buffers its callers own and recycle.
+// stageState holds the records appended but not yet written to their
+// segment file. Writer only. The records stay in the caller's buffers,
+// patched there (Stage), and Commit writes them with pwritev: the writer's
+// Batch buffers hold a group's records back to back, so a group is one
+// pwritev of a few buffers. Rejected: copying each record into a buffer
+// of the log's own and writing that with pwrite (the way before): the
+// copy was 4% of broker CPU in 32x1 KiB batched sends (perf), all of it on
+// the writer, whose group loop is the one serial step of the send path.
 type stageState struct {
-	buf []byte
-	seg *segment // the segment buf goes to
-	at  int64    // global offset of buf[0]
+	recs   [][]byte // staged records in order; adjacent ones merged into one slice
+	n      int64    // bytes staged
+	seg    *segment // the segment recs go to
+	at     int64    // global offset of the first staged byte
+	filler [fillerLen]byte
+	joined []byte // the records joined, for Files without vfs.VectorWriter
 }
 
-// stageAt starts staging at pos in seg if nothing is staged.
-func (l *commitLog) stageAt(seg *segment, pos int64) {
-	if len(l.stage.buf) == 0 {
-		l.stage.seg, l.stage.at = seg, pos
+// stageRecord stages rec, to be written at pos in seg (pos is where the
+// staged bytes end, or the start of a new stage).
+func (l *commitLog) stageRecord(seg *segment, pos int64, rec []byte) {
+	st := &l.stage
+	if st.n == 0 {
+		st.seg, st.at = seg, pos
 	}
+	st.n += int64(len(rec))
+	if k := len(st.recs) - 1; k >= 0 {
+		last := st.recs[k]
+		// rec starts right where last ends, inside last's capacity: the
+		// same buffer, one slice.
+		if cap(last)-len(last) >= len(rec) && &last[:len(last)+1][len(last)] == &rec[0] {
+			st.recs[k] = last[:len(last)+len(rec)]
+			return
+		}
+	}
+	st.recs = append(st.recs, rec)
+}
+
+// writeStaged writes the staged records to their segment file at once.
+func (l *commitLog) writeStaged() error {
+	st := &l.stage
+	s, off := st.seg, st.at-st.seg.start
+	if vw, ok := s.file.(vfs.VectorWriter); ok {
+		_, err := vw.WriteVAt(st.recs, off)
+		return err
+	}
+	st.joined = st.joined[:0]
+	for _, r := range st.recs {
+		st.joined = append(st.joined, r...)
+	}
+	_, err := s.file.WriteAt(st.joined, off)
+	return err
 }
 
 // commit writes the staged bytes to their segment file and then publishes
@@ -117,21 +153,21 @@ func (l *commitLog) stageAt(seg *segment, pos int64) {
 // only.
 func (l *commitLog) commit(end int64) error {
 	st := &l.stage
-	if len(st.buf) > 0 && l.pre.zeroFloor.Load() < st.at+int64(len(st.buf)) {
+	if st.n > 0 && l.pre.zeroFloor.Load() < st.at+st.n {
 		// PrefaultWritten may still write zeros there: write and publish
 		// under its lock (zeroing protocol, prefault.go writeZeros).
 		l.pre.zeroMu.Lock()
 		defer l.pre.zeroMu.Unlock()
 	}
-	if len(st.buf) > 0 {
-		s := st.seg
-		_, err := s.file.WriteAt(st.buf, st.at-s.start)
-		at, n := st.at, len(st.buf)
-		st.buf, st.seg = st.buf[:0], nil
+	if st.n > 0 {
+		err := l.writeStaged()
+		at, n := st.at, st.n
+		clear(st.recs) // the callers' buffers are theirs again
+		st.recs, st.n, st.seg = st.recs[:0], 0, nil
 		if err != nil {
 			return l.fail(fmt.Errorf("commitlog: write %d bytes at %d: %w", n, at, err))
 		}
-		end = max(end, at+int64(n))
+		end = max(end, at+n)
 	}
 	// Publishing after the bytes is what lets readers on other goroutines
 	// trust everything below WrotePosition.

@@ -38,12 +38,13 @@
 // Linux's page cache backs both); FlushedPosition is the end of msynced
 // data; MinOffset is the start of the oldest segment.
 //
-// Writes: the writer stages a group's records in a buffer (Stage, which
-// patches them there) and Commit writes the group to the segment file with
-// one pwrite; nothing stores into the mapping. Why: a store into a mapped
-// page makes it writable-mapped, so each write-back (every SYNC_FLUSH
-// flush) write-protects it again (page_mkclean, with TLB-shootdown IPIs to
-// the other CPUs) and the next store re-faults it (ext4_page_mkwrite).
+// Writes: the writer stages a group's records where they are, in its own
+// buffers (Stage, which patches them there), and Commit writes the group
+// to the segment file with one pwritev; nothing stores into the mapping.
+// Why: a store into a mapped page makes it writable-mapped, so each
+// write-back (every SYNC_FLUSH flush) write-protects it again
+// (page_mkclean, with TLB-shootdown IPIs to the other CPUs) and the next
+// store re-faults it (ext4_page_mkwrite).
 // Pages written by pwrite are never mapped writable: the flush writes them
 // back without touching page tables. RocketMQ's transientStorePoolEnable
 // also writes through the file channel, but from a pool of off-heap
@@ -199,8 +200,8 @@ func (l *CommitLog) Recover(abnormal bool, minTimestamp int64) (int64, error) {
 // on the goroutine that called Recover.
 func (l *CommitLog) RecoveryStart() int64 { return l.impl.recoveredFrom }
 
-// Append is Stage followed by Commit: one record written and published.
-// Writer goroutine only.
+// Append is Stage followed by Commit: one record patched (in rec), written
+// and published. Writer goroutine only.
 func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
 	pos, err := l.impl.append(rec, queueOffset, storeTimestamp)
 	if err != nil {
@@ -209,10 +210,13 @@ func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64
 	return pos, l.impl.commit(0)
 }
 
-// Stage copies rec (a whole encoded record) to the staged group at the next
+// Stage adds rec (a whole encoded record) to the staged group at the next
 // write position, patches queueOffset, the physical offset and
-// storeTimestamp into the copy (rec itself is not modified and may be reused
-// when Stage returns) and returns the record's physical offset. The record
+// storeTimestamp into rec itself and returns the record's physical offset.
+// The log keeps rec, without copying it, until the next Commit (or the
+// commit inside a later Stage, or Close) has written it: the caller must
+// not change or reuse rec's bytes before then. Records staged back to back
+// in one buffer are written as one piece. The record
 // reaches its segment file, and WrotePosition, at the next Commit; until
 // then no reader sees it. A record that does not fit in the segment closes
 // it with a blank filler and goes to the next one: the roll writes and
@@ -222,7 +226,7 @@ func (l *CommitLog) Stage(rec []byte, queueOffset, storeTimestamp int64) (int64,
 	return l.impl.append(rec, queueOffset, storeTimestamp)
 }
 
-// Commit writes the staged records to their segment file (one pwrite) and
+// Commit writes the staged records to their segment file (one pwritev) and
 // then publishes their end as WrotePosition. A failed write is sticky, as a
 // failed flush is: the records staged are lost and the log refuses
 // appends. Commit also returns the sticky error when nothing was left to

@@ -56,9 +56,9 @@ func TestAppendReadScanAcrossSegments(t *testing.T) {
 	if got := l.WrotePosition(); got != next {
 		t.Fatalf("WrotePosition %d, want %d", got, next)
 	}
-	// The caller's buffer is not patched.
-	if m, _, _ := message.DecodeRecord(recs[5].rec, true); m.PhysicalOffset != -1 {
-		t.Fatalf("Append modified its input")
+	// The caller's buffer is patched: Stage writes the record from there.
+	if m, _, _ := message.DecodeRecord(recs[5].rec, true); m.PhysicalOffset != recs[5].offset {
+		t.Fatalf("Append left PHYSICALOFFSET %d in its input, want %d", m.PhysicalOffset, recs[5].offset)
 	}
 
 	var seen []int64

@@ -48,7 +48,7 @@ func bodyLenFor(seq int) int { return 40 + (seq*97)%400 }
 
 type appended struct {
 	offset int64
-	rec    []byte // as passed to Append (before patching)
+	rec    []byte // as passed to Append (which patches it in place)
 	qo, ts int64
 }
 

@@ -277,3 +277,48 @@ func TestStageMaxCommits(t *testing.T) {
 		t.Fatalf("WrotePosition %d after staging %d bytes (stageMax %d), want them committed", l.WrotePosition(), staged, stageMax)
 	}
 }
+
+// TestStageKeepsCallerBuffers: records staged back to back in one buffer
+// are kept there as one slice (one piece of the pwritev), a record from
+// another buffer as a slice of its own, and Commit writes them patched, as
+// pwritev (OS files) and as one joined WriteAt (faultfs, no VectorWriter).
+func TestStageKeepsCallerBuffers(t *testing.T) {
+	for name, open := range map[string]func() *CommitLog{
+		"os":      func() *CommitLog { return openTest(t, t.TempDir(), vfs.Default) },
+		"faultfs": func() *CommitLog { return openMem(t, faultfs.New(1), false) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := open()
+			defer l.Close()
+			var group []byte
+			var ends []int
+			for seq := range 3 {
+				group = append(group, testRecord(seq, 100+seq)...)
+				ends = append(ends, len(group))
+			}
+			var recs []appended
+			start := 0
+			for i, end := range ends {
+				off, err := l.Stage(group[start:end], int64(i), int64(100+i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, appended{offset: off, rec: group[start:end], qo: int64(i), ts: int64(100 + i)})
+				start = end
+			}
+			recs = append(recs, stageN(t, l, 3, 1)...)
+			if n := len(l.impl.stage.recs); n != 2 {
+				t.Fatalf("%d staged slices, want 2 (the group's buffer and the separate record)", n)
+			}
+			if err := l.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if len(l.impl.stage.recs) != 0 || l.impl.stage.n != 0 {
+				t.Fatal("Commit left records staged")
+			}
+			for _, a := range recs {
+				checkStored(t, l, a)
+			}
+		})
+	}
+}

@@ -14,7 +14,6 @@ type queueActor struct {
 	// held are the queue's suspended pulls (hold.go), answered after the
 	// Put that passes their offset or at their deadline.
 	held    heldPulls
-	scratch []consumequeue.Unit
 	putErrs int // failed Puts so far; only the first few log at Error
 	// watchers are pending Watch calls (see watch.go); nil for queues
 	// nobody watches.
@@ -115,7 +114,9 @@ func (q *queueActor) serveHeld() {
 	cq := q.e.cq
 	end := q.r.servedEnd()
 	maxOffset := cq.MaxOffset()
-	served := q.r.servedMax(q.e, cq.MinOffset(), maxOffset, end, q.unitScratch())
+	scratch := getUnitScratch()
+	served := q.r.servedMax(q.e, cq.MinOffset(), maxOffset, end, scratch[:0])
+	putUnitScratch(scratch)
 	q.r.answerHeld(&q.held, func(req *pullReq) bool { return req.offset < served }, q.answer)
 	if served == maxOffset {
 		return
@@ -131,7 +132,9 @@ func (q *queueActor) serveHeld() {
 // pull evaluates req and answers it, or holds it when nothing is there.
 func (q *queueActor) pull(req *pullReq) {
 	end := q.r.servedEnd() // before evaluate reads it: see awaitFlush
-	o := q.r.evaluate(q.e, req, q.unitScratch(), scanLimits{})
+	scratch := getUnitScratch()
+	o := q.r.evaluate(q.e, req, scratch[:0], scanLimits{})
+	putUnitScratch(scratch)
 	if shouldHold(req, &o) && q.r.hold(&q.held, q.e.key, req) {
 		if req.offset < q.e.cq.MaxOffset() {
 			q.r.awaitFlush(q.e, end) // its units are there but not flushed
@@ -143,7 +146,9 @@ func (q *queueActor) pull(req *pullReq) {
 
 // answer evaluates req and answers whatever it finds (a held request).
 func (q *queueActor) answer(req *pullReq) {
-	o := q.r.evaluate(q.e, req, q.unitScratch(), scanLimits{})
+	scratch := getUnitScratch()
+	o := q.r.evaluate(q.e, req, scratch[:0], scanLimits{})
+	putUnitScratch(scratch)
 	q.r.writePull(q.e, req, &o)
 }
 
@@ -154,13 +159,6 @@ func (r *Registry) writePull(e *entry, req *pullReq, o *pullOutcome) {
 		r.countGet(e, req.group, len(o.body.slices))
 	}
 	o.write(req)
-}
-
-func (q *queueActor) unitScratch() []consumequeue.Unit {
-	if q.scratch == nil {
-		q.scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
-	}
-	return q.scratch
 }
 
 // answerAbsentPull answers (or holds) a pull of a queue that does not exist

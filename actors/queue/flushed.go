@@ -69,14 +69,16 @@ func (r *Registry) servedEnd() int64 {
 // binary-searches from the last boundary found: the units of a queue point
 // at increasing commit-log offsets (the writer appends and dispatches in
 // order), and the flushed position never moves back, so every boundary
-// found stays valid. scratch (cap >= 1, or nil) is a unit buffer to read
-// into. Any goroutine.
+// found stays valid. scratch (cap >= 1, or nil: one is borrowed from
+// unitScratch) is a unit buffer to read into. Any goroutine.
 func (r *Registry) servedMax(e *entry, minOff, maxOff, end int64, scratch []consumequeue.Unit) int64 {
 	if end == noLimit || e.tailEnd.Load() <= end {
 		return maxOff
 	}
-	if cap(scratch) == 0 {
-		scratch = make([]consumequeue.Unit, 0, 1)
+	if cap(scratch) == 0 { // GET_MAX_OFFSET, pull errors: no scan buffer of their own
+		s := getUnitScratch()
+		defer putUnitScratch(s)
+		scratch = s[:0]
 	}
 	lo, hi := min(max(minOff, e.servedHint.Load()), maxOff), maxOff
 	for lo < hi { // the first offset in [lo, hi) from which no record is flushed

@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/actormq/actormq/storage/consumequeue"
@@ -34,10 +33,6 @@ import (
 // Rejected: answering every pull on the loop, which would put the page
 // faults of a consumer catching up on old messages on the loop.
 
-// unitScratch recycles the unit buffers of scans on loops: several loops
-// scan at once, so they cannot share one buffer as the queue actor does.
-var unitScratch = sync.Pool{New: func() any { return new([scanChunkUnits]consumequeue.Unit) }}
-
 // answerOnLoop answers req on the calling gnet loop when the conditions
 // above hold, and reports whether it did; if not, req is untouched and the
 // caller routes it to the queue actor.
@@ -50,9 +45,9 @@ func (r *Registry) answerOnLoop(req *pullReq) bool {
 		return false
 	}
 	lim := scanLimits{onLoop: true, physMin: r.deps.log.WrotePosition() - r.cfg.LoopReadBytes}
-	scratch := unitScratch.Get().(*[scanChunkUnits]consumequeue.Unit)
+	scratch := getUnitScratch()
 	o, ok := r.evaluateOnLoop(e, req, scratch[:0], lim)
-	unitScratch.Put(scratch)
+	putUnitScratch(scratch)
 	if !ok || o.code != remoting.RespSuccess {
 		return false // only SUCCESS outcomes carry a body
 	}

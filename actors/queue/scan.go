@@ -13,6 +13,38 @@ import (
 // scanChunkUnits is how many consume-queue units one Get reads.
 const scanChunkUnits = 64
 
+// unitScratch lends the unit buffers that scans read consume-queue units
+// into, one per scan in progress, to queue actors and gnet loops alike
+// (loopread.go). A buffer kept by each queue actor (the previous design)
+// cost 1.5 KiB of live heap per queue ever pulled, allocated by its first
+// pull: 15–20 MB when 10,000 queues are drained (9–14 B per message of a
+// 1.5-million-message drain), which also stayed live, leaving less room
+// below the memory limit. A buffer's owner is the one scan (or lookup)
+// that got it; it gives it back with putUnitScratch once its units are
+// read, and keeps nothing read into it (units are copied out by value).
+var unitScratch = sync.Pool{New: func() any { return new([scanChunkUnits]consumequeue.Unit) }}
+
+// unitScratchPoison fills released unit buffers in race builds.
+var unitScratchPoison = consumequeue.Unit{CommitLogOffset: -0x5A5A5A5B, Size: -1, TagsCode: -0x5A5A}
+
+func getUnitScratch() *[scanChunkUnits]consumequeue.Unit {
+	return unitScratch.Get().(*[scanChunkUnits]consumequeue.Unit)
+}
+
+// putUnitScratch gives s back; its owner must not touch it again. Race
+// builds poison it and never reuse it, as released units slices
+// (units.go), so a reader that kept it sees nonsense and the race detector
+// sees the write.
+func putUnitScratch(s *[scanChunkUnits]consumequeue.Unit) {
+	if poisonReleasedUnits {
+		for i := range s {
+			s[i] = unitScratchPoison
+		}
+		return
+	}
+	unitScratch.Put(s)
+}
+
 // Store statuses (Java's GetMessageStatus names), sent as the remark.
 const (
 	statusFound               = "FOUND"
@@ -178,7 +210,7 @@ scanning:
 				continue
 			}
 			if body == nil {
-				body = getPullBody()
+				body = getPullBody(want)
 			}
 			body.add(s)
 			found++
@@ -240,12 +272,27 @@ type pullBody struct {
 
 var pullBodies sync.Pool
 
-func getPullBody() *pullBody {
-	if b, ok := pullBodies.Get().(*pullBody); ok {
-		return b
+// pullBodyPooledMax is the most slices a pooled body keeps room for; a
+// body grown past it is dropped at release.
+const pullBodyPooledMax = 1024
+
+// getPullBody returns an empty body with room for n slices (at most
+// pullBodyPooledMax). A pooled body with less room gets arrays of n
+// instead: growing them by append, from empty to the 32 messages of a
+// Go client's pull, made six arrays of each kind (12 allocations, ~3.4
+// KiB) per body the pool could not supply, and a drain of 10,000 queues
+// needs ~10,000 at once (each answer's body waits for its write); two
+// arrays of n are 2 allocations, ~1.8 KiB for 32.
+func getPullBody(n int) *pullBody {
+	b, _ := pullBodies.Get().(*pullBody)
+	if b == nil {
+		b = &pullBody{}
+		b.done = b.release
 	}
-	b := &pullBody{}
-	b.done = b.release
+	if n = min(n, pullBodyPooledMax); cap(b.slices) < n {
+		b.slices = make([]commitlog.Slice, 0, n)
+		b.parts = make([][]byte, 0, n)
+	}
 	return b
 }
 
@@ -263,7 +310,7 @@ func (b *pullBody) release() {
 		b.slices[i] = commitlog.Slice{}
 		b.parts[i] = nil
 	}
-	if cap(b.slices) > 1024 {
+	if cap(b.slices) > pullBodyPooledMax {
 		return
 	}
 	b.slices, b.parts, b.bytes = b.slices[:0], b.parts[:0], 0

@@ -114,9 +114,7 @@ func (q *queueActor) serveHeld() {
 	cq := q.e.cq
 	end := q.r.servedEnd()
 	maxOffset := cq.MaxOffset()
-	scratch := getUnitScratch()
-	served := q.r.servedMax(q.e, cq.MinOffset(), maxOffset, end, scratch[:0])
-	putUnitScratch(scratch)
+	served := q.r.servedMax(q.e, cq.MinOffset(), maxOffset, end, nil)
 	q.r.answerHeld(&q.held, func(req *pullReq) bool { return req.offset < served }, q.answer)
 	if served == maxOffset {
 		return
@@ -132,9 +130,7 @@ func (q *queueActor) serveHeld() {
 // pull evaluates req and answers it, or holds it when nothing is there.
 func (q *queueActor) pull(req *pullReq) {
 	end := q.r.servedEnd() // before evaluate reads it: see awaitFlush
-	scratch := getUnitScratch()
-	o := q.r.evaluate(q.e, req, scratch[:0], scanLimits{})
-	putUnitScratch(scratch)
+	o := q.r.evaluate(q.e, req, scanLimits{})
 	if shouldHold(req, &o) && q.r.hold(&q.held, q.e.key, req) {
 		if req.offset < q.e.cq.MaxOffset() {
 			q.r.awaitFlush(q.e, end) // its units are there but not flushed
@@ -146,9 +142,7 @@ func (q *queueActor) pull(req *pullReq) {
 
 // answer evaluates req and answers whatever it finds (a held request).
 func (q *queueActor) answer(req *pullReq) {
-	scratch := getUnitScratch()
-	o := q.r.evaluate(q.e, req, scratch[:0], scanLimits{})
-	putUnitScratch(scratch)
+	o := q.r.evaluate(q.e, req, scanLimits{})
 	q.r.writePull(q.e, req, &o)
 }
 
@@ -165,7 +159,7 @@ func (r *Registry) writePull(e *entry, req *pullReq, o *pullOutcome) {
 // yet. Registry actor; h holds the queue's suspended pulls until the queue
 // actor exists (registryActor.route hands them over).
 func (r *Registry) answerAbsentPull(h *heldPulls, req *pullReq) {
-	o := r.evaluate(nil, req, nil, scanLimits{})
+	o := r.evaluate(nil, req, scanLimits{})
 	if shouldHold(req, &o) && r.hold(h, req.key, req) {
 		return
 	}
@@ -175,6 +169,6 @@ func (r *Registry) answerAbsentPull(h *heldPulls, req *pullReq) {
 // answerAbsent answers a held pull of a queue that does not exist (any
 // more): PULL_NOT_FOUND at offset 0, else PULL_OFFSET_MOVED to 0.
 func (r *Registry) answerAbsent(req *pullReq) {
-	o := r.evaluate(nil, req, nil, scanLimits{})
+	o := r.evaluate(nil, req, scanLimits{})
 	o.write(req)
 }

@@ -75,7 +75,10 @@ func (r *Registry) servedMax(e *entry, minOff, maxOff, end int64, scratch []cons
 	if end == noLimit || e.tailEnd.Load() <= end {
 		return maxOff
 	}
-	if cap(scratch) == 0 { // GET_MAX_OFFSET, pull errors: no scan buffer of their own
+	// Callers without a scan buffer of their own (GET_MAX_OFFSET, held
+	// pulls, time lookups) pass nil: one is borrowed only when a unit has
+	// to be read, never on an ASYNC_FLUSH broker.
+	if cap(scratch) == 0 {
 		s := getUnitScratch()
 		defer putUnitScratch(s)
 		scratch = s[:0]

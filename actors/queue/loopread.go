@@ -3,7 +3,6 @@ package queue
 import (
 	"sync/atomic"
 
-	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -45,9 +44,7 @@ func (r *Registry) answerOnLoop(req *pullReq) bool {
 		return false
 	}
 	lim := scanLimits{onLoop: true, physMin: r.deps.log.WrotePosition() - r.cfg.LoopReadBytes}
-	scratch := getUnitScratch()
-	o, ok := r.evaluateOnLoop(e, req, scratch[:0], lim)
-	putUnitScratch(scratch)
+	o, ok := r.evaluateOnLoop(e, req, lim)
 	if !ok || o.code != remoting.RespSuccess {
 		return false // only SUCCESS outcomes carry a body
 	}
@@ -60,7 +57,7 @@ func (r *Registry) answerOnLoop(req *pullReq) bool {
 // resumes instead). The request then goes to the queue actor, which reads
 // again; the slices of a scan cut short are not released, so the segments
 // they pin stay mapped.
-func (r *Registry) evaluateOnLoop(e *entry, req *pullReq, scratch []consumequeue.Unit, lim scanLimits) (o pullOutcome, ok bool) {
+func (r *Registry) evaluateOnLoop(e *entry, req *pullReq, lim scanLimits) (o pullOutcome, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error().Interface("panic", p).Str("topic", req.key.Topic).Int32("queueId", req.key.QueueID).
@@ -68,7 +65,7 @@ func (r *Registry) evaluateOnLoop(e *entry, req *pullReq, scratch []consumequeue
 			o, ok = pullOutcome{}, false
 		}
 	}()
-	return r.evaluate(e, req, scratch, lim), true
+	return r.evaluate(e, req, lim), true
 }
 
 // countGet counts n messages pulled by group from e's queue. Any goroutine.

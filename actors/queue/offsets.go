@@ -137,9 +137,7 @@ func (q *queueActor) time(req *timeReq) {
 		return
 	}
 	// Within the served units, as GET_MAX_OFFSET (flushed.go).
-	scratch := getUnitScratch()
-	served := q.r.servedMax(q.e, minOff, maxOff, q.r.servedEnd(), scratch[:0])
-	putUnitScratch(scratch)
+	served := q.r.servedMax(q.e, minOff, maxOff, q.r.servedEnd(), nil)
 	writeOffset(req.conn, req.cmd, "offset", q.r.searchOffset(cq, minOff, served, req.timestamp, req.upper))
 }
 

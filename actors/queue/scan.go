@@ -81,17 +81,18 @@ type scanLimits struct {
 // (flushed.go): on a SYNC_FLUSH broker an offset whose unit is there but
 // not flushed yet is answered like the end of the queue (PULL_NOT_FOUND,
 // which may be held), and an offset past the end moves to the served max.
-// scratch is a reusable unit buffer (nil is fine). It only reads the queue
-// and the commit log, so any goroutine may call it: the queue actor owning
-// e, the registry actor for absent queues, and gnet loops with lim.onLoop.
-func (r *Registry) evaluate(e *entry, req *pullReq, scratch []consumequeue.Unit, lim scanLimits) pullOutcome {
+// The unit buffer its reads go into is borrowed for the call (unitScratch).
+// It only reads the queue and the commit log, so any goroutine may call
+// it: the queue actor owning e, the registry actor for absent queues, and
+// gnet loops with lim.onLoop.
+func (r *Registry) evaluate(e *entry, req *pullReq, lim scanLimits) pullOutcome {
 	off := req.offset
 	if e == nil {
 		return emptyOutcome(off, statusNoMatchedLogicQueue, 0, 0)
 	}
-	if cap(scratch) == 0 {
-		scratch = make([]consumequeue.Unit, 0, scanChunkUnits)
-	}
+	s := getUnitScratch()
+	defer putUnitScratch(s) // also when a fault on a loop panics (loopread.go)
+	scratch := s[:0]
 	cq := e.cq
 	minOff, maxOff := cq.MinOffset(), cq.MaxOffset()
 	served := r.servedMax(e, minOff, maxOff, r.servedEnd(), scratch)

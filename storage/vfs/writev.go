@@ -28,9 +28,23 @@ func (f osFile) WriteVAt(bufs [][]byte, off int64) (int64, error) {
 	for len(bufs) > 0 {
 		k := copy(vec[:], bufs)
 		bufs = bufs[k:]
-		for iov := vec[:k]; len(iov) > 0; {
-			n, err := unix.Pwritev(fd, iov, off+written)
+		iov, n := vec[:k], 0
+		for {
+			// Drop what went out (all of it, or the part of a short
+			// write) and the empty buffers: a pwritev of nothing but
+			// empty ones would write 0 bytes and look like a short write.
+			for len(iov) > 0 && len(iov[0]) <= n {
+				n -= len(iov[0])
+				iov = iov[1:]
+			}
+			if len(iov) == 0 {
+				break
+			}
+			iov[0] = iov[0][n:]
+			var err error
+			n, err = unix.Pwritev(fd, iov, off+written)
 			if err == unix.EINTR {
+				n = 0
 				continue
 			}
 			if err != nil {
@@ -40,13 +54,6 @@ func (f osFile) WriteVAt(bufs [][]byte, off int64) (int64, error) {
 				return written, &os.PathError{Op: "pwritev", Path: f.Name(), Err: io.ErrShortWrite}
 			}
 			written += int64(n)
-			for n > 0 && len(iov) > 0 { // a short write: drop what went out
-				m := min(n, len(iov[0]))
-				iov[0], n = iov[0][m:], n-m
-				if len(iov[0]) == 0 {
-					iov = iov[1:]
-				}
-			}
 		}
 	}
 	return written, nil

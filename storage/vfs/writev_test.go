@@ -50,3 +50,30 @@ func TestWriteVAtWritesBuffersInOrder(t *testing.T) {
 		t.Fatalf("WriteVAt allocated %.1f objects per call, want 0", allocs)
 	}
 }
+
+// Empty buffers at the end of the list, or at the end of one pwritev's
+// share of it, or only empty ones, are nothing left to write: no call
+// that writes 0 bytes and then fails as a short write.
+func TestWriteVAtTrailingEmptyBuffers(t *testing.T) {
+	f, err := Default.OpenFile(filepath.Join(t.TempDir(), "seg"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	vw := f.(VectorWriter)
+	a, b := []byte("abc"), []byte("de")
+	for name, bufs := range map[string][][]byte{
+		"trailing":       {a, b, nil, {}},
+		"only empty":     {nil, {}},
+		"call boundary":  append(append(make([][]byte, 0, iovecsPerCall+1), a), make([][]byte, iovecsPerCall)...),
+		"leading, inner": {nil, a, {}, b},
+	} {
+		var want int64
+		for _, p := range bufs {
+			want += int64(len(p))
+		}
+		if n, err := vw.WriteVAt(bufs, 0); err != nil || n != want {
+			t.Errorf("%s: WriteVAt = %d, %v; want %d, nil", name, n, err, want)
+		}
+	}
+}

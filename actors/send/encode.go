@@ -98,6 +98,9 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig, b *writer.Batch)
 	a := writer.NewAppend(1)
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, req.finish
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
+	if m.Topic == t.name { // not diverted
+		a.Ref = t.queueRef(m.QueueID)
+	}
 	a.ReplyQueueID = qid
 	a.NoWait = p.wait == "false"
 	a.UniqKey = p.uniqKey
@@ -158,6 +161,7 @@ func (t *topicActor) encodeBatch(req *sendReq, m *message.Message, b *writer.Bat
 	}
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, req.finish
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
+	a.Ref = t.queueRef(m.QueueID)
 	a.ReplyQueueID = m.QueueID
 	a.NoWait = wait == "false"
 	return a, nil

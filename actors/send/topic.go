@@ -24,6 +24,11 @@ type topicActor struct {
 	lastRemote string
 	lastBorn   netip.AddrPort
 
+	// refs are the writer's handles of this topic's queues, by queue id
+	// (writer.QueueRef), made at a queue's first send: an idle queue
+	// costs a nil slot.
+	refs []*writer.QueueRef
+
 	spare  []*sendReq             // the inbox's next slice (inbox.take)
 	items  []message.BatchItem    // scratch for batch bodies (encodeBatch)
 	record message.RecordTemplate // a batch's shared record fields (encodeBatch)
@@ -171,4 +176,21 @@ func (t *topicActor) bornHost(remote string) netip.AddrPort {
 	}
 	t.lastRemote, t.lastBorn = remote, ap
 	return ap
+}
+
+// queueRef returns the writer handle of this topic's queue qid (made if
+// needed) for an Append to it.
+func (t *topicActor) queueRef(qid int32) *writer.QueueRef {
+	if qid < 0 {
+		return nil
+	}
+	if int(qid) >= len(t.refs) {
+		t.refs = append(t.refs, make([]*writer.QueueRef, int(qid)+1-len(t.refs))...)
+	}
+	r := t.refs[qid]
+	if r == nil {
+		r = new(writer.QueueRef)
+		t.refs[qid] = r
+	}
+	return r
 }

@@ -31,3 +31,23 @@ func TestBornHost(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueRefPerQueue: a topic actor hands the writer one QueueRef per
+// queue id, the same one at every send, made only for queues sent to.
+func TestQueueRefPerQueue(t *testing.T) {
+	ta := newTopicActor(nil, "TopicTest", nil)
+	if r := ta.queueRef(-1); r != nil {
+		t.Fatalf("queueRef(-1) = %p, want nil", r)
+	}
+	r3 := ta.queueRef(3)
+	if r3 == nil || ta.queueRef(3) != r3 {
+		t.Fatal("queue 3 did not keep one ref")
+	}
+	r0 := ta.queueRef(0)
+	if r0 == nil || r0 == r3 || ta.queueRef(3) != r3 {
+		t.Fatal("queues 0 and 3 share a ref, or queue 3's changed")
+	}
+	if len(ta.refs) != 4 || ta.refs[1] != nil || ta.refs[2] != nil {
+		t.Fatalf("refs %v: queues never sent to hold a ref", ta.refs)
+	}
+}

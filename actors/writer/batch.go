@@ -20,6 +20,9 @@ type Append struct {
 	Conn Conn              // reply target
 	Req  *remoting.Command // the request; the response echoes its opaque
 	Key  store.QueueKey
+	// Ref, when set, is the sender's handle of Key's queue (QueueRef): it
+	// spares appendOne its lookup of Key. Optional.
+	Ref *QueueRef
 	// ReplyQueueID is the queueId the response reports: the queue the
 	// producer's message was meant for, which differs from Key.QueueID when
 	// the send path diverted it (delay level, half message), as Java answers.

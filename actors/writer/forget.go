@@ -39,6 +39,7 @@ func (a *writerActor) forget(ctx actor.Context, m *forgetTopic) {
 	a.commit(ctx)
 	for k := range a.queues {
 		if k.Topic == m.topic {
+			a.queues[k].forgotten = true // senders' QueueRefs look it up again
 			delete(a.queues, k)
 		}
 	}

@@ -28,9 +28,23 @@ type loopFlushes struct {
 	// claimed: a task is queued on the loop, or the loop is inside
 	// OnTraffic; either takes due without further notice.
 	claimed bool
-	due     []*conn // connections to flush, each at most once (armed outbox)
+	due     []*conn // connections to flush, once per arming of their outbox (add)
 	spare   []*conn // the emptied list the next take swaps in; loop-owned
 	loop    gnet.EventLoop
+	// join is writeJoined's scratch piece, made on the loop's first
+	// backlogged write; loop-owned (every flush runs on the loop), free
+	// again once gnet's Write returned. One per loop: no pool to empty at
+	// each GC.
+	join []byte
+}
+
+// joinPiece returns the loop's scratch piece of joinPieceBytes. Runs on the
+// loop.
+func (lf *loopFlushes) joinPiece() []byte {
+	if lf.join == nil {
+		lf.join = make([]byte, joinPieceBytes)
+	}
+	return lf.join
 }
 
 // loopFlushesFor returns the due list of loop, made on its first
@@ -46,7 +60,9 @@ func (srv *server) loopFlushesFor(loop gnet.EventLoop) *loopFlushes {
 
 // add puts c on the due list and reports whether the caller must queue the
 // loop's task (the list was unclaimed). REQUIRES: c's outbox armed by the
-// caller, so c is on the list at most once.
+// caller. c can be on the list twice: an OnTraffic of c that ran while c
+// waited flushed and disarmed it, and a writer armed it again; the second
+// flush finds nothing pending, so that costs a lock, not a write.
 func (lf *loopFlushes) add(c *conn) (queue bool) {
 	lf.mu.Lock()
 	lf.due = append(lf.due, c)

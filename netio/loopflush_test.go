@@ -70,3 +70,20 @@ func TestTrafficFlushesTheLoopsOtherConnections(t *testing.T) {
 		}
 	}
 }
+
+// A connection closed while on the due list is released by OnClose, once;
+// the loop's task then writes nothing to it and still flushes the others.
+func TestLoopFlushSkipsClosedConnection(t *testing.T) {
+	rc := countReleases(t)
+	a, gca := newFakeConn(t, ServerConfig{}, newTestHandler())
+	b, gcb := openOnLoop(t, gca)
+	var dones atomic.Int64
+	writeParts(t, b, &dones, "b")
+	writeParts(t, a, &dones, "a")
+	gca.ev.OnClose(gcb, nil)
+	rc.check(t, 1)
+	if n := gca.loop.runTasks(); n != 1 || gcb.out.Len() != 0 || gca.out.String() != "head-00000000000001a" {
+		t.Fatalf("%d tasks, wrote %q and %q; want 1 task writing only a", n, gca.out.String(), gcb.out.String())
+	}
+	rc.check(t, 2)
+}

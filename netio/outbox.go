@@ -2,7 +2,6 @@ package netio
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -192,10 +191,10 @@ func (c *conn) writeOut(iov [][]byte) error {
 		c.srv.counts.writes.Add(1) // before the write: a peer that got the bytes sees the count
 		var err error
 		switch {
+		case c.gc.OutboundBuffered() > 0:
+			err = c.writeJoined(iov[:n])
 		case n == 1:
 			_, err = c.gc.Write(iov[0])
-		case c.gc.OutboundBuffered() > 0:
-			err = c.writeJoined(iov[:n], bytes)
 		default:
 			err = c.writeDirect(iov[:n], bytes) // writev.go
 		}
@@ -208,39 +207,59 @@ func (c *conn) writeOut(iov [][]byte) error {
 	return nil
 }
 
-// writeJoined hands a chunk to gnet as one slice. It serves a connection
-// whose output already waits in gnet's outbound buffer (and the rest of a
-// direct write the socket did not take, writev.go), where gnet makes
-// every slice of a Writev its own list node and, on each writable event,
-// walks all nodes to build its next writev of at most 1024: with thousands
-// of held pulls answered at once (one slice per message) the walk grew to
-// hundreds of thousands of nodes per 1024 written, and the loop stalled.
-// Joined, the list holds one node per chunk. It costs a copy of what is
-// backlogged (gnet copies it again into its node); rejected: holding
-// writes in the outbox until gnet's buffer drains, which gnet does not
-// signal.
-func (c *conn) writeJoined(iov [][]byte, bytes int) error {
-	bp, _ := joinBufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
+// writeJoined hands a chunk to gnet in joined pieces of at most
+// joinPieceBytes. It serves a connection whose output already waits in
+// gnet's outbound buffer (and the rest of a direct write the socket did not
+// take, writev.go), where gnet makes every slice of a Writev its own list
+// node and, on each writable event, walks all nodes to build its next writev
+// of at most 1024: with thousands of held pulls answered at once (one slice
+// per message) the walk grew to hundreds of thousands of nodes per 1024
+// written, and the loop stalled. Joined, the list holds one node per piece.
+// It may shorten the slices of iov.
+//
+// Why pieces, not one slice per chunk: gnet copies each Write into a node
+// from its byteslice pool, one pool per power of two, and a node the socket
+// takes only part of is cut at the front and, once written, goes back one
+// class lower; a chunk-sized node (up to WriteBatchBytesMax) so came back
+// as a smaller class after a partial write, and the next chunk allocated
+// its node afresh (BenchmarkPullAnswerWrites/backlogged: 510-830 B of
+// garbage per 7.5 KB answer; 210-330 with pieces). A node of
+// joinPieceBytes loses at most that much per partial write. joinPieceBytes
+// is also gnet's static outbound ring size (MaxStreamBufferCap): a larger
+// write into a small ring grows the ring beyond what gnet's calibrated ring
+// pool keeps. What gnet holds is still a copy: a consumer that lets
+// megabytes of answers wait makes the broker hold as many in gnet's nodes.
+// Rejected: keeping what the socket does not take in the outbox, zero-copy,
+// until it drains (gnet keeps writability events to itself, so nothing
+// would wake the flush); one node per iovec (the walk above).
+func (c *conn) writeJoined(iov [][]byte) error {
+	if len(iov) == 1 && len(iov[0]) <= joinPieceBytes {
+		_, err := c.gc.Write(iov[0]) // one node already; gnet copies it
+		return err
 	}
-	buf := slices.Grow((*bp)[:0], bytes)
-	for _, b := range iov {
-		buf = append(buf, b...)
+	piece := c.flushes.joinPiece()
+	for len(iov) > 0 {
+		n := 0
+		for len(iov) > 0 && n < len(piece) {
+			m := copy(piece[n:], iov[0])
+			n += m
+			if iov[0] = iov[0][m:]; len(iov[0]) == 0 {
+				iov = iov[1:]
+			}
+		}
+		if n == 0 {
+			break // only empty slices were left
+		}
+		if _, err := c.gc.Write(piece[:n]); err != nil { // gnet copied what it did not write at once
+			return err
+		}
 	}
-	_, err := c.gc.Write(buf) // gnet copies into its outbound buffer whatever it does not write at once
-	*bp = buf[:0]
-	joinBufs.Put(bp)
-	return err
+	return nil
 }
 
-// joinBufs holds writeJoined's scratch buffers (*[]byte), each free again
-// once gnet's Write returned: one per loop in use at a time, of up to
-// WriteBatchBytesMax. Rejected: bytebufferpool, whose calibration follows
-// the many small frames and so dropped every joined chunk on Put: a fresh
-// chunk-sized buffer per backlogged write (draining 10,000 queues, ~115 B
-// of garbage per message read, the largest source of that run).
-var joinBufs sync.Pool
+// joinPieceBytes is the largest slice writeJoined hands gnet at once:
+// gnet's default static outbound buffer (gnet.MaxStreamBufferCap).
+const joinPieceBytes = 64 << 10
 
 // releaseWrites ends the ownership of written (or failed) writes and keeps
 // their lists, emptied, for the next swap unless they grew oversized.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -243,6 +244,47 @@ func TestFlushJoinsChunksBehindBacklog(t *testing.T) {
 	wantChunks := [][]int{{22}, {38}, {42}, {20}}
 	if fmt.Sprint(gc.chunks) != fmt.Sprint(wantChunks) {
 		t.Fatalf("writes %v, want %v", gc.chunks, wantChunks)
+	}
+	if d := dones.Load(); d != 4 {
+		t.Fatalf("done ran %d times, want 4", d)
+	}
+	rc.check(t, 4)
+}
+
+// Behind a backlog a chunk larger than joinPieceBytes reaches gnet in
+// pieces, each one slice of at most joinPieceBytes (a node of gnet's list
+// its byteslice pool serves again), every piece but the last full, the
+// bytes in order; a piece gnet refuses stops the chunk, and every write is
+// released once. Without the pieces the chunk would be one slice of
+// 180,038 bytes.
+func TestFlushPiecesBehindBacklog(t *testing.T) {
+	rc := countReleases(t)
+	c, gc := newFakeConn(t, ServerConfig{WriteBatchBytesMax: 1 << 20}, newTestHandler())
+	gc.backlog = 1
+	var dones atomic.Int64
+	parts := []string{strings.Repeat("a", 60000), strings.Repeat("b", 60000), strings.Repeat("c", 60000)}
+	writeParts(t, c, &dones, parts...)
+	writeParts(t, c, &dones, "d")
+	gc.loop.runTasks()
+
+	want := "head-00000000000003" + strings.Join(parts, "") + "head-00000000000001d"
+	if got := gc.out.String(); got != want {
+		t.Fatalf("wrote %d bytes, not the %d queued in order", len(got), len(want))
+	}
+	wantChunks := [][]int{{joinPieceBytes}, {joinPieceBytes}, {len(want) - 2*joinPieceBytes}}
+	if fmt.Sprint(gc.chunks) != fmt.Sprint(wantChunks) {
+		t.Fatalf("writes %v, want %v", gc.chunks, wantChunks)
+	}
+	rc.check(t, 2)
+
+	// gnet fails the second piece (and closes the connection).
+	c, gc = newFakeConn(t, ServerConfig{WriteBatchBytesMax: 1 << 20}, newTestHandler())
+	gc.backlog, gc.failAt = 1, 1
+	writeParts(t, c, &dones, parts...)
+	writeParts(t, c, &dones, "d")
+	gc.loop.runTasks()
+	if len(gc.chunks) != 2 || gc.out.Len() != joinPieceBytes {
+		t.Fatalf("writes %v (%d bytes) after the failed piece, want the first piece only", gc.chunks, gc.out.Len())
 	}
 	if d := dones.Load(); d != 4 {
 		t.Fatalf("done ran %d times, want 4", d)

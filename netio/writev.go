@@ -20,10 +20,10 @@ import (
 // same bytes in the same order, fewer segments for the kernel to walk.
 //
 // Whatever the socket does not take (a partial write, EAGAIN) or an error
-// goes on to gnet, joined into one slice unless it is one already
-// (writeJoined, one node in gnet's outbound list): gnet writes it again,
-// buffers what the socket refuses and watches for writability, or closes
-// the connection on the error, as if it had made the first attempt. That
+// goes on to gnet, joined into pieces (writeJoined, a node of gnet's
+// outbound list each): gnet writes it again, buffers what the socket
+// refuses and watches for writability, or closes the connection on the
+// error, as if it had made the first attempt. That
 // costs one more syscall only when the socket is full or broken. Rejected:
 // keeping the remainder in the outbox until the socket drains, which needs
 // writability events that gnet keeps to itself.
@@ -88,11 +88,7 @@ func (c *conn) writeDirect(iov [][]byte, total int) error {
 	if err != nil {
 		sent = 0
 	}
-	if iov = skipWritten(iov, sent); len(iov) == 1 {
-		_, err = c.gc.Write(iov[0])
-		return err
-	}
-	return c.writeJoined(iov, total-sent)
+	return c.writeJoined(skipWritten(iov, sent))
 }
 
 // skipWritten drops the first sent bytes from iov, shortening the slice the

@@ -24,12 +24,21 @@ func (h *harness) sendAt(t *testing.T, k store.QueueKey, stamps ...int64) {
 	testkit.Eventually(t, "dispatch", func() bool { q := h.queue(k); return q != nil && q.MaxOffset() == want })
 }
 
-func offsetCmd(code int32, qid int32, extra map[string]string) *remoting.Command {
+// offsetCmd is a request decoded from its frame as the broker decodes it:
+// GET_MAX_OFFSET and GET_MIN_OFFSET into a pooled frame, which race builds
+// poison on Release, so a handler keeping a string of it past its return
+// reads garbage.
+func offsetCmd(t *testing.T, code int32, qid int32, extra map[string]string) *remoting.Command {
+	t.Helper()
 	ext := map[string]string{"topic": testTopic, "queueId": strconv.Itoa(int(qid))}
 	for k, v := range extra {
 		ext[k] = v
 	}
-	return remoting.NewRequest(code, ext, nil)
+	cmd, err := remoting.DecodeFrame(remoting.AppendFrame(nil, remoting.NewRequest(code, ext, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
 
 // TestOffsetLookups checks GET_MAX_OFFSET, GET_MIN_OFFSET,
@@ -69,7 +78,7 @@ func TestOffsetLookups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newFakeConn()
-			handlers[tt.code](c, offsetCmd(tt.code, tt.queueID, tt.extra))
+			handlers[tt.code](c, offsetCmd(t, tt.code, tt.queueID, tt.extra))
 			r := c.next(t)
 			if r.cmd.Code != remoting.RespSuccess {
 				t.Fatalf("code %d (%s)", r.cmd.Code, r.cmd.Remark)

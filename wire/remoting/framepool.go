@@ -43,13 +43,16 @@ type pooledFrame struct {
 
 // pooledCode reports whether DecodeFrame decodes a request of code with a
 // body of bodyLen bytes into a pooled frame: sends that carry a body (a
-// send without one is an error answer, not worth a frame) and every pull.
-// A pull's header strings are read on the event loop by its handler, which
-// copies or interns what outlives the request (actors/queue's pull.go)
-// and releases the Command before it returns.
+// send without one is an error answer, not worth a frame), every pull and
+// every GET_MAX_OFFSET and GET_MIN_OFFSET (a consumer starting on 10,000
+// queues asks twice per queue: ~250 B of header copy and Command each).
+// A pull's or offset query's header strings are read on the event loop by
+// its handler, which copies or interns what outlives the request
+// (actors/queue's pull.go; offsets.go keeps nothing) and releases the
+// Command before it returns.
 func pooledCode(code int32, bodyLen int) bool {
 	switch code {
-	case ReqPullMessage, ReqLitePullMessage:
+	case ReqPullMessage, ReqLitePullMessage, ReqGetMaxOffset, ReqGetMinOffset:
 		return true
 	}
 	return bodyLen > 0 && sendKeysFor(code) != nil

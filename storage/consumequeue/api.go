@@ -81,6 +81,10 @@ type Config struct {
 	FileSize int64  // mapedFileSizeConsumeQueue, a multiple of UnitBytes; default FileSizeDefault
 	FS       vfs.FS // default vfs.Default
 	Logger   zerolog.Logger
+	// Dirs is shared by the queues under RootDir, so that one directory
+	// fsync covers the entries of every queue created in it before; default
+	// a record of this queue's own.
+	Dirs *Dirs
 }
 
 // ConsumeQueue is one queue. Goroutine contract: Put/TruncateDirty/

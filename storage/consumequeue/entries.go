@@ -5,13 +5,17 @@ import "fmt"
 // Durability of directory entries.
 //
 // A unit is durable once its bytes are msynced and the directory entries of
-// its file (and, for a new queue, of every directory ensureDir created, the
-// consume-queue root's own entry included for the store's first queue) are
-// fsynced. The owner creates files while it writes units; the entries are
-// fsynced by syncEntries, which Flush runs before it msyncs units and
-// reports them flushed. A directory fsync costs milliseconds under disk load
-// (a journal commit), so doing it on the owner's Put, as before, stalled the
-// queue actor at every file roll and three times at a queue's first unit;
+// its file (and, for a new queue, every entry on the path to its directory
+// that a queue of the store created: its own, its topic directory's, the
+// consume-queue root's — whichever queue created them) are fsynced. An
+// ancestor's fsync is shared: it covers every entry counted in that
+// directory before it began (Dirs), so a queue skips it when such an
+// fsync already completed after its entries were made. The owner creates
+// files while it writes units; the entries are fsynced by syncEntries,
+// which Flush runs before it msyncs units and reports them flushed. A
+// directory fsync costs milliseconds under disk load (a journal commit), so
+// doing it on the owner's Put, as before, stalled the queue actor at every
+// file roll and three times at a queue's first unit;
 // on the flusher's goroutine it delays no Put or pull, and the creations
 // made between two of its fsyncs share one commit.
 //
@@ -42,26 +46,25 @@ func (q *queue) fileCreated() error {
 	return nil
 }
 
-// syncEntries fsyncs the queue directory (and, for a new queue, the parent
-// of each directory ensureDir created) when a file was created since the
-// last sync. Any goroutine; concurrent calls only fsync twice.
+// syncEntries fsyncs the queue directory (and, for a new queue, each
+// directory holding an entry it depends on that no fsync has covered yet:
+// Dirs) when a file was created since the last sync. Any goroutine;
+// concurrent calls only fsync twice.
 func (q *queue) syncEntries() error {
 	gen := q.createdGen.Load()
 	if q.syncedGen.Load() >= gen {
 		return nil
 	}
-	dirs := []string{q.dir}
-	parents := q.newDirParents.Load()
-	if parents != nil {
-		dirs = append(dirs, *parents...)
+	if err := q.fs.SyncDir(q.dir); err != nil {
+		return fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
 	}
-	for _, d := range dirs {
-		if err := q.fs.SyncDir(d); err != nil {
-			return fmt.Errorf("consumequeue: sync %s: %w", d, err)
+	if waits := q.dirEntries.Load(); waits != nil {
+		for _, e := range *waits {
+			if err := e.sync(q.fs); err != nil {
+				return err
+			}
 		}
-	}
-	if parents != nil {
-		q.newDirParents.CompareAndSwap(parents, nil)
+		q.dirEntries.CompareAndSwap(waits, nil)
 	}
 	for {
 		cur := q.syncedGen.Load()

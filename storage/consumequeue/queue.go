@@ -47,11 +47,12 @@ type queue struct {
 	// Directory entries of new files and directories are made durable by
 	// syncEntries, normally on Flush's goroutine (entries.go). createdGen
 	// counts creations (owner only writes it); syncedGen is the count a
-	// directory fsync has covered; newDirParents lists the parents of the
-	// directories ensureDir created while their entries wait for a sync.
-	createdGen    atomic.Int64
-	syncedGen     atomic.Int64
-	newDirParents atomic.Pointer[[]string]
+	// directory fsync has covered; dirEntries lists the entries of the
+	// queue directory and its ancestors (ensureDir) while they may wait
+	// for a sync.
+	createdGen atomic.Int64
+	syncedGen  atomic.Int64
+	dirEntries atomic.Pointer[[]dirEntry]
 }
 
 func openQueue(cfg Config) (*queue, error) {
@@ -63,6 +64,9 @@ func openQueue(cfg Config) (*queue, error) {
 	}
 	if cfg.FS == nil {
 		cfg.FS = vfs.Default
+	}
+	if cfg.Dirs == nil {
+		cfg.Dirs = NewDirs()
 	}
 	// The topic becomes a directory name: refuse anything that would leave
 	// the queue's own directory. A negative queue id would make a directory

@@ -3,8 +3,6 @@ package consumequeue
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 )
 
 var fillerUnit = Unit{CommitLogOffset: 0, Size: FillerSize, TagsCode: 0}
@@ -105,31 +103,18 @@ func (q *queue) restartAt(off int64) error {
 }
 
 // ensureDir creates the queue directory and its missing parents once per
-// queue. Their entries become durable with the first file's, in
-// syncEntries, which fsyncs the parent of each directory created here (the
-// consume-queue root's own entry included, when the first queue of the
-// store creates it).
+// queue. The entries it depends on (Dirs.create) become durable with the
+// first file's, in syncEntries.
 func (q *queue) ensureDir() error {
 	if q.dirExists {
 		return nil
 	}
-	var parents []string
-	for d := q.dir; ; d = filepath.Dir(d) {
-		if _, err := q.fs.Stat(d); err == nil {
-			break
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("consumequeue: stat %s: %w", d, err)
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-		parents = append(parents, filepath.Dir(d))
+	waits, err := q.cfg.Dirs.create(q.fs, q.dir)
+	if err != nil {
+		return err
 	}
-	if err := q.fs.MkdirAll(q.dir, 0o755); err != nil {
-		return fmt.Errorf("consumequeue: create %s: %w", q.dir, err)
-	}
-	if len(parents) > 0 {
-		q.newDirParents.Store(&parents)
+	if len(waits) > 0 {
+		q.dirEntries.Store(&waits)
 	}
 	q.dirExists = true
 	return nil

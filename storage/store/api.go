@@ -90,6 +90,7 @@ type storeImpl struct {
 	fs     vfs.FS
 	log    zerolog.Logger
 	cqRoot string
+	cqDirs *consumequeue.Dirs // shared by every queue: one fsync per directory covers many queues
 
 	lock io.Closer
 	ckpt *checkpoint

@@ -66,6 +66,7 @@ func openStore(cfg Config) (_ *Store, err error) {
 		fs:     cfg.FS,
 		log:    cfg.Logger.With().Str("component", "store").Logger(),
 		cqRoot: filepath.Join(cfg.RootDir, "consumequeue"),
+		cqDirs: consumequeue.NewDirs(),
 	}
 	s := &Store{Queues: make(map[QueueKey]*consumequeue.ConsumeQueue), impl: impl}
 
@@ -259,6 +260,7 @@ func (s *Store) openQueueLocked(key QueueKey) (*consumequeue.ConsumeQueue, error
 		FileSize: s.impl.cfg.CQFileSize,
 		FS:       s.impl.fs,
 		Logger:   s.impl.cfg.Logger,
+		Dirs:     s.impl.cqDirs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open queue %s/%d: %w", key.Topic, key.QueueID, err)

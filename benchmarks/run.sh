@@ -328,7 +328,7 @@ report() {
 		scale=$work/scale-${SCALE_TOPICS}x${SCALE_QUEUES}-128B.json
 		if [[ -s $scale && -s $work/async-flush-128B.json ]]; then
 			ratio=$(awk -v a="$(field "$scale" msgs_per_s)" -v b="$(field "$work/async-flush-128B.json" msgs_per_s)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-			echo "Scale: sending as async-flush-128B does, over $SCALE_TOPICS topics × $SCALE_QUEUES queues, reached $ratio of its msgs/s (target: at least 0.80). Its warm-up, $((SCALE_TOPICS * SCALE_QUEUES * 2)) sends and the wait until every queue's consume-queue file existed, took $(field "$scale" warmup_ms) ms."
+			echo "Scale: sending as async-flush-128B does, over $SCALE_TOPICS topics × $SCALE_QUEUES queues, reached $ratio of its msgs/s (target: at least 0.80). Its warm-up, $((SCALE_TOPICS * SCALE_QUEUES * 2)) sends, the wait until every queue's consume-queue file existed and the wait until the broker went idle, took $(field "$scale" warmup_ms) ms."
 			echo
 		fi
 		rows=$(command_rows e2e '| %s | %s | %.0f | %s | %s | %s |\n' rate send_msgs_per_s send_p50_us send_p99_us send_p999_us)

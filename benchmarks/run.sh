@@ -419,8 +419,8 @@ if want "$name"; then
 	((queues_ready >= SCALE_TOPICS * SCALE_QUEUES)) || fail "$step" "only $queues_ready of $((SCALE_TOPICS * SCALE_QUEUES)) consume-queue files after 2 minutes"
 	# Then until the broker is idle: the consume-queue flusher makes the new
 	# files' directory entries durable in its 1 s rounds after they exist
-	# (storage/consumequeue/entries.go), about 21,000 directory fsyncs for
-	# 10,000 queues, ~8 s of this VM's disk that otherwise fell inside the
+	# (storage/consumequeue/entries.go), about 11,000 directory fsyncs for
+	# 10,000 queues, seconds of this VM's disk that otherwise fell inside the
 	# timed run (9% of broker CPU samples in its first 10 s). Idle: under
 	# 30 ms of broker CPU in a second, checked for at most a minute.
 	for _ in $(seq 60); do

@@ -127,3 +127,18 @@ func (d *Dirs) create(fsys vfs.FS, dir string) ([]dirEntry, error) {
 	}
 	return waits, nil
 }
+
+// remove removes dir, a topic directory a destroyed queue left empty, and
+// forgets its record. Under mu, as create's look and MkdirAll are: a
+// removal between them made create count a re-created directory as one
+// that existed, so its new entry in the root was never waited for; and a
+// record kept past its directory would serve a later re-creation.
+func (d *Dirs) remove(fsys vfs.FS, dir string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := fsys.Remove(dir); err != nil {
+		return err
+	}
+	delete(d.dirs, dir)
+	return nil
+}

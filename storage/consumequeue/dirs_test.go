@@ -2,6 +2,7 @@ package consumequeue
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -202,5 +203,64 @@ func TestCrashKeepsConcurrentQueues(t *testing.T) {
 			t.Fatalf("queue T%d/%d after the crash: MaxOffset %d, want 1", i%2, i, n)
 		}
 		r.Close()
+	}
+}
+
+// statHook is a file system that runs once, right after the first Stat of
+// dir, a hook that may remove it; that Stat reports what was there before.
+type statHook struct {
+	vfs.FS
+	dir  string
+	once sync.Once
+	hook func()
+}
+
+func (h *statHook) Stat(name string) (os.FileInfo, error) {
+	fi, err := h.FS.Stat(name)
+	if name == h.dir {
+		h.once.Do(h.hook)
+	}
+	return fi, err
+}
+
+// TestDestroyDuringCreateKeepsTheNewTopicEntry: the topic's last old queue
+// is destroyed while a new queue of the topic is being created, after its
+// look found the topic directory and before its mkdir. The removal must
+// wait for the creation (Dirs.remove takes its lock), or the mkdir makes
+// the directory again uncounted and the flush reports the new queue
+// durable while the root's entry for it was never fsynced.
+func TestDestroyDuringCreateKeepsTheNewTopicEntry(t *testing.T) {
+	const root = "/store/consumequeue"
+	crashFS := faultfs.New(1)
+	dirs := NewDirs()
+	old := openShared(t, crashFS, dirs, root, "TopicA", 0)
+	putRange(t, old, 0, 1)
+	mustFlush(t, old)
+	removed := make(chan error, 1)
+	fsys := &statHook{FS: crashFS, dir: filepath.Join(root, "TopicA"), hook: func() {
+		go func() { removed <- old.Destroy() }()
+		// Without the lock the destroy removes the topic directory now;
+		// with it, it cannot until the creation is done. Wait for the
+		// destroy, bounded: it blocks for good with the lock.
+		select {
+		case err := <-removed:
+			removed <- err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}}
+	q := openShared(t, fsys, dirs, root, "TopicA", 1)
+	putRange(t, q, 0, 2)
+	mustFlush(t, q)
+	if err := <-removed; err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	q.Close()
+	r, err := Open(Config{RootDir: root, Topic: "TopicA", QueueID: 1, FileSize: smallFile, FS: crashFS.Crash()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n := r.MaxOffset(); n != 2 {
+		t.Fatalf("new queue after the crash: MaxOffset %d, want 2", n)
 	}
 }

@@ -137,7 +137,7 @@ func (q *queue) destroy() error {
 	// Directory syncs here are best effort: a removal that is lost in a
 	// crash leaves an empty directory, which opens as an empty queue.
 	topicDir := filepath.Dir(q.dir)
-	if rerr := q.fs.Remove(topicDir); rerr == nil {
+	if rerr := q.cfg.Dirs.remove(q.fs, topicDir); rerr == nil {
 		_ = q.fs.SyncDir(q.cfg.RootDir)
 	} else if !errors.Is(rerr, fs.ErrNotExist) {
 		_ = q.fs.SyncDir(topicDir)

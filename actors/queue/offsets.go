@@ -102,10 +102,7 @@ func parseQueueKey(cmd *remoting.Command) (store.QueueKey, error) {
 // map or number string per answer. The frame is the connection's once
 // written.
 func writeOffset(c Conn, cmd *remoting.Command, field string, v int64) {
-	resp := remoting.Command{
-		Code: remoting.RespSuccess, Language: remoting.LanguageGo, Version: remoting.Version,
-		Opaque: cmd.Opaque, Flag: remoting.FlagResponse,
-	}
+	resp := remoting.ResponseTo(cmd.Opaque, remoting.RespSuccess, "")
 	ext := [...]remoting.ExtField{{Key: field, Int: v, IsInt: true}}
 	frame := bytebufferpool.Get()
 	frame.B = remoting.AppendFrameExt(frame.B[:0], &resp, ext[:])

@@ -235,10 +235,7 @@ scanning:
 // takes ownership of o.body: the slices are released when the connection
 // has written them (or failed to).
 func (o *pullOutcome) write(req *pullReq) {
-	resp := remoting.Command{
-		Code: o.code, Language: remoting.LanguageGo, Version: remoting.Version,
-		Opaque: req.opaque, Flag: remoting.FlagResponse, Remark: o.status,
-	}
+	resp := remoting.ResponseTo(req.opaque, o.code, o.status)
 	// Every pull response carries the four offset fields (see setPullExt).
 	ext := [...]remoting.ExtField{
 		{Key: "nextBeginOffset", Int: o.next, IsInt: true},

@@ -36,9 +36,9 @@ import (
 // roughly 0.3 ms of CPU per flush on this VM), and the stores that
 // re-dirty cleaned pages fault (ext4_page_mkwrite, 3%). So on this 2-core
 // machine a flush costs throughput in CPU, not only in latency: more,
-// smaller groups are not free. Since session 7 the writer writes each
-// group with one pwrite (CommitLog.Commit) instead of storing into the
-// mapping, so the pages a flush writes back are not mapped writable: perf
+// smaller groups are not free. The writer writes each group with
+// pwritev (CommitLog.Commit) instead of storing into the mapping, so the
+// pages a flush writes back are not mapped writable: perf
 // of the same load showed smp_call_function_many_cond (the IPIs) fall from
 // 3.2% to 0.3% of broker CPU and ext4_page_mkwrite from 2.9% to 1.2% (the
 // rest is the prefaulter's).

@@ -40,7 +40,8 @@
 //
 // Writes: the writer stages a group's records where they are, in its own
 // buffers (Stage, which patches them there), and Commit writes the group
-// to the segment file with one pwritev; nothing stores into the mapping.
+// to the segment file with pwritev (one call per 8 buffers); nothing
+// stores into the mapping.
 // Why: a store into a mapped page makes it writable-mapped, so each
 // write-back (every SYNC_FLUSH flush) write-protects it again
 // (page_mkclean, with TLB-shootdown IPIs to the other CPUs) and the next
@@ -226,7 +227,7 @@ func (l *CommitLog) Stage(rec []byte, queueOffset, storeTimestamp int64) (int64,
 	return l.impl.append(rec, queueOffset, storeTimestamp)
 }
 
-// Commit writes the staged records to their segment file (one pwritev) and
+// Commit writes the staged records to their segment file (pwritev) and
 // then publishes their end as WrotePosition. A failed write is sticky, as a
 // failed flush is: the records staged are lost and the log refuses
 // appends. Commit also returns the sticky error when nothing was left to

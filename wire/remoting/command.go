@@ -79,14 +79,15 @@ func NewRequest(code int32, ext map[string]string, body []byte) *Command {
 // NewResponse builds the response to req with the given code and remark,
 // echoing req's opaque. The caller fills ExtFields and Body.
 func NewResponse(req *Command, code int32, remark string) *Command {
-	return &Command{
-		Code:     code,
-		Language: LanguageGo,
-		Version:  Version,
-		Opaque:   req.Opaque,
-		Flag:     FlagResponse,
-		Remark:   remark,
-	}
+	c := ResponseTo(req.Opaque, code, remark)
+	return &c
+}
+
+// ResponseTo is the response header to the request of opaque, as a value:
+// for answers encoded from the stack (AppendFrameExt) without a Command on
+// the heap.
+func ResponseTo(opaque, code int32, remark string) Command {
+	return Command{Code: code, Language: LanguageGo, Version: Version, Opaque: opaque, Flag: FlagResponse, Remark: remark}
 }
 
 // SetExt sets one extFields entry, allocating the map on first use.

@@ -81,3 +81,45 @@ func BenchmarkGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutFlushPages measures the scale run's consume-queue pattern per
+// unit: 200 queues on the OS file system filled round-robin, each looked at
+// by FlushPages(2) (the flusher's round by pages) whenever its end changes
+// page, as Registry.flushAll does. faults/op counts page faults per unit,
+// the write faults after an msync included; msyncs/op the flushes that
+// wrote pages.
+func BenchmarkPutFlushPages(b *testing.B) {
+	const queues = 200
+	root := b.TempDir()
+	qs := make([]*ConsumeQueue, queues)
+	for i := range qs {
+		q, err := Open(Config{RootDir: root, Topic: "BenchTopic", QueueID: int32(i), FS: vfs.Default})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { q.Close() })
+		qs[i] = q
+	}
+	b.SetBytes(UnitBytes)
+	before := pageFaults(b)
+	var n, msyncs int64
+	for b.Loop() {
+		q := qs[n%queues]
+		off := q.MaxOffset()
+		if err := q.Put(off, benchUnit(n)); err != nil {
+			b.Fatal(err)
+		}
+		if q.FlushPage(off) != q.FlushPage(off+1) {
+			flushed := q.impl.flushed
+			if err := q.FlushPages(2); err != nil {
+				b.Fatal(err)
+			}
+			if q.impl.flushed != flushed {
+				msyncs++
+			}
+		}
+		n++
+	}
+	b.ReportMetric(float64(pageFaults(b)-before)/float64(n), "faults/op")
+	b.ReportMetric(float64(msyncs)/float64(n), "msyncs/op")
+}

@@ -109,6 +109,9 @@ func BenchmarkIndexRecord(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			if err := a.putKeys(); err != nil {
+				b.Fatal(err)
+			}
 			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}

@@ -45,7 +45,9 @@
 //
 // Indexing reads each record in place (header fields, then one pass over
 // its properties) and hashes topic#key over the parts, so it allocates
-// nothing per record (TestCatchUpAllocatesNothing).
+// nothing per record (TestCatchUpAllocatesNothing). The keys' hashes are
+// put 32 at a time (storage/index PutKeys), so that the random reads of
+// their slots overlap.
 //
 // The checkpoint's indexMsgTimestamp is not written: storage/store does not
 // expose it, and nothing reads it without messageIndexSafe. Java needs it

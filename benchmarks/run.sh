@@ -338,7 +338,7 @@ report() {
 		table "Tailing consumer against producers sending as fast as they can (kept up: all received, and at most one second of sends behind when they stopped):" \
 			"| run | sent msgs/s | consumed msgs/s | behind at the end (msgs) | caught up after ms | kept up |" "|---|---:|---:|---:|---:|---|" "$rows"
 		# The stall probe's figures (mqbench stallprobe): a real-time thread's
-		# 1 ms sleeps, how late they woke, and the stalls over 5 and 10 ms
+		# 5 ms sleeps, how late they woke, and the stalls over 5 and 10 ms
 		# with their summed lateness; last, its normal-priority twin's. A run whose tails are near its
 		# stalls' lengths waited for the machine, not for the broker.
 		rows=$(for command in e2e mixed; do
@@ -347,7 +347,7 @@ report() {
 				stalls_over_5ms stall_ms_over_5ms stalls_over_10ms stall_ms_over_10ms probe_realtime \
 				probe_normal_late_p99_us probe_normal_late_max_us
 		done)
-		table "Machine stalls during the latency runs (a SCHED_FIFO thread per CPU, in a process of its own, sleeping 1 ms: how late it woke; stalls: wakes later than 5 or 10 ms, count / their ms, summed over the CPUs; steal does not show these. The same sleeper at normal priority is also late while the guest's CPUs are busy: late there but not at real time means CPU contention, not a frozen machine):" \
+		table "Machine stalls during the latency runs (a SCHED_FIFO thread per CPU, in a process of its own, sleeping 5 ms: how late it woke (a freeze of F ms shows as F−5 to F); stalls: wakes later than 5 or 10 ms, count / their ms, summed over the CPUs; steal does not show these. The same sleeper at normal priority is also late while the guest's CPUs are busy: late there but not at real time means CPU contention, not a frozen machine):" \
 			"| run | send p99 µs | send p999 µs | deliver p99 µs | deliver p999 µs | probe late p99 µs | probe late p999 µs | probe late max µs | stalls > 5 ms | stalls > 10 ms | real-time | normal-priority probe late p99 / max µs |" \
 			"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|" "$rows"
 		rows=$(for name in "${runs[@]}"; do
@@ -384,7 +384,7 @@ bench consume-page-cache consume -t Bench128 -c 4 --from first --repeat
 # can: the JSON's tail object says whether it kept up.
 # Both latency runs start mqbench stallprobe beside them (--stall-probe): a
 # process of its own with one thread per CPU, pinned there at SCHED_FIFO
-# priority 50, that sleeps 1 ms at a time and records how late it wakes (a
+# priority 50, that sleeps 5 ms at a time and records how late it wakes (a
 # twin thread at normal priority does the same, late also while the CPUs
 # are busy). Its stalls are the machine's, not the broker's: on this VM the
 # guest freezes for 12–37 ms at times (no CPU runs, not even the timer

@@ -8,7 +8,7 @@
 //	mqbench e2e     -n 127.0.0.1:9876 -t T --rate 50000   (publish-to-deliver latency at a fixed rate)
 //	mqbench mixed   -n 127.0.0.1:9876 -t T -c 4 -w 64     (produce as fast as possible while consuming)
 //	mqbench ready   -n 127.0.0.1:9876 -t T                (time until a starting broker answers a send)
-//	mqbench stallprobe --duration 60s                     (how long the machine stalls: 1 ms SCHED_FIFO sleeps, JSON)
+//	mqbench stallprobe --duration 60s                     (how long the machine stalls: 5 ms SCHED_FIFO sleeps, JSON)
 //
 // --topics N spreads any of them over N topics T-0 … T-(N-1) (-q queues
 // each when mqbench creates them): 1,000 topics of 10 queues measure the

@@ -63,7 +63,7 @@ type result struct {
 	// HostStealPct: the share of the machine's CPU time the hypervisor
 	// took during the run (steal.go); nil where /proc/stat is missing.
 	HostStealPct *float64 `json:"host_steal_pct,omitempty"`
-	// StallProbe: e2e and mixed with --stall-probe: how late 1 ms
+	// StallProbe: e2e and mixed with --stall-probe: how late 5 ms
 	// SCHED_FIFO sleepers, one pinned to each CPU in a process of its own,
 	// woke (stallprobe.go): the stalls of the machine that steal does not
 	// show.
@@ -179,7 +179,7 @@ func summary(w io.Writer, res *result, meters ...*meter) {
 		fmt.Fprintf(w, "  cpu time stolen by the hypervisor during the run: %.1f%%\n", *res.HostStealPct)
 	}
 	if sp := res.StallProbe; sp != nil {
-		fmt.Fprintf(w, "  machine stalls (1 ms probe on %d CPUs, real-time %v): lateness p99 %d p999 %d max %d µs; over 5 ms %d (%.0f ms), over 10 ms %d (%.0f ms); at normal priority p99 %d p999 %d max %d µs %s\n",
+		fmt.Fprintf(w, "  machine stalls (5 ms probe on %d CPUs, real-time %v): lateness p99 %d p999 %d max %d µs; over 5 ms %d (%.0f ms), over 10 ms %d (%.0f ms); at normal priority p99 %d p999 %d max %d µs %s\n",
 			sp.CPUs, sp.RealTime, sp.LateP99Us, sp.LateP999Us, sp.LateMaxUs, sp.StallsOver5, sp.StallMsOver5, sp.StallsOver10, sp.StallMsOver10,
 			sp.NormalLateP99Us, sp.NormalLateP999Us, sp.NormalLateMaxUs, sp.Note)
 	}

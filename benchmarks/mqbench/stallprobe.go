@@ -27,22 +27,30 @@ import (
 // sending and receiving, so it would time mqbench, not the machine. It
 // runs one thread per CPU, pinned there and raised to SCHED_FIFO when
 // permitted (so no task of the guest delays it, only the machine), that
-// sleeps 1 ms at a time with clock_nanosleep; how late each wake comes is
-// what the hypervisor (or the kernel with preemption off) took from that
-// CPU. One thread alone would miss the stalls of the other vCPUs (seen:
+// sleeps probePeriod at a time with clock_nanosleep; how late each wake
+// comes is what the hypervisor (or the kernel with preemption off) took
+// from that CPU. One thread alone would miss the stalls of the other vCPUs (seen:
 // 9 of 13 stalls over 5 ms on one vCPU only). A twin thread at normal
 // priority sleeps likewise: its lateness adds the guest's own CPU
 // contention, so the pair tells a frozen machine from a busy one.
 
-// probePeriod is the probe's sleep.
-const probePeriod = time.Millisecond
+// probePeriod is the probe's sleep. A freeze of F ms shows as a wake F−5
+// to F ms late, so the stalls over 5 ms miss some freezes of 5–10 ms and
+// their ms are short by up to 5 each; the 12–37 ms freezes that make the
+// tails still show. It was 1 ms: each wake costs ~41 CPU-µs on this VM
+// (a timer exit and two context switches), so three sleepers at 1 kHz
+// took ~12% of one CPU and preempted the run's own threads (the broker's
+// involuntary context switches in e2e: ~2,200–2,400/s without the probe,
+// 2,800–3,600 with it at 1 ms, 2,650–3,000 at 5 ms). Figures before the
+// change are not comparable.
+const probePeriod = 5 * time.Millisecond
 
 // probeFIFOPriority: above every normal task, below the kernel's own
 // real-time threads (migration, watchdog at 99).
 const probeFIFOPriority = 50
 
 // stallProbe is the probe's part of a run's JSON (result.StallProbe).
-// Lateness is wake time − (previous wake + 1 ms); a stall is a wake later
+// Lateness is wake time − (previous wake + probePeriod); a stall is a wake later
 // than 5 (10) ms, and its ms are that lateness. The real-time figures are
 // those of all CPUs' threads together: a freeze of the whole machine
 // counts once per CPU.
@@ -117,8 +125,8 @@ func stallProbeCmd() *cobra.Command {
 	var duration time.Duration
 	cmd := &cobra.Command{
 		Use:   "stallprobe",
-		Short: "measure how long the machine stalls: a SCHED_FIFO thread per CPU sleeps 1 ms and records how late it wakes; prints JSON",
-		Long: "A thread per CPU, pinned there at SCHED_FIFO priority 50 (when permitted, else at normal priority: probe_realtime false), sleeps 1 ms\n" +
+		Short: "measure how long the machine stalls: a SCHED_FIFO thread per CPU sleeps 5 ms and records how late it wakes; prints JSON",
+		Long: "A thread per CPU, pinned there at SCHED_FIFO priority 50 (when permitted, else at normal priority: probe_realtime false), sleeps 5 ms\n" +
 			"with clock_nanosleep until --duration passes (0: until stdin closes) and prints its wake lateness and the stalls\n" +
 			"over 5 and 10 ms as JSON on stdout, with the lateness of a twin thread at normal priority. e2e and mixed run it beside themselves with --stall-probe.",
 		Args: cobra.NoArgs,

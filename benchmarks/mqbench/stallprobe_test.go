@@ -6,20 +6,22 @@ import (
 )
 
 // TestStallStats feeds the probe's bookkeeping synthetic wake times: the
-// first wake only starts the clock, lateness is the gap beyond 1 ms, an
+// first wake only starts the clock, lateness is the gap beyond probePeriod, an
 // early wake counts as on time, and stalls over 5 and 10 ms are counted
 // with their lateness; add sums the threads of several CPUs.
 func TestStallStats(t *testing.T) {
 	var s stallStats
-	for _, atUs := range []time.Duration{
-		100_000, // origin
-		101_000, // on time
-		102_200, // 200 µs late
-		109_200, // 6 ms late: a stall over 5 ms
-		121_200, // 11 ms late: over 5 and over 10 ms
-		121_700, // 0.5 ms after the last: early, on time
+	at := 100 * time.Millisecond
+	s.wake(at) // origin
+	for _, late := range []time.Duration{
+		0,                                   // on time
+		200 * time.Microsecond,              // 200 µs late
+		6 * time.Millisecond,                // a stall over 5 ms
+		11 * time.Millisecond,               // over 5 and over 10 ms
+		-probePeriod + 500*time.Microsecond, // 0.5 ms after the last: early, on time
 	} {
-		s.wake(atUs * time.Microsecond)
+		at += probePeriod + late
+		s.wake(at)
 	}
 	got := s.result()
 	want := stallProbe{Wakes: 5, LateP99Us: 11000, LateP999Us: 11000, LateMaxUs: 11000,

@@ -56,13 +56,21 @@ func appendIovecs(dst []unix.Iovec, iov [][]byte) []unix.Iovec {
 
 // writevFD writes iov to fd with one writev and reports the bytes written.
 // It does not retry: a short count or EAGAIN is the caller's to handle.
+//
+// The writev is a raw syscall: the socket is non-blocking, so the call never
+// waits; its time is CPU time (on loopback the kernel runs the receiver's
+// TCP path inline). Through unix.Syscall, the runtime marks the loop's P as
+// in a syscall, and a writev that outlasts a sysmon tick while the other P
+// is busy has its P handed to another thread, which wakes (futex), finds the
+// CPUs taken and parks again; the writer then leaves the syscall by the slow
+// path. The cost of a raw call: a stop-the-world waits until it returns.
 func writevFD(fd int, iov [][]byte) (int, error) {
 	arr := iovecArrays.Get().(*[]unix.Iovec)
 	vecs := appendIovecs((*arr)[:0], iov)
 	var n uintptr
 	var errno unix.Errno
 	if len(vecs) > 0 {
-		n, _, errno = unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))
+		n, _, errno = unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))
 	}
 	clear(vecs) // drop the pointers into written buffers before pooling
 	*arr = vecs[:0]

@@ -147,6 +147,17 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	// 1,000 a second under load), each waking a spinning thread that found
 	// nothing to do, and kept sysmon itself polling every 20 µs. Here the
 	// loop waits in Go's netpoller instead (epollConn.Read), holding no P.
+	//
+	// The wait's poll is made once, before the loop, with results of its
+	// own: a closure given to RawConn.Read escapes, and the loop's n and err,
+	// were it to assign them, would be moved to the heap at every turn of
+	// the loop (two allocations per turn, busy turns included).
+	var waitN int
+	var waitErr error
+	pollNow := func(uintptr) bool {
+		waitN, waitErr = unix.EpollWait(p.fd, el.events, 0)
+		return waitN > 0 || (waitN < 0 && waitErr != unix.EINTR)
+	}
 	yielded := false
 	for {
 		n, err := unix.EpollWait(p.fd, el.events, 0)
@@ -161,12 +172,10 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			// it cannot wait (the descriptor not in the netpoller, or
 			// closed), the loop waits the upstream way, and a closed
 			// descriptor's error ends it.
-			if rerr := p.epollConn.Read(func(uintptr) bool {
-				n, err = unix.EpollWait(p.fd, el.events, 0)
-				return n > 0 || (n < 0 && err != unix.EINTR)
-			}); rerr != nil {
-				n, err = unix.EpollWait(p.fd, el.events, -1)
+			if rerr := p.epollConn.Read(pollNow); rerr != nil {
+				waitN, waitErr = unix.EpollWait(p.fd, el.events, -1)
 			}
+			n, err = waitN, waitErr
 			if n == 0 || (n < 0 && err == unix.EINTR) {
 				continue
 			}

@@ -63,14 +63,26 @@ func appendIovecs(dst []unix.Iovec, iov [][]byte) []unix.Iovec {
 // in a syscall, and a writev that outlasts a sysmon tick while the other P
 // is busy has its P handed to another thread, which wakes (futex), finds the
 // CPUs taken and parks again; the writer then leaves the syscall by the slow
-// path. The cost of a raw call: a stop-the-world waits until it returns.
+// path. The cost of a raw call: a stop-the-world waits until it returns,
+// and the call does wait when it copies from a mapped commit-log page that
+// is not in memory (a zero-copy pull body; the queue actor touched only the
+// record's header): a disk read with the P held and every stop-the-world
+// behind it. So only writes of at most rawWritevBytesMax go raw; a larger
+// one (up to WriteBatchBytesMax, 4 MiB: a millisecond of copying) goes
+// through unix.Syscall.
 func writevFD(fd int, iov [][]byte) (int, error) {
 	arr := iovecArrays.Get().(*[]unix.Iovec)
 	vecs := appendIovecs((*arr)[:0], iov)
 	var n uintptr
 	var errno unix.Errno
 	if len(vecs) > 0 {
-		n, _, errno = unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))
+		// Direct calls, not a function value: the uintptr(unsafe.Pointer)
+		// argument rule holds for calls of the syscall functions themselves.
+		if iovecBytes(vecs) <= rawWritevBytesMax {
+			n, _, errno = unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))
+		} else {
+			n, _, errno = unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))
+		}
 	}
 	clear(vecs) // drop the pointers into written buffers before pooling
 	*arr = vecs[:0]
@@ -79,6 +91,20 @@ func writevFD(fd int, iov [][]byte) (int, error) {
 		return 0, errno
 	}
 	return int(n), nil
+}
+
+// rawWritevBytesMax is the largest direct write made as a raw syscall:
+// 64 KiB, a few µs of copying, and within the read-around of the fault that
+// brought the record's header in.
+const rawWritevBytesMax = 64 << 10
+
+// iovecBytes is the number of bytes vecs describe.
+func iovecBytes(vecs []unix.Iovec) uint64 {
+	var n uint64
+	for i := range vecs {
+		n += vecs[i].Len
+	}
+	return n
 }
 
 // writevSocket is the direct write of a chunk to a gnet connection's socket;

@@ -158,20 +158,17 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 		waitN, waitErr = unix.EpollWait(p.fd, el.events, 0)
 		return waitN > 0 || (waitN < 0 && waitErr != unix.EINTR)
 	}
-	yielded := false
 	for {
 		n, err := unix.EpollWait(p.fd, el.events, 0)
 		if n == 0 || (n < 0 && err == unix.EINTR) {
-			if !yielded {
-				yielded = true
-				runtime.Gosched()
-				continue
-			}
-			// Read returns once the callback reports done; when it reports
-			// not done, it parks until the epoll descriptor is readable. If
-			// it cannot wait (the descriptor not in the netpoller, or
+			// Nothing ready: yield once, as upstream does, then wait. Read
+			// polls first (the callback), so whatever arrived during the
+			// yield is taken without parking; when the callback finds
+			// nothing, Read parks until the epoll descriptor is readable.
+			// If it cannot wait (the descriptor not in the netpoller, or
 			// closed), the loop waits the upstream way, and a closed
 			// descriptor's error ends it.
+			runtime.Gosched()
 			if rerr := p.epollConn.Read(pollNow); rerr != nil {
 				waitN, waitErr = unix.EpollWait(p.fd, el.events, -1)
 			}
@@ -184,7 +181,6 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
 			return err
 		}
-		yielded = false
 
 		for i := 0; i < n; i++ {
 			ev := &el.events[i]

@@ -2,10 +2,11 @@ package index
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/actormq/actormq/internal/testkit"
 )
 
 // TestPutKeysWritesWhatPutWrites: PutKeys leaves the files byte for byte
@@ -61,20 +62,9 @@ func TestPutKeysWritesWhatPutWrites(t *testing.T) {
 	if err := batched.Close(); err != nil {
 		t.Fatal(err)
 	}
-	names := func(dir string) []string {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range entries {
-			out = append(out, e.Name())
-		}
-		return out
-	}
-	files := names(dirPut)
-	if len(files) != 2 || !slices.Equal(files, names(dirKeys)) {
-		t.Fatalf("files: Put %v, PutKeys %v; want the same two", files, names(dirKeys))
+	files := testkit.DirNames(t, dirPut)
+	if keyFiles := testkit.DirNames(t, dirKeys); len(files) != 2 || !slices.Equal(files, keyFiles) {
+		t.Fatalf("files: Put %v, PutKeys %v; want the same two", files, keyFiles)
 	}
 	for _, name := range files {
 		if !bytes.Equal(fileBytes(t, dirPut, name), fileBytes(t, dirKeys, name)) {

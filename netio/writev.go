@@ -57,19 +57,19 @@ func appendIovecs(dst []unix.Iovec, iov [][]byte) []unix.Iovec {
 // writevFD writes iov to fd with one writev and reports the bytes written.
 // It does not retry: a short count or EAGAIN is the caller's to handle.
 //
-// The writev is a raw syscall: the socket is non-blocking, so the call never
-// waits; its time is CPU time (on loopback the kernel runs the receiver's
-// TCP path inline). Through unix.Syscall, the runtime marks the loop's P as
-// in a syscall, and a writev that outlasts a sysmon tick while the other P
-// is busy has its P handed to another thread, which wakes (futex), finds the
-// CPUs taken and parks again; the writer then leaves the syscall by the slow
-// path. The cost of a raw call: a stop-the-world waits until it returns,
-// and the call does wait when it copies from a mapped commit-log page that
-// is not in memory (a zero-copy pull body; the queue actor touched only the
-// record's header): a disk read with the P held and every stop-the-world
-// behind it. So only writes of at most rawWritevBytesMax go raw; a larger
-// one (up to WriteBatchBytesMax, 4 MiB: a millisecond of copying) goes
-// through unix.Syscall.
+// A writev of at most rawWritevBytesMax is a raw syscall: the socket is
+// non-blocking, so the call does not wait for the peer; its time is CPU
+// time (on loopback the kernel runs the receiver's TCP path inline).
+// Through unix.Syscall, the runtime marks the loop's P as in a syscall, and
+// a writev that outlasts a sysmon tick while the other P is busy has its P
+// handed to another thread, which wakes (futex), finds the CPUs taken and
+// parks again; the writer then leaves the syscall by the slow path. The
+// cost of a raw call: a stop-the-world waits until it returns, and the call
+// does wait when it copies from a mapped commit-log page that is not in
+// memory (a zero-copy pull body; the queue actor touched only the record's
+// header): a disk read with the P held and every stop-the-world behind it.
+// So a larger write (up to WriteBatchBytesMax, 4 MiB: a millisecond of
+// copying) goes through unix.Syscall.
 func writevFD(fd int, iov [][]byte) (int, error) {
 	arr := iovecArrays.Get().(*[]unix.Iovec)
 	vecs := appendIovecs((*arr)[:0], iov)

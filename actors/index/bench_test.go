@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/storage/commitlog"
 	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/wire/message"
@@ -79,17 +79,6 @@ func newLog(tb testing.TB, segmentBytes int64) *commitlog.CommitLog {
 	return clog
 }
 
-// processCPU is the CPU time the process used so far (user and system, GC
-// workers included), in nanoseconds: on a shared machine it moves less
-// with the load than ns/op does.
-func processCPU(b *testing.B) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
 // BenchmarkIndexRecord: the CPU cost of indexing one record already read
 // (header and properties parsed, keys hashed and put into an IndexFile of
 // RocketMQ's default size), per record.
@@ -103,7 +92,7 @@ func BenchmarkIndexRecord(b *testing.B) {
 			a := bareActor(b, nil, 0, 0)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU(b)
+			cpu := testkit.ProcessCPU(b)
 			for i := range b.N {
 				if err := a.indexRecord(int64(i)*256, recs[i%len(recs)]); err != nil {
 					b.Fatal(err)
@@ -112,7 +101,7 @@ func BenchmarkIndexRecord(b *testing.B) {
 			if err := a.putKeys(); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testkit.ProcessCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -145,13 +134,13 @@ func BenchmarkCatchUp(b *testing.B) {
 			defer func() { _ = a.x.idx.Close() }()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU(b)
+			cpu := testkit.ProcessCPU(b)
 			for left, done := b.N, 0; left > 0; {
 				if done == catchUpLogRecords {
 					b.StopTimer()
-					stopped := processCPU(b)
+					stopped := testkit.ProcessCPU(b)
 					restart()
-					cpu += processCPU(b) - stopped
+					cpu += testkit.ProcessCPU(b) - stopped
 					done = 0
 					b.StartTimer()
 				}
@@ -160,7 +149,7 @@ func BenchmarkCatchUp(b *testing.B) {
 				done += step
 				left -= step
 			}
-			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testkit.ProcessCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 			if a.failed || a.next == 0 {
 				b.Fatalf("catch-up failed or read nothing (next %d)", a.next)
 			}

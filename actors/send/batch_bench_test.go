@@ -3,10 +3,10 @@ package send
 import (
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -50,21 +50,12 @@ func benchmarkBatchSendPath(b *testing.B, batchItems, size int) {
 	b.ReportAllocs()
 	b.SetBytes(int64(batchItems * size))
 	b.ResetTimer()
-	start, cpuStart := time.Now(), processCPU(b)
+	start, cpuStart := time.Now(), testkit.ProcessCPU(b)
 	sendWindowed(b, s, conn, frames, window)
 	msgs := float64(b.N * batchItems)
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/msgs, "ns/msg")
-	b.ReportMetric(float64(processCPU(b)-cpuStart)/msgs, "cpu-ns/msg")
+	b.ReportMetric(float64(testkit.ProcessCPU(b)-cpuStart)/msgs, "cpu-ns/msg")
 	if conn.answered.Load() != int64(b.N) {
 		b.Fatalf("%d answers for %d batches", conn.answered.Load(), b.N)
 	}
-}
-
-// processCPU is the CPU time the process has used so far, in nanoseconds.
-func processCPU(b *testing.B) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

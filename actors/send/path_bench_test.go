@@ -95,9 +95,9 @@ func benchmarkSendPath(b *testing.B, size int) {
 	b.ReportAllocs()
 	b.SetBytes(int64(size))
 	b.ResetTimer()
-	cpuStart := processCPU(b)
+	cpuStart := testkit.ProcessCPU(b)
 	sendWindowed(b, s, conn, frames, window)
-	b.ReportMetric(float64(processCPU(b)-cpuStart)/float64(b.N), "cpu-ns/msg")
+	b.ReportMetric(float64(testkit.ProcessCPU(b)-cpuStart)/float64(b.N), "cpu-ns/msg")
 	if conn.answered.Load() != int64(b.N) {
 		b.Fatalf("%d answers for %d sends", conn.answered.Load(), b.N)
 	}

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/actormq/actormq/internal/testkit"
 )
 
 // echoCluster is a cluster of one echo broker with queues write queues.
@@ -61,9 +61,9 @@ func benchmarkProduce(b *testing.B, o producerOpts) {
 	b.ReportAllocs()
 	b.SetBytes(int64(o.size))
 	b.ResetTimer()
-	cpu := processCPU(b)
+	cpu := testkit.ProcessCPU(b)
 	p.run(context.Background(), nil)
-	cpu = processCPU(b) - cpu
+	cpu = testkit.ProcessCPU(b) - cpu
 	b.StopTimer()
 	if errs := p.m.errors.Load(); errs != 0 {
 		b.Fatalf("%d errors, first: %s", errs, *p.m.firstErr.Load())
@@ -80,14 +80,4 @@ func benchmarkProduce(b *testing.B, o producerOpts) {
 	}
 	b.ReportMetric(float64(o.batch), "msgs/request")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(o.messages), "cpu-ns/msg")
-}
-
-// processCPU is the user and system CPU time the process used so far,
-// the echo broker's included.
-func processCPU(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/actormq/actormq/internal/testkit"
 )
 
 // BenchmarkConsume drains a 32,000-message backlog (128 B) from an
@@ -28,7 +30,7 @@ func BenchmarkConsume(b *testing.B) {
 	var msgs int64
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	cpu := processCPU(b)
+	cpu := testkit.ProcessCPU(b)
 	b.ResetTimer()
 	for range b.N {
 		cs, err := newConsumer(cl, consumerOpts{conns: 1, pullBatch: 32, from: "first", drain: true})
@@ -45,7 +47,7 @@ func BenchmarkConsume(b *testing.B) {
 		msgs += cs.m.msgs.Load()
 	}
 	b.StopTimer()
-	cpu = processCPU(b) - cpu
+	cpu = testkit.ProcessCPU(b) - cpu
 	runtime.ReadMemStats(&ms1)
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(msgs), "cpu-ns/msg")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(msgs), "allocs/msg")

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/actormq/actormq/internal/testkit"
 )
 
 // BenchmarkGroupCommit is the writer's work per record as a broker does it:
@@ -50,7 +50,7 @@ func benchmarkGroupCommit(b *testing.B, body, group int, sync bool, ahead string
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
 	flushAt := int64(16 << 20)
-	cpu0 := processCPU()
+	cpu0 := testkit.ProcessCPU(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; {
 		for j := 0; j < group && i < b.N; j, i = j+1, i+1 {
@@ -73,14 +73,5 @@ func benchmarkGroupCommit(b *testing.B, body, group int, sync bool, ahead string
 	}
 	b.StopTimer()
 	pre.stop()
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/rec")
-}
-
-// processCPU is the process's user+system CPU time in nanoseconds.
-func processCPU() int64 {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(testkit.ProcessCPU(b)-cpu0)/float64(b.N), "cpu-ns/rec")
 }

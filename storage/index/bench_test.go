@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/actormq/actormq/internal/testkit"
 )
 
 // BenchmarkPutKeys: putting keys of random hashes into a file of
@@ -55,18 +56,9 @@ func BenchmarkPutKeys(b *testing.B) {
 			put(min(b.N, 2_000_000))
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU(b)
+			cpu := testkit.ProcessCPU(b)
 			put(b.N)
-			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testkit.ProcessCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the CPU time the process used so far, in nanoseconds.
-func processCPU(b *testing.B) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -209,9 +209,9 @@ type Key struct {
 // other) instead of each put waiting for its own: the slot table is 20 MB
 // (default) read at random, and in a file in use a put's slot read was
 // most of its cost (BenchmarkPutKeys: 290–380 CPU-ns a key one at a time,
-// 80–220 in batches of 8 or 32). Prefetch instructions were the alternative Go does
-// not offer. Reading a slot needs no disk block (a hole reads as zeros);
-// put allocates before it stores, as for Put.
+// 80–220 in batches of 8 or 32). Prefetch instructions, the alternative,
+// Go does not offer. Reading a slot needs no disk block (a hole reads as
+// zeros); put allocates before it stores, as for Put.
 func (x *Index) PutKeys(keys []Key) (int, error) {
 	if x.closed {
 		return 0, ErrClosed

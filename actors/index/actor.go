@@ -3,10 +3,10 @@ package index
 import (
 	"bytes"
 	"errors"
-	"strings"
 	"time"
 	"unsafe"
 
+	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/storage/commitlog"
 	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/wire/message"
@@ -38,6 +38,11 @@ type indexActor struct {
 	// fills and at the end of each catch-up step (storeindex.PutKeys).
 	keys  [keysBatch]storeindex.Key
 	nkeys int
+	// handoffs holds the writer's IndexBatches that start beyond next
+	// (the start-up backlog is being read), in commit-log order; woken
+	// says a wakeUp is in the mailbox.
+	handoffs []*writer.IndexBatch
+	woken    bool
 	// startUp is the catch-up recover starts, logged once it reaches the
 	// write position.
 	startUp struct {
@@ -53,11 +58,15 @@ func (a *indexActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.recover()
 		a.arm(ctx)
-		ctx.Send(ctx.Self(), theWakeUp)
+		a.wake(ctx)
 	case *wakeUp:
-		a.x.woken.Store(false)
-		if a.catchUp(scanChunkRecords, 0) {
-			ctx.Send(ctx.Self(), theWakeUp)
+		a.woken = false
+		if a.step() {
+			a.wake(ctx)
+		}
+	case *writer.IndexBatch:
+		if a.handOff(m) {
+			a.wake(ctx)
 		}
 	case *flushTick:
 		if m != a.pending {
@@ -106,13 +115,17 @@ func (a *indexActor) recover() {
 	a.startUp.from, a.startUp.began = a.next, time.Now()
 }
 
-// catchUp indexes up to limit records (limit 0: no limit) from a.next, but
-// not beyond a.next+maxBytes when maxBytes > 0, and reports whether the
-// commit log holds more. It then tells the index the last record it went
+// catchUp indexes up to limit records (limit 0: no limit) from a.next, up
+// to the record at or past to (noBound: the write position), but not when
+// more than maxBytes (if > 0) wait, and reports whether the commit log
+// holds more below to. It then tells the index the last record it went
 // past (Advance), keys or not, so that a restart resumes after it.
-func (a *indexActor) catchUp(limit int, maxBytes int64) bool {
+func (a *indexActor) catchUp(limit int, maxBytes, to int64) bool {
 	x := a.x
 	if x.idx == nil || a.failed {
+		return false
+	}
+	if a.next >= to {
 		return false
 	}
 	if maxBytes > 0 && x.clog.WrotePosition()-a.next > maxBytes {
@@ -123,7 +136,12 @@ func (a *indexActor) catchUp(limit int, maxBytes int64) bool {
 	var putErr error
 	n := 0
 	last, lastTime := int64(-1), int64(0) // the last record indexed
+	stoppedAt := int64(-1)                // the record at to, not read
 	end, err := x.clog.Scan(a.next, func(offset int64, rec []byte) bool {
+		if offset >= to {
+			stoppedAt = offset
+			return false
+		}
 		n++
 		if putErr = a.indexRecord(offset, rec); putErr != nil {
 			return false
@@ -152,8 +170,11 @@ func (a *indexActor) catchUp(limit int, maxBytes int64) bool {
 		a.fail(err)
 		return false
 	}
+	if stoppedAt >= 0 {
+		end = stoppedAt // Scan counts the refused record as visited
+	}
 	a.next = end
-	more := end < x.clog.WrotePosition()
+	more := end < min(to, x.clog.WrotePosition())
 	if !a.startUp.done {
 		a.startUp.records += n
 		if !more {
@@ -204,22 +225,14 @@ func (a *indexActor) indexRecord(offset int64, rec []byte) error {
 	if uniq == "" && keys == "" {
 		return nil
 	}
-	topic, storeTime := view(topicBytes), message.RecordStoreTimestamp(rec)
-	if uniq != "" {
-		if err := a.addKey(topic, uniq, offset, storeTime); err != nil {
-			return err
+	storeTime := message.RecordStoreTimestamp(rec)
+	var err error
+	storeindex.EachKeyHash(view(topicBytes), uniq, keys, func(hash int32) {
+		if err == nil {
+			err = a.addKey(hash, offset, storeTime)
 		}
-	}
-	for keys != "" {
-		var k string
-		if k, keys = nextKey(keys); k == "" {
-			continue
-		}
-		if err := a.addKey(topic, k, offset, storeTime); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
+	return err
 }
 
 // keysBatch is how many keys putKeys puts at once: enough slot reads in
@@ -227,9 +240,9 @@ func (a *indexActor) indexRecord(offset int64, rec []byte) error {
 // stay in L1 until the puts (BenchmarkPutKeys: 8 and 32 alike, 128 worse).
 const keysBatch = 32
 
-// addKey adds topic#key to a.keys, putting the batch when it is full.
-func (a *indexActor) addKey(topic, key string, offset, storeTime int64) error {
-	a.keys[a.nkeys] = storeindex.Key{Hash: storeindex.KeyHash(topic, key), Phys: offset, StoreTimestamp: storeTime}
+// addKey adds a key's hash to a.keys, putting the batch when it is full.
+func (a *indexActor) addKey(hash int32, offset, storeTime int64) error {
+	a.keys[a.nkeys] = storeindex.Key{Hash: hash, Phys: offset, StoreTimestamp: storeTime}
 	if a.nkeys++; a.nkeys == len(a.keys) {
 		return a.putKeys()
 	}
@@ -246,15 +259,6 @@ func (a *indexActor) putKeys() error {
 
 // keyMark is in the names of both properties indexRecord indexes.
 var keyMark = []byte("KEY")
-
-// nextKey splits the first entry off a KEYS value (entries are separated
-// by one space, Java's KEY_SEPARATOR; an entry may be empty).
-func nextKey(keys string) (key, rest string) {
-	if i := strings.IndexByte(keys, ' '); i >= 0 {
-		return keys[:i], keys[i+1:]
-	}
-	return keys, ""
-}
 
 // view is b as a string without a copy, for reading a mapped record in
 // place: b must not change while the string is in use, and the string must
@@ -292,8 +296,9 @@ func (a *indexActor) stop() {
 		return
 	}
 	if x.stopping.Load() {
-		a.catchUp(0, stopCatchUpBytes)
+		a.catchUp(0, stopCatchUpBytes, noBound)
 	}
+	a.dropHandoffs()
 	if err := x.idx.Close(); err != nil {
 		x.log.Error().Err(err).Msg("index close failed")
 	}

@@ -60,7 +60,7 @@ func TestCatchUpAllocatesNothing(t *testing.T) {
 		}
 	}
 	a := bareActor(t, clog, 1024, 100_000)
-	allocs := testing.AllocsPerRun(101, func() { a.catchUp(step, 0) })
+	allocs := testing.AllocsPerRun(101, func() { a.catchUp(step, 0, noBound) })
 	if allocs != 0 {
 		t.Errorf("a catch-up step of %d records allocates %v times", step, allocs)
 	}

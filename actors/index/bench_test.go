@@ -145,7 +145,7 @@ func BenchmarkCatchUp(b *testing.B) {
 					b.StartTimer()
 				}
 				step := min(left, catchUpLogRecords-done, scanChunkRecords)
-				a.catchUp(step, 0)
+				a.catchUp(step, 0, noBound)
 				done += step
 				left -= step
 			}

@@ -16,9 +16,11 @@ import (
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/internal/testkit/netkit"
 	"github.com/actormq/actormq/storage/commitlog"
+	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
@@ -156,12 +158,41 @@ func (f *fixture) appendRec(r rec) int64 {
 	return off
 }
 
-// send appends r and dispatches it through the feed, as the writer does.
+// send appends r and hands the index a batch that is not Complete, as the
+// writer does after a Writer.Put: the actor reads the record.
 func (f *fixture) send(r rec) int64 {
 	f.t.Helper()
-	off := f.appendRec(r)
-	f.feed.Dispatch(store.QueueKey{Topic: r.topic}, []queue.Unit{{PhysOffset: off}})
-	return off
+	if _, ok := f.feed.(writer.Indexer); !ok { // the index is disabled
+		off := f.appendRec(r)
+		f.feed.Dispatch(store.QueueKey{Topic: r.topic}, []queue.Unit{{PhysOffset: off}})
+		return off
+	}
+	return f.sendBatch(false, r)[0]
+}
+
+// sendBatch appends rs as one group commit and hands the index its batch,
+// as the writer does: Complete, with the keys the topic actors compute
+// (storeindex.EachKeyHash), so that the actor reads nothing; or not, so
+// that it reads the records. ROLLBACK-typed records, which the topic
+// actors never write, get no keys, as the scan skips them.
+func (f *fixture) sendBatch(complete bool, rs ...rec) []int64 {
+	f.t.Helper()
+	b := &writer.IndexBatch{From: f.clog.WrotePosition(), Complete: complete, Last: -1}
+	offs := make([]int64, len(rs))
+	for i, r := range rs {
+		off := f.appendRec(r)
+		offs[i] = off
+		if complete && message.TransactionType(r.sysFlag) != message.TransactionRollback {
+			storeindex.EachKeyHash(r.topic, r.uniq, r.keys, func(h int32) {
+				b.Keys = append(b.Keys, storeindex.Key{Hash: h, Phys: off, StoreTimestamp: r.ts})
+			})
+		}
+		f.feed.Dispatch(store.QueueKey{Topic: r.topic}, []queue.Unit{{PhysOffset: off}})
+		b.Last, b.LastTimestamp = off, r.ts
+	}
+	b.To = f.clog.WrotePosition()
+	f.feed.(writer.Indexer).Index(b)
+	return offs
 }
 
 // query sends QUERY_MESSAGE and returns the response and the bodies of the

@@ -4,17 +4,27 @@
 // and answers QUERY_MESSAGE (12) and VIEW_MESSAGE_BY_ID (33)
 // (wire-protocol.md §6.5).
 //
-// Feeding, off the writer's path: Feed wraps the commitlog writer's
-// Dispatcher. After a batch's units went to the queue actors, it wakes the
-// index actor, at the cost of one atomic compare-and-swap on the writer
-// (at most one wake-up waits in the mailbox). The actor then reads the
-// commit log itself (CommitLog.Scan) from where it stopped up to the write
-// position, in chunks of scanChunkRecords, so queries interleave with a long
-// catch-up. Handing the actor the batch's units was rejected: units carry no
-// keys, so the actor would read every record anyway, and copying the units
-// would cost the writer an allocation per batch. Scanning also gives the
-// index the commit-log order its chains need, and makes start-up recovery
-// the same code as live indexing.
+// Feeding: Feed wraps the commitlog writer's Dispatcher and is the
+// writer's Indexer too. After each group commit the writer hands the actor
+// one writer.IndexBatch (handoff.go): the commit-log range the commit wrote
+// and, when every record in it came from a topic actor, the hashes of
+// their keys with offsets and store times, in commit-log order. The topic
+// actors compute the hashes (actors/send addIndexKeys) in the property walk
+// they do anyway, and the writer adds each record's offset, so the actor
+// reads no record of the live stream: reading each new record through the
+// commit log's mapping (the former design: a wake-up, then CommitLog.Scan
+// from where it stopped) made the index's first touch of every page a
+// page fault, 67% of the broker's faults and ~1 CPU-µs a 1 KiB message.
+// Rejected alternatives: pread of the range into a buffer (a copy of every
+// byte, for the few bytes of keys), madvise(MADV_POPULATE_READ) over it
+// (saves the traps, not the mapping work or the cache misses of the
+// property walk). A batch that is not Complete (a record of Writer.Put: a
+// delayed message's delivery, a transaction's end) is read with
+// CommitLog.Scan, as are the start-up backlog (in chunks of
+// scanChunkRecords, so queries interleave; batches arriving meanwhile wait
+// until the scan reaches them) and what a stop finds unindexed. Either way
+// the index gets the same keys in the same order (storeindex.EachKeyHash;
+// TestHandOffWritesWhatTheScanWrites).
 //
 // Duties, in order:
 //  1. Start: truncate the index to the commit log's write position (a power
@@ -24,13 +34,14 @@
 //     the write position: after a SIGTERM that is the one record at the
 //     end, after a kill -9 whatever the last run appended after its last
 //     index flush (at most FlushInterval of sends, plus any backlog).
-//  2. Run: index after each writer batch; ROLLBACK-typed records are
-//     skipped. Each catch-up step ends with Index.Advance to the last
-//     record it read, so endPhyOffset moves with records that have no keys
-//     too (batch items carry no UNIQ_KEY): without it a restart re-read the
-//     log from its last keyed record, or from 0 (4 GiB of batches after a
-//     kill -9). A storage error stops indexing (logged once); queries keep
-//     answering from what is indexed, as Java stops building its index.
+//  2. Run: index each group commit (its IndexBatch); ROLLBACK-typed
+//     records are skipped. Each catch-up step (and each batch) ends with
+//     Index.Advance to the last record it read, so endPhyOffset moves with
+//     records that have no keys too (batch items carry no UNIQ_KEY):
+//     without it a restart re-read the log from its last keyed record, or
+//     from 0 (4 GiB of batches after a kill -9). A storage error stops
+//     indexing (logged once); queries keep answering from what is
+//     indexed, as Java stops building its index.
 //  3. Flush the files every FlushInterval, and when a file fills.
 //  4. Retention: DeleteBelow (the cleaner, after CommitLog deletions) drops
 //     files wholly below the new min offset.
@@ -43,7 +54,7 @@
 // Java's store returns hash matches as they are and leaves the check to the
 // client; checking here spares clients the collisions.
 //
-// Indexing reads each record in place (header fields, then one pass over
+// The scan reads each record in place (header fields, then one pass over
 // its properties) and hashes topic#key over the parts, so it allocates
 // nothing per record (TestCatchUpAllocatesNothing). The keys' hashes are
 // put 32 at a time (storage/index PutKeys), so that the random reads of
@@ -69,6 +80,7 @@ import (
 	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/storage/commitlog"
 	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/storage/store"
@@ -134,7 +146,6 @@ type Indexer struct {
 	clog *commitlog.CommitLog
 	idx  *storeindex.Index // nil when messageIndexEnable is false; the actor's
 
-	woken    atomic.Bool  // a wake-up is in the mailbox
 	inFlight atomic.Int32 // queries and views not answered yet
 	dead     atomic.Bool  // the actor stopped (Stop, or supervision gave up)
 	stopping atomic.Bool  // Stop was called
@@ -196,8 +207,9 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Indexer, error) {
 	return x, nil
 }
 
-// Feed returns next wrapped so that every dispatched batch also wakes the
-// index actor; pass it to the writer as its Dispatcher. With
+// Feed returns next wrapped as a writer.Indexer too, whose Index hands the
+// writer's IndexBatches to the actor; pass it to the writer as its
+// Dispatcher. With
 // messageIndexEnable=false it returns next. When next is a
 // TargetDispatcher, so is the feed (the writer's handles pass through).
 func (x *Indexer) Feed(next Dispatcher) Dispatcher {
@@ -218,7 +230,16 @@ type feed struct {
 // Dispatch implements Dispatcher. Writer actor only.
 func (f feed) Dispatch(key store.QueueKey, units []queue.Unit) {
 	f.next.Dispatch(key, units)
-	f.x.wake()
+}
+
+// Index implements writer.Indexer: b goes to the actor (which releases it),
+// one Send per group commit. Writer actor only.
+func (f feed) Index(b *writer.IndexBatch) {
+	if f.x.dead.Load() {
+		b.Release()
+		return
+	}
+	f.x.root.Send(f.x.pid, b)
 }
 
 // targetFeed is the feed of a TargetDispatcher.
@@ -235,16 +256,6 @@ func (f targetFeed) DispatchTarget(key store.QueueKey) *queue.DispatchTarget {
 // DispatchTo implements TargetDispatcher. Writer actor only.
 func (f targetFeed) DispatchTo(t *queue.DispatchTarget, units []queue.Unit) {
 	f.next.DispatchTo(t, units)
-	f.x.wake()
-}
-
-// wake Sends the actor a wake-up unless one is already waiting. The actor
-// clears woken before it reads the write position, so an append that
-// finds woken set is covered by the scan that wake-up starts.
-func (x *Indexer) wake() {
-	if x.woken.CompareAndSwap(false, true) {
-		x.root.Send(x.pid, theWakeUp)
-	}
 }
 
 // DeleteBelow tells the actor that CommitLog segments below commitLogMin

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/internal/testkit"
 	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/storage/store"
@@ -264,21 +265,27 @@ func TestDisabledIndexStillViews(t *testing.T) {
 	}
 }
 
-// TestFeedAllocatesNothing: the writer pays for the index one
-// compare-and-swap per dispatch, and a Send when that wakes the actor, with
-// no allocation either way.
+// TestFeedAllocatesNothing: the writer pays for the index one Send of its
+// (pooled) IndexBatch per group commit, and the feed's Dispatch nothing
+// beyond the queue registry's.
 func TestFeedAllocatesNothing(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	key, units := store.QueueKey{Topic: "T"}, []queue.Unit{{}}
-	f.x.woken.Store(true) // a wake-up is waiting: nothing to send
 	if n := testing.AllocsPerRun(100, func() { f.feed.Dispatch(key, units) }); n != 0 {
-		t.Errorf("Dispatch with a wake-up waiting allocates %v times", n)
+		t.Errorf("Dispatch allocates %v times", n)
 	}
-	if n := testing.AllocsPerRun(100, func() { f.x.woken.Store(false); f.feed.Dispatch(key, units) }); n != 0 {
-		t.Errorf("Dispatch that wakes the actor allocates %v times", n)
+	if f.next.count() != 101 { // AllocsPerRun adds a warm-up run
+		t.Fatalf("next dispatcher got %d units, want 101", f.next.count())
 	}
-	if f.next.count() != 2*101 { // AllocsPerRun adds a warm-up run
-		t.Fatalf("next dispatcher got %d units, want 202", f.next.count())
+	ix := f.feed.(writer.Indexer)
+	end := f.clog.WrotePosition()
+	batches := make([]*writer.IndexBatch, 101)
+	for i := range batches {
+		batches[i] = &writer.IndexBatch{From: end, To: end, Complete: true, Last: -1}
+	}
+	i := 0
+	if n := testing.AllocsPerRun(100, func() { ix.Index(batches[i]); i++ }); n != 0 {
+		t.Errorf("Index allocates %v times", n)
 	}
 }
 
@@ -297,9 +304,9 @@ func (d *targetRecorder) DispatchTo(t *queue.DispatchTarget, units []queue.Unit)
 }
 
 // TestFeedPassesDispatchTargets: the feed of a TargetDispatcher is one too,
-// passes the handles through and wakes the actor on DispatchTo as on
-// Dispatch; the feed of a plain Dispatcher is not (the writer then uses
-// Dispatch).
+// passes the handles through and hands the actor IndexBatches as the feed
+// of a plain Dispatcher does; the feed of a plain Dispatcher offers no
+// handles (the writer then uses Dispatch).
 func TestFeedPassesDispatchTargets(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	if _, ok := f.feed.(TargetDispatcher); ok {
@@ -313,10 +320,11 @@ func TestFeedPassesDispatchTargets(t *testing.T) {
 	h := td.DispatchTarget(store.QueueKey{Topic: "T"})
 	off := f.appendRec(rec{topic: "T", body: "x", keys: "k", ts: t0})
 	td.DispatchTo(h, []queue.Unit{{PhysOffset: off}})
+	td.(writer.Indexer).Index(&writer.IndexBatch{From: off, To: f.clog.WrotePosition(), Last: off, LastTimestamp: t0})
 	if len(next.to) != 1 || next.to[0] != next.handle || next.count() != 1 {
 		t.Fatalf("next got handles %v and %d units", next.to, next.count())
 	}
-	testkit.Eventually(t, "the index actor, woken by DispatchTo, indexed the record", func() bool {
+	testkit.Eventually(t, "the index actor indexed the record", func() bool {
 		return slices.Equal(f.queryAll("T", "k"), []string{"x"})
 	})
 }

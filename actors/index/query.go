@@ -2,6 +2,7 @@ package index
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/netio"
@@ -173,6 +174,15 @@ func hasKey(props, key string) bool {
 		}
 	}
 	return false
+}
+
+// nextKey splits the first entry off a KEYS value (entries are separated
+// by one space, Java's KEY_SEPARATOR; an entry may be empty).
+func nextKey(keys string) (key, rest string) {
+	if i := strings.IndexByte(keys, ' '); i >= 0 {
+		return keys[:i], keys[i+1:]
+	}
+	return keys, ""
 }
 
 func releaseAll(recs []commitlog.Slice) {

@@ -11,6 +11,7 @@ import (
 	"github.com/actormq/actormq/actors/transaction"
 	"github.com/actormq/actormq/actors/writer"
 	"github.com/actormq/actormq/internal/wallclock"
+	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
@@ -28,6 +29,8 @@ const (
 type propScan struct {
 	wait, uniqKey, tags, delay, tranMsg string
 	hasDelay, hasPopCK, hasCluster      bool
+
+	keys string // KEYS, for the index (addIndexKeys)
 }
 
 func (p *propScan) scan(props string) {
@@ -37,6 +40,8 @@ func (p *propScan) scan(props string) {
 			p.wait = v
 		case message.PropertyUniqKey:
 			p.uniqKey = v
+		case message.PropertyKeys:
+			p.keys = v
 		case message.PropertyTags:
 			p.tags = v
 		case message.PropertyDelay:
@@ -91,11 +96,19 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig, b *writer.Batch)
 	// the schedule topic (divert); both rewrite the properties, which are
 	// joined first. Every stored record, a half message included, has type
 	// NOT_TYPE (package comment, diversions).
+	a := writer.NewAppend(1)
 	if prepared := message.TransactionType(h.sysFlag) == message.TransactionPrepared; prepared || p.hasDelay {
 		m.Properties, tail = base+tail, ""
 		tagsCode = t.divert(&m, prepared && transaction.IsPrepared(h.sysFlag, h.properties), tagsCode)
+		if s.indexKeys() {
+			// The diversion rewrote the properties: index what is stored.
+			var d propScan
+			d.scan(m.Properties)
+			addIndexKeys(a, 0, m.Topic, &d)
+		}
+	} else if s.indexKeys() {
+		addIndexKeys(a, 0, m.Topic, &p)
 	}
-	a := writer.NewAppend(1)
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, req.finish
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	if m.Topic == t.name { // not diverted
@@ -104,6 +117,7 @@ func (t *topicActor) encode(req *sendReq, tc *body.TopicConfig, b *writer.Batch)
 	a.ReplyQueueID = qid
 	a.NoWait = p.wait == "false"
 	a.UniqKey = p.uniqKey
+	a.Indexed = s.indexKeys()
 	a.Tags[0] = tagsCode
 	b.Records.B = message.AppendRecordTail(b.Records.B, &m, tail)
 	return a, nil
@@ -155,16 +169,38 @@ func (t *topicActor) encodeBatch(req *sendReq, m *message.Message, b *writer.Bat
 				return nil, err
 			}
 			tagsCode = message.TagsHashCode(p.tags)
+			if s.indexKeys() {
+				addIndexKeys(a, i, m.Topic, &p)
+			}
 		}
 		a.Tags[i] = tagsCode
 		b.Records.B = t.record.Append(b.Records.B, it.Flag, it.Body, props, tail)
 	}
 	a.Conn, a.Req, a.Done = req.conn, req.cmd, req.finish
+	a.Indexed = s.indexKeys()
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	a.Ref = t.queueRef(m.QueueID)
 	a.ReplyQueueID = m.QueueID
 	a.NoWait = wait == "false"
 	return a, nil
+}
+
+// indexKeys says the topic actors compute the index keys of the records
+// (messageIndexEnable); without an index nobody reads them.
+func (s *Sender) indexKeys() bool { return s.cfg.Broker.MessageIndexEnable }
+
+// addIndexKeys adds the index keys of record i of a, of topic with the
+// properties scanned into p, to a.IndexKeys (the writer hands them to the
+// index, which then reads no record: writer.IndexBatch). p's values follow
+// the properties map as the index's own reading does: the last duplicate
+// wins.
+func addIndexKeys(a *writer.Append, i int, topic string, p *propScan) {
+	if p.uniqKey == "" && p.keys == "" {
+		return
+	}
+	storeindex.EachKeyHash(topic, p.uniqKey, p.keys, func(hash int32) {
+		a.IndexKeys = append(a.IndexKeys, writer.IndexKey{Hash: hash, Record: int32(i)})
+	})
 }
 
 // divert applies the diversions of a single message that need its queue id

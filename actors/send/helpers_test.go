@@ -145,6 +145,14 @@ func startBroker(t testing.TB, dir string, cfg config.Broker, meta *fakeMeta) *b
 // small segments so that records cross segment ends.
 func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMeta, segmentBytes int64) *broker {
 	t.Helper()
+	return startBrokerWith(t, dir, cfg, meta, segmentBytes, nil)
+}
+
+// startBrokerWith is startBrokerSized whose writer dispatches to
+// wrap(the queue registry) when wrap is not nil.
+func startBrokerWith(t testing.TB, dir string, cfg config.Broker, meta *fakeMeta, segmentBytes int64,
+	wrap func(writer.Dispatcher) writer.Dispatcher) *broker {
+	t.Helper()
 	b := &broker{t: t, dir: dir, cfg: cfg, meta: meta}
 	var err error
 	b.st, err = store.Open(store.Config{RootDir: dir, CommitLogFileSize: segmentBytes, CQFileSize: 20 * 100, CheckCRCOnRecover: true})
@@ -155,7 +163,11 @@ func startBrokerSized(t testing.TB, dir string, cfg config.Broker, meta *fakeMet
 	if b.qr, err = queue.Spawn(sys, queue.Config{Broker: cfg, Store: b.st, Topics: meta, Subscriptions: meta}); err != nil {
 		t.Fatal(err)
 	}
-	if b.w, err = writer.Spawn(sys, writer.Config{Broker: cfg, Store: b.st, Dispatcher: b.qr, LogicsTimestamp: b.qr.FlushedTimestamp}); err != nil {
+	var d writer.Dispatcher = b.qr
+	if wrap != nil {
+		d = wrap(d)
+	}
+	if b.w, err = writer.Spawn(sys, writer.Config{Broker: cfg, Store: b.st, Dispatcher: d, LogicsTimestamp: b.qr.FlushedTimestamp}); err != nil {
 		t.Fatal(err)
 	}
 	if b.snd, err = send.Spawn(sys, send.Config{Broker: cfg, Topics: meta, Groups: meta, Writer: b.w}); err != nil {

@@ -54,6 +54,10 @@ type writerActor struct {
 	// targets is the Dispatcher's handle side (dispatch.go); nil when it
 	// has none.
 	targets TargetDispatcher
+	// indexer is the Dispatcher's Indexer side, nil when it has none;
+	// index is the commit's IndexBatch while commit runs (indexkeys.go).
+	indexer Indexer
+	index   *IndexBatch
 
 	prefaultAsked bool  // a prefault was requested (prefault.go)
 	prefaultAt    int64 // the write position of the last request
@@ -116,7 +120,8 @@ func newWriterActor(w *Writer) *writerActor {
 		queues[k] = &queueState{key: k, next: v}
 	}
 	targets, _ := w.cfg.Dispatcher.(TargetDispatcher)
-	return &writerActor{w: w, queues: queues, targets: targets}
+	indexer, _ := w.cfg.Dispatcher.(Indexer)
+	return &writerActor{w: w, queues: queues, targets: targets, indexer: indexer}
 }
 
 func (a *writerActor) Receive(ctx actor.Context) {
@@ -164,6 +169,9 @@ func (a *writerActor) commit(ctx actor.Context) {
 		return
 	}
 	now := time.Now().UnixMilli()
+	if a.indexer != nil {
+		a.index = newIndexBatch(a.w.deps.log.WrotePosition())
+	}
 	for _, b := range a.pending {
 		recs, start := b.Records.B, 0
 		for _, p := range b.Appends {
@@ -179,6 +187,11 @@ func (a *writerActor) commit(ctx actor.Context) {
 	a.commitLog()
 	crashpoint.Hit(crashpoint.WriterMidGroupCommit)
 	a.dispatch()
+	if b := a.index; b != nil {
+		a.index = nil
+		b.To = a.w.deps.log.WrotePosition()
+		a.indexer.Index(b)
+	}
 
 	syncFlush := a.w.cfg.Broker.FlushDiskType == config.FlushSync
 	done := newBatchDone() // the flush actor's from the Send on; it recycles it
@@ -217,6 +230,9 @@ func (a *writerActor) commitLog() {
 	}
 	err = fmt.Errorf("append to commit log: %w", err)
 	a.noteAppendError(err)
+	if a.index != nil {
+		a.index.Complete = false
+	}
 	for _, b := range a.pending {
 		for _, p := range b.Appends {
 			if p.err == nil {
@@ -281,6 +297,7 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 		recs = recs[size:]
 	}
 	if n > 0 {
+		a.indexAppend(p, units[len(units)-n:], now)
 		if !inBatch {
 			a.order = append(a.order, q)
 		}

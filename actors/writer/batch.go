@@ -39,10 +39,16 @@ type Append struct {
 	// calls it instead of writing to Conn, and Conn and Req may be nil.
 	// Broker-internal appends (Writer.Put) use it.
 	Result func(PutResult)
+	// Indexed says IndexKeys holds the index keys of all the records, in
+	// record order (indexkeys.go); without it the index reads the records.
+	Indexed   bool
+	IndexKeys []IndexKey
 
 	tags   [1]int64 // backing array of Tags for one record
 	more   []int64  // backing array of Tags for more, kept across reuse
 	recEnd int      // end of its records in the Batch's buffer (Batch.Add)
+	// keys backs IndexKeys while it fits.
+	keys [indexKeysInline]IndexKey
 
 	// Results, written by the writer actor.
 	queueOffset int64 // of the first record
@@ -71,6 +77,9 @@ var appends = sync.Pool{New: func() any { return new(Append) }}
 // records tags codes. Any goroutine.
 func NewAppend(records int) *Append {
 	a := appends.Get().(*Append)
+	if a.IndexKeys == nil {
+		a.IndexKeys = a.keys[:0]
+	}
 	switch {
 	case records == 1:
 		a.Tags = a.tags[:]
@@ -89,14 +98,17 @@ func (a *Append) Discard() { a.release() }
 
 // release returns a, answered or discarded, to the pool.
 func (a *Append) release() {
-	more, ids := a.more, a.ids
+	more, ids, keys := a.more, a.ids, a.IndexKeys
 	if cap(more) > tagsPooledMax {
 		more = nil
 	}
 	if cap(ids) > idsPooledMax {
 		ids = nil
 	}
-	*a = Append{more: more[:0], ids: ids[:0]}
+	if cap(keys) > indexKeysPooledMax {
+		keys = nil
+	}
+	*a = Append{more: more[:0], ids: ids[:0], IndexKeys: keys[:0]}
 	appends.Put(a)
 }
 

@@ -1,6 +1,9 @@
 package index
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // KeyHash is the keyHash of the index key topic#key: |Java
 // String.hashCode| over its UTF-16 code units, 0 when that overflows
@@ -46,4 +49,29 @@ func hashOn(h int32, s string) int32 {
 		h = 31*h + int32(r)
 	}
 	return h
+}
+
+// EachKeyHash calls f with the hash of each index key of a record of topic
+// whose UNIQ_KEY is uniq and whose KEYS is keys, in the order the index
+// puts them (Java's buildIndex): topic#uniq, then topic#k for each
+// non-empty entry of keys (separated by one space, Java's KEY_SEPARATOR).
+// Empty uniq or keys add nothing. The index actor (reading a stored
+// record) and the send path (handing the keys over, actors/writer
+// IndexBatch) both call it, so the two give the same keys in the same
+// order.
+func EachKeyHash(topic, uniq, keys string, f func(hash int32)) {
+	if uniq != "" {
+		f(KeyHash(topic, uniq))
+	}
+	for keys != "" {
+		k := keys
+		if i := strings.IndexByte(keys, ' '); i >= 0 {
+			k, keys = keys[:i], keys[i+1:]
+		} else {
+			keys = ""
+		}
+		if k != "" {
+			f(KeyHash(topic, k))
+		}
+	}
 }

@@ -538,3 +538,20 @@ func TestCallsAfterClose(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// TestEachKeyHash: UNIQ_KEY first, then each non-empty KEYS entry in order
+// (a repeated entry twice), nothing for empty values.
+func TestEachKeyHash(t *testing.T) {
+	var got []int32
+	EachKeyHash("T", "u", " a  b a", func(h int32) { got = append(got, h) })
+	want := []int32{KeyHash("T", "u"), KeyHash("T", "a"), KeyHash("T", "b"), KeyHash("T", "a")}
+	if !slices.Equal(got, want) {
+		t.Fatalf("hashes %v, want %v", got, want)
+	}
+	got = got[:0]
+	EachKeyHash("T", "", "", func(h int32) { got = append(got, h) })
+	EachKeyHash("T", "", "   ", func(h int32) { got = append(got, h) })
+	if len(got) != 0 {
+		t.Fatalf("hashes %v for no keys", got)
+	}
+}

@@ -125,6 +125,23 @@ func (q *ConsumeQueue) MaxOffset() int64 { return q.impl.maxOffset.Load() }
 // message unit; 0 when there is none.
 func (q *ConsumeQueue) MaxPhysicalOffset() int64 { return q.impl.maxPhysical.Load() }
 
+// Repair makes the unit at queueOffset (below MaxOffset) u, the unit the
+// commit log says belongs there, and reports whether it was different.
+// After a crash a unit can be half on disk: 20 bytes straddle a page (or
+// sector) boundary every 4096/20 units, and write-back or a power cut
+// during an msync can make one side durable and not the other. Recovery
+// keeps such a unit when its offset and size came through (it cannot tell a
+// zero or stale tag code from a real one), and Put ignores offsets below
+// MaxOffset, so only Repair rewrites it; the next Flush makes it durable.
+// A unit holding a record newer than u (a higher commit-log offset: the
+// queue was deleted and created again, and u is the old queue's) is kept,
+// and so is one below the oldest file. Torn bytes read as zeros or older
+// bytes, never as a higher offset, so a torn unit is always repaired.
+// Owner goroutine, before the queue is used (the store's re-dispatch).
+func (q *ConsumeQueue) Repair(queueOffset int64, u Unit) (bool, error) {
+	return q.impl.repair(queueOffset, u)
+}
+
 // TruncateDirty drops units whose commit-log offset is >= phyOffset.
 func (q *ConsumeQueue) TruncateDirty(phyOffset int64) error { return q.impl.truncateDirty(phyOffset) }
 

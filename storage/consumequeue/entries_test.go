@@ -197,24 +197,28 @@ func TestRecoverClearsStaleUnitsBeyondHoles(t *testing.T) {
 
 // TestFlushPages checks Java's flushConsumeQueueLeastPages rule: a queue is
 // flushed once two whole pages of units are pending or its end moved into
-// a newer file, and always by Flush.
+// a newer file, and always by Flush. A round by pages msyncs whole pages
+// only, leaving the end page (still being written) to a later flush, so a
+// flush never writes a page twice or write-protects the page the queue
+// stores into next; Flush covers the end page too.
 func TestFlushPages(t *testing.T) {
 	q := openTest(t, t.TempDir(), FileSizeDefault)
 	flushed := func() int64 {
 		q.impl.flushMu.Lock()
 		defer q.impl.flushMu.Unlock()
-		return q.impl.flushed / UnitBytes
+		return q.impl.flushed
 	}
 	steps := []struct {
 		name        string
 		putTo       int64 // units written before the flush
 		leastPages  int
-		wantFlushed int64 // units durable after it
+		wantFlushed int64 // bytes durable after it
 	}{
 		{name: "under two pages", putTo: 400, leastPages: 2, wantFlushed: 0},
-		{name: "two pages crossed", putTo: 410, leastPages: 2, wantFlushed: 410},
-		{name: "one more page", putTo: 615, leastPages: 2, wantFlushed: 410},
-		{name: "thorough", putTo: 615, leastPages: 0, wantFlushed: 615},
+		{name: "two pages crossed", putTo: 410, leastPages: 2, wantFlushed: 2 * pageBytes},
+		{name: "one more page", putTo: 615, leastPages: 2, wantFlushed: 2 * pageBytes},
+		{name: "two more pages", putTo: 820, leastPages: 2, wantFlushed: 4 * pageBytes},
+		{name: "thorough", putTo: 820, leastPages: 0, wantFlushed: 820 * UnitBytes},
 	}
 	for _, s := range steps {
 		putRange(t, q, q.MaxOffset(), s.putTo)
@@ -222,7 +226,7 @@ func TestFlushPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := flushed(); got != s.wantFlushed {
-			t.Fatalf("%s: %d units flushed, want %d", s.name, got, s.wantFlushed)
+			t.Fatalf("%s: %d bytes flushed, want %d", s.name, got, s.wantFlushed)
 		}
 	}
 
@@ -233,8 +237,8 @@ func TestFlushPages(t *testing.T) {
 	}
 	rolled.impl.flushMu.Lock()
 	defer rolled.impl.flushMu.Unlock()
-	if rolled.impl.flushed != 6*UnitBytes {
-		t.Fatalf("a roll did not flush: %d bytes durable", rolled.impl.flushed)
+	if rolled.impl.flushed != smallFile { // the first file, not the end page in the second
+		t.Fatalf("a roll flushed %d bytes, want the first file's %d", rolled.impl.flushed, smallFile)
 	}
 }
 

@@ -48,22 +48,33 @@ const pageBytes = 4096
 
 // flush implements Flush and FlushPages. Any goroutine.
 //
-// A round by pages msyncs the whole written range, the page the queue is
-// still writing included, as Java does. Leaving that page to the next
-// flush (msyncing whole pages only) was rejected: 4096 is no multiple of
-// UnitBytes, so the unit across the last page boundary was then half
-// durable until the next flush: after a power cut, recovery keeps it as
-// valid when its offset and size reached the disk but its tag code did
-// not, and re-dispatch does not rewrite it, being below MaxOffset
-// (TestCrashAfterFlushPagesKeepsWholeUnits). It saved only ~0.002 page
-// faults a unit (BenchmarkPutFlushPages).
+// A round by pages (leastPages > 0) msyncs only whole pages: up to the last
+// page boundary (counted from the start of the file) below the end, and
+// leaves the page the queue is still writing to the next flush. Java's
+// flush msyncs the whole written range; with 10,000 queues each getting a
+// few units a second that wrote the end page twice (now and, full, at the
+// next flush) and write-protected it, so the queue's next Put faulted
+// (page_mkwrite) right after every msync. The unit across that boundary is
+// then half durable until the next flush (4096 is no multiple of
+// UnitBytes), which a power cut can leave as a unit recovery keeps with a
+// zero tag code (TestCrashAfterFlushPagesKeepsWholeUnits); write-back of a
+// page the queue still writes can leave the same at any time, so the
+// store's re-dispatch after a crash repairs such units from the commit log
+// (Repair) whichever way they came about. Rounds by pages advance no
+// checkpoint (Registry.flushAll: only a thorough round moves
+// FlushedTimestamp, as in Java), and Flush and a thorough round still msync
+// everything, so every unit the checkpoint counts is whole on disk.
 func (q *queue) flush(leastPages int) error {
 	if q.closed.Load() {
 		return ErrClosed
 	}
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
-	if leastPages > 0 && !q.worthFlushingLocked(leastPages) {
+	end := q.maxOffset.Load() * UnitBytes
+	if leastPages <= 0 {
+		return q.flushLocked(end)
+	}
+	if !q.worthFlushingLocked(end, leastPages) {
 		// A new file's directory entries need not wait for its pages: a
 		// new queue would otherwise leave them to the next full flush
 		// (CQFlushThoroughInterval, 60 s), which then fsyncs the
@@ -74,14 +85,13 @@ func (q *queue) flush(leastPages int) error {
 		// fault at its next Put, where the entries cost one fsync.
 		return q.syncEntries()
 	}
-	return q.flushLocked()
+	return q.flushLocked(end - (end%q.fileSize)%pageBytes)
 }
 
 // worthFlushingLocked reports whether leastPages whole pages of units (page
-// numbers counted from the start of the file) are unflushed, or the end
-// moved into a newer file. REQUIRES q.flushMu.
-func (q *queue) worthFlushingLocked(leastPages int) bool {
-	end := q.maxOffset.Load() * UnitBytes
+// numbers counted from the start of the file) below end are unflushed, or
+// end moved into a newer file. REQUIRES q.flushMu.
+func (q *queue) worthFlushingLocked(end int64, leastPages int) bool {
 	if end <= q.flushed {
 		return false
 	}
@@ -93,10 +103,10 @@ func (q *queue) worthFlushingLocked(leastPages int) bool {
 }
 
 // flushLocked makes the directory entries of new files durable, then
-// msyncs [flushed, max) of every file (entries.go: MaxOffset is read before
+// msyncs [flushed, end) of every file; end is at most the max offset's
+// byte offset, read before (entries.go: MaxOffset is read before
 // syncEntries reads the creation count). REQUIRES q.flushMu.
-func (q *queue) flushLocked() error {
-	end := q.maxOffset.Load() * UnitBytes
+func (q *queue) flushLocked(end int64) error {
 	if end <= q.flushed {
 		return nil
 	}
@@ -126,7 +136,7 @@ func (q *queue) close() error {
 	}
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
-	errs := []error{q.flushLocked()}
+	errs := []error{q.flushLocked(q.maxOffset.Load() * UnitBytes)}
 	q.mu.Lock()
 	for _, cf := range q.files {
 		errs = append(errs, cf.release())

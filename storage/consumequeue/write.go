@@ -57,6 +57,47 @@ func (q *queue) put(off int64, u Unit) error {
 	return nil
 }
 
+// repair implements Repair. Owner goroutine only.
+func (q *queue) repair(off int64, u Unit) (bool, error) {
+	if q.closed.Load() {
+		return false, ErrClosed
+	}
+	if off < 0 || !validUnit(u) || u.IsFiller() {
+		return false, fmt.Errorf("%w: queue offset %d, unit %+v", ErrBadUnit, off, u)
+	}
+	maxOff := q.maxOffset.Load()
+	if off >= maxOff {
+		return false, fmt.Errorf("%w: repair at %d, queue ends at %d", ErrBadUnit, off, maxOff)
+	}
+	old := q.slot(off)
+	if old == nil {
+		return false, nil // below the oldest file
+	}
+	if had := readUnit(old); had == u || had.CommitLogOffset > u.CommitLogOffset {
+		return false, nil
+	}
+	// Allocated first, as for any store: the half of the unit that did
+	// not reach the disk may lie in a page that is a hole.
+	b, err := q.slotForWrite(off)
+	if err != nil {
+		return false, err
+	}
+	q.flushMu.Lock()
+	defer q.flushMu.Unlock()
+	q.mu.Lock()
+	writeUnit(b, u) // under mu: Get copies units under it, and this one is published
+	q.mu.Unlock()
+	q.flushed = min(q.flushed, off*UnitBytes)
+	// A torn unit reads as an older record (or a filler), never a newer
+	// one: the queue's newest physical end and first message can only
+	// move out.
+	q.maxPhysical.Store(max(q.maxPhysical.Load(), u.CommitLogOffset+int64(u.Size)))
+	if off < q.minOffset.Load() {
+		q.minOffset.Store(off)
+	}
+	return true, nil
+}
+
 // restartAt drops every file and starts the queue with a fresh file holding
 // queue offset off; min and max become that file's first offset.
 func (q *queue) restartAt(off int64) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/body"
@@ -13,7 +14,10 @@ import (
 // redispatch appends the consume-queue units of the records in
 // [reputFrom, logEnd) (§7.1): every NOT_TYPE or COMMIT record gets a unit
 // {offset, size, tagsCode} at its QUEUEOFFSET in its topic/queue, opening
-// queues as needed. Units a queue already holds are ignored by Put.
+// queues as needed. Units a queue already holds are ignored by Put; after a
+// crash they are compared with the record instead, and rewritten when they
+// differ (ConsumeQueue.Repair: a unit across a page boundary can be half on
+// disk, and recovery keeps it).
 //
 // reputFrom is the largest MaxPhysicalOffset of any queue, not below the
 // commit log's MinOffset. After a crash that is not enough: queue files are
@@ -35,21 +39,35 @@ func (s *Store) redispatch(logEnd int64) error {
 		return nil
 	}
 	var (
-		putErr                 error
-		dispatched, duplicates int
+		putErr                           error
+		dispatched, duplicates, repaired int
 	)
 	held := newQueueIndex(s.Queues)
 	_, err := s.CommitLog.Scan(from, func(offset int64, rec []byte) bool {
 		// After a crash most records in range already have their unit
 		// (recovery goes back to the checkpoint's segment), so those are
-		// found from four header fields and skipped without a decode,
-		// which would copy the topic and properties of each.
+		// found from header fields and the properties in place, without a
+		// decode, which would copy the topic and properties of each.
 		if qid, qoff, sysFlag, ok := message.RecordQueue(rec); ok {
 			if tt := message.TransactionType(sysFlag); tt == message.TransactionPrepared || tt == message.TransactionRollback {
 				return true // never in a queue
 			}
-			if q := held.find(message.RecordTopic(rec), qid); q != nil && qoff < q.MaxOffset() {
+			topic, props := message.RecordTopicProperties(rec)
+			if q := held.find(topic, qid); q != nil && qoff < q.MaxOffset() {
 				duplicates++
+				if !s.Abnormal {
+					return true // a clean stop flushed every unit whole
+				}
+				u := consumequeue.Unit{CommitLogOffset: offset, Size: int32(len(rec)),
+					TagsCode: tagsCode(view(topic), view(props), message.RecordStoreTimestamp(rec), s.impl.cfg.DelayLevels)}
+				fixed, err := q.Repair(qoff, u)
+				if err != nil {
+					putErr = fmt.Errorf("store: repair unit %d of %s/%d from the record at %d: %w", qoff, topic, qid, offset, err)
+					return false
+				}
+				if fixed {
+					repaired++
+				}
 				return true
 			}
 		}
@@ -80,7 +98,7 @@ func (s *Store) redispatch(logEnd int64) error {
 			return false
 		}
 		before := q.MaxOffset()
-		err = q.Put(m.QueueOffset, consumequeue.Unit{CommitLogOffset: offset, Size: int32(n), TagsCode: tagsCode(&m, s.impl.cfg.DelayLevels)})
+		err = q.Put(m.QueueOffset, consumequeue.Unit{CommitLogOffset: offset, Size: int32(n), TagsCode: tagsCode(m.Topic, m.Properties, m.StoreTimestamp, s.impl.cfg.DelayLevels)})
 		switch {
 		case errors.Is(err, consumequeue.ErrGapTooLarge), errors.Is(err, consumequeue.ErrBadUnit):
 			s.impl.log.Error().Err(err).Int64("offset", offset).Msg("re-dispatch: record skipped")
@@ -101,7 +119,7 @@ func (s *Store) redispatch(logEnd int64) error {
 		return fmt.Errorf("store: re-dispatch from %d: %w", from, err)
 	}
 	s.impl.log.Info().Int64("from", from).Int64("to", logEnd).Int("units", dispatched).Int("duplicates", duplicates).
-		Msg("consume queues re-dispatched")
+		Int("repaired", repaired).Msg("consume queues re-dispatched")
 	return nil
 }
 
@@ -111,17 +129,24 @@ func (s *Store) redispatch(logEnd int64) error {
 // otherwise the tag hash code, 0 without tags (TagsHashCode("") is 0, as on
 // the send path). The delivery time recomputed here is never earlier than
 // the one the send path stored (its clock reading precedes the store time),
-// so a re-dispatched unit is never delivered early.
-func tagsCode(m *message.Message, delayLevels []time.Duration) int64 {
-	if m.Topic == body.ScheduleTopic && len(delayLevels) > 0 {
-		if level := message.DelayLevel(m.Properties); level > 0 {
+// so a re-dispatched unit is never delivered early. (After a crash this
+// makes Repair rewrite the delay units in range with the later time, by the
+// milliseconds between the send path's clock reading and the append.)
+func tagsCode(topic, props string, storeTimestamp int64, delayLevels []time.Duration) int64 {
+	if topic == body.ScheduleTopic && len(delayLevels) > 0 {
+		if level := message.DelayLevel(props); level > 0 {
 			level = min(level, len(delayLevels))
-			return m.StoreTimestamp + delayLevels[level-1].Milliseconds()
+			return storeTimestamp + delayLevels[level-1].Milliseconds()
 		}
 	}
-	tags, _ := message.PropertyValue(m.Properties, message.PropertyTags)
+	tags, _ := message.PropertyValue(props, message.PropertyTags)
 	return message.TagsHashCode(tags)
 }
+
+// view is b as a string without a copy, for reading a record's fields in
+// place; it must not outlive the call that reads them (the record stays
+// mapped for the Scan callback).
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // queueIndex finds open queues by topic bytes without allocating: a map
 // keyed by string(b) is looked up without a copy, a QueueKey built from

@@ -47,7 +47,8 @@ func (c *Config) validate() error {
 //  6. an empty commit log destroys all queues; otherwise each queue drops
 //     units at or after the log end (TruncateDirty);
 //  7. re-dispatch records the queues are missing (redispatch; after a crash
-//     at the latest from where commit-log recovery started);
+//     at the latest from where commit-log recovery started, rewriting the
+//     units the queues hold that differ from their records);
 //  8. after a crash, have every queue sync again the units it loaded that
 //     point at or after where commit-log recovery started, and sync the
 //     directories holding their entries (resyncQueues);

@@ -243,7 +243,7 @@ func (x *Index) putHash(hash int32, phys, storeTimestamp int64) (bool, error) {
 	if n := len(x.files); n > 0 {
 		f = x.files[n-1]
 		end := f.endPhyOffset()
-		if phys < end || (phys == end && f.has(hash, phys)) {
+		if phys < end || (phys == end && x.hasAtEnd(hash, phys)) {
 			return false, nil
 		}
 	}
@@ -264,6 +264,22 @@ func (x *Index) putHash(hash int32, phys, storeTimestamp int64) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// hasAtEnd reports whether a file holds hash's item for phys, the newest
+// file's end offset. The record's keys may straddle a roll (the first in
+// the file that filled, the rest in the new one, which starts at that end):
+// so the files before the newest are asked too while their end is phys.
+// Asking the newest file alone put such a key again when the record was
+// read twice (a restart resumes at the end offset; the index actor's
+// start-up scan can stop within a group commit whose IndexBatch follows).
+func (x *Index) hasAtEnd(hash int32, phys int64) bool {
+	for i := len(x.files) - 1; i >= 0 && x.files[i].endPhyOffset() == phys; i-- {
+		if x.files[i].has(hash, phys) {
+			return true
+		}
+	}
+	return false
 }
 
 // Advance records that the record at phys, stored at storeTimestamp, and

@@ -241,3 +241,26 @@ func TestQueryMessageByKeyAndID(t *testing.T) {
 	})
 	check("after rebuilding the index")
 }
+
+// TestQueryFindsDelayedMessagesByKey: a delayed message, stored again on its
+// real topic by the broker when it comes due (the writer's Put, whose
+// records hand the index their keys like sends do), is found by key there,
+// as are the plain messages sent beside it.
+func TestQueryFindsDelayedMessagesByKey(t *testing.T) {
+	topic := "DelayQueryTopic"
+	ns, b := startWithTopic(t, delayBrokerOpts(), topic, 4)
+	p := newQueueProducer(t, ns, "PG_delay_query")
+	c := startTimedConsumer(t, ns, "CG_delay_query", topic)
+	msgs := []delayed{{body: "plain", queue: 0}, {body: "late", level: 1, queue: 1}, {body: "plain2", queue: 2}}
+	for _, m := range msgs {
+		m.send(t, p, topic)
+	}
+	for _, m := range msgs {
+		c.wait(t, 30*time.Second, m.body)
+	}
+	for _, m := range msgs {
+		waitFor(t, 10*time.Second, m.body+" found by its key", func() bool {
+			return slices.Equal(queryBodies(t, b, topic, "key-"+m.body, 32, 0, 1<<62), []string{m.body})
+		})
+	}
+}

@@ -213,15 +213,7 @@ func (a *indexActor) indexRecord(offset int64, rec []byte) error {
 	if !bytes.Contains(props, keyMark) {
 		return nil
 	}
-	var uniq, keys string
-	message.EachProperty(view(props), func(k, v string) {
-		switch k {
-		case message.PropertyUniqKey:
-			uniq = v
-		case message.PropertyKeys:
-			keys = v
-		}
-	})
+	uniq, keys := message.IndexedKeys(view(props))
 	if uniq == "" && keys == "" {
 		return nil
 	}

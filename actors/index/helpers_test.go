@@ -159,7 +159,7 @@ func (f *fixture) appendRec(r rec) int64 {
 }
 
 // send appends r and hands the index a batch that is not Complete, as the
-// writer does after a Writer.Put: the actor reads the record.
+// writer does after a failed commit: the actor reads the record.
 func (f *fixture) send(r rec) int64 {
 	f.t.Helper()
 	if _, ok := f.feed.(writer.Indexer); !ok { // the index is disabled

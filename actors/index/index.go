@@ -18,8 +18,10 @@
 // Rejected alternatives: pread of the range into a buffer (a copy of every
 // byte, for the few bytes of keys), madvise(MADV_POPULATE_READ) over it
 // (saves the traps, not the mapping work or the cache misses of the
-// property walk). A batch that is not Complete (a record of Writer.Put: a
-// delayed message's delivery, a transaction's end) is read with
+// property walk). Broker-built records (Writer.Put: a delayed message's
+// delivery, a retry, a transaction's end) come with their keys too. A batch
+// that is not Complete (a failed commit, a submitter that gave no keys) is
+// read with
 // CommitLog.Scan, as are the start-up backlog (in chunks of
 // scanChunkRecords, so queries interleave; batches arriving meanwhile wait
 // until the scan reaches them) and what a stop finds unindexed. Either way

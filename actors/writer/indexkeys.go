@@ -31,7 +31,7 @@ const indexKeysPooledMax = 4096
 // each new record through the commit log's mapping, and its first touch of
 // each page was a page fault: 67% of the broker's faults and ~1 CPU-µs a
 // 1 KiB message (session 9). Complete is false when a record came without
-// keys (Writer.Put, a submitter that sets no Indexed) or the commit failed:
+// keys (a submitter that sets no Indexed; Put sets it) or the commit failed:
 // the index then reads [From, To) itself.
 //
 // Ownership: the writer fills it and passes it to Indexer.Index; from

@@ -81,24 +81,47 @@ func TestIndexBatchCarriesTheKeys(t *testing.T) {
 	}
 }
 
-// TestIndexBatchIncomplete: a commit with a record that came without keys
-// (Writer.Put) or whose write failed hands over its range without keys
-// and not Complete, so the index reads it.
-func TestIndexBatchIncomplete(t *testing.T) {
+// TestIndexBatchOfPuts: a Put's record comes with its index keys too
+// (UNIQ_KEY, then each KEYS entry, hashed over its own topic), so a commit
+// of broker-built messages is Complete; a ROLLBACK-typed one has none, as
+// the index never indexes those.
+func TestIndexBatchOfPuts(t *testing.T) {
 	h, d := newIndexHarness(t)
 	host := netip.MustParseAddrPort("127.0.0.1:10911")
-	done := make(chan PutResult, 1)
-	h.w.Put(&message.Message{Topic: testKey.Topic, QueueID: testKey.QueueID, Body: []byte("put"), BornHost: host}, 0, true,
-		func(r PutResult) { done <- r })
-	if r := <-done; r.Err != nil {
-		t.Fatal(r.Err)
+	put := func(sysFlag int32, props string) {
+		t.Helper()
+		done := make(chan PutResult, 1)
+		h.w.Put(&message.Message{Topic: testKey.Topic, QueueID: testKey.QueueID, Body: []byte("put"), BornHost: host,
+			SysFlag: sysFlag, Properties: props}, 0, true, func(r PutResult) { done <- r })
+		if r := <-done; r.Err != nil {
+			t.Fatal(r.Err)
+		}
 	}
+	put(0, message.PropertyUniqKey+"\x01u1\x02"+message.PropertyKeys+"\x01k1 k2\x02")
 	var got []IndexBatch
 	testkit.Eventually(t, "the Put's index batch", func() bool { got = d.got(1); return got != nil })
-	if ib := got[0]; ib.Complete || ib.From != 0 || ib.To != h.log.WrotePosition() || ib.To == 0 || ib.Last != 0 {
-		t.Fatalf("Put's batch %+v; want not Complete over [0, %d), last 0", ib, h.log.WrotePosition())
+	units := d.get(testKey)
+	ts := units[0].StoreTimestamp
+	want := []storeindex.Key{
+		{Hash: storeindex.KeyHash(testKey.Topic, "u1"), Phys: 0, StoreTimestamp: ts},
+		{Hash: storeindex.KeyHash(testKey.Topic, "k1"), Phys: 0, StoreTimestamp: ts},
+		{Hash: storeindex.KeyHash(testKey.Topic, "k2"), Phys: 0, StoreTimestamp: ts},
+	}
+	if ib := got[0]; !ib.Complete || ib.From != 0 || ib.To != h.log.WrotePosition() || ib.Last != 0 || !slices.Equal(ib.Keys, want) {
+		t.Fatalf("Put's batch %+v; want Complete over [0, %d), last 0, keys %v", ib, h.log.WrotePosition(), want)
 	}
 
+	put(message.TransactionRollback, message.PropertyUniqKey+"\x01u2\x02")
+	testkit.Eventually(t, "the rollback Put's index batch", func() bool { got = d.got(2); return got != nil })
+	if ib := got[1]; !ib.Complete || len(ib.Keys) != 0 || ib.Last != d.get(testKey)[1].PhysOffset {
+		t.Fatalf("rollback Put's batch %+v; want Complete without keys", ib)
+	}
+}
+
+// TestIndexBatchIncomplete: a commit whose write failed hands over its
+// range without keys and not Complete, so the index reads it.
+func TestIndexBatchIncomplete(t *testing.T) {
+	h, d := newIndexHarness(t)
 	h.log.set(func(l *fakeLog) { l.commitErr = fmt.Errorf("%w: write: EIO", commitlog.ErrNotWritable) })
 	b := NewBatch()
 	a := h.addAppend(b, 1, testKey, "a")
@@ -106,8 +129,9 @@ func TestIndexBatchIncomplete(t *testing.T) {
 	a.IndexKeys = append(a.IndexKeys, IndexKey{Hash: 1})
 	h.w.Submit(b)
 	h.answers(t, 1)
-	testkit.Eventually(t, "the failed commit's index batch", func() bool { got = d.got(2); return got != nil })
-	if ib := got[1]; ib.Complete {
+	var got []IndexBatch
+	testkit.Eventually(t, "the failed commit's index batch", func() bool { got = d.got(1); return got != nil })
+	if ib := got[0]; ib.Complete {
 		t.Fatalf("failed commit's batch %+v is Complete", ib)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/actormq/actormq/actors/reply"
+	storeindex "github.com/actormq/actormq/storage/index"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 )
@@ -50,8 +51,27 @@ func (w *Writer) Put(m *message.Message, tagsCode int64, noWait bool, done func(
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	a.NoWait = noWait
 	a.Result = done
+	if w.indexed {
+		putIndexKeys(a, m)
+	}
 	b := NewBatch()
 	b.Records.B = message.AppendRecord(b.Records.B, m)
 	b.Add(a)
 	w.Submit(b)
+}
+
+// putIndexKeys gives a Put's Append the index keys of m, as the topic
+// actors do for sends (writer.IndexBatch), so that a group commit holding a
+// broker-built message (a delayed message coming due, a retry, a
+// transaction's end) is still indexed without reading the commit log. A
+// ROLLBACK-typed record gets none: the index never indexes those.
+func putIndexKeys(a *Append, m *message.Message) {
+	a.Indexed = true
+	if message.TransactionType(m.SysFlag) == message.TransactionRollback {
+		return
+	}
+	uniq, keys := message.IndexedKeys(m.Properties)
+	storeindex.EachKeyHash(m.Topic, uniq, keys, func(hash int32) {
+		a.IndexKeys = append(a.IndexKeys, IndexKey{Hash: hash})
+	})
 }

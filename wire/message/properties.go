@@ -128,6 +128,22 @@ func EachProperty(s string, f func(key, value string)) {
 	}
 }
 
+// IndexedKeys returns the UNIQ_KEY and KEYS values of the properties s,
+// the two the message index indexes (the last duplicate wins, as in the
+// map), in one pass. The index reads them from a stored record, the writer
+// from a broker-built message (actors/writer Put): both must find the same.
+func IndexedKeys(s string) (uniq, keys string) {
+	EachProperty(s, func(k, v string) {
+		switch k {
+		case PropertyUniqKey:
+			uniq = v
+		case PropertyKeys:
+			keys = v
+		}
+	})
+	return uniq, keys
+}
+
 // PropertyValue returns the value ParseProperties(s)[key] would hold,
 // scanning s without building a map or allocating.
 func PropertyValue(s, key string) (string, bool) {

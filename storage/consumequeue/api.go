@@ -135,8 +135,10 @@ func (q *ConsumeQueue) MaxPhysicalOffset() int64 { return q.impl.maxPhysical.Loa
 // MaxOffset, so only Repair rewrites it; the next Flush makes it durable.
 // A unit holding a record newer than u (a higher commit-log offset: the
 // queue was deleted and created again, and u is the old queue's) is kept,
-// and so is one below the oldest file. Torn bytes read as zeros or older
-// bytes, never as a higher offset, so a torn unit is always repaired.
+// and so are a filler (never torn) and one below the oldest file. Torn
+// bytes read as zeros or older bytes, never as a higher offset, so a torn
+// unit is always repaired (or, when its record was lost too, dropped by
+// TruncateDirty first).
 // Owner goroutine, before the queue is used (the store's re-dispatch).
 func (q *ConsumeQueue) Repair(queueOffset int64, u Unit) (bool, error) {
 	return q.impl.repair(queueOffset, u)

@@ -8,8 +8,13 @@ import (
 // truncateDirty implements TruncateDirty. Owner goroutine only.
 //
 // Units are in commit-log order, so the dirty ones are a suffix: walk back
-// from the end while units point at or beyond phyOffset. Fillers point at 0
-// and stop the walk; they are never dirty.
+// from the end while units point at or beyond phyOffset, or below the end
+// of the unit before them. Such a unit is torn (a power cut kept the
+// second page of a unit across a page boundary, not the first: its offset
+// reads 0), and its record may be in the lost tail of the log, where
+// Repair cannot find it; dropped, it comes back by re-dispatch when its
+// record survived (a torn unit is newer than the checkpoint). Fillers
+// point at 0 and stop the walk; they are never dirty.
 func (q *queue) truncateDirty(phyOffset int64) error {
 	if q.closed.Load() {
 		return ErrClosed
@@ -22,8 +27,17 @@ func (q *queue) truncateDirty(phyOffset int64) error {
 	maxOff := q.maxOffset.Load()
 	n := maxOff
 	for first := q.files[0].start / UnitBytes; n > first; n-- {
-		if u := readUnit(q.slot(n - 1)); u.IsFiller() || u.CommitLogOffset < phyOffset {
+		u := readUnit(q.slot(n - 1))
+		if u.IsFiller() {
 			break
+		}
+		if u.CommitLogOffset < phyOffset {
+			if n-1 == first {
+				break
+			}
+			if prev := readUnit(q.slot(n - 2)); prev.IsFiller() || u.CommitLogOffset >= prev.CommitLogOffset+int64(prev.Size) {
+				break
+			}
 		}
 	}
 	if n == maxOff {

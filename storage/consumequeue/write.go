@@ -73,7 +73,9 @@ func (q *queue) repair(off int64, u Unit) (bool, error) {
 	if old == nil {
 		return false, nil // below the oldest file
 	}
-	if had := readUnit(old); had == u || had.CommitLogOffset > u.CommitLogOffset {
+	// A filler is never torn (no message has size FillerSize): Put wrote
+	// it on purpose, below a restarted queue's first message or in a gap.
+	if had := readUnit(old); had == u || had.IsFiller() || had.CommitLogOffset > u.CommitLogOffset {
 		return false, nil
 	}
 	// Allocated first, as for any store: the half of the unit that did
@@ -88,13 +90,10 @@ func (q *queue) repair(off int64, u Unit) (bool, error) {
 	writeUnit(b, u) // under mu: Get copies units under it, and this one is published
 	q.mu.Unlock()
 	q.flushed = min(q.flushed, off*UnitBytes)
-	// A torn unit reads as an older record (or a filler), never a newer
-	// one: the queue's newest physical end and first message can only
-	// move out.
+	// A torn unit reads as an older record, never a newer one: the
+	// queue's newest physical end can only move out. MinOffset stays: the
+	// units below it are fillers (Open), which Repair keeps.
 	q.maxPhysical.Store(max(q.maxPhysical.Load(), u.CommitLogOffset+int64(u.Size)))
-	if off < q.minOffset.Load() {
-		q.minOffset.Store(off)
-	}
 	return true, nil
 }
 

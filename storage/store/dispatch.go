@@ -61,11 +61,14 @@ func (s *Store) redispatch(logEnd int64) error {
 				u := consumequeue.Unit{CommitLogOffset: offset, Size: int32(len(rec)),
 					TagsCode: tagsCode(view(topic), view(props), message.RecordStoreTimestamp(rec), s.impl.cfg.DelayLevels)}
 				fixed, err := q.Repair(qoff, u)
-				if err != nil {
+				switch {
+				case errors.Is(err, consumequeue.ErrBadUnit):
+					// A negative QUEUEOFFSET (a flipped header bit): skipped, as Put skips it.
+					s.impl.log.Error().Err(err).Int64("offset", offset).Msg("re-dispatch: record skipped")
+				case err != nil:
 					putErr = fmt.Errorf("store: repair unit %d of %s/%d from the record at %d: %w", qoff, topic, qid, offset, err)
 					return false
-				}
-				if fixed {
+				case fixed:
 					repaired++
 				}
 				return true

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -282,6 +283,9 @@ func (cl *client) dial(ctx context.Context, cc *clientConn) {
 	}
 	cc.mu.Lock()
 	cc.nc = nc
+	if sc, ok := nc.(syscall.Conn); ok {
+		cc.raw, _ = sc.SyscallConn() // nil on error: writes go through nc
+	}
 	cc.mu.Unlock()
 	cl.log.Debug().Str("addr", cc.addr).Str("local", nc.LocalAddr().String()).Msg("connected")
 	cl.wg.Add(1)

@@ -71,6 +71,12 @@ func appendIovecs(dst []unix.Iovec, iov [][]byte) []unix.Iovec {
 // So a larger write (up to WriteBatchBytesMax, 4 MiB: a millisecond of
 // copying) goes through unix.Syscall.
 func writevFD(fd int, iov [][]byte) (int, error) {
+	return writevFDRawMax(fd, iov, rawWritevBytesMax)
+}
+
+// writevFDRawMax is writevFD with rawMax as the largest raw write
+// (clientConn.writeRaw's is larger).
+func writevFDRawMax(fd int, iov [][]byte, rawMax uint64) (int, error) {
 	arr := iovecArrays.Get().(*[]unix.Iovec)
 	vecs := appendIovecs((*arr)[:0], iov)
 	var n uintptr
@@ -78,7 +84,7 @@ func writevFD(fd int, iov [][]byte) (int, error) {
 	if len(vecs) > 0 {
 		// Direct calls, not a function value: the uintptr(unsafe.Pointer)
 		// argument rule holds for calls of the syscall functions themselves.
-		if iovecBytes(vecs) <= rawWritevBytesMax {
+		if iovecBytes(vecs) <= rawMax {
 			n, _, errno = unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))
 		} else {
 			n, _, errno = unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vecs[0])), uintptr(len(vecs)))

@@ -89,6 +89,7 @@ func registerProducer(cmd *cobra.Command, o *producerOpts) {
 	f.StringVar(&o.header, "header", "json", "request header codec: json or rocketmq")
 	f.BoolVar(&o.keys, "keys", false, "give every message a KEYS property (indexed by the broker)")
 	f.StringVar(&o.tags, "tags", "", "TAGS property of every message")
+	f.BoolVar(&o.batchUniq, "batch-uniq-key", false, "give every batch item a UNIQ_KEY and WAIT=true, as the Java producer does (the Go client's items carry neither)")
 }
 
 func registerConsumer(cmd *cobra.Command, o *consumerOpts) {

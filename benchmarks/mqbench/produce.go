@@ -29,7 +29,11 @@ type producerOpts struct {
 	messages                     int64 // stop after this many (0: run for --duration)
 	mode, header, tags           string
 	keys                         bool
-	stamp                        bool // write the send time into each body (e2e, mixed)
+	// batchUniq gives every batch item a UNIQ_KEY and WAIT=true, as the
+	// Java producer's batches carry them; the Go client's items carry
+	// neither (client-quirks.md 14), which stays the default.
+	batchUniq bool
+	stamp     bool // write the send time into each body (e2e, mixed)
 }
 
 func (o *producerOpts) check() error {

@@ -76,13 +76,13 @@ func (e *requestEncoder) append(dst []byte, q queueRef, seq uint64, opaque int32
 	e.ext[extBorn].Int = now.UnixMilli()
 	body := e.stamped(now)
 	if e.opts.batch == 1 {
-		e.props = e.properties(e.props[:0], seq, true)
+		e.props = e.properties(e.props[:0], seq, true, false)
 		e.ext[extProperties].Bytes = e.props
 		e.cmd.Body = body
 	} else {
 		e.batch = e.batch[:0]
 		for i := range uint64(e.opts.batch) {
-			e.props = e.properties(e.props[:0], seq*uint64(e.opts.batch)+i, false)
+			e.props = e.properties(e.props[:0], seq*uint64(e.opts.batch)+i, e.opts.batchUniq, e.opts.batchUniq)
 			// The string view of the scratch properties lives only during
 			// the call, which copies it: no allocation per item.
 			props := unsafe.String(unsafe.SliceData(e.props), len(e.props))
@@ -109,9 +109,9 @@ func (e *requestEncoder) stamped(now time.Time) []byte {
 }
 
 // properties appends message seq's properties as message.FormatProperties
-// writes them: sorted by key (KEYS, TAGS, UNIQ_KEY), each followed by the
-// separators.
-func (e *requestEncoder) properties(dst []byte, seq uint64, uniq bool) []byte {
+// writes them: sorted by key (KEYS, TAGS, UNIQ_KEY, WAIT), each followed by
+// the separators.
+func (e *requestEncoder) properties(dst []byte, seq uint64, uniq, wait bool) []byte {
 	if e.opts.keys {
 		dst = append(dst, message.PropertyKeys...)
 		dst = append(dst, message.NameValueSeparator, 'k')
@@ -129,6 +129,12 @@ func (e *requestEncoder) properties(dst []byte, seq uint64, uniq bool) []byte {
 		dst = append(dst, message.NameValueSeparator)
 		dst = append(dst, e.uniq...)
 		dst = appendHex12(dst, seq)
+		dst = append(dst, message.PropertySeparator)
+	}
+	if wait {
+		dst = append(dst, message.PropertyWait...)
+		dst = append(dst, message.NameValueSeparator)
+		dst = append(dst, "true"...)
 		dst = append(dst, message.PropertySeparator)
 	}
 	return dst

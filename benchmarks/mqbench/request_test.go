@@ -34,6 +34,9 @@ func mapRequest(o producerOpts, uniq string, q queueRef, seq uint64, opaque int3
 		if o.tags != "" {
 			m[message.PropertyTags] = o.tags
 		}
+		if withUniq && o.batch > 1 { // --batch-uniq-key: as the Java producer's items
+			m[message.PropertyWait] = "true"
+		}
 		return message.FormatProperties(m)
 	}
 	body := func() []byte {
@@ -57,7 +60,7 @@ func mapRequest(o producerOpts, uniq string, q queueRef, seq uint64, opaque int3
 		ext["i"], ext["m"] = "", "true"
 		items := make([]message.BatchItem, o.batch)
 		for i := range items {
-			items[i] = message.BatchItem{Body: body(), Properties: props(seq*uint64(o.batch)+uint64(i), false)}
+			items[i] = message.BatchItem{Body: body(), Properties: props(seq*uint64(o.batch)+uint64(i), o.batchUniq)}
 		}
 		b = message.EncodeBatch(items)
 	}
@@ -90,6 +93,8 @@ func TestRequestFrames(t *testing.T) {
 		{"stamp", producerOpts{size: 32, batch: 1, header: "rocketmq", mode: modeAsync, stamp: true}},
 		{"batch", producerOpts{size: 128, batch: 4, header: "json", mode: modeAsync}},
 		{"batch-keys-tags", producerOpts{size: 40, batch: 3, header: "rocketmq", mode: modeAsync, keys: true, tags: "TagB", stamp: true}},
+		{"batch-uniq-key", producerOpts{size: 40, batch: 3, header: "json", mode: modeAsync, batchUniq: true}},
+		{"batch-uniq-key-keys-tags", producerOpts{size: 40, batch: 2, header: "rocketmq", mode: modeAsync, keys: true, tags: "TagB", batchUniq: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const uniq = "7F0000010ABC00000000"

@@ -16,8 +16,8 @@ type flushTick struct{}
 // goroutine). The timer is re-armed after each round rather than
 // repeating, so a slow disk cannot pile ticks up in the mailbox.
 //
-// A round flushes only queues with FlushConsumeQueueLeastPages pages
-// pending, and looks only at the queues whose end changed page since it
+// A round starts write-back (no msync: ConsumeQueue.FlushPages) only of
+// queues with FlushConsumeQueueLeastPages pages pending, and looks only at the queues whose end changed page since it
 // last looked or that created a file (Registry.flushAll; a new queue's
 // directory entries are fsynced by the first round after its first Put,
 // not left to the thorough round); every CQFlushThoroughInterval it flushes

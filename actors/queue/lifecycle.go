@@ -57,8 +57,10 @@ func (r *Registry) Stop(ctx context.Context) error {
 }
 
 // flushAll flushes the consume queues with at least leastPages pages
-// pending (ConsumeQueue.FlushPages). A thorough round (leastPages <= 0)
-// flushes every queue and, when every flush succeeded, advances
+// pending (ConsumeQueue.FlushPages). A round by pages only starts their
+// write-back (no unit becomes durable; new files' directory entries do),
+// so it advances nothing. A thorough round (leastPages <= 0) msyncs every
+// queue to its end and, when every flush succeeded, advances
 // FlushedTimestamp: only then is every unit stored before the round
 // durable. Called by the flusher actor, and by Stop (thorough) once every
 // actor stopped.

@@ -166,11 +166,13 @@ func (q *ConsumeQueue) DeleteBelow(commitLogMin int64) error { return q.impl.del
 // Flush makes written units durable (msync of the unflushed range).
 func (q *ConsumeQueue) Flush() error { return q.impl.flush(0) }
 
-// FlushPages is Flush when at least leastPages whole pages of units are
-// unflushed or the end moved into a newer file since the last flush, and
-// does nothing otherwise (Java's flushConsumeQueueLeastPages): with many
-// slow queues, flushing each every round would cost a write and a page
-// fault per queue and round. leastPages <= 0 is Flush.
+// FlushPages, with leastPages > 0, starts write-back of the whole pages of
+// units written since the last call when there are at least leastPages of
+// them or the end moved into a newer file, and does nothing otherwise
+// (Java's flushConsumeQueueLeastPages): with many slow queues, writing each
+// every round would cost a write and a page fault per queue and round. It
+// makes no unit durable (Java msyncs them; only Flush does here), only new
+// files' directory entries. leastPages <= 0 is Flush.
 func (q *ConsumeQueue) FlushPages(leastPages int) error { return q.impl.flush(leastPages) }
 
 // FlushPage numbers the page of its file that the unit at queue offset

@@ -195,38 +195,40 @@ func TestRecoverClearsStaleUnitsBeyondHoles(t *testing.T) {
 	}
 }
 
-// TestFlushPages checks Java's flushConsumeQueueLeastPages rule: a queue is
-// flushed once two whole pages of units are pending or its end moved into
-// a newer file, and always by Flush. A round by pages msyncs whole pages
-// only, leaving the end page (still being written) to a later flush, so a
-// flush never writes a page twice or write-protects the page the queue
-// stores into next; Flush covers the end page too.
+// TestFlushPages checks Java's flushConsumeQueueLeastPages rule: a round by
+// pages writes a queue back once two whole pages of units are pending or
+// its end moved into a newer file, and Flush always makes all of it
+// durable. A round by pages starts write-back of whole pages only, leaving
+// the end page (still being written) to a later round, so it never writes
+// a page twice or write-protects the page the queue stores into next; and
+// it makes nothing durable (flushed stays): only Flush does, end page too.
 func TestFlushPages(t *testing.T) {
 	q := openTest(t, t.TempDir(), FileSizeDefault)
-	flushed := func() int64 {
+	cursors := func(q *ConsumeQueue) (started, flushed int64) {
 		q.impl.flushMu.Lock()
 		defer q.impl.flushMu.Unlock()
-		return q.impl.flushed
+		return q.impl.started, q.impl.flushed
 	}
 	steps := []struct {
 		name        string
 		putTo       int64 // units written before the flush
 		leastPages  int
+		wantStarted int64 // bytes written back or durable after it
 		wantFlushed int64 // bytes durable after it
 	}{
-		{name: "under two pages", putTo: 400, leastPages: 2, wantFlushed: 0},
-		{name: "two pages crossed", putTo: 410, leastPages: 2, wantFlushed: 2 * pageBytes},
-		{name: "one more page", putTo: 615, leastPages: 2, wantFlushed: 2 * pageBytes},
-		{name: "two more pages", putTo: 820, leastPages: 2, wantFlushed: 4 * pageBytes},
-		{name: "thorough", putTo: 820, leastPages: 0, wantFlushed: 820 * UnitBytes},
+		{name: "under two pages", putTo: 400, leastPages: 2, wantStarted: 0, wantFlushed: 0},
+		{name: "two pages crossed", putTo: 410, leastPages: 2, wantStarted: 2 * pageBytes, wantFlushed: 0},
+		{name: "one more page", putTo: 615, leastPages: 2, wantStarted: 2 * pageBytes, wantFlushed: 0},
+		{name: "two more pages", putTo: 820, leastPages: 2, wantStarted: 4 * pageBytes, wantFlushed: 0},
+		{name: "thorough", putTo: 820, leastPages: 0, wantStarted: 820 * UnitBytes, wantFlushed: 820 * UnitBytes},
 	}
 	for _, s := range steps {
 		putRange(t, q, q.MaxOffset(), s.putTo)
 		if err := q.FlushPages(s.leastPages); err != nil {
 			t.Fatal(err)
 		}
-		if got := flushed(); got != s.wantFlushed {
-			t.Fatalf("%s: %d bytes flushed, want %d", s.name, got, s.wantFlushed)
+		if started, flushed := cursors(q); started != s.wantStarted || flushed != s.wantFlushed {
+			t.Fatalf("%s: write-back started to %d, %d bytes flushed; want %d, %d", s.name, started, flushed, s.wantStarted, s.wantFlushed)
 		}
 	}
 
@@ -235,10 +237,8 @@ func TestFlushPages(t *testing.T) {
 	if err := rolled.FlushPages(2); err != nil {
 		t.Fatal(err)
 	}
-	rolled.impl.flushMu.Lock()
-	defer rolled.impl.flushMu.Unlock()
-	if rolled.impl.flushed != smallFile { // the first file, not the end page in the second
-		t.Fatalf("a roll flushed %d bytes, want the first file's %d", rolled.impl.flushed, smallFile)
+	if started, _ := cursors(rolled); started != smallFile { // the first file, not the end page in the second
+		t.Fatalf("a roll started write-back to %d, want the first file's %d", started, smallFile)
 	}
 }
 

@@ -43,6 +43,11 @@ type queue struct {
 	// end backwards. Lock order: flushMu before mu.
 	flushMu sync.Mutex
 	flushed int64 // queue byte offset known durable; guarded by flushMu
+	// started (>= flushed; guarded by flushMu) is the byte offset up to
+	// which a round by pages started write-back (startWriteBackLocked):
+	// the units below it are on their way to disk, not durable, and the
+	// next Flush still msyncs them from flushed on.
+	started int64
 
 	// Directory entries of new files and directories are made durable by
 	// syncEntries, normally on Flush's goroutine (entries.go). createdGen
@@ -153,7 +158,7 @@ scan:
 	q.maxOffset.Store(n)
 	q.maxPhysical.Store(q.lastPhysical(n))
 	q.minOffset.Store(q.firstMessage(q.files[0].start/UnitBytes, n, 0))
-	q.flushed = end
+	q.flushed, q.started = end, end
 	q.log.Debug().Int64("min", q.minOffset.Load()).Int64("max", n).Int64("maxPhysical", q.maxPhysical.Load()).Msg("consume queue recovered")
 	return nil
 }

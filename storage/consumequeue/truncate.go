@@ -51,7 +51,7 @@ func (q *queue) truncateDirty(phyOffset int64) error {
 	}
 	q.maxPhysical.Store(q.lastPhysical(n))
 	q.mu.Unlock()
-	q.flushed = min(q.flushed, n*UnitBytes)
+	q.unflushFrom(n * UnitBytes)
 	q.log.Info().Int64("phyOffset", phyOffset).Int64("from", maxOff).Int64("to", n).Msg("consume queue dirty units truncated")
 	if err != nil {
 		return fmt.Errorf("consumequeue: truncate %s/%d at %d: %w", q.cfg.Topic, q.cfg.QueueID, n, err)
@@ -79,7 +79,7 @@ func (q *queue) resyncFrom(phyOffset int64) bool {
 	if n == maxOff {
 		return false
 	}
-	q.flushed = min(q.flushed, n*UnitBytes)
+	q.unflushFrom(n * UnitBytes)
 	q.createdGen.Add(1) // syncEntries fsyncs the directory: its entries may be as fresh
 	return true
 }

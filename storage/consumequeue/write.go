@@ -89,7 +89,7 @@ func (q *queue) repair(off int64, u Unit) (bool, error) {
 	q.mu.Lock()
 	writeUnit(b, u) // under mu: Get copies units under it, and this one is published
 	q.mu.Unlock()
-	q.flushed = min(q.flushed, off*UnitBytes)
+	q.unflushFrom(off * UnitBytes)
 	// A torn unit reads as an older record, never a newer one: the
 	// queue's newest physical end can only move out. MinOffset stays: the
 	// units below it are fillers (Open), which Repair keeps.
@@ -136,7 +136,7 @@ func (q *queue) restartAt(off int64) error {
 	if err := q.fileCreated(); err != nil {
 		return err
 	}
-	q.flushed = start
+	q.flushed, q.started = start, start
 	q.maxOffset.Store(start / UnitBytes)
 	q.minOffset.Store(start / UnitBytes)
 	return nil

@@ -46,3 +46,32 @@ func (f osFile) WriteBack(off, n int64) error {
 	}
 	return nil
 }
+
+// WriteBackStarter is implemented by Files that can start writing a range
+// of the file's cached pages to disk without waiting for it. The OS file
+// system's Files implement it; sim/faultfs's do not, and callers msync
+// instead.
+type WriteBackStarter interface {
+	// StartWriteBack starts write-back of the dirty cached pages of
+	// [off, off+n) (sync_file_range SYNC_FILE_RANGE_WRITE) and returns
+	// without waiting: it makes nothing durable (no wait for the device,
+	// no file metadata, no device cache flush), it only does early what
+	// the kernel's periodic write-back would do later. A later msync or
+	// fsync of the range waits for pages still being written and makes
+	// them durable; an asynchronous write error is kept for it (the
+	// descriptor's error cursor, which StartWriteBack does not advance).
+	StartWriteBack(off, n int64) error
+}
+
+func (f osFile) StartWriteBack(off, n int64) error {
+	if off < 0 || n < 0 {
+		return fmt.Errorf("vfs: start write-back [%d, %d) of %s: negative range", off, off+n, f.Name())
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE); err != nil {
+		return &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: err}
+	}
+	return nil
+}

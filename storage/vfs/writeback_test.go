@@ -53,3 +53,45 @@ func TestWriteBackKeepsContent(t *testing.T) {
 		t.Fatal("WriteBack changed the file's bytes")
 	}
 }
+
+// StartWriteBack leaves the bytes as they are, a store into the mapping
+// after it (the page write-protected by write-back) still lands, and a
+// negative range is refused.
+func TestStartWriteBackKeepsContent(t *testing.T) {
+	page := os.Getpagesize()
+	size := 8 * page
+	name := filepath.Join(t.TempDir(), "cq")
+	f, err := Default.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Allocate(0, int64(size)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Mmap(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Unmap()
+	copy(m.Bytes(), bytes.Repeat([]byte("unit"), size/8))
+	ws := f.(WriteBackStarter)
+	if err := ws.StartWriteBack(0, int64(size/2)); err != nil {
+		t.Fatalf("StartWriteBack: %v", err)
+	}
+	copy(m.Bytes()[10:], "after")
+	if err := m.Sync(0, size); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte(nil), m.Bytes()...)
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) || !bytes.HasPrefix(got[10:], []byte("after")) {
+		t.Fatal("file content differs from the mapping after StartWriteBack")
+	}
+	if err := ws.StartWriteBack(-1, 1); err == nil {
+		t.Fatal("StartWriteBack(-1, 1) succeeded")
+	}
+}

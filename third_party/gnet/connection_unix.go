@@ -156,7 +156,17 @@ func (c *conn) write(data []byte) (n int, err error) {
 
 	var sent int
 loop:
-	if sent, err = unix.Write(c.fd, data); err != nil {
+	// actormq: a write of at most gio.RawWriteBytesMax is raw (gio.RawWrite:
+	// the socket is non-blocking): netio hands gnet single frames and
+	// joined pieces this way, and on loopback the kernel runs the peer's
+	// TCP receive inside the call, long enough for sysmon to take the
+	// loop's P when it enters through the runtime's syscall entry.
+	if len(data) <= gio.RawWriteBytesMax {
+		sent, err = gio.RawWrite(c.fd, data)
+	} else {
+		sent, err = unix.Write(c.fd, data)
+	}
+	if err != nil {
 		// A temporary error occurs, append the data to outbound buffer,
 		// writing it back to the remote in the next round for LT mode.
 		if err == unix.EAGAIN {

@@ -260,7 +260,10 @@ func (el *eventloop) read(c *conn) error {
 	isET := el.engine.opts.EdgeTriggeredIO
 	chunk := el.engine.opts.EdgeTriggeredIOChunk
 loop:
-	n, err := unix.Read(c.fd, el.buffer)
+	// actormq: a raw read (gio.RawRead: the socket is non-blocking and the
+	// read copies at most the loop's buffer), not unix.Read, whose syscall
+	// entry let sysmon take the loop's P during loopback reads.
+	n, err := gio.RawRead(c.fd, el.buffer)
 	if err != nil || n == 0 {
 		if err == unix.EAGAIN {
 			return nil
@@ -325,6 +328,9 @@ loop:
 			iov = iov[:iovMax]
 		}
 		n, err = gio.Writev(c.fd, iov)
+	} else if len(iov[0]) <= gio.RawWriteBytesMax {
+		// actormq: a small write is raw (gio.RawWrite), as in conn.write.
+		n, err = gio.RawWrite(c.fd, iov[0])
 	} else {
 		n, err = unix.Write(c.fd, iov[0])
 	}

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
+	gio "github.com/panjf2000/gnet/v2/pkg/io"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 )
@@ -122,10 +123,16 @@ func (p *Poller) Trigger(priority queue.EventPriority, fn queue.Func, param any)
 		p.urgentAsyncTaskQueue.Enqueue(task)
 	}
 	if atomic.CompareAndSwapInt32(&p.wakeupCall, 0, 1) {
+		// actormq: raw eventfd calls (gio.RawWrite, RawRead): the eventfd is
+		// non-blocking and 8 bytes are copied, but the write wakes the
+		// loop's waiter inside the call (through Go's netpoller, which the
+		// loop parks in), and through the runtime's syscall entry sysmon
+		// took the caller's P during such wake-ups (56 retakes a second in a
+		// traced run).
 		for {
-			_, err = unix.Write(p.efd, b)
+			_, err = gio.RawWrite(p.efd, b)
 			if err == unix.EAGAIN {
-				_, _ = unix.Read(p.efd, p.efdBuf)
+				_, _ = gio.RawRead(p.efd, p.efdBuf)
 				continue
 			}
 			break
@@ -217,9 +224,9 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			atomic.StoreInt32(&p.wakeupCall, 0)
 			if (!p.asyncTaskQueue.IsEmpty() || !p.urgentAsyncTaskQueue.IsEmpty()) && atomic.CompareAndSwapInt32(&p.wakeupCall, 0, 1) {
 				for {
-					_, err = unix.Write(p.efd, b)
+					_, err = gio.RawWrite(p.efd, b) // actormq: raw, as in Trigger
 					if err == unix.EAGAIN {
-						_, _ = unix.Read(p.efd, p.efdBuf)
+						_, _ = gio.RawRead(p.efd, p.efdBuf)
 						continue
 					}
 					if err != nil {

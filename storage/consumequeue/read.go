@@ -137,17 +137,32 @@ func (q *queue) startWriteBackLocked(end int64) error {
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
+	if err := q.eachFileRange(q.started, end, func(cf *cqFile, off, n int64) error {
+		if err := cf.f.(vfs.WriteBackStarter).StartWriteBack(off, n); err != nil {
+			return fmt.Errorf("consumequeue: start write-back of %s/%s: %w", q.dir, fileName(cf.start), err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	q.started = end
+	return nil
+}
+
+// eachFileRange calls f with each file's part of the queue's byte range
+// [from, end): the offset in the file and the length. It stops at f's
+// first error. REQUIRES q.mu (read).
+func (q *queue) eachFileRange(from, end int64, f func(cf *cqFile, off, n int64) error) error {
 	for _, cf := range q.files {
-		lo := max(q.started, cf.start)
+		lo := max(from, cf.start)
 		hi := min(end, cf.start+q.fileSize)
 		if lo >= hi {
 			continue
 		}
-		if err := cf.f.(vfs.WriteBackStarter).StartWriteBack(lo-cf.start, hi-lo); err != nil {
-			return fmt.Errorf("consumequeue: start write-back of %s/%s: %w", q.dir, fileName(cf.start), err)
+		if err := f(cf, lo-cf.start, hi-lo); err != nil {
+			return err
 		}
 	}
-	q.started = end
 	return nil
 }
 
@@ -164,15 +179,13 @@ func (q *queue) flushLocked(end int64) error {
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	for _, cf := range q.files {
-		lo := max(q.flushed, cf.start)
-		hi := min(end, cf.start+q.fileSize)
-		if lo >= hi {
-			continue
-		}
-		if err := cf.m.Sync(int(lo-cf.start), int(hi-lo)); err != nil {
+	if err := q.eachFileRange(q.flushed, end, func(cf *cqFile, off, n int64) error {
+		if err := cf.m.Sync(int(off), int(n)); err != nil {
 			return fmt.Errorf("consumequeue: flush %s/%s: %w", q.dir, fileName(cf.start), err)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	q.flushed = end
 	q.started = max(q.started, end)

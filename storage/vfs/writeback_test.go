@@ -13,20 +13,7 @@ import (
 func TestWriteBackKeepsContent(t *testing.T) {
 	page := os.Getpagesize()
 	size := 64 * page
-	name := filepath.Join(t.TempDir(), "seg")
-	f, err := Default.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Allocate(0, int64(size)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := f.Mmap(size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Unmap()
+	name, _, m := mappedFile(t, "seg", size)
 	copy(m.Bytes()[page/2:], bytes.Repeat([]byte("record!"), page))
 	want := append([]byte(nil), m.Bytes()...)
 
@@ -58,22 +45,8 @@ func TestWriteBackKeepsContent(t *testing.T) {
 // after it (the page write-protected by write-back) still lands, and a
 // negative range is refused.
 func TestStartWriteBackKeepsContent(t *testing.T) {
-	page := os.Getpagesize()
-	size := 8 * page
-	name := filepath.Join(t.TempDir(), "cq")
-	f, err := Default.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Allocate(0, int64(size)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := f.Mmap(size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Unmap()
+	size := 8 * os.Getpagesize()
+	name, f, m := mappedFile(t, "cq", size)
 	copy(m.Bytes(), bytes.Repeat([]byte("unit"), size/8))
 	ws := f.(WriteBackStarter)
 	if err := ws.StartWriteBack(0, int64(size/2)); err != nil {
@@ -94,4 +67,25 @@ func TestStartWriteBackKeepsContent(t *testing.T) {
 	if err := ws.StartWriteBack(-1, 1); err == nil {
 		t.Fatal("StartWriteBack(-1, 1) succeeded")
 	}
+}
+
+// mappedFile creates the file name in a temporary directory, allocates
+// size bytes and maps them; both are closed when the test ends.
+func mappedFile(t *testing.T, name string, size int) (string, File, Mapping) {
+	t.Helper()
+	name = filepath.Join(t.TempDir(), name)
+	f, err := Default.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := f.Allocate(0, int64(size)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Mmap(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Unmap() })
+	return name, f, m
 }

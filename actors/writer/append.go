@@ -54,10 +54,9 @@ type writerActor struct {
 	// targets is the Dispatcher's handle side (dispatch.go); nil when it
 	// has none.
 	targets TargetDispatcher
-	// indexer is the Dispatcher's Indexer side, nil when it has none;
-	// index is the commit's IndexBatch while commit runs (indexkeys.go).
-	indexer Indexer
-	index   *IndexBatch
+	// index is the commit's IndexBatch while commit runs (indexkeys.go),
+	// nil without the writer's indexer.
+	index *IndexBatch
 
 	prefaultAsked bool  // a prefault was requested (prefault.go)
 	prefaultAt    int64 // the write position of the last request
@@ -120,8 +119,7 @@ func newWriterActor(w *Writer) *writerActor {
 		queues[k] = &queueState{key: k, next: v}
 	}
 	targets, _ := w.cfg.Dispatcher.(TargetDispatcher)
-	indexer, _ := w.cfg.Dispatcher.(Indexer)
-	return &writerActor{w: w, queues: queues, targets: targets, indexer: indexer}
+	return &writerActor{w: w, queues: queues, targets: targets}
 }
 
 func (a *writerActor) Receive(ctx actor.Context) {
@@ -169,7 +167,7 @@ func (a *writerActor) commit(ctx actor.Context) {
 		return
 	}
 	now := time.Now().UnixMilli()
-	if a.indexer != nil {
+	if a.w.indexer != nil {
 		a.index = newIndexBatch(a.w.deps.log.WrotePosition())
 	}
 	for _, b := range a.pending {
@@ -190,7 +188,7 @@ func (a *writerActor) commit(ctx actor.Context) {
 	if b := a.index; b != nil {
 		a.index = nil
 		b.To = a.w.deps.log.WrotePosition()
-		a.indexer.Index(b)
+		a.w.indexer.Index(b)
 	}
 
 	syncFlush := a.w.cfg.Broker.FlushDiskType == config.FlushSync

@@ -51,7 +51,7 @@ func (w *Writer) Put(m *message.Message, tagsCode int64, noWait bool, done func(
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}
 	a.NoWait = noWait
 	a.Result = done
-	if w.indexed {
+	if w.indexer != nil {
 		putIndexKeys(a, m)
 	}
 	b := NewBatch()

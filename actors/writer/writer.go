@@ -148,9 +148,10 @@ type Writer struct {
 	prefaulterDone                    chan struct{}
 	prefaultBusy                      atomic.Bool // a prefaultReq is queued or running
 	deps                              storeDeps
-	// indexed: the Dispatcher is also an Indexer, so Put computes the
-	// index keys of its records (put.go).
-	indexed bool
+	// indexer is the Dispatcher's Indexer side, nil when it has none: the
+	// writer actor hands it each commit's IndexBatch, and Put then computes
+	// the index keys of its records (put.go).
+	indexer Indexer
 }
 
 // Spawn starts the writer, flush and syncer actors. cfg.Store must be
@@ -197,7 +198,7 @@ func spawn(system *actor.ActorSystem, cfg Config, deps storeDeps) (*Writer, erro
 		syncerDone: make(chan struct{}),
 		deps:       deps,
 	}
-	_, w.indexed = cfg.Dispatcher.(Indexer)
+	w.indexer, _ = cfg.Dispatcher.(Indexer)
 	// A panic here is a broken invariant around the commit log: stop (never
 	// restart, which would drop the batch and the offset table) and let the
 	// send side answer SERVICE_NOT_AVAILABLE from then on.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/actormq/actormq/sim/faultfs"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/message"
@@ -18,12 +17,7 @@ import (
 // skips it (ErrBadUnit): after a crash, Repair must not turn it into an
 // error that fails every start.
 func TestCrashRedispatchSkipsRecordWithBadQueueOffset(t *testing.T) {
-	fs := faultfs.New(1)
-	s, err := Open(tornConfig(fs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProducer(t)
+	fs, _, s, p := openTorn(t)
 	for range 3 {
 		r := p.send(s, "T", 0, "TagA", message.TransactionNotType)
 		putUnit(t, s, r.key, r.queueOffset, r.unit)
@@ -71,13 +65,7 @@ func TestCrashDropsTornUnitWhoseRecordWasLost(t *testing.T) {
 		units = 700
 		torn  = 614
 	)
-	fs := faultfs.New(1)
-	cfg := tornConfig(fs)
-	s, err := Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProducer(t)
+	fs, cfg, s, p := openTorn(t)
 	var lost int64 // commit-log offset of the torn unit's record
 	for i := range units {
 		r := p.send(s, "T", 0, "TagA", message.TransactionNotType)

@@ -27,6 +27,19 @@ func tornConfig(fs vfs.FS) Config {
 	return cfg
 }
 
+// openTorn opens a store of tornConfig on a fresh faultfs and returns it
+// with its file system, its config and a producer for it.
+func openTorn(t *testing.T) (*faultfs.FS, Config, *Store, *producer) {
+	t.Helper()
+	fs := faultfs.New(1)
+	cfg := tornConfig(fs)
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, cfg, s, newProducer(t)
+}
+
 // A power cut leaves units half on disk below the queues' ends: the tag
 // code of the unit across a page boundary zero (the page after the
 // boundary was not written back), the offset of another one torn at a
@@ -38,13 +51,7 @@ func tornConfig(fs vfs.FS) Config {
 // below a queue's MaxOffset and the torn units stayed.
 func TestCrashRepairsTornUnits(t *testing.T) {
 	const units = 420 // two whole pages of T/0 and a part of the third
-	fs := faultfs.New(1)
-	cfg := tornConfig(fs)
-	s, err := Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProducer(t)
+	fs, _, s, p := openTorn(t)
 	tq := QueueKey{Topic: "T", QueueID: 0}
 	for range units {
 		r := p.send(s, tq.Topic, tq.QueueID, "TagA", message.TransactionNotType)
@@ -183,12 +190,7 @@ func tear(t *testing.T, fs vfs.FS, name string, off int64, n int) {
 // what was sent.
 func TestCrashAfterFlushPagesRestoresTheUnitAcrossTheBoundary(t *testing.T) {
 	const units = 420
-	fs := faultfs.New(1)
-	s, err := Open(tornConfig(fs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProducer(t)
+	fs, _, s, p := openTorn(t)
 	for range units {
 		r := p.send(s, "T", 0, "TagA", message.TransactionNotType)
 		putUnit(t, s, r.key, r.queueOffset, r.unit)

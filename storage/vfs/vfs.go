@@ -54,7 +54,9 @@ type FS interface {
 	// Lock takes an exclusive advisory lock on name (created if missing);
 	// closing the returned Closer releases it.
 	Lock(name string) (io.Closer, error)
-	// DiskUsage reports used and total bytes of the file system holding path.
+	// DiskUsage reports the used bytes of the file system holding path and
+	// its capacity: used plus the bytes still free to allocate for a
+	// process without root's reserve (as df's Use% counts them).
 	DiskUsage(path string) (used, total uint64, err error)
 }
 

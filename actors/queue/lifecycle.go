@@ -59,8 +59,9 @@ func (r *Registry) Stop(ctx context.Context) error {
 // flushAll flushes the consume queues with at least leastPages pages
 // pending (ConsumeQueue.FlushPages). A round by pages only starts their
 // write-back (no unit becomes durable; new files' directory entries do),
-// so it advances nothing. A thorough round (leastPages <= 0) msyncs every
-// queue to its end and, when every flush succeeded, advances
+// so it advances nothing. A thorough round (leastPages <= 0) makes every
+// queue durable to its end (one syncfs: flushAllBySyncFS; else an msync
+// per queue) and, when every flush succeeded, advances
 // FlushedTimestamp: only then is every unit stored before the round
 // durable. Called by the flusher actor, and by Stop (thorough) once every
 // actor stopped.
@@ -101,10 +102,14 @@ func (r *Registry) flushAll(leastPages int) {
 		r.dueMu.Unlock()
 		return
 	}
-	r.entries.Range(func(_, v any) bool {
-		flush(v.(*entry))
-		return true
-	})
+	if done, f := r.flushAllBySyncFS(); done {
+		failed = f
+	} else {
+		r.entries.Range(func(_, v any) bool {
+			flush(v.(*entry))
+			return true
+		})
+	}
 	if !failed {
 		r.flushedTimestamp.Store(ts)
 	}

@@ -45,6 +45,10 @@ type storeDeps struct {
 	open   func(store.QueueKey) (cqueue, error)
 	// drop makes the store forget a destroyed queue (nil in tests).
 	drop func(store.QueueKey)
+	// syncFS makes every queue's file system durable in one call
+	// (Store.SyncQueuesFS; nil in tests: the thorough round msyncs queue
+	// by queue).
+	syncFS func() error
 }
 
 // entry is one known queue. cq never changes; pid is published by the
@@ -138,6 +142,9 @@ type Registry struct {
 	// that flushes by pages can find worth flushing. Guarded by dueMu.
 	dueMu    sync.Mutex
 	flushDue []*entry
+	// flushMarks is flushAllBySyncFS's list, kept for the next round.
+	// Flusher goroutine (or Stop's, after the flusher stopped).
+	flushMarks []markedQueue
 
 	// syncFlush: pulls serve only flushed records (flushed.go).
 	syncFlush bool
@@ -164,7 +171,8 @@ func Spawn(system *actor.ActorSystem, cfg Config) (*Registry, error) {
 			}
 			return cq, nil
 		},
-		drop: st.DropQueue,
+		drop:   st.DropQueue,
+		syncFS: st.SyncQueuesFS,
 	}
 	for k, cq := range st.Queues {
 		deps.queues[k] = cq

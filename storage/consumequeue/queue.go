@@ -48,6 +48,9 @@ type queue struct {
 	// the units below it are on their way to disk, not durable, and the
 	// next Flush still msyncs them from flushed on.
 	started int64
+	// unflushGen counts unflushFrom calls and restarts (guarded by
+	// flushMu): EndFlush ignores a FlushMark taken before the latest.
+	unflushGen int64
 
 	// Directory entries of new files and directories are made durable by
 	// syncEntries, normally on Flush's goroutine (entries.go). createdGen

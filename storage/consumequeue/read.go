@@ -196,6 +196,7 @@ func (q *queue) flushLocked(end int64) error {
 // from byte offset pos on again: they were rewritten, dropped or may not
 // be durable. REQUIRES q.flushMu.
 func (q *queue) unflushFrom(pos int64) {
+	q.unflushGen++ // voids a FlushMark taken before (syncfs.go)
 	q.flushed = min(q.flushed, pos)
 	q.started = min(q.started, pos)
 }

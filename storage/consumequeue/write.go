@@ -137,6 +137,7 @@ func (q *queue) restartAt(off int64) error {
 		return err
 	}
 	q.flushed, q.started = start, start
+	q.unflushGen++ // a FlushMark of the dropped files must not count units of the new one
 	q.maxOffset.Store(start / UnitBytes)
 	q.minOffset.Store(start / UnitBytes)
 	return nil

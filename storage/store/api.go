@@ -32,7 +32,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/actormq/actormq/storage/commitlog"
@@ -94,6 +96,11 @@ type storeImpl struct {
 
 	lock io.Closer
 	ckpt *checkpoint
+	// rootDir is the store root directory, opened before this run writes
+	// anything, for SyncQueuesFS: Linux reports a write-back error to each
+	// descriptor opened before it, once, so a syncfs through it sees every
+	// error of the run. nil when the file system cannot open a directory.
+	rootDir vfs.File
 
 	mu        sync.Mutex // guards Store.Queues after Open
 	closeOnce sync.Once
@@ -135,6 +142,41 @@ func (s *Store) QueueOffsets() map[QueueKey]int64 {
 // msyncs it. The flush actor calls it after its flushes; any goroutine.
 func (s *Store) UpdateCheckpoint(physicMsgTimestamp, logicsMsgTimestamp int64) error {
 	return s.impl.ckpt.update(physicMsgTimestamp, logicsMsgTimestamp)
+}
+
+// SyncQueuesFS makes the file system holding the consume queues durable
+// with one syncfs (vfs.FSSyncer) through the store root's descriptor: every
+// unit stored before the call, as an msync of each queue would. It returns
+// an error wrapping errors.ErrUnsupported when that cannot be trusted — the
+// kernel or file system type (vfs), a file system without syncfs
+// (sim/faultfs), the consume-queue root on another file system than the
+// store root (a mount point) — and the caller msyncs queue by queue. The
+// consume-queue flusher's goroutine, or Stop's after it stopped.
+func (s *Store) SyncQueuesFS() error {
+	f, ok := s.impl.rootDir.(vfs.FSSyncer)
+	if !ok {
+		return fmt.Errorf("store: syncfs of %s: %w", s.impl.cfg.RootDir, errors.ErrUnsupported)
+	}
+	root, err := s.impl.fs.Stat(s.impl.cfg.RootDir)
+	if err != nil {
+		return fmt.Errorf("store: syncfs: %w", err)
+	}
+	cq, err := s.impl.fs.Stat(s.impl.cqRoot)
+	if errors.Is(err, fs.ErrNotExist) { // no queue has a file yet
+		return fmt.Errorf("store: syncfs: no %s: %w", s.impl.cqRoot, errors.ErrUnsupported)
+	}
+	if err != nil {
+		return fmt.Errorf("store: syncfs: %w", err)
+	}
+	rs, ok1 := root.Sys().(*syscall.Stat_t)
+	cs, ok2 := cq.Sys().(*syscall.Stat_t)
+	if !ok1 || !ok2 || rs.Dev != cs.Dev {
+		return fmt.Errorf("store: syncfs: %s is not on the file system of %s: %w", s.impl.cqRoot, s.impl.cfg.RootDir, errors.ErrUnsupported)
+	}
+	if err := f.SyncFS(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // DiskUsageRatio is used/total of the file system holding the commit log,

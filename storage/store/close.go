@@ -33,6 +33,11 @@ func (impl *storeImpl) shutdown(s *Store, clean bool) error {
 				errs = append(errs, err)
 			}
 		}
+		if impl.rootDir != nil {
+			if err := impl.rootDir.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("store: close %s: %w", impl.cfg.RootDir, err))
+			}
+		}
 		if clean && len(errs) == 0 {
 			errs = append(errs, impl.removeAbort())
 		}

@@ -86,6 +86,13 @@ func openStore(cfg Config) (_ *Store, err error) {
 		}
 	}()
 
+	// Opened before anything is written (SyncQueuesFS). A file system
+	// that cannot open a directory (none of the product's) only loses the
+	// one-call thorough flush.
+	if d, err := impl.fs.OpenFile(cfg.RootDir, os.O_RDONLY, 0); err == nil {
+		impl.rootDir = d
+	}
+
 	// 2.
 	abortPath := filepath.Join(cfg.RootDir, "abort")
 	if _, statErr := impl.fs.Stat(abortPath); statErr == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actormq/actormq/sim/faultfs"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
@@ -393,5 +394,46 @@ func TestRedispatchScheduleTopicTagsCode(t *testing.T) {
 		if units[0].CommitLogOffset != offsets[i] || units[0].TagsCode != c.want {
 			t.Errorf("%s: unit %+v, want offset %d tagsCode %d", c.name, units[0], offsets[i], c.want)
 		}
+	}
+}
+
+// SyncQueuesFS syncs the consume queues' file system through the store
+// root's descriptor, or says it cannot (ErrUnsupported: the flusher then
+// msyncs queue by queue) — always on a file system without syncfs.
+func TestSyncQueuesFS(t *testing.T) {
+	s := openStoreT(t, t.TempDir())
+	if err := s.SyncQueuesFS(); !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("SyncQueuesFS without any queue file: %v, want ErrUnsupported", err)
+	}
+	q, err := s.OpenQueue(QueueKey{Topic: "TopicA", QueueID: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Put(0, consumequeue.Unit{CommitLogOffset: 0, Size: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SyncQueuesFS(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("SyncQueuesFS: %v", err)
+	}
+
+	cfg := testConfig("/store")
+	cfg.FS = faultfs.New(1)
+	fs, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	fq, err := fs.OpenQueue(QueueKey{Topic: "TopicA", QueueID: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fq.Put(0, consumequeue.Unit{CommitLogOffset: 0, Size: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.impl.fs.Stat("/store/consumequeue"); err != nil {
+		t.Fatalf("the queue's directory: %v", err)
+	}
+	if err := fs.SyncQueuesFS(); !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("SyncQueuesFS on faultfs: %v, want ErrUnsupported", err)
 	}
 }

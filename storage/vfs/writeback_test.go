@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,4 +89,49 @@ func mappedFile(t *testing.T, name string, size int) (string, File, Mapping) {
 	}
 	t.Cleanup(func() { m.Unmap() })
 	return name, f, m
+}
+
+func TestKernelVersion(t *testing.T) {
+	for _, c := range []struct {
+		release      string
+		major, minor int
+		ok           bool
+	}{
+		{"6.18.44-fc-v445", 6, 18, true},
+		{"5.8.0", 5, 8, true},
+		{"5.4.0-150-generic", 5, 4, true},
+		{"4.18.0-553.el8_10.x86_64", 4, 18, true},
+		{"6", 0, 0, false},
+		{"x.y", 0, 0, false},
+	} {
+		major, minor, ok := kernelVersion(c.release)
+		if major != c.major || minor != c.minor || ok != c.ok {
+			t.Errorf("kernelVersion(%q) = %d, %d, %v; want %d, %d, %v", c.release, major, minor, ok, c.major, c.minor, c.ok)
+		}
+	}
+}
+
+// SyncFS through a directory descriptor syncs where the kernel and the file
+// system report write-back errors through syncfs, and refuses with
+// ErrUnsupported elsewhere (a CI container's overlayfs, an old kernel).
+func TestSyncFSThroughADirectory(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Default.OpenFile(dir, os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, ok := f.(FSSyncer)
+	if !ok {
+		t.Fatal("the OS file system's File is not an FSSyncer")
+	}
+	trusted := syncFSReportsErrors(int(f.(osFile).Fd())) == nil
+	err = s.SyncFS()
+	switch {
+	case trusted && err != nil:
+		t.Fatalf("SyncFS on a trusted file system: %v", err)
+	case !trusted && !errors.Is(err, errors.ErrUnsupported):
+		t.Fatalf("SyncFS where syncfs is not trusted: %v, want ErrUnsupported", err)
+	}
+	t.Logf("trusted: %v", trusted)
 }

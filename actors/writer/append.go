@@ -16,10 +16,10 @@ import (
 )
 
 // logWriter is the part of *commitlog.CommitLog the actors use; tests
-// substitute fakes. Stage and Commit only from the writer actor, Flush
+// substitute fakes. StageRun and Commit only from the writer actor, Flush
 // only from the syncer (or the flush actor once the syncer stopped).
 type logWriter interface {
-	Stage(rec []byte, queueOffset, storeTimestamp int64) (int64, error)
+	StageRun(recs []byte, queueOffset, storeTimestamp int64) (int64, int, error)
 	Commit() error
 	Flush() (int64, error)
 	WrotePosition() int64
@@ -151,7 +151,7 @@ func (a *writerActor) Receive(ctx actor.Context) {
 				a.w.answer(p, remoting.RespSuccess)
 			}
 			// Not recycled: records of b may still be staged in the
-			// commit log (CommitLog.Stage keeps them in b's buffer until
+			// commit log (CommitLog.StageRun keeps them in b's buffer until
 			// a Commit, which Close runs), so no one may reuse it.
 		}
 		a.pending = nil
@@ -259,17 +259,14 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	p.queueOffset = qo
 	multi := len(p.Tags) > 1
 	p.ids = p.ids[:0]
+	// The commit log stages the well-formed records in runs (StageRun: its
+	// per-call work once per batch message, not per record); a malformed
+	// one fails p after the records before it are stored, as it would
+	// record by record.
+	valid, badErr := wellFormed(recs, len(p.Tags))
 	n := 0
-	for len(recs) > 0 {
-		size := 0
-		if len(recs) >= 4 {
-			size = int(binary.BigEndian.Uint32(recs))
-		}
-		if size < message.RecordBytesMin || size > len(recs) || n >= len(p.Tags) {
-			p.err = fmt.Errorf("%w: record %d: size %d of %d bytes left, %d tags", ErrBadAppend, n, size, len(recs), len(p.Tags))
-			break
-		}
-		phys, err := log.Stage(recs[:size], qo, now)
+	for rest := recs[:valid]; len(rest) > 0; {
+		phys, staged, err := log.StageRun(rest, qo, now)
 		if err != nil {
 			p.err = fmt.Errorf("append to commit log: %w", err)
 			a.noteAppendError(err)
@@ -278,21 +275,29 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 		if n == 0 {
 			p.phys = phys
 		}
-		units = append(units, queue.Unit{
-			QueueOffset: qo, PhysOffset: phys, Size: int32(size), TagsCode: p.Tags[n], StoreTimestamp: now,
-		})
-		if multi {
-			// A batch message answers every id; a single one's id is
-			// written from phys straight into its response (answer.go).
-			if n > 0 {
-				p.ids = append(p.ids, ',')
+		for run := rest[:staged]; len(run) > 0; {
+			size := int(binary.BigEndian.Uint32(run))
+			units = append(units, queue.Unit{
+				QueueOffset: qo, PhysOffset: phys, Size: int32(size), TagsCode: p.Tags[n], StoreTimestamp: now,
+			})
+			if multi {
+				// A batch message answers every id; a single one's id is
+				// written from phys straight into its response (answer.go).
+				if n > 0 {
+					p.ids = append(p.ids, ',')
+				}
+				p.ids = a.w.idPrefix.Append(p.ids, phys)
 			}
-			p.ids = a.w.idPrefix.Append(p.ids, phys)
+			phys += int64(size)
+			qo++
+			n++
+			run = run[size:]
 		}
-		p.end = phys + int64(size)
-		qo++
-		n++
-		recs = recs[size:]
+		p.end = phys
+		rest = rest[staged:]
+	}
+	if p.err == nil {
+		p.err = badErr
 	}
 	if n > 0 {
 		a.indexAppend(p, units[len(units)-n:], now)
@@ -310,6 +315,26 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	if p.err != nil {
 		a.logAppendError(p, n)
 	}
+}
+
+// wellFormed returns the length of the longest prefix of recs that is
+// whole records (TOTALSIZE at least message.RecordBytesMin and within
+// recs), at most tags of them, and an ErrBadAppend error for the record
+// after it, nil when that prefix is all of recs.
+func wellFormed(recs []byte, tags int) (int, error) {
+	at := 0
+	for n := 0; at < len(recs); n++ {
+		left := recs[at:]
+		size := 0
+		if len(left) >= 4 {
+			size = int(binary.BigEndian.Uint32(left))
+		}
+		if size < message.RecordBytesMin || size > len(left) || n >= tags {
+			return at, fmt.Errorf("%w: record %d: size %d of %d bytes left, %d tags", ErrBadAppend, n, size, len(left), tags)
+		}
+		at += size
+	}
+	return at, nil
 }
 
 // logAppendError logs a failed append: the first ten at Error, then Debug,

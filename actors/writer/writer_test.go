@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -43,16 +44,31 @@ func (l *fakeLog) Commit() error {
 	return nil
 }
 
-func (l *fakeLog) Stage(rec []byte, qo, ts int64) (int64, error) {
+// StageRun stores every whole record of recs, with consecutive queue
+// offsets, as the real log's runs within a segment (its runs that stop at a
+// segment end or a malformed record are TestStageRunMatchesStage's, in
+// storage/commitlog).
+func (l *fakeLog) StageRun(recs []byte, qo, ts int64) (int64, int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.appendErr != nil {
-		return 0, l.appendErr
+		return 0, 0, l.appendErr
 	}
-	phys := int64(len(l.data))
-	l.data = append(l.data, rec...)
-	message.PatchStored(l.data[phys:], qo, phys, ts)
-	return phys, nil
+	first := int64(len(l.data))
+	staged := 0
+	for rest := recs; len(rest) >= 4; {
+		size := int(binary.BigEndian.Uint32(rest))
+		if size < 4 || size > len(rest) {
+			break
+		}
+		phys := int64(len(l.data))
+		l.data = append(l.data, rest[:size]...)
+		message.PatchStored(l.data[phys:], qo, phys, ts)
+		qo++
+		staged += size
+		rest = rest[size:]
+	}
+	return first, staged, nil
 }
 
 func (l *fakeLog) Flush() (int64, error) {
@@ -423,5 +439,29 @@ func TestCommitError(t *testing.T) {
 	}
 	if got := h.w.deps.log.WrotePosition(); got != 0 {
 		t.Fatalf("WrotePosition %d", got)
+	}
+}
+
+// TestMalformedAppendKeepsRecordsBefore: an Append whose records outnumber
+// its Tags (a sender bug) is answered SYSTEM_ERROR, and the well-formed
+// records before the first extra one stay stored and dispatched with
+// consecutive queue offsets, as the commit log and offset table must agree.
+func TestMalformedAppendKeepsRecordsBefore(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	b := h.appendReq(1, "", "a", "bb", "ccc")
+	b.Appends[0].Tags = b.Appends[0].Tags[:2]
+	h.w.Submit(b)
+	if r := h.conn.next(t); r.Code != remoting.RespSystemError {
+		t.Fatalf("code %d, want SYSTEM_ERROR", r.Code)
+	}
+	units := h.disp.get(testKey)
+	if len(units) != 2 || units[0].QueueOffset != 0 || units[1].QueueOffset != 1 || units[1].PhysOffset != units[0].PhysOffset+int64(units[0].Size) {
+		t.Fatalf("units %+v, want the first two records' at queue offsets 0 and 1", units)
+	}
+	h.log.mu.Lock()
+	stored := len(h.log.data)
+	h.log.mu.Unlock()
+	if want := int(units[0].Size + units[1].Size); stored != want {
+		t.Fatalf("%d bytes stored, want the first two records' %d", stored, want)
 	}
 }

@@ -92,6 +92,50 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 	return pos, nil
 }
 
+// appendRun stages the whole records at the start of recs, back to back,
+// with consecutive queue offsets from queueOffset (CommitLog.StageRun). The
+// first goes through append (state checks, roll, filler); the ones after it
+// are only checked, patched and staged together while they pass append's
+// record checks and fit the first one's segment, so that a batch message
+// pays the per-call work once, not once per record. It returns the first
+// record's position and the bytes staged: at least the first record's, or
+// an error.
+func (l *commitLog) appendRun(recs []byte, queueOffset, storeTimestamp int64) (int64, int, error) {
+	if len(recs) < 4 {
+		return 0, 0, fmt.Errorf("%w: %d bytes, shorter than a TOTALSIZE", ErrInvalidRecord, len(recs))
+	}
+	first := min(int(binary.BigEndian.Uint32(recs)), len(recs))
+	pos, err := l.append(recs[:first], queueOffset, storeTimestamp)
+	if err != nil {
+		return pos, 0, err
+	}
+	seg := l.segs.last() // append left pos in the newest segment
+	end, rest := pos+int64(first), recs[first:]
+	for len(rest) >= recordLenMin {
+		n := int64(binary.BigEndian.Uint32(rest))
+		if n < recordLenMin || n > int64(len(rest)) || end+n+fillerLen > seg.end {
+			break
+		}
+		if magic := int32(binary.BigEndian.Uint32(rest[4:])); magic != message.MagicV1 && magic != message.MagicV2 {
+			break
+		}
+		queueOffset++
+		message.PatchStored(rest[:n], queueOffset, end, storeTimestamp)
+		end += n
+		rest = rest[n:]
+	}
+	staged := len(recs) - len(rest)
+	if staged > first {
+		// No commit here past stageMax, as append makes: the first record
+		// may already be written by append's, and a failed commit now
+		// would lose the run while the caller counts none of it stored.
+		// The next Stage or Commit writes it: stageMax is exceeded by at
+		// most one batch message.
+		l.stageRecord(seg, pos+int64(first), recs[first:staged])
+	}
+	return pos, staged, nil
+}
+
 // stageMax bounds the staged bytes: Stage commits once this much is staged.
 const stageMax = 1 << 20
 

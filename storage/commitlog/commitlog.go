@@ -227,6 +227,21 @@ func (l *CommitLog) Stage(rec []byte, queueOffset, storeTimestamp int64) (int64,
 	return l.impl.append(rec, queueOffset, storeTimestamp)
 }
 
+// StageRun is Stage for a run of whole records back to back in recs (the
+// records of one batch message), with queue offsets queueOffset,
+// queueOffset+1, ...: it stages at least the first record and as many of
+// the following as pass Stage's checks and fit the first one's segment,
+// and returns the first one's physical offset and the bytes staged (the
+// records are contiguous in the log, so each one's offset is the first's
+// plus the sizes before it). The caller stages the rest with more calls;
+// one that cannot stage its first record returns Stage's error and stages
+// nothing. Per record it only checks TOTALSIZE and MAGICCODE and patches
+// the stored fields: Stage's state checks and staging run once per run.
+// Writer goroutine only.
+func (l *CommitLog) StageRun(recs []byte, queueOffset, storeTimestamp int64) (int64, int, error) {
+	return l.impl.appendRun(recs, queueOffset, storeTimestamp)
+}
+
 // Commit writes the staged records to their segment file (pwritev) and
 // then publishes their end as WrotePosition. A failed write is sticky, as a
 // failed flush is: the records staged are lost and the log refuses

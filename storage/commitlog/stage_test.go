@@ -324,3 +324,84 @@ func TestStageKeepsCallerBuffers(t *testing.T) {
 		})
 	}
 }
+
+// TestStageRunMatchesStage: staging a run of records with StageRun (calls
+// until all are staged, runs crossing segment ends) leaves the same segment
+// files, offsets and stored fields as staging them one by one with Stage;
+// a run stops before a malformed record, and a run starting at one fails
+// as Stage does and stages nothing.
+func TestStageRunMatchesStage(t *testing.T) {
+	const count, qo0, ts = 60, 1000, 1_800_000_000_000
+	var joined []byte
+	var sizes []int
+	for seq := range count {
+		rec := testRecord(seq, bodyLenFor(seq))
+		joined = append(joined, rec...)
+		sizes = append(sizes, len(rec))
+	}
+	oneDir, runDir := t.TempDir(), t.TempDir()
+	one, run := openTest(t, oneDir, vfs.Default), openTest(t, runDir, vfs.Default)
+	defer one.Close()
+	defer run.Close()
+
+	var want []int64
+	for i, at := 0, 0; i < count; i++ {
+		rec := bytes.Clone(joined[at : at+sizes[i]])
+		off, err := one.Stage(rec, qo0+int64(i), ts)
+		if err != nil {
+			t.Fatalf("Stage #%d: %v", i, err)
+		}
+		want = append(want, off)
+		at += sizes[i]
+	}
+	if err := one.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	runs, i := 0, 0
+	for rest := joined; len(rest) > 0; runs++ {
+		off, n, err := run.StageRun(rest, qo0+int64(i), ts)
+		if err != nil {
+			t.Fatalf("StageRun at record %d: %v", i, err)
+		}
+		if off != want[i] {
+			t.Fatalf("run %d: first record %d at %d, Stage put it at %d", runs, i, off, want[i])
+		}
+		for staged := 0; staged < n; i++ {
+			staged += sizes[i]
+		}
+		rest = rest[n:]
+	}
+	if err := run.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if runs < 3 || runs >= count {
+		t.Fatalf("%d runs for %d records in %d-byte segments: want a few, crossing segment ends", runs, count, testFileSize)
+	}
+	if one.WrotePosition() != run.WrotePosition() {
+		t.Fatalf("WrotePosition %d after runs, %d after Stage", run.WrotePosition(), one.WrotePosition())
+	}
+	for off := int64(0); off < one.WrotePosition(); off += testFileSize {
+		if !bytes.Equal(readFile(t, runDir, off), readFile(t, oneDir, off)) {
+			t.Fatalf("segment at %d differs between StageRun and Stage", off)
+		}
+	}
+
+	// A malformed record (TOTALSIZE off by one) ends the run before it.
+	bad := append(testRecord(1, 10), testRecord(2, 10)...)
+	second := len(bad) / 2
+	bad[second+3]++
+	if _, n, err := run.StageRun(bad, 0, ts); err != nil || n != second {
+		t.Fatalf("StageRun before a malformed record = %d bytes, %v; want %d, nil", n, err, second)
+	}
+	if _, n, err := run.StageRun(bad[second:], 1, ts); !errors.Is(err, ErrInvalidRecord) || n != 0 {
+		t.Fatalf("StageRun at a malformed record = %d bytes, %v; want 0, ErrInvalidRecord", n, err)
+	}
+	// So does a record with a wrong MAGICCODE: the run checks each record's.
+	good := testRecord(3, 10)
+	bad = append(bytes.Clone(good), testRecord(4, 10)...)
+	bad[len(good)+4] ^= 0xff
+	if _, n, err := run.StageRun(bad, 2, ts); err != nil || n != len(good) {
+		t.Fatalf("StageRun before a record with a bad magic = %d bytes, %v; want %d, nil", n, err, len(good))
+	}
+}

@@ -76,12 +76,16 @@ func NewMsgIDPrefix(storeHost netip.AddrPort) MsgIDPrefix {
 // most once.
 func (p *MsgIDPrefix) Append(dst []byte, offset int64) []byte {
 	start := len(dst)
-	dst = slices.Grow(dst, p.n+16)[:start+p.n+16]
-	copy(dst[start:], p.hex[:p.n])
+	// Room for the longest id: the whole prefix array is then one
+	// fixed-size copy, not a memmove call, and the offset's digits
+	// overwrite what lies past p.n.
+	dst = slices.Grow(dst, msgIDCharsV6)
+	id := dst[start : start+msgIDCharsV6]
+	*(*[msgIDCharsV6 - 16]byte)(id) = p.hex
 	be := binary.BigEndian
-	be.PutUint64(dst[start+p.n:], hexDigits(uint32(uint64(offset)>>32)))
-	be.PutUint64(dst[start+p.n+8:], hexDigits(uint32(offset)))
-	return dst
+	be.PutUint64(id[p.n:], hexDigits(uint32(uint64(offset)>>32)))
+	be.PutUint64(id[p.n+8:], hexDigits(uint32(offset)))
+	return dst[:start+p.n+16]
 }
 
 // hexDigits returns the eight uppercase hex digits of x, most significant

@@ -65,3 +65,27 @@ func TestRecordTemplateReset(t *testing.T) {
 		t.Fatalf("after Reset:\n got %x\nwant %x", got, want)
 	}
 }
+
+// TestRecordTemplateMixedItems checks the records of one template whose
+// items alternate between no properties and their own, and between
+// property tails, across Resets to the same and to another topic (the
+// template keeps the suffix of items without properties between them).
+func TestRecordTemplateMixedItems(t *testing.T) {
+	tails := []string{"CLUSTER\x01DefaultCluster\x02", "", "\x02CLUSTER\x01c\x02", "CLUSTER\x01DefaultCluster\x02"}
+	props := []string{"", "", "KEYS\x01k1\x02", ""}
+	var tmpl RecordTemplate
+	got, want := []byte(nil), []byte(nil)
+	for _, topic := range []string{"TopicA", "TopicA", strings.Repeat("t", TopicBytesMaxV1+1), "B"} {
+		m := sampleMessage()
+		m.Topic = topic
+		tmpl.Reset(&m)
+		for i, body := range [][]byte{nil, []byte("x"), bytes.Repeat([]byte("body"), 40), []byte("yz")} {
+			m.Flag, m.Body, m.Properties = int32(i), body, props[i]
+			got = tmpl.Append(got, m.Flag, body, props[i], tails[i])
+			want = AppendRecordTail(want, &m, tails[i])
+			if !bytes.Equal(got, want) {
+				t.Fatalf("topic %.10s record %d differs:\n got %x\nwant %x", topic, i, got, want)
+			}
+		}
+	}
+}

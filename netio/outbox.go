@@ -218,13 +218,13 @@ func (c *conn) writeOut(iov [][]byte) error {
 // It may shorten the slices of iov.
 //
 // Why pieces, not one slice per chunk: gnet copies each Write into a node
-// from its byteslice pool, one pool per power of two, and a node the socket
-// takes only part of is cut at the front and, once written, goes back one
-// class lower; a chunk-sized node (up to WriteBatchBytesMax) so came back
-// as a smaller class after a partial write, and the next chunk allocated
-// its node afresh (BenchmarkPullAnswerWrites/backlogged: 510-830 B of
-// garbage per 7.5 KB answer; 210-330 with pieces). A node of
-// joinPieceBytes loses at most that much per partial write. joinPieceBytes
+// from its byteslice pool, one pool per power of two, and upstream gnet put
+// a node the socket took only part of back one class lower; a chunk-sized
+// node (up to WriteBatchBytesMax) so came back as a smaller class after a
+// partial write, and the next chunk allocated its node afresh
+// (BenchmarkPullAnswerWrites/backlogged: 510-830 B of garbage per 7.5 KB
+// answer; 210-330 with pieces; 100-190 since the fork returns a cut node
+// to its own class, third_party/gnet/ACTORMQ.md). joinPieceBytes
 // is also gnet's static outbound ring size (MaxStreamBufferCap): a larger
 // write into a small ring grows the ring beyond what gnet's calibrated ring
 // pool keeps. What gnet holds is still a copy: a consumer that lets

@@ -25,6 +25,13 @@ import (
 type node struct {
 	buf  []byte
 	next *node
+	// actormq: whole is buf as it came from the pool (or Append), kept
+	// when buf's front is cut after a partial read or write, so the node
+	// goes back to the pool class it came from. Upstream put the cut buf
+	// back, whose capacity put it one class lower: every partial write of
+	// a node emptied its class a little, and the next node of that size
+	// was allocated afresh.
+	whole []byte
 }
 
 func (b *node) len() int {
@@ -52,7 +59,7 @@ func (llb *Buffer) Read(p []byte) (n int, err error) {
 			b.buf = b.buf[m:]
 			llb.pushFront(b)
 		} else {
-			bsPool.Put(b.buf)
+			bsPool.Put(b.whole) // actormq: the whole slice
 		}
 		if n == len(p) {
 			return
@@ -81,7 +88,7 @@ func (llb *Buffer) Append(p []byte) {
 	if n == 0 {
 		return
 	}
-	llb.pushBack(&node{buf: p})
+	llb.pushBack(&node{buf: p, whole: p})
 }
 
 // Pop removes and returns the buffer of the head or nil if the list is empty.
@@ -101,7 +108,7 @@ func (llb *Buffer) PushFront(p []byte) {
 	}
 	b := bsPool.Get(n)
 	copy(b, p)
-	llb.pushFront(&node{buf: b})
+	llb.pushFront(&node{buf: b, whole: b})
 }
 
 // PushBack is a wrapper of pushBack, which accepts []byte as its argument.
@@ -112,7 +119,7 @@ func (llb *Buffer) PushBack(p []byte) {
 	}
 	b := bsPool.Get(n)
 	copy(b, p)
-	llb.pushBack(&node{buf: b})
+	llb.pushBack(&node{buf: b, whole: b})
 }
 
 // Peek assembles the up to maxBytes of [][]byte based on the list of node,
@@ -190,7 +197,7 @@ func (llb *Buffer) Discard(n int) (discarded int, err error) {
 		}
 		n -= b.len()
 		discarded += b.len()
-		bsPool.Put(b.buf)
+		bsPool.Put(b.whole) // actormq: the whole slice
 	}
 	return
 }
@@ -216,7 +223,7 @@ func (llb *Buffer) ReadFrom(r io.Reader) (n int64, err error) {
 			bsPool.Put(b)
 			return
 		}
-		llb.pushBack(&node{buf: b})
+		llb.pushBack(&node{buf: b, whole: b})
 	}
 }
 
@@ -237,7 +244,7 @@ func (llb *Buffer) WriteTo(w io.Writer) (n int64, err error) {
 			llb.pushFront(b)
 			return n, io.ErrShortWrite
 		}
-		bsPool.Put(b.buf)
+		bsPool.Put(b.whole) // actormq: the whole slice
 	}
 	return
 }
@@ -260,7 +267,7 @@ func (llb *Buffer) IsEmpty() bool {
 // Reset removes all elements from this list.
 func (llb *Buffer) Reset() {
 	for b := llb.pop(); b != nil; b = llb.pop() {
-		bsPool.Put(b.buf)
+		bsPool.Put(b.whole) // actormq: the whole slice
 	}
 	llb.head = nil
 	llb.tail = nil

@@ -20,6 +20,19 @@ const (
 	blankMagicBits uint32 = 0xCBD43194
 )
 
+// checkFraming checks a record before it reaches the disk: a wrong
+// TOTALSIZE would desynchronize every reader after it.
+func checkFraming(rec []byte) error {
+	n := len(rec)
+	if n < recordLenMin || int(binary.BigEndian.Uint32(rec)) != n {
+		return fmt.Errorf("%w: %d bytes, TOTALSIZE field disagrees or too short", ErrInvalidRecord, n)
+	}
+	if magic := int32(binary.BigEndian.Uint32(rec[4:])); magic != message.MagicV1 && magic != message.MagicV2 {
+		return fmt.Errorf("%w: magic %#x", ErrInvalidRecord, uint32(magic))
+	}
+	return nil
+}
+
 func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
 	if err := l.stickyErr(); err != nil {
 		return 0, err
@@ -33,15 +46,10 @@ func (l *commitLog) append(rec []byte, queueOffset, storeTimestamp int64) (int64
 	if !l.recovered {
 		return 0, fmt.Errorf("%w: Recover has not run", ErrNotWritable)
 	}
-	// Check the record before it reaches the disk: a wrong TOTALSIZE would
-	// desynchronize every reader after it.
+	if err := checkFraming(rec); err != nil {
+		return 0, err
+	}
 	n := int64(len(rec))
-	if n < recordLenMin || int64(binary.BigEndian.Uint32(rec)) != n {
-		return 0, fmt.Errorf("%w: %d bytes, TOTALSIZE field disagrees or too short", ErrInvalidRecord, n)
-	}
-	if magic := int32(binary.BigEndian.Uint32(rec[4:])); magic != message.MagicV1 && magic != message.MagicV2 {
-		return 0, fmt.Errorf("%w: magic %#x", ErrInvalidRecord, uint32(magic))
-	}
 	if n+fillerLen > l.cfg.FileSize {
 		return 0, fmt.Errorf("%w: %d bytes, FileSize %d", ErrRecordTooLarge, n, l.cfg.FileSize)
 	}
@@ -113,11 +121,8 @@ func (l *commitLog) appendRun(recs []byte, queueOffset, storeTimestamp int64) (i
 	end, rest := pos+int64(first), recs[first:]
 	for len(rest) >= recordLenMin {
 		n := int64(binary.BigEndian.Uint32(rest))
-		if n < recordLenMin || n > int64(len(rest)) || end+n+fillerLen > seg.end {
-			break
-		}
-		if magic := int32(binary.BigEndian.Uint32(rest[4:])); magic != message.MagicV1 && magic != message.MagicV2 {
-			break
+		if n > int64(len(rest)) || checkFraming(rest[:n]) != nil || end+n+fillerLen > seg.end {
+			break // the next call stages it through append, or refuses it
 		}
 		queueOffset++
 		message.PatchStored(rest[:n], queueOffset, end, storeTimestamp)
@@ -129,19 +134,19 @@ func (l *commitLog) appendRun(recs []byte, queueOffset, storeTimestamp int64) (i
 		// No commit here past stageMax, as append makes: the first record
 		// may already be written by append's, and a failed commit now
 		// would lose the run while the caller counts none of it stored.
-		// The next Stage or Commit writes it: stageMax is exceeded by at
+		// The next StageRun or Commit writes it: stageMax is exceeded by at
 		// most one batch message.
 		l.stageRecord(seg, pos+int64(first), recs[first:staged])
 	}
 	return pos, staged, nil
 }
 
-// stageMax bounds the staged bytes: Stage commits once this much is staged.
+// stageMax bounds the staged bytes: StageRun commits once this much is staged.
 const stageMax = 1 << 20
 
 // stageState holds the records appended but not yet written to their
 // segment file. Writer only. The records stay in the caller's buffers,
-// patched there (Stage), and Commit writes them with pwritev: the writer's
+// patched there (StageRun), and Commit writes them with pwritev: the writer's
 // Batch buffers hold a group's records back to back, so a group is one
 // pwritev of a few buffers. Rejected: copying each record into a buffer
 // of the log's own and writing that with pwrite (the way before): the

@@ -39,7 +39,7 @@
 // data; MinOffset is the start of the oldest segment.
 //
 // Writes: the writer stages a group's records where they are, in its own
-// buffers (Stage, which patches them there), and Commit writes the group
+// buffers (StageRun, which patches them there), and Commit writes the group
 // to the segment file with pwritev (one call per 8 buffers); nothing
 // stores into the mapping.
 // Why: a store into a mapped page makes it writable-mapped, so each
@@ -58,7 +58,7 @@
 //  2. Recover validates the tail, truncates a torn one, after a crash syncs
 //     what it keeps, and sets the positions.
 //  3. Scan re-reads records for re-dispatch (store package).
-//  4. Stage/Commit or Append (one writer) and Flush (one flusher) run concurrently; Read,
+//  4. StageRun/Commit or Append (one writer) and Flush (one flusher) run concurrently; Read,
 //     Scan and DeleteExpiredFiles may run on any goroutine; CreateAhead or
 //     PrefaultWritten (one goroutine) creates the next segment before the
 //     roll needs it, the latter also writing zeros over the pages ahead of
@@ -137,7 +137,7 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// CommitLog is the log. Goroutine contract: Stage/Commit/Append/Recover/
+// CommitLog is the log. Goroutine contract: StageRun/Commit/Append/Recover/
 // Close from the single writer (the commitlog-writer actor); Flush from one
 // flusher at a time; CreateAhead/PrefaultWritten from one prefaulter at a
 // time (calls serialize); Read/Scan/
@@ -201,8 +201,8 @@ func (l *CommitLog) Recover(abnormal bool, minTimestamp int64) (int64, error) {
 // on the goroutine that called Recover.
 func (l *CommitLog) RecoveryStart() int64 { return l.impl.recoveredFrom }
 
-// Append is Stage followed by Commit: one record patched (in rec), written
-// and published. Writer goroutine only.
+// Append is StageRun of one record followed by Commit: the record patched
+// (in rec), written and published. Writer goroutine only.
 func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
 	pos, err := l.impl.append(rec, queueOffset, storeTimestamp)
 	if err != nil {
@@ -211,33 +211,29 @@ func (l *CommitLog) Append(rec []byte, queueOffset, storeTimestamp int64) (int64
 	return pos, l.impl.commit(0)
 }
 
-// Stage adds rec (a whole encoded record) to the staged group at the next
-// write position, patches queueOffset, the physical offset and
-// storeTimestamp into rec itself and returns the record's physical offset.
-// The log keeps rec, without copying it, until the next Commit (or the
-// commit inside a later Stage, or Close) has written it: the caller must
-// not change or reuse rec's bytes before then. Records staged back to back
-// in one buffer are written as one piece. The record
-// reaches its segment file, and WrotePosition, at the next Commit; until
-// then no reader sees it. A record that does not fit in the segment closes
+// StageRun adds the whole encoded records back to back at the start of
+// recs (one record, or the records of a batch message) to the staged group
+// at the next write position, with queue offsets queueOffset,
+// queueOffset+1, ..., patching those, the physical offsets and
+// storeTimestamp into the records themselves. It returns the first
+// record's physical offset and the bytes staged: at least the first
+// record, and as many of the following as pass the same checks and fit
+// the first one's segment (the records are contiguous in the log, so each
+// one's offset is the first's plus the sizes before it). The caller stages
+// the rest with more calls; one that cannot stage its first record returns
+// the error and stages nothing. Per record after the first only TOTALSIZE
+// and MAGICCODE are checked and the stored fields patched: the state
+// checks and the staging run once per call.
+//
+// The log keeps the records, without copying them, until the next Commit
+// (or the commit inside a later call, or Close) has written them: the
+// caller must not change or reuse their bytes before then. Records staged
+// back to back in one buffer are written as one piece. They reach their
+// segment file, and WrotePosition, at the next Commit; until then no
+// reader sees them. A first record that does not fit in the segment closes
 // it with a blank filler and goes to the next one: the roll writes and
 // publishes what was staged for the old segment first, as does staging
 // more than stageMax bytes. Writer goroutine only.
-func (l *CommitLog) Stage(rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
-	return l.impl.append(rec, queueOffset, storeTimestamp)
-}
-
-// StageRun is Stage for a run of whole records back to back in recs (the
-// records of one batch message), with queue offsets queueOffset,
-// queueOffset+1, ...: it stages at least the first record and as many of
-// the following as pass Stage's checks and fit the first one's segment,
-// and returns the first one's physical offset and the bytes staged (the
-// records are contiguous in the log, so each one's offset is the first's
-// plus the sizes before it). The caller stages the rest with more calls;
-// one that cannot stage its first record returns Stage's error and stages
-// nothing. Per record it only checks TOTALSIZE and MAGICCODE and patches
-// the stored fields: Stage's state checks and staging run once per run.
-// Writer goroutine only.
 func (l *CommitLog) StageRun(recs []byte, queueOffset, storeTimestamp int64) (int64, int, error) {
 	return l.impl.appendRun(recs, queueOffset, storeTimestamp)
 }
@@ -246,7 +242,7 @@ func (l *CommitLog) StageRun(recs []byte, queueOffset, storeTimestamp int64) (in
 // then publishes their end as WrotePosition. A failed write is sticky, as a
 // failed flush is: the records staged are lost and the log refuses
 // appends. Commit also returns the sticky error when nothing was left to
-// write: a Stage that rolled may have failed writing the records staged
+// write: a StageRun that rolled may have failed writing the records staged
 // before it, which its caller may already count as stored. Writer
 // goroutine only.
 func (l *CommitLog) Commit() error {

@@ -54,7 +54,7 @@ func benchmarkGroupCommit(b *testing.B, body, group int, sync bool, ahead string
 	b.ResetTimer()
 	for i := 0; i < b.N; {
 		for j := 0; j < group && i < b.N; j, i = j+1, i+1 {
-			if _, err := l.Stage(groupBuf[j*len(rec):(j+1)*len(rec)], int64(i), int64(i)); err != nil {
+			if _, err := stageOne(b, l, groupBuf[j*len(rec):(j+1)*len(rec)], int64(i), int64(i)); err != nil {
 				b.Fatal(err)
 			}
 		}

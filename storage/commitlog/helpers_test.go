@@ -229,3 +229,14 @@ func (m *faultMapping) Unmap() error {
 	m.fs.unmaps.Add(1)
 	return m.Mapping.Unmap()
 }
+
+// stageOne stages rec, one whole record, with StageRun and returns its
+// physical offset; a call that staged anything but all of rec fails t.
+func stageOne(t testing.TB, l *CommitLog, rec []byte, queueOffset, storeTimestamp int64) (int64, error) {
+	t.Helper()
+	off, n, err := l.StageRun(rec, queueOffset, storeTimestamp)
+	if err == nil && n != len(rec) {
+		t.Fatalf("StageRun of one %d-byte record staged %d bytes", len(rec), n)
+	}
+	return off, err
+}

@@ -13,7 +13,7 @@ import (
 // stageN stages n records numbered from first on, without committing.
 func stageN(t *testing.T, l *CommitLog, first, n int) []appended {
 	t.Helper()
-	return putN(t, first, n, "Stage", l.Stage)
+	return putN(t, first, n, "StageRun", func(rec []byte, qo, ts int64) (int64, error) { return stageOne(t, l, rec, qo, ts) })
 }
 
 // TestCommitPublishesStagedRecords: staged records are neither readable nor
@@ -133,8 +133,8 @@ func TestCommitWriteErrorIsSticky(t *testing.T) {
 		t.Fatalf("WrotePosition %d after a failed write, want %d", l.WrotePosition(), before)
 	}
 	// The rule fired once; the failure stays anyway.
-	if _, err := l.Stage(testRecord(9, 10), 0, 1); !errors.Is(err, ErrNotWritable) {
-		t.Fatalf("Stage after a failed write = %v, want ErrNotWritable", err)
+	if _, err := stageOne(t, l, testRecord(9, 10), 0, 1); !errors.Is(err, ErrNotWritable) {
+		t.Fatalf("StageRun after a failed write = %v, want ErrNotWritable", err)
 	}
 	if _, err := l.Flush(); !errors.Is(err, ErrNotWritable) {
 		t.Fatalf("Flush after a failed write = %v", err)
@@ -167,7 +167,7 @@ func TestCrashKeepsFlushedNotCommitted(t *testing.T) {
 	checkSurvivors(t, l2, recs, durable)
 }
 
-// TestAppendCommits: Append is Stage plus Commit.
+// TestAppendCommits: Append is StageRun of one record plus Commit.
 func TestAppendCommits(t *testing.T) {
 	dir := t.TempDir()
 	l := openTest(t, dir, vfs.Default)
@@ -202,7 +202,7 @@ func TestCreateAheadFaultsNoPage(t *testing.T) {
 	}
 }
 
-// TestRollWriteErrorFailsCommit: when the roll inside a Stage fails to
+// TestRollWriteErrorFailsCommit: when the roll inside a StageRun fails to
 // write the records staged before it, the Commit that follows reports the
 // failure, so that their appends are not answered as stored.
 func TestRollWriteErrorFailsCommit(t *testing.T) {
@@ -216,10 +216,10 @@ func TestRollWriteErrorFailsCommit(t *testing.T) {
 		if seq > 1000 {
 			t.Fatal("no roll")
 		}
-		_, err = l.Stage(testRecord(seq, bodyLenFor(seq)), 0, 1)
+		_, err = stageOne(t, l, testRecord(seq, bodyLenFor(seq)), 0, 1)
 	}
 	if !errors.Is(err, syscall.EIO) {
-		t.Fatalf("Stage across the roll = %v, want EIO", err)
+		t.Fatalf("StageRun across the roll = %v, want EIO", err)
 	}
 	if err := l.Commit(); !errors.Is(err, ErrNotWritable) || !errors.Is(err, syscall.EIO) {
 		t.Fatalf("Commit after the failed roll = %v, want the sticky EIO", err)
@@ -249,7 +249,7 @@ func TestCloseCommitsStaged(t *testing.T) {
 	}
 }
 
-// TestStageMaxCommits: Stage commits by itself once stageMax bytes are
+// TestStageMaxCommits: StageRun commits by itself once stageMax bytes are
 // staged, so the staging buffer stays bounded however large the group.
 func TestStageMaxCommits(t *testing.T) {
 	l, err := Open(Config{Dir: t.TempDir(), FileSize: 4 * stageMax, FS: vfs.Default})
@@ -267,7 +267,7 @@ func TestStageMaxCommits(t *testing.T) {
 			t.Fatalf("WrotePosition %d with %d bytes staged, below stageMax", l.WrotePosition(), staged)
 		}
 		rec := testRecord(seq, bodyLen)
-		off, err := l.Stage(rec, 0, 1)
+		off, err := stageOne(t, l, rec, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestStageKeepsCallerBuffers(t *testing.T) {
 			var recs []appended
 			start := 0
 			for i, end := range ends {
-				off, err := l.Stage(group[start:end], int64(i), int64(100+i))
+				off, err := stageOne(t, l, group[start:end], int64(i), int64(100+i))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -327,9 +327,9 @@ func TestStageKeepsCallerBuffers(t *testing.T) {
 
 // TestStageRunMatchesStage: staging a run of records with StageRun (calls
 // until all are staged, runs crossing segment ends) leaves the same segment
-// files, offsets and stored fields as staging them one by one with Stage;
+// files, offsets and stored fields as staging them one record a call;
 // a run stops before a malformed record, and a run starting at one fails
-// as Stage does and stages nothing.
+// as a single record's call does and stages nothing.
 func TestStageRunMatchesStage(t *testing.T) {
 	const count, qo0, ts = 60, 1000, 1_800_000_000_000
 	var joined []byte
@@ -347,9 +347,9 @@ func TestStageRunMatchesStage(t *testing.T) {
 	var want []int64
 	for i, at := 0, 0; i < count; i++ {
 		rec := bytes.Clone(joined[at : at+sizes[i]])
-		off, err := one.Stage(rec, qo0+int64(i), ts)
+		off, err := stageOne(t, one, rec, qo0+int64(i), ts)
 		if err != nil {
-			t.Fatalf("Stage #%d: %v", i, err)
+			t.Fatalf("StageRun of record #%d alone: %v", i, err)
 		}
 		want = append(want, off)
 		at += sizes[i]
@@ -365,7 +365,7 @@ func TestStageRunMatchesStage(t *testing.T) {
 			t.Fatalf("StageRun at record %d: %v", i, err)
 		}
 		if off != want[i] {
-			t.Fatalf("run %d: first record %d at %d, Stage put it at %d", runs, i, off, want[i])
+			t.Fatalf("run %d: first record %d at %d, staged alone it went to %d", runs, i, off, want[i])
 		}
 		for staged := 0; staged < n; i++ {
 			staged += sizes[i]
@@ -379,7 +379,7 @@ func TestStageRunMatchesStage(t *testing.T) {
 		t.Fatalf("%d runs for %d records in %d-byte segments: want a few, crossing segment ends", runs, count, testFileSize)
 	}
 	if one.WrotePosition() != run.WrotePosition() {
-		t.Fatalf("WrotePosition %d after runs, %d after Stage", run.WrotePosition(), one.WrotePosition())
+		t.Fatalf("WrotePosition %d after runs, %d after one record a call", run.WrotePosition(), one.WrotePosition())
 	}
 	for off := int64(0); off < one.WrotePosition(); off += testFileSize {
 		if !bytes.Equal(readFile(t, runDir, off), readFile(t, oneDir, off)) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/actormq/actormq/sim/faultfs"
 	"github.com/actormq/actormq/storage/consumequeue"
+	"github.com/actormq/actormq/storage/vfs"
 	"github.com/actormq/actormq/wire/body"
 	"github.com/actormq/actormq/wire/message"
 )
@@ -412,8 +413,17 @@ func TestSyncQueuesFS(t *testing.T) {
 	if err := q.Put(0, consumequeue.Unit{CommitLogOffset: 0, Size: 100}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SyncQueuesFS(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		t.Fatalf("SyncQueuesFS: %v", err)
+	// Where the OS file system's own syncfs of this directory is trusted,
+	// the store's must sync too, not fall back.
+	want := error(nil)
+	if d, err := vfs.Default.OpenFile(s.impl.cfg.RootDir, os.O_RDONLY, 0); err != nil {
+		t.Fatal(err)
+	} else {
+		want = d.(vfs.FSSyncer).SyncFS()
+		d.Close()
+	}
+	if err := s.SyncQueuesFS(); (err == nil) != (want == nil) || err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("SyncQueuesFS: %v; the directory's own syncfs: %v", err, want)
 	}
 
 	cfg := testConfig("/store")

@@ -160,7 +160,7 @@ func (b *Broker) start() error {
 	}
 	if b.writer, err = writer.Spawn(b.system, writer.Config{
 		Broker: cfg, Store: b.store, Dispatcher: b.index.Feed(b.queues), LogicsTimestamp: b.queues.FlushedTimestamp,
-		QueuesFull: b.queues.Full, OnFlushed: b.queues.WakeFlushed, Logger: log,
+		QueuesFull: b.queues.Full, QueuesError: b.queues.WriteError, OnFlushed: b.queues.WakeFlushed, Logger: log,
 	}); err != nil {
 		return fmt.Errorf("broker: writer: %w", err)
 	}
@@ -201,7 +201,7 @@ func (b *Broker) start() error {
 		return fmt.Errorf("broker: request-reply: %w", err)
 	}
 	if b.cleaner, err = cleaner.Spawn(b.system, cleaner.Config{
-		Broker: cfg, Logger: log, OnDiskFull: b.onDiskFull, Index: b.index,
+		Broker: cfg, Logger: log, OnDiskFull: b.onDiskFull, OnFilesDeleted: b.writer.ProbeNow, Index: b.index,
 	}, b.store.CommitLog, b.queues, b.store); err != nil {
 		return fmt.Errorf("broker: cleaner: %w", err)
 	}

@@ -132,6 +132,30 @@ func (a *cleanerActor) round() {
 	}
 	c.log.Info().Int("deleted", n).Int64("minOffset", minOffset).Bool("force", p.force).
 		Float64("diskRatio", ratio).Msg("deleted commitlog files")
+	a.recheckDiskFull()
+	if c.cfg.OnFilesDeleted != nil {
+		c.cfg.OnFilesDeleted()
+	}
+}
+
+// recheckDiskFull reads the disk usage again after a round deleted files
+// while the disk was full (step 6), so that sends are accepted as soon as
+// the deletion brought usage below the mark rather than at the next round,
+// an Interval (10 s) later. Only while full: otherwise the reading could
+// change nothing, and rounds stay one usage read each. An unreadable usage
+// leaves the state to the next round, as in round. The queues' and index
+// files below the new minimum are deleted by their actors after this read;
+// the next round counts the space they free.
+func (a *cleanerActor) recheckDiskFull() {
+	c := a.c
+	if !c.diskFull.Load() {
+		return
+	}
+	ratio, err := c.disk.DiskUsageRatio()
+	if err != nil || math.IsNaN(ratio) || ratio < 0 {
+		return
+	}
+	a.setDiskFull(above(ratio, diskFullPercent), ratio)
 }
 
 // setDiskFull records the disk-full state and reports a change.

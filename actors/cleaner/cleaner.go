@@ -16,6 +16,9 @@
 //     never deletes its newest segment.
 //  5. When anything was deleted: Queues.DeleteBelow(CommitLog.MinOffset()),
 //     and Config.Index.DeleteBelow (index files) when set.
+//  6. When anything was deleted and the disk was full: read the usage again
+//     and update the disk-full state (so sends are accepted without waiting
+//     for the next round); then call OnFilesDeleted.
 //
 // The actor's only state is the pending manual trigger and its timer; the
 // disk-full flag lives in the handle so that a supervisor restart cannot
@@ -92,6 +95,11 @@ type Config struct {
 	// SERVICE_NOT_AVAILABLE meanwhile. May be nil. It runs on the cleaner's
 	// actor goroutine and must not block.
 	OnDiskFull func(full bool)
+	// OnFilesDeleted, when set, is called after a round deleted commit-log
+	// files (step 6): the broker has the writer probe at once a commit log
+	// that found no space for its next segment (writer.ProbeNow). It runs
+	// on the cleaner's actor goroutine and must not block.
+	OnFilesDeleted func()
 	// Index, when set, is told the new CommitLog min offset after
 	// deletions, as Queues is, to drop index files wholly below it. It must
 	// not block (a Send).

@@ -63,8 +63,10 @@ func (r *Registry) Stop(ctx context.Context) error {
 // queue durable to its end (one syncfs: flushAllBySyncFS; else an msync
 // per queue) and, when every flush succeeded, advances
 // FlushedTimestamp: only then is every unit stored before the round
-// durable. Called by the flusher actor, and by Stop (thorough) once every
-// actor stopped.
+// durable. A queue whose flush failed fails every later flush too
+// (consumequeue.ErrNotWritable), so the timestamp stays where it was until
+// a restart, and sends are refused meanwhile (WriteError). Called by the
+// flusher actor, and by Stop (thorough) once every actor stopped.
 //
 // A round by pages looks only at the queues whose end changed page since
 // it last looked or that created a file (flushDue, noteFlushDue), since
@@ -78,7 +80,7 @@ func (r *Registry) flushAll(leastPages int) {
 	flush := func(e *entry) {
 		if err := e.cq.FlushPages(leastPages); err != nil {
 			failed = true
-			r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
+			r.flushFailed(e, err)
 		}
 	}
 	if leastPages > 0 {

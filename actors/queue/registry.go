@@ -121,6 +121,10 @@ type Registry struct {
 	counters         Counters     // message statistics (admin.go)
 	backlog          backlogs     // queues whose units wait for space (backlog.go)
 
+	// writeErr is the first sticky consume-queue flush failure
+	// (flushFailed, WriteError).
+	writeErr atomic.Pointer[error]
+
 	// turns runs the queue actors' turns: a writer group that wakes ~100
 	// queue actors costs a few goroutine hand-offs, not one each
 	// (actorsys.Turns).

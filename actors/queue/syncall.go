@@ -14,6 +14,38 @@ type fsFlusher interface {
 	EndFlush(consumequeue.FlushMark)
 }
 
+// flushFailed reports a queue's failed flush. A failure wrapping
+// consumequeue.ErrNotWritable is the queue's sticky error: the first one
+// makes the store not writable (WriteError), the way Java's RunningFlags
+// WRITE_LOGICS_QUEUE_ERROR_BIT does, since the checkpoint can no longer
+// advance and every unit dispatched from now on would wait for a restart to
+// become durable; the queue logged it when it failed, so its repeats, one
+// per round, are Debug. Flusher goroutine (or Stop's).
+func (r *Registry) flushFailed(e *entry, err error) {
+	if !errors.Is(err, consumequeue.ErrNotWritable) {
+		r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
+		return
+	}
+	if r.writeErr.CompareAndSwap(nil, &err) {
+		r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).
+			Msg("consume queue not writable: refusing sends until a restart, which re-dispatches from the checkpoint")
+		return
+	}
+	r.log.Debug().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
+}
+
+// WriteError is the first sticky consume-queue flush failure (it wraps
+// consumequeue.ErrNotWritable, which actors/reply answers
+// SERVICE_NOT_AVAILABLE), nil while every flush succeeded. The writer
+// refuses sends and Puts with it (writer.Config.QueuesError); it is never
+// cleared. Lock-free; any goroutine.
+func (r *Registry) WriteError() error {
+	if p := r.writeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // markedQueue is a queue a thorough round began to flush.
 type markedQueue struct {
 	q fsFlusher
@@ -52,7 +84,7 @@ func (r *Registry) flushAllBySyncFS() (done, failed bool) {
 		m, err := q.BeginFlush()
 		if err != nil {
 			failed = true
-			r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
+			r.flushFailed(e, err)
 			return true
 		}
 		marks = append(marks, markedQueue{q: q, m: m})

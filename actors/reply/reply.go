@@ -9,6 +9,7 @@ import (
 
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/storage/commitlog"
+	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -42,6 +43,7 @@ var codeTable = []struct {
 	{ErrMessageIllegal, remoting.RespMessageIllegal},
 	{ErrServiceNotAvailable, remoting.RespServiceNotAvailable},
 	{commitlog.ErrNotWritable, remoting.RespServiceNotAvailable},
+	{consumequeue.ErrNotWritable, remoting.RespServiceNotAvailable},
 	{ErrNoPermission, remoting.RespNoPermission},
 	{ErrTopicNotExist, remoting.RespTopicNotExist},
 	{ErrQueryNotFound, remoting.RespQueryNotFound},

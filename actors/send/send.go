@@ -278,6 +278,9 @@ func (s *Sender) precheck(h *sendHeader) error {
 	if s.gate.Stopped() || s.w.Closed() {
 		return admit.ErrStopping
 	}
+	if err := s.w.WriteError(); err != nil {
+		return err
+	}
 	if s.w.DiskFull() {
 		return errDiskFull
 	}

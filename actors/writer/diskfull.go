@@ -25,10 +25,29 @@ type probeTick struct{}
 //  3. on each tick the writer actor runs CommitLog.Probe, which retries the
 //     segment creation; until it succeeds the timer is re-armed;
 //  4. once it succeeds the mark is cleared and sends are accepted again.
+//     The cleaner asks for a probe at once after it deleted files
+//     (ProbeNow), so sends need not wait for the next tick.
 //
 // A sticky failure met by the probe (an I/O error rather than a lack of
 // space) ends probing: the commit log then answers every append with its
 // sticky error, which is also SERVICE_NOT_AVAILABLE.
+
+// WriteError is the error sends and Puts are refused with while the store
+// takes no writes for a reason other than space: a consume queue's sticky
+// flush failure (Config.QueuesError), which wraps
+// consumequeue.ErrNotWritable and so is answered SERVICE_NOT_AVAILABLE.
+// Unlike a full disk it is not probed: a retried flush would report
+// success for units that never reached the disk (consumequeue, failLocked),
+// and only a restart re-dispatches them from the checkpoint. Checked
+// before a send reaches a topic actor and at Put, as Java's
+// DefaultMessageStore checks RunningFlags before every put; sends already
+// on their way are stored. Lock-free; any goroutine.
+func (w *Writer) WriteError() error {
+	if w.cfg.QueuesError == nil {
+		return nil
+	}
+	return w.cfg.QueuesError()
+}
 
 // noteAppendError reacts to a failed Append (step 1). Writer actor.
 func (a *writerActor) noteAppendError(err error) {
@@ -42,13 +61,30 @@ func (a *writerActor) noteAppendError(err error) {
 
 // armProbe schedules the next probe (step 3): a one-shot timer that Sends
 // to the writer, not a goroutine of ours; after Stop the tick is dropped.
+// One timer at a time: a probe that ProbeNow asked for and that still finds
+// no space re-arms nothing while the timer's own tick is on its way, so
+// ProbeNow calls never add timer chains. Writer actor.
 func (a *writerActor) armProbe() {
 	w := a.w
+	if w.probeArmed.Swap(true) {
+		return
+	}
 	time.AfterFunc(w.cfg.DiskFullProbeInterval, func() {
+		w.probeArmed.Store(false)
 		if !w.closed.Load() {
 			w.root.Send(w.pid, &probeTick{})
 		}
 	})
+}
+
+// ProbeNow asks the writer actor to probe a commit log that is read-only
+// for lack of space now rather than at the next tick (step 4): the
+// cleaner calls it after a round deleted files. Nothing happens while the
+// commit log has space. Any goroutine; never blocks (a Send).
+func (w *Writer) ProbeNow() {
+	if w.storeFull.Load() && !w.closed.Load() {
+		w.root.Send(w.pid, &probeTick{})
+	}
 }
 
 // probe runs one probe (steps 3 and 4). Writer actor; it is also sent once

@@ -1,14 +1,20 @@
 package writer
 
 import (
+	"fmt"
+	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/actormq/actormq/actors/config"
 	"github.com/actormq/actormq/actors/queue"
+	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/sim/faultfs"
+	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -21,6 +27,13 @@ type storeHarness struct {
 
 func newStoreHarness(t *testing.T, flush config.FlushType) *storeHarness {
 	t.Helper()
+	return newStoreHarnessProbing(t, flush, 5*time.Millisecond)
+}
+
+// newStoreHarnessProbing is newStoreHarness with the disk-full probe
+// interval probe.
+func newStoreHarnessProbing(t *testing.T, flush config.FlushType, probe time.Duration) *storeHarness {
+	t.Helper()
 	fs := faultfs.New(1)
 	st, err := store.Open(store.Config{RootDir: "/store", CommitLogFileSize: 4096, CQFileSize: 20 * 64, FS: fs})
 	if err != nil {
@@ -32,7 +45,7 @@ func newStoreHarness(t *testing.T, flush config.FlushType) *storeHarness {
 	w, err := Spawn(testkit.ActorSystem(t), Config{
 		Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: flush,
 			FlushIntervalCommitLog: 10 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
-		Store: st, Dispatcher: h.disp, DiskFullProbeInterval: 5 * time.Millisecond,
+		Store: st, Dispatcher: h.disp, DiskFullProbeInterval: probe,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,5 +153,75 @@ func TestFailedFsyncIsFatalForWriting(t *testing.T) {
 	// flushed position never passed it.
 	if h.st.CommitLog.FlushedPosition() >= h.st.CommitLog.WrotePosition() {
 		t.Fatal("the flushed position covers the record whose fsync failed")
+	}
+}
+
+// ProbeNow (the cleaner's call after it deleted files) makes a commit log
+// that found no space writable again at once, without the probe timer
+// (an hour here); while the disk stays full it changes nothing.
+func TestProbeNowAcceptsSendsOnceSpaceReturns(t *testing.T) {
+	h := newStoreHarnessProbing(t, config.FlushSync, time.Hour)
+	h.fs.SetCapacity(3 * 4096)
+	body := string(make([]byte, 700))
+	for opaque := int32(1); ; opaque++ {
+		if opaque > 100 {
+			t.Fatal("the disk never filled")
+		}
+		h.w.Submit(h.appendReq(opaque, "", body))
+		if r := h.conn.next(t); r.Code == remoting.RespServiceNotAvailable {
+			break
+		}
+	}
+	if !h.w.DiskFull() {
+		t.Fatal("DiskFull is false after ENOSPC")
+	}
+	ops := h.fs.Ops()
+	h.w.ProbeNow()
+	testkit.Eventually(t, "the probe ProbeNow asked for", func() bool { return h.fs.Ops() > ops })
+	if !h.w.DiskFull() {
+		t.Fatal("a probe on a full disk cleared DiskFull")
+	}
+	h.fs.SetCapacity(0)
+	h.w.ProbeNow()
+	testkit.Eventually(t, "the writer to accept sends again", func() bool { return !h.w.DiskFull() })
+	h.w.Submit(h.appendReq(500, "", body))
+	if r := h.conn.next(t); r.Code != remoting.RespSuccess {
+		t.Fatalf("send after space returned: code %d %s", r.Code, r.Remark)
+	}
+}
+
+// A sticky consume-queue failure (Config.QueuesError) refuses broker-built
+// Puts with that error, answered SERVICE_NOT_AVAILABLE, and WriteError
+// (the send precheck) reports it; nothing reaches the commit log.
+func TestQueuesErrorRefusesPuts(t *testing.T) {
+	var qerr atomic.Pointer[error]
+	h := newHarness(t, func(c *Config) {
+		c.QueuesError = func() error {
+			if p := qerr.Load(); p != nil {
+				return *p
+			}
+			return nil
+		}
+	}, nil)
+	put := func() PutResult {
+		done := make(chan PutResult, 1)
+		h.w.Put(&message.Message{Topic: testKey.Topic, QueueID: testKey.QueueID, Body: []byte("put"),
+			BornHost: netip.MustParseAddrPort("127.0.0.1:10911")}, 0, true, func(r PutResult) { done <- r })
+		return <-done
+	}
+	if r := put(); r.Err != nil || h.w.WriteError() != nil {
+		t.Fatalf("Put before the failure: %v, WriteError %v", r.Err, h.w.WriteError())
+	}
+	wrote := h.log.WrotePosition()
+	failure := fmt.Errorf("%w: injected", consumequeue.ErrNotWritable)
+	qerr.Store(&failure)
+	if r := put(); r.Err != failure || reply.CodeOf(r.Err) != remoting.RespServiceNotAvailable {
+		t.Fatalf("Put after the failure: %v (code %d), want the failure, SERVICE_NOT_AVAILABLE", r.Err, reply.CodeOf(r.Err))
+	}
+	if err := h.w.WriteError(); err != failure {
+		t.Fatalf("WriteError %v, want %v", err, failure)
+	}
+	if got := h.log.WrotePosition(); got != wrote {
+		t.Fatalf("commit log written to %d after a refused Put, want %d", got, wrote)
 	}
 }

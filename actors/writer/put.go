@@ -46,6 +46,10 @@ func (w *Writer) Put(m *message.Message, tagsCode int64, noWait bool, done func(
 		done(PutResult{Err: fmt.Errorf("%w: commitlog writer closed", reply.ErrServiceNotAvailable)})
 		return
 	}
+	if err := w.WriteError(); err != nil {
+		done(PutResult{Err: err})
+		return
+	}
 	a := NewAppend(1)
 	a.Tags[0] = tagsCode
 	a.Key = store.QueueKey{Topic: m.Topic, QueueID: m.QueueID}

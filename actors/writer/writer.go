@@ -94,6 +94,10 @@ type Config struct {
 	// QueuesFull, when set, reports consume-queue units waiting for space
 	// (queue.Registry.Full); DiskFull includes it. Lock-free.
 	QueuesFull func() bool
+	// QueuesError, when set, reports a sticky consume-queue flush failure
+	// (queue.Registry.WriteError); while it is non-nil, sends and Puts are
+	// refused with it (WriteError). Lock-free.
+	QueuesError func() error
 	// OnFlushed, when set, is called on the flush actor after every flush
 	// that advanced the commit log's flushed position (FlushedPosition has
 	// the new value): queue.Registry.WakeFlushed, which wakes the pulls a
@@ -143,6 +147,7 @@ type Writer struct {
 	closed, stopping                  atomic.Bool
 	diskFull                          atomic.Bool // the cleaner's usage check
 	storeFull                         atomic.Bool // the commit log found no space (diskfull.go)
+	probeArmed                        atomic.Bool // a probe timer is armed (diskfull.go)
 	syncBusy                          atomic.Bool // a flushReq is queued or a flush runs (sync.go)
 	prefaulter                        *actor.PID  // nil without deps.prefault (prefault.go)
 	prefaulterDone                    chan struct{}

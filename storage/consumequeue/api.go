@@ -58,6 +58,12 @@ var (
 	// ErrCorrupt reports queue files that cannot belong to one queue
 	// (bad names, sizes or a missing file in the middle).
 	ErrCorrupt = errors.New("consumequeue: corrupt queue files")
+	// ErrNotWritable is wrapped by every flush of a queue after one of its
+	// flushes failed (read.go, failLocked): the failure is sticky, since
+	// Linux reports a write-back error once per descriptor and a retried
+	// msync would report success for units that never reached the disk.
+	// The broker answers it SERVICE_NOT_AVAILABLE (actors/reply).
+	ErrNotWritable = errors.New("consumequeue: not writable")
 	// ErrBadName rejects a topic that cannot be a directory name, or a
 	// negative queue id (never a queue; its directory would not load).
 	ErrBadName = errors.New("consumequeue: topic or queue id cannot name a queue directory")
@@ -163,7 +169,9 @@ func (q *ConsumeQueue) ResyncFrom(phyOffset int64) bool { return q.impl.resyncFr
 // never deleted, so MaxOffset survives.
 func (q *ConsumeQueue) DeleteBelow(commitLogMin int64) error { return q.impl.deleteBelow(commitLogMin) }
 
-// Flush makes written units durable (msync of the unflushed range).
+// Flush makes written units durable (msync of the unflushed range). After
+// one failed flush (this, FlushPages, BeginFlush or Close) every later one
+// fails with the first error, which wraps ErrNotWritable.
 func (q *ConsumeQueue) Flush() error { return q.impl.flush(0) }
 
 // FlushPages, with leastPages > 0, starts write-back of the whole pages of

@@ -43,6 +43,11 @@ type dirRecord struct {
 	created atomic.Int64
 	synced  atomic.Int64
 	entry   dirEntry
+	// failed is the first failed fsync, returned by every later sync: a
+	// retry through a new descriptor returns 0 once the write-back error
+	// was reported, although the entries it covered may never have
+	// reached the disk (read.go, failLocked: the same for units).
+	failed atomic.Pointer[error]
 }
 
 // dirEntry is the seq-th entry created in dir.
@@ -59,9 +64,14 @@ func (e dirEntry) sync(fsys vfs.FS) error {
 	if d.synced.Load() >= e.seq {
 		return nil
 	}
+	if p := d.failed.Load(); p != nil {
+		return *p
+	}
 	covered := d.created.Load()
 	if err := fsys.SyncDir(d.path); err != nil {
-		return fmt.Errorf("consumequeue: sync %s: %w", d.path, err)
+		err = fmt.Errorf("consumequeue: sync %s: %w", d.path, err)
+		d.failed.CompareAndSwap(nil, &err)
+		return *d.failed.Load()
 	}
 	for {
 		cur := d.synced.Load()

@@ -51,6 +51,9 @@ type queue struct {
 	// unflushGen counts unflushFrom calls and restarts (guarded by
 	// flushMu): EndFlush ignores a FlushMark taken before the latest.
 	unflushGen int64
+	// flushErr is the first flush failure, sticky (guarded by flushMu;
+	// read.go, failLocked).
+	flushErr error
 
 	// Directory entries of new files and directories are made durable by
 	// syncEntries, normally on Flush's goroutine (entries.go). createdGen

@@ -78,6 +78,9 @@ func (q *queue) flush(leastPages int) error {
 	}
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
+	if q.flushErr != nil {
+		return q.flushErr
+	}
 	end := q.maxOffset.Load() * UnitBytes
 	if leastPages <= 0 {
 		return q.flushLocked(end)
@@ -91,7 +94,7 @@ func (q *queue) flush(leastPages int) error {
 		// (entries.go, rule 1), so it may run early. Msyncing the first
 		// page too was rejected: a disk write per new queue and a write
 		// fault at its next Put, where the entries cost one fsync.
-		return q.syncEntries()
+		return q.failLocked(q.syncEntries())
 	}
 	return q.startWriteBackLocked(end - (end%q.fileSize)%pageBytes)
 }
@@ -116,8 +119,14 @@ func (q *queue) worthFlushingLocked(end int64, leastPages int) bool {
 // round: flush), then starts write-back of [started, end) of every file
 // and moves started to end; flushed stays, so the next Flush msyncs the
 // range. Files without vfs.WriteBackStarter (sim/faultfs) are msynced as
-// before and the range counts flushed. REQUIRES q.flushMu.
+// before and the range counts flushed. A failure is sticky (failLocked):
+// sync_file_range without a wait reports submission errors only, never
+// one a later write-back meets, but a range it could not submit may have
+// lost pages all the same. REQUIRES q.flushMu.
 func (q *queue) startWriteBackLocked(end int64) error {
+	if q.flushErr != nil {
+		return q.flushErr
+	}
 	if end <= q.started {
 		return nil
 	}
@@ -133,7 +142,7 @@ func (q *queue) startWriteBackLocked(end int64) error {
 		return q.flushLocked(end)
 	}
 	if err := q.syncEntries(); err != nil {
-		return err
+		return q.failLocked(err)
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
@@ -143,7 +152,7 @@ func (q *queue) startWriteBackLocked(end int64) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return q.failLocked(err)
 	}
 	q.started = end
 	return nil
@@ -169,13 +178,17 @@ func (q *queue) eachFileRange(from, end int64, f func(cf *cqFile, off, n int64) 
 // flushLocked makes the directory entries of new files durable, then
 // msyncs [flushed, end) of every file; end is at most the max offset's
 // byte offset, read before (entries.go: MaxOffset is read before
-// syncEntries reads the creation count). REQUIRES q.flushMu.
+// syncEntries reads the creation count). A failure is sticky (failLocked).
+// REQUIRES q.flushMu.
 func (q *queue) flushLocked(end int64) error {
+	if q.flushErr != nil {
+		return q.flushErr
+	}
 	if end <= q.flushed {
 		return nil
 	}
 	if err := q.syncEntries(); err != nil {
-		return err
+		return q.failLocked(err)
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
@@ -185,11 +198,35 @@ func (q *queue) flushLocked(end int64) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return q.failLocked(err)
 	}
 	q.flushed = end
 	q.started = max(q.started, end)
 	return nil
+}
+
+// failLocked makes err, a failed flush (nil: none), the queue's sticky
+// error and returns it; every later flush returns the same error, which
+// wraps ErrNotWritable, and flushed never moves again. Retrying is what
+// lost units: Linux reports a page's write-back error once per
+// descriptor (errseq) and leaves the page clean, so the second msync of
+// the same range returned 0, flushed moved past units that never reached
+// the disk and a thorough round let the checkpoint count them (a crash then
+// lost them, and re-dispatch started after them). Java sets
+// RunningFlags.WRITE_LOGICS_QUEUE_ERROR_BIT on a failed consume-queue
+// write; here the registry turns the error into the same refusal of sends
+// (queue.Registry.WriteError). A restart clears it: Close fails too, so the
+// store stays marked aborted and the next start re-dispatches from the
+// checkpoint. REQUIRES q.flushMu.
+func (q *queue) failLocked(err error) error {
+	if err == nil {
+		return nil
+	}
+	if q.flushErr == nil {
+		q.flushErr = fmt.Errorf("%w: %w", ErrNotWritable, err)
+		q.log.Error().Err(err).Msg("consume queue flush failed: the queue stays not writable until a restart")
+	}
+	return q.flushErr
 }
 
 // unflushFrom makes the next flush (and round by pages) cover the units

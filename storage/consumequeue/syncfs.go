@@ -24,7 +24,11 @@ type FlushMark struct {
 // BeginFlush makes the directory entries of new files durable (entries.go:
 // rule 1 holds for units below the mark) and returns the end of the units
 // written so far. A syncfs that begins after it returns makes those units
-// durable; EndFlush then records them flushed. Any goroutine.
+// durable; EndFlush then records them flushed. A queue whose flush failed
+// returns its sticky error (read.go, failLocked): a syncfs that succeeds
+// later cannot vouch for pages whose write-back error was reported
+// already (to the syncfs, or to the queue's own msync) and which the
+// kernel then left clean. Any goroutine.
 func (q *ConsumeQueue) BeginFlush() (FlushMark, error) {
 	impl := q.impl
 	if impl.closed.Load() {
@@ -32,9 +36,12 @@ func (q *ConsumeQueue) BeginFlush() (FlushMark, error) {
 	}
 	impl.flushMu.Lock()
 	defer impl.flushMu.Unlock()
+	if impl.flushErr != nil {
+		return FlushMark{}, impl.flushErr
+	}
 	end := impl.maxOffset.Load() * UnitBytes // before syncEntries: entries.go
 	if err := impl.syncEntries(); err != nil {
-		return FlushMark{}, err
+		return FlushMark{}, impl.failLocked(err)
 	}
 	return FlushMark{end: end, gen: impl.unflushGen}, nil
 }
@@ -43,12 +50,13 @@ func (q *ConsumeQueue) BeginFlush() (FlushMark, error) {
 // after BeginFlush returned m succeeded, so that the next Flush (Close, a
 // later thorough round) starts from there. A mark taken before units below
 // it were rewritten (unflushFrom) is dropped: the next Flush msyncs them.
-// Any goroutine.
+// So is any mark once a flush of the queue failed (a Flush between the two
+// halves). Any goroutine.
 func (q *ConsumeQueue) EndFlush(m FlushMark) {
 	impl := q.impl
 	impl.flushMu.Lock()
 	defer impl.flushMu.Unlock()
-	if impl.unflushGen != m.gen {
+	if impl.unflushGen != m.gen || impl.flushErr != nil {
 		return
 	}
 	impl.flushed = max(impl.flushed, m.end)

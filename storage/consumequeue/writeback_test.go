@@ -20,6 +20,9 @@ type startLog struct {
 	mu     sync.Mutex
 	starts [][2]int64 // [off, off+n) of StartWriteBack
 	msyncs int
+	// startErr, when set, fails every StartWriteBack (a submission error
+	// of sync_file_range).
+	startErr error
 }
 
 type startFile struct {
@@ -43,6 +46,9 @@ func (l *startLog) OpenFile(name string, flag int, perm os.FileMode) (vfs.File, 
 func (f startFile) StartWriteBack(off, n int64) error {
 	f.l.mu.Lock()
 	defer f.l.mu.Unlock()
+	if f.l.startErr != nil {
+		return f.l.startErr
+	}
 	f.l.starts = append(f.l.starts, [2]int64{off, off + n})
 	return nil
 }

@@ -74,6 +74,31 @@ import (
 // included), whose pages were never mapped dirty, not the call: the
 // fdatasync figures above, if from a pwrite loop as prefault.go's are, do
 // not carry over to the mapping.
+//
+// The inode-table write that some acknowledging msyncs add (session 11's
+// block trace), traced to its cause in session 12: on this VM's kernel
+// (6.18.44, ext4 without a journal) ext4_fsync_nojournal calls
+// ext4_write_inode with WB_SYNC_ALL on every fsync, fdatasync and msync,
+// datasync or not (Linux commit 1308255bbf84, "ext4: fix fsync(2) for
+// nojournal mode"), which writes the inode's 4 KiB inode-table block and
+// waits for it whenever that block's buffer is dirty. A pwritev dirties
+// it once per clock tick (file_update_time → ext4_dirty_inode copies the
+// new mtime into the buffer; HZ=250 here, so every 4 ms), and so does any
+// change to the other inodes in the same block. Call chains of the block
+// requests (perf record -g -e block:block_rq_issue) show every such 4 KiB
+// write coming from __sync_dirty_buffer ← ext4_write_inode ←
+// ext4_fsync_nojournal ← __do_sys_msync, after a writeback_mark_inode_dirty
+// (I_DIRTY_SYNC) of the segment. A journaled ext4 or a lazytime mount
+// (timestamps then only set I_DIRTY_TIME, no buffer is dirtied) has no
+// such write. Alone it costs little: a C loop (40 KiB pwrite + msync into
+// written blocks, 3,000 each, interleaved) took p50 140–146 µs against
+// 144–149 µs for sync_file_range of the range plus an fdatasync of a
+// never-written file (no inode write, the same device cache flush), and
+// mean 264–290 µs against 240–280 at 1,000 flushes a second. So session
+// 11's sync_file_range acknowledgment, which needs a durable-blocks mark
+// from the prefaulter and a file-system gate, was not built for one 4 KiB
+// write every 4 ms; in the broker the msync's cost is mostly the CPU its
+// thread waits for after each wake-up (slice.go).
 
 // flushReq asks the syncer to flush (at most one is queued: syncBusy).
 type flushReq struct{}
@@ -96,6 +121,9 @@ type syncer struct {
 	// again: flush on while the writer writes (SYNC_FLUSH); an ASYNC_FLUSH
 	// broker flushes once per request (the flush actor's schedule).
 	again bool
+	// hint lends the flushing thread a short scheduler slice (slice.go);
+	// SYNC_FLUSH only.
+	hint sliceHint
 }
 
 func (s *syncer) Receive(ctx actor.Context) {
@@ -104,7 +132,11 @@ func (s *syncer) Receive(ctx actor.Context) {
 		s.again = s.w.cfg.Broker.FlushDiskType == config.FlushSync
 	case *flushReq:
 		log := s.w.deps.log
+		if s.again {
+			s.hint.begin()
+		}
 		flushed, err := log.Flush()
+		s.hint.end()
 		ctx.Send(s.w.flush, &flushDone{flushed: flushed, err: err})
 		s.w.syncBusy.Store(false)
 		// A failed log stays failed (sticky): no retry here; each later

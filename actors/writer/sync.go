@@ -90,15 +90,30 @@ import (
 // ext4_fsync_nojournal ← __do_sys_msync, after a writeback_mark_inode_dirty
 // (I_DIRTY_SYNC) of the segment. A journaled ext4 or a lazytime mount
 // (timestamps then only set I_DIRTY_TIME, no buffer is dirtied) has no
-// such write. Alone it costs little: a C loop (40 KiB pwrite + msync into
-// written blocks, 3,000 each, interleaved) took p50 140–146 µs against
-// 144–149 µs for sync_file_range of the range plus an fdatasync of a
-// never-written file (no inode write, the same device cache flush), and
-// mean 264–290 µs against 240–280 at 1,000 flushes a second. So session
-// 11's sync_file_range acknowledgment, which needs a durable-blocks mark
-// from the prefaulter and a file-system gate, was not built for one 4 KiB
-// write every 4 ms; in the broker the msync's cost is mostly the CPU its
-// thread waits for after each wake-up (slice.go).
+// such write. In the broker (SYNC_FLUSH, mqbench -c 4 -w 64, block and
+// msync trace) 30% of the msyncs wrote a metadata block, nearly all the
+// segment's inode-table block (which also holds the checkpoint's inode),
+// p50 545 µs and mean 1,119 against 451 and 588 for the others. Alone
+// the extra write is cheap (a C loop of 40 KiB pwrite + msync into written
+// blocks: p50 140–146 µs, against 144–149 for sync_file_range of the range
+// plus fdatasync of a never-written file); in the broker each extra
+// wake-up also waits for a CPU (slice.go).
+//
+// Session 11's acknowledgment by sync_file_range (WAIT_BEFORE|WRITE|
+// WAIT_AFTER of the group's range through the log's descriptor) plus an
+// fdatasync of a file nobody writes, for the device cache flush, was tried
+// again as an ungated experiment in session 12 (the prefaulter keeping
+// the blocks ahead written; both with the short slice): 120.9k against
+// 70.6k, 176.7k against 165.2k, 183.6k against 116.3k msgs/s in three
+// interleaved pairs, the flush's wall time (sync_file_range + fdatasync)
+// 383–551 µs mean against 377–916 for msync. Not built yet, because
+// besides the gate it needs (blocks below a mark the prefaulter publishes
+// after its own fdatasync, ext4 or xfs only, not ext4 data=journal or a
+// file with the journal-data flag) the barrier file needs an inode-table
+// block of its own: on this kernel its fdatasync writes that block
+// whenever any of the 15 other inodes in it changed, and the file system
+// put the barrier's inode next to the index file's (mapped stores, mtime
+// every tick): 199 inode-table writes a second, one in six flushes.
 
 // flushReq asks the syncer to flush (at most one is queued: syncBusy).
 type flushReq struct{}

@@ -169,7 +169,7 @@ func (b *Broker) start() error {
 	}); err != nil {
 		return fmt.Errorf("broker: schedule: %w", err)
 	}
-	if b.sender, err = send.Spawn(b.system, send.Config{Broker: cfg, Topics: b.meta, Groups: b.meta, Writer: b.writer, Logger: log}); err != nil {
+	if b.sender, err = send.Spawn(b.system, send.Config{Broker: cfg, Topics: b.meta, Groups: b.meta, Writer: b.writer, InflightMax: cfg.SendThreadPoolQueueCapacity, Logger: log}); err != nil {
 		return fmt.Errorf("broker: send: %w", err)
 	}
 	if b.txs, err = transaction.Spawn(b.system, transaction.Config{

@@ -32,6 +32,8 @@ func TestLoadBrokerKeyTypes(t *testing.T) {
 			check: func(b Broker) bool { return b.ListenPort == 20911 && b.HAListenPort == 20912 }},
 		{name: "int64", text: "mappedFileSizeCommitLog=10485760\n",
 			check: func(b Broker) bool { return b.MapedFileSizeCommitLog == 10485760 }},
+		{name: "send in-flight bound", text: "sendThreadPoolQueueCapacity=50000\n",
+			check: func(b Broker) bool { return b.SendThreadPoolQueueCapacity == 50000 }},
 		{name: "old maped spelling", text: "mapedFileSizeCommitLog=4096\n",
 			check: func(b Broker) bool { return b.MapedFileSizeCommitLog == 4096 }},
 		{name: "int32", text: "defaultTopicQueueNums=4\n",
@@ -178,6 +180,8 @@ func TestLoadBrokerDefaults(t *testing.T) {
 		"BrokerRole":         RoleAsyncMaster,
 		"FlushDiskType":      FlushAsync,
 		"DeleteWhen":         []int{4},
+
+		"SendThreadPoolQueueCapacity": int64(20000),
 	}
 	got := reflect.ValueOf(b)
 	for name, w := range want {
@@ -199,7 +203,8 @@ func TestValidateFillsZeroFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.BrokerRole != RoleAsyncMaster || b.MaxMessageSize != 4<<20 || b.BrokerClusterName != "DefaultCluster" ||
-		b.MapedFileSizeConsumeQueue != 6000000 || b.HAListenPort != 0 || b.StorePathCommitLog != "/s/commitlog" {
+		b.MapedFileSizeConsumeQueue != 6000000 || b.HAListenPort != 0 || b.StorePathCommitLog != "/s/commitlog" ||
+		b.SendThreadPoolQueueCapacity != 20000 {
 		t.Fatalf("unexpected: %+v", b)
 	}
 	bad := DefaultBroker()

@@ -66,6 +66,7 @@ type Broker struct {
 	FlushDelayOffsetInterval        time.Duration // flushDelayOffsetInterval ms, default 10s (delayOffset.json)
 	FlushIntervalConsumeQueue       time.Duration // flushIntervalConsumeQueue ms, default 1s
 	FlushConsumeQueueLeastPages     int           // flushConsumeQueueLeastPages, default 2
+	SendThreadPoolQueueCapacity     int64         // sendThreadPoolQueueCapacity: sends admitted and not answered yet, beyond which SYSTEM_BUSY; default 20000 (Java's 10000 is a queue beside its send threads' work)
 	FlushCommitLogThoroughInterval  time.Duration // flushCommitLogThoroughInterval ms, default 10s
 	TransactionTimeOut              time.Duration // transactionTimeOut ms, default 6s
 	TransactionCheckMax             int           // transactionCheckMax, default 15

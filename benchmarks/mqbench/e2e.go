@@ -108,7 +108,7 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 		pc = newPacer(p.since(), float64(rate)/float64(o.batch))
 	}
 	start := time.Now()
-	p.run(produceCtx, pc)
+	runErr := p.run(produceCtx, pc)
 	elapsed := time.Since(start)
 	receivedAtEnd := cs.m.msgs.Load()
 
@@ -126,6 +126,9 @@ func runBoth(parent context.Context, log io.Writer, command string, c *common, o
 	res := producerResult(command, o)
 	if probe != nil {
 		res.StallProbe = probe.stop() // it covered the sends and the deliveries
+	}
+	if runErr != nil {
+		return runErr
 	}
 	res.Rate = rate
 	cs.m.fill(&res, elapsed) // rates and latencies of delivery

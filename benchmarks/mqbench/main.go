@@ -127,7 +127,11 @@ func produceCmd(log io.Writer) *cobra.Command {
 			defer p.close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.duration)
 			defer cancel()
-			elapsed := timed(log, "produce", p.m, func() { p.run(ctx, nil) })
+			var runErr error
+			elapsed := timed(log, "produce", p.m, func() { runErr = p.run(ctx, nil) })
+			if runErr != nil {
+				return runErr
+			}
 			res := producerResult("produce", o)
 			p.m.fill(&res, elapsed)
 			res.Sent = p.m.msgs.Load()

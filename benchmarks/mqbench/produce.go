@@ -67,8 +67,8 @@ type producer struct {
 	uniq     string        // UNIQ_KEY prefix: pid, like the Go client's
 	// late is how long after its intended send time each paced request's
 	// write returned: the generator's own share of the send round trip and
-	// of publish-to-deliver (timer wake-ups, which Go rounds to whole
-	// milliseconds on Linux, its goroutines not scheduled, a full window).
+	// of publish-to-deliver (the sleeper's wake-up, the burst's encoding
+	// and write, its goroutines not scheduled, a full window).
 	late *meter
 }
 
@@ -107,8 +107,9 @@ const expireEvery = 100 * time.Millisecond
 
 // run sends until ctx is done or --messages are sent, then waits for the
 // answers in flight. With pc non-nil requests go at pc's schedule
-// (fixed-rate e2e), otherwise as fast as answers allow.
-func (p *producer) run(ctx context.Context, pc *pacer) {
+// (fixed-rate e2e), otherwise as fast as answers allow. It fails only when
+// a paced sender's sleeper cannot be made, before anything is sent.
+func (p *producer) run(ctx context.Context, pc *pacer) error {
 	stopExpiry := make(chan struct{})
 	var expiry sync.WaitGroup
 	expiry.Go(func() { p.expireUntil(stopExpiry) })
@@ -127,18 +128,37 @@ func (p *producer) run(ctx context.Context, pc *pacer) {
 		// without bound behind the one writing and count them as sent.
 		size, senders = 0, 1
 	}
-	claim := func(first bool) (claim, time.Duration) { return p.take(ctx, pc, first) }
-	var wg sync.WaitGroup
+	// A paced sender waits for its requests' due times on a sleeper of
+	// its own (a timerfd: one goroutine reads it at a time).
+	var sleepers []*sleeper
+	defer func() {
+		for _, sl := range sleepers {
+			_ = sl.close()
+		}
+	}()
+	var ss []*sender
 	for _, c := range p.conns {
 		for range senders {
-			s := newSender(c, size, claim)
-			wg.Go(s.run)
+			var sl *sleeper
+			if pc != nil {
+				var err error
+				if sl, err = newSleeper(ctx); err != nil {
+					return fmt.Errorf("pacing: %w", err)
+				}
+				sleepers = append(sleepers, sl)
+			}
+			ss = append(ss, newSender(c, size, func(first bool) (claim, time.Duration) { return p.take(ctx, pc, sl, first) }))
 		}
+	}
+	var wg sync.WaitGroup
+	for _, s := range ss {
+		wg.Go(s.run)
 	}
 	wg.Wait()
 	if p.opts.mode == modeOneway {
 		p.fence()
 	}
+	return nil
 }
 
 // expireUntil fails overdue requests every expireEvery until stop closes.
@@ -190,16 +210,19 @@ const (
 
 // take claims the next request and, in a paced run, its intended send
 // time (0 otherwise): a paced run takes the next request of pc's schedule
-// (waiting until it is due only when wait is set). Every request counts
-// against --messages.
-func (p *producer) take(ctx context.Context, pc *pacer, wait bool) (claim, time.Duration) {
+// (waiting on sl until it is due only when wait is set). Every request
+// counts against --messages.
+func (p *producer) take(ctx context.Context, pc *pacer, sl *sleeper, wait bool) (claim, time.Duration) {
 	if ctx.Err() != nil {
 		return claimStop, 0
 	}
 	var due time.Duration
 	if pc != nil {
+		if !wait {
+			sl = nil // take only what is due now
+		}
 		var ok bool
-		if due, ok = pc.next(ctx, p.since(), wait, p.since); !ok {
+		if due, ok = pc.next(p.since(), sl, p.since); !ok {
 			if wait {
 				return claimStop, 0
 			}

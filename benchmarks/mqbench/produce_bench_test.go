@@ -62,7 +62,9 @@ func benchmarkProduce(b *testing.B, o producerOpts) {
 	b.SetBytes(int64(o.size))
 	b.ResetTimer()
 	cpu := testkit.ProcessCPU(b)
-	p.run(context.Background(), nil)
+	if err := p.run(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
 	cpu = testkit.ProcessCPU(b) - cpu
 	b.StopTimer()
 	if errs := p.m.errors.Load(); errs != 0 {

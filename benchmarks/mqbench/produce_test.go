@@ -51,7 +51,9 @@ func TestEveryRequestEndsOnce(t *testing.T) {
 			}
 			defer p.close()
 			p.timeout = 200 * time.Millisecond
-			p.run(testkit.ContextWithin(t, time.Minute), nil)
+			if err := p.run(testkit.ContextWithin(t, time.Minute), nil); err != nil {
+				t.Fatal(err)
+			}
 
 			sent, errs := p.m.msgs.Load()/int64(o.batch), p.m.errors.Load()
 			started := int64(requests)

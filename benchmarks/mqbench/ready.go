@@ -75,7 +75,10 @@ func sendOnce(c *common) (*cluster, error) {
 		return nil, err
 	}
 	defer p.close()
-	p.run(context.Background(), nil) // one send, answered or failed within sendTimeout
+	if err := p.run(context.Background(), nil); err != nil { // one send, answered or failed within sendTimeout
+		cl.close()
+		return nil, err
+	}
 	if first := p.m.firstErr.Load(); first != nil {
 		cl.close()
 		return nil, errors.New(*first)

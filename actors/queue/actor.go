@@ -15,6 +15,11 @@ type queueActor struct {
 	// Put that passes their offset or at their deadline.
 	held    heldPulls
 	putErrs int // failed Puts so far; only the first few log at Error
+	// counted: the queue's topic is one clients may send to, so its units
+	// count in Counters.puts; decided once, since with 10,000 queues the
+	// per-Put lookup by topic name (a string hash and a read of the
+	// name) came with about every message.
+	counted bool
 	// watchers are pending Watch calls (see watch.go); nil for queues
 	// nobody watches.
 	watchers []*watchMsg
@@ -81,6 +86,7 @@ func (q *queueActor) put(units []Unit) (kept bool) {
 			break
 		}
 		if err != nil {
+			q.r.putFailed(q.e, err)
 			q.putErrs++
 			ev := q.r.log.Debug()
 			if q.putErrs <= 10 {
@@ -95,7 +101,9 @@ func (q *queueActor) put(units []Unit) (kept bool) {
 	}
 	q.r.notePut(units[len(units)-1].StoreTimestamp)
 	q.r.noteFlushDue(q.e, before)
-	q.r.counters.countPut(q.e.key.Topic, len(units))
+	if q.counted {
+		q.r.counters.countPut(len(units))
+	}
 	if len(q.watchers) > 0 {
 		q.notifyWatchers()
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/actormq/actormq/storage/store"
-	"github.com/actormq/actormq/wire/body"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -58,12 +57,9 @@ func (c *Counters) GroupGet(k GroupTopic) int64 {
 	return 0
 }
 
-// countPut counts units dispatched to topic. Queue actors.
-func (c *Counters) countPut(topic string, n int) {
-	if !body.IsNotSendable(topic) {
-		c.puts.Add(int64(n))
-	}
-}
+// countPut counts n units put into a queue of a topic clients may send to
+// (queueActor.counted). Queue actors.
+func (c *Counters) countPut(n int) { c.puts.Add(int64(n)) }
 
 // groupCounter returns k's pull counter, creating it on first use. Queue
 // actors call it once per group and keep the pointer (queueActor.countGet).

@@ -24,7 +24,10 @@ import (
 //  3. a timer retries the backlog every backlogRetry; once it is in, the
 //     queue is counted out and its held pulls and watchers are told.
 //
-// Any other Put failure is logged and the unit skipped, as before. A stop
+// Any other Put failure is logged and the unit skipped; a failure to write
+// it (consumequeue.ErrNotWritable: not a refused unit or offset) also makes
+// the queue refuse every later unit and the store refuse sends until a
+// restart re-dispatches them (Registry.flushFailed). A stop
 // while a backlog waits loses it from the consume queue (the records stay
 // in the commit log); it is logged (dropBacklog).
 

@@ -48,7 +48,9 @@ func BenchmarkDispatch10kQueues(b *testing.B) {
 			}
 			handles := make([]*DispatchTarget, len(keys))
 			for i, k := range keys {
-				r.lookup(k).pid.Store(sink) // every queue has its actor
+				e := r.lookup(k)
+				e.proc = dispatchSink{} // every queue has its actor
+				e.pid.Store(sink)
 				handles[i] = r.DispatchTarget(k)
 			}
 			b.ReportAllocs()

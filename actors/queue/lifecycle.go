@@ -6,6 +6,7 @@ import (
 
 	"github.com/actormq/actormq/actors/actorsys"
 	"github.com/actormq/actormq/storage/store"
+	"github.com/actormq/actormq/wire/body"
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -64,8 +65,10 @@ func (r *Registry) Stop(ctx context.Context) error {
 // per queue) and, when every flush succeeded, advances
 // FlushedTimestamp: only then is every unit stored before the round
 // durable. A queue whose flush failed fails every later flush too
-// (consumequeue.ErrNotWritable), so the timestamp stays where it was until
-// a restart, and sends are refused meanwhile (WriteError). Called by the
+// (consumequeue.ErrNotWritable), so the timestamp stays where it was while
+// that queue is registered (once its topic is deleted it no longer counts,
+// and the timestamp may advance again: its units no longer matter), and
+// sends are refused until a restart (WriteError is never cleared). Called by the
 // flusher actor, and by Stop (thorough) once every actor stopped.
 //
 // A round by pages looks only at the queues whose end changed page since
@@ -229,8 +232,12 @@ func (a *registryActor) route(ctx actor.Context, m *routed) {
 			return // no actor, so nothing held
 		}
 		pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
-			return &queueActor{r: r, e: e}
+			return &queueActor{r: r, e: e, counted: !body.IsNotSendable(e.key.Topic)}
 		}, actor.WithDispatcher(r.turns), actor.WithMailbox(actorsys.Mailbox)))
+		// Set before pid, which publishes it (Dispatch loads pid first).
+		// An actor that already stopped resolves to dead letters, where a
+		// Send would go too.
+		e.proc, _ = ctx.ActorSystem().ProcessRegistry.Get(pid)
 		e.pid.Store(pid)
 	}
 	ctx.Send(pid, m.msg)

@@ -55,9 +55,15 @@ type storeDeps struct {
 // registry actor once the queue actor exists (nil while the queue is idle
 // since start: recovered queues get an actor on first use).
 type entry struct {
-	key     store.QueueKey
-	cq      cqueue
-	pid     atomic.Pointer[actor.PID]
+	key store.QueueKey
+	cq  cqueue
+	pid atomic.Pointer[actor.PID]
+	// proc is pid's process, set before pid is published and never
+	// changed, so that Dispatch posts to the actor's mailbox without
+	// resolving the PID (PID.ref: the PID, its boxed process and the
+	// liveness flag, three cold cache lines a message with 10,000 queues,
+	// on the writer's goroutine).
+	proc    actor.Process
 	stopped chan struct{} // closed when the queue actor has stopped
 	// groupGets maps a consumer group to its pull counter for this topic
 	// (Counters), copied on write: counting a pull, on a loop or the queue
@@ -331,7 +337,13 @@ func (r *Registry) dispatch(t *DispatchTarget, units []Unit) {
 	}
 	if e := t.e; e != nil {
 		if pid := e.pid.Load(); pid != nil && t.forwarded.Load() == t.seq {
-			r.root.Send(pid, msg)
+			// What root.Send does (the root has no sender middleware),
+			// minus resolving the PID: entry.proc. An actor that stopped
+			// (its topic deleted since t.e was looked up) drops the message
+			// as its mailbox's turn finds the context stopped, where Send
+			// would have handed it to dead letters: lost either way, with
+			// the queue.
+			e.proc.SendUserMessage(pid, msg)
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 
+	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/storage/consumequeue"
 )
 
@@ -14,13 +15,16 @@ type fsFlusher interface {
 	EndFlush(consumequeue.FlushMark)
 }
 
-// flushFailed reports a queue's failed flush. A failure wrapping
-// consumequeue.ErrNotWritable is the queue's sticky error: the first one
-// makes the store not writable (WriteError), the way Java's RunningFlags
-// WRITE_LOGICS_QUEUE_ERROR_BIT does, since the checkpoint can no longer
-// advance and every unit dispatched from now on would wait for a restart to
-// become durable; the queue logged it when it failed, so its repeats, one
-// per round, are Debug. Flusher goroutine (or Stop's).
+// flushFailed reports a queue's failed flush, or a failed Put. A failure
+// wrapping consumequeue.ErrNotWritable is the queue's sticky error: the
+// first one makes the store not writable (WriteError), since the
+// checkpoint can no longer advance and every unit dispatched from now on
+// would wait for a restart to become durable. That is stricter than Java
+// for a flush (MappedFile.flush logs a failed force and moves on) and
+// Java's own rule for a unit that cannot be written (RunningFlags.
+// WRITE_LOGICS_QUEUE_ERROR_BIT). The queue logged it when it failed, so
+// its repeats, one per round, are Debug. Any goroutine (the flusher's,
+// Stop's, a queue actor's).
 func (r *Registry) flushFailed(e *entry, err error) {
 	if !errors.Is(err, consumequeue.ErrNotWritable) {
 		r.log.Error().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
@@ -34,17 +38,33 @@ func (r *Registry) flushFailed(e *entry, err error) {
 	r.log.Debug().Err(err).Str("topic", e.key.Topic).Int32("queueId", e.key.QueueID).Msg("consume queue flush failed")
 }
 
-// WriteError is the first sticky consume-queue flush failure (it wraps
-// consumequeue.ErrNotWritable, which actors/reply answers
-// SERVICE_NOT_AVAILABLE), nil while every flush succeeded. The writer
-// refuses sends and Puts with it (writer.Config.QueuesError); it is never
-// cleared. Lock-free; any goroutine.
+// putFailed reports a failed Put: one that made the queue not writable
+// (the unit could not be written: consumequeue.ErrNotWritable) is the
+// queue's sticky failure, which refuses sends from now on (flushFailed);
+// the caller logs the others. Queue actor.
+func (r *Registry) putFailed(e *entry, err error) {
+	if errors.Is(err, consumequeue.ErrNotWritable) {
+		r.flushFailed(e, err)
+	}
+}
+
+// WriteError is errNotWritable once a queue failed for good (flushFailed),
+// nil before. The writer refuses sends and Puts with it
+// (writer.Config.QueuesError); it is never cleared. Lock-free; any
+// goroutine.
 func (r *Registry) WriteError() error {
-	if p := r.writeErr.Load(); p != nil {
-		return *p
+	if r.writeErr.Load() != nil {
+		return errNotWritable
 	}
 	return nil
 }
+
+// errNotWritable is what a send is refused with after a consume queue
+// failed: SERVICE_NOT_AVAILABLE (it wraps consumequeue.ErrNotWritable) with
+// a remark in the words of Java's, not the failure itself, which names
+// files of the store and is in the log (flushFailed).
+var errNotWritable = reply.Errorf(consumequeue.ErrNotWritable,
+	"the message store is not writable (consume queue write error); restart the broker")
 
 // markedQueue is a queue a thorough round began to flush.
 type markedQueue struct {

@@ -32,6 +32,9 @@ type storeDeps struct {
 	queueOffsets map[store.QueueKey]int64
 	checkpoint   func(physicMsgTimestamp, logicsMsgTimestamp int64) error
 	probe        func() error // CommitLog.Probe (diskfull.go); nil: never full
+	// afterFunc arms the probe timer (diskfull.go); nil: time.AfterFunc.
+	// Tests count the timers with it.
+	afterFunc func(time.Duration, func())
 	// prefault is CommitLog.CreateAhead, or PrefaultWritten for SYNC_FLUSH
 	// (prefault.go); nil: no prefaulter.
 	prefault func(ahead int64) (int64, error)

@@ -69,12 +69,17 @@ func (a *writerActor) armProbe() {
 	if w.probeArmed.Swap(true) {
 		return
 	}
-	time.AfterFunc(w.cfg.DiskFullProbeInterval, func() {
+	tick := func() {
 		w.probeArmed.Store(false)
 		if !w.closed.Load() {
 			w.root.Send(w.pid, &probeTick{})
 		}
-	})
+	}
+	if w.deps.afterFunc != nil {
+		w.deps.afterFunc(w.cfg.DiskFullProbeInterval, tick)
+		return
+	}
+	time.AfterFunc(w.cfg.DiskFullProbeInterval, tick)
 }
 
 // ProbeNow asks the writer actor to probe a commit log that is read-only

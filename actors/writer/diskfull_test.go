@@ -3,6 +3,7 @@ package writer
 import (
 	"fmt"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/actormq/actormq/actors/reply"
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/sim/faultfs"
+	"github.com/actormq/actormq/storage/commitlog"
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
@@ -223,5 +225,58 @@ func TestQueuesErrorRefusesPuts(t *testing.T) {
 	}
 	if got := h.log.WrotePosition(); got != wrote {
 		t.Fatalf("commit log written to %d after a refused Put, want %d", got, wrote)
+	}
+}
+
+// ProbeNow calls while the disk stays full add no probe timers: the probe
+// each one runs finds no space and would arm a timer of its own, so n
+// calls made n timer chains, each probing every interval from then on.
+// One timer is armed at a time; once it fires, its probe arms the next.
+func TestProbeNowWhileFullArmsOneTimer(t *testing.T) {
+	var probes atomic.Int64
+	var mu sync.Mutex
+	var ticks []func() // armed timers, fired by the test
+	deps := storeDeps{
+		log: &fakeLog{},
+		probe: func() error {
+			probes.Add(1)
+			return commitlog.ErrDiskFull
+		},
+		afterFunc: func(_ time.Duration, f func()) {
+			mu.Lock()
+			defer mu.Unlock()
+			ticks = append(ticks, f)
+		},
+	}
+	armed := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(ticks)
+	}
+	w, err := spawn(testkit.ActorSystem(t), Config{
+		Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: config.FlushAsync,
+			FlushIntervalCommitLog: 10 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
+		Dispatcher: &fakeDispatcher{units: map[store.QueueKey][]queue.Unit{}}, DiskFullProbeInterval: time.Second,
+	}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Stop(testkit.Context(t)) })
+	// The probe at start finds the disk full and arms the timer.
+	testkit.Eventually(t, "the probe at start", func() bool { return w.DiskFull() && armed() == 1 })
+	for range 10 {
+		w.ProbeNow()
+	}
+	testkit.Eventually(t, "the ten probes ProbeNow asked for", func() bool { return probes.Load() == 11 })
+	if n := armed(); n != 1 {
+		t.Fatalf("%d probe timers armed after 10 ProbeNow calls on a full disk, want 1", n)
+	}
+	mu.Lock()
+	fire := ticks[0]
+	mu.Unlock()
+	fire()
+	testkit.Eventually(t, "the timer's probe to arm the next", func() bool { return probes.Load() == 12 && armed() == 2 })
+	if !w.DiskFull() {
+		t.Fatal("a probe on a full disk cleared DiskFull")
 	}
 }

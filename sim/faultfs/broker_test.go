@@ -85,6 +85,8 @@ func sendAcked(t *testing.T, c *netio.Client, addr string, acked *[]string, id, 
 	resp := netkit.Invoke(t, c, addr, sendCmd(id, bodyOf(id, size)))
 	if resp.Code == remoting.RespSuccess {
 		*acked = append(*acked, msgID(id))
+	} else if true {
+		t.Logf("send %d: %d %s", id, resp.Code, resp.Remark)
 	}
 	return resp.Code
 }
@@ -229,9 +231,17 @@ func TestBrokerConsumeQueueOutOfSpace(t *testing.T) {
 		t.Fatalf("first send: code %d", code)
 	}
 	// The dispatch, which runs after the ack, creates the first send's
-	// consume-queue and index files: wait for both, or the capacity below
-	// leaves no room for them and sends are refused from the start.
-	testkit.Eventually(t, "the first send's consume-queue and index files", func() bool {
+	// consume-queue and index files and writes its unit: wait for all of
+	// it, or the capacity below leaves no room for them and sends are
+	// refused from the start. The file's size alone is not enough: it is
+	// set before the file's blocks are allocated, and an allocation that
+	// met the capacity left the first unit waiting for space.
+	testkit.Eventually(t, "the first send's unit, consume-queue and index files", func() bool {
+		max := netkit.Invoke(t, c, addr, remoting.NewRequest(remoting.ReqGetMaxOffset,
+			map[string]string{"topic": testTopic, "queueId": "0"}, nil))
+		if max.Code != remoting.RespSuccess || max.ExtFields["offset"] != "1" {
+			return false
+		}
 		cq, err := fs.Stat("/store/consumequeue/" + testTopic + "/0/00000000000000000000")
 		idx, _ := fs.ReadDir("/store/index")
 		if err != nil || cq.Size() != 20*1000 || len(idx) != 1 {

@@ -2,7 +2,6 @@ package faultfs_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/actormq/actormq/actors/config"
@@ -51,8 +50,8 @@ func TestBrokerConsumeQueueFlushErrorStopsSends(t *testing.T) {
 		}
 		return false
 	})
-	if !strings.Contains(refusal.Remark, "consumequeue: not writable") {
-		t.Fatalf("refusal remark %q, want the consume queue's error", refusal.Remark)
+	if want := "the message store is not writable (consume queue write error); restart the broker"; refusal.Remark != want {
+		t.Fatalf("refusal remark %q, want %q (no paths of the store)", refusal.Remark, want)
 	}
 	if ev := fs.Events(); len(ev) != 1 || ev[0].Op != faultfs.OpMsync {
 		t.Fatalf("faults %v, want the one msync", ev)

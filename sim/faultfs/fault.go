@@ -87,12 +87,24 @@ const (
 	KindUnbackedWrite
 	// KindStoredBitFlip: FlipBit changed a stored bit.
 	KindStoredBitFlip
+
+	// KindLostWrite (File.Sync, Mapping.Sync only; injected, numbered last
+	// so that the kinds above keep their values) fails the sync with EIO
+	// and leaves what it covered clean but not durable, as Linux does when
+	// write-back fails: the pages stay in the page cache, so the bytes read
+	// back right, also in a process started again without a power cut
+	// (the same FS, no Crash), and a later sync writes a page only once it
+	// was written again — by WriteAt, or by stores through a mapping that
+	// change its bytes (a store of equal bytes dirties the page on Linux,
+	// but faultfs cannot see it, so it counts as none). Crash keeps what
+	// was durable before.
+	KindLostWrite
 )
 
 var kindNames = map[Kind]string{
 	KindEIO: "EIO", KindENOSPC: "ENOSPC", KindShortWrite: "short-write", KindTorn: "torn",
 	KindDelay: "delay", KindBitFlip: "bit-flip", KindCrash: "crash", KindFull: "full",
-	KindUnbackedWrite: "unbacked-write", KindStoredBitFlip: "stored-bit-flip",
+	KindUnbackedWrite: "unbacked-write", KindStoredBitFlip: "stored-bit-flip", KindLostWrite: "lost-write",
 }
 
 func (k Kind) String() string {
@@ -108,7 +120,7 @@ func (k Kind) appliesTo(op Op) bool {
 	switch k {
 	case KindShortWrite:
 		return op == OpWrite
-	case KindTorn:
+	case KindTorn, KindLostWrite:
 		return op == OpSync || op == OpMsync
 	case KindBitFlip:
 		return op == OpRead

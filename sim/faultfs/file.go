@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -119,6 +120,9 @@ func (f *file) write(p []byte, off int64, atPos bool) (int, error) {
 	copy(n.data[off:], p[:want])
 	if want > 0 {
 		n.modTime = f.fs.now()
+		for pg := off / pageBytes; pg*pageBytes < off+want; pg++ {
+			delete(n.lost, pg) // written again: dirty
+		}
 	}
 	if atPos {
 		f.pos = off + want
@@ -181,7 +185,12 @@ func (f *file) Sync() error {
 		persistTorn(f.fs, fire, n, 0, int64(len(n.data)))
 		return pathErr("sync", f.name, syscall.EIO)
 	}
-	n.durable = append(n.durable[:0], n.data...)
+	if fire != nil && fire.kind == KindLostWrite {
+		loseLocked(f.fs, fire, n, 0, int64(len(n.data)))
+		return pathErr("sync", f.name, syscall.EIO)
+	}
+	n.durable = resized(n.durable, len(n.data))
+	persistLocked(n, 0, int64(len(n.data)))
 	return nil
 }
 
@@ -261,11 +270,15 @@ func (m *mapping) Sync(off, n int) error {
 		persistTorn(m.fs, fire, m.n, int64(off), int64(n))
 		return pathErr("msync", m.name, syscall.EIO)
 	}
+	if fire != nil && fire.kind == KindLostWrite {
+		loseLocked(m.fs, fire, m.n, int64(off), int64(n))
+		return pathErr("msync", m.name, syscall.EIO)
+	}
 	node := m.n
 	if len(node.durable) != len(node.data) {
 		node.durable = resized(node.durable, len(node.data))
 	}
-	copy(node.durable[off:off+n], node.data[off:off+n])
+	persistLocked(node, int64(off), int64(n))
 	node.modTime = m.fs.now()
 	return nil
 }
@@ -279,6 +292,44 @@ func (m *mapping) Unmap() error {
 	m.b = nil
 	m.n.mapped--
 	return nil
+}
+
+// persistLocked makes [off, off+n) of nd durable (nd.durable is as long as
+// nd.data), except the pages a KindLostWrite sync left clean and that
+// were not written since. REQUIRES fsys.mu.
+func persistLocked(nd *node, off, n int64) {
+	if len(nd.lost) == 0 {
+		copy(nd.durable[off:off+n], nd.data[off:off+n])
+		return
+	}
+	for pg := off / pageBytes; pg*pageBytes < off+n; pg++ {
+		lo, hi := max(off, pg*pageBytes), min(off+n, (pg+1)*pageBytes)
+		if was, ok := nd.lost[pg]; ok {
+			start := pg * pageBytes
+			if start+int64(len(was)) <= int64(len(nd.data)) && bytes.Equal(nd.data[start:start+int64(len(was))], was) {
+				continue // clean in the cache: the sync writes nothing
+			}
+			delete(nd.lost, pg) // stored into since: dirty
+		}
+		copy(nd.durable[lo:hi], nd.data[lo:hi])
+	}
+}
+
+// loseLocked fails a sync of [off, off+n) of nd as KindLostWrite: its
+// pages are recorded clean but not durable (node.lost) and the fault is
+// logged. REQUIRES fsys.mu.
+func loseLocked(fsys *FS, fire *firing, nd *node, off, n int64) {
+	if nd.lost == nil {
+		nd.lost = make(map[int64][]byte)
+	}
+	pages := 0
+	for pg := off / pageBytes; pg*pageBytes < off+n; pg++ {
+		start := pg * pageBytes
+		nd.lost[pg] = append([]byte(nil), nd.data[start:min(start+pageBytes, int64(len(nd.data)))]...)
+		pages++
+	}
+	fire.detail = fmt.Sprintf("%d pages from %d left clean, not durable, then EIO", pages, off)
+	fsys.logLocked(fire)
 }
 
 // sectorBytes is the unit a device writes atomically: a torn sync keeps

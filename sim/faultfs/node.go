@@ -26,6 +26,11 @@ type node struct {
 	durable []byte
 	pages   []bool
 	mapped  int // live mappings
+	// lost holds, by page number, the bytes of each page a KindLostWrite
+	// sync left clean but not durable, as they were then; a sync skips
+	// such a page while its bytes are unchanged and no WriteAt covered it
+	// (persistLocked).
+	lost map[int64][]byte
 }
 
 func newDir() *node {

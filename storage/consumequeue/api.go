@@ -62,7 +62,8 @@ var (
 	// flushes failed (read.go, failLocked): the failure is sticky, since
 	// Linux reports a write-back error once per descriptor and a retried
 	// msync would report success for units that never reached the disk.
-	// The broker answers it SERVICE_NOT_AVAILABLE (actors/reply).
+	// Likewise by every Put and flush after a unit could not be written
+	// (Put). The broker answers it SERVICE_NOT_AVAILABLE (actors/reply).
 	ErrNotWritable = errors.New("consumequeue: not writable")
 	// ErrBadName rejects a topic that cannot be a directory name, or a
 	// negative queue id (never a queue; its directory would not load).
@@ -110,7 +111,15 @@ func Open(cfg Config) (*ConsumeQueue, error) {
 
 // Put writes the unit at queueOffset. Units below MaxOffset or pointing below
 // MaxPhysicalOffset are ignored (re-dispatch); a gap is filled with filler units.
-func (q *ConsumeQueue) Put(queueOffset int64, u Unit) error { return q.impl.put(queueOffset, u) }
+// A unit that cannot be written for a reason other than space (ENOSPC,
+// EDQUOT) makes the queue not writable: this and every later Put and
+// flush fail with an error wrapping ErrNotWritable.
+func (q *ConsumeQueue) Put(queueOffset int64, u Unit) error {
+	if err := q.impl.put(queueOffset, u); err != nil {
+		return q.impl.putFailed(err)
+	}
+	return nil
+}
 
 // Get fills dst (up to cap(dst)) with units from queueOffset on, stopping at
 // MaxOffset, and returns dst[:n]. The units are copies: dst belongs to the
@@ -153,16 +162,20 @@ func (q *ConsumeQueue) Repair(queueOffset int64, u Unit) (bool, error) {
 // TruncateDirty drops units whose commit-log offset is >= phyOffset.
 func (q *ConsumeQueue) TruncateDirty(phyOffset int64) error { return q.impl.truncateDirty(phyOffset) }
 
-// ResyncFrom makes the next Flush msync again, after an fsync of the queue
-// directory, the units pointing at or beyond phyOffset, and reports whether
-// there are any. After a crash the store cannot tell whether the units Open
-// loaded were durable or only in the page cache (a process crash keeps
-// them there, a later power cut does not), and Flush would msync only what
-// is written from now on: the checkpoint, which advances after a flush round,
-// would count them durable, and a power cut would lose them for good (the
-// commit log is re-dispatched only from the checkpoint on). Owner goroutine,
-// before the queue is used.
-func (q *ConsumeQueue) ResyncFrom(phyOffset int64) bool { return q.impl.resyncFrom(phyOffset) }
+// ResyncFrom rewrites the units pointing at or beyond phyOffset and makes
+// the next Flush msync them again, after an fsync of the queue directory,
+// and reports whether there are any. After a crash the store cannot tell
+// whether the units Open loaded were durable or only in the page cache (a
+// process crash keeps them there, a later power cut does not), and Flush
+// would msync only what is written from now on: the checkpoint, which
+// advances after a flush round, would count them durable, and a power cut
+// would lose them for good (the commit log is re-dispatched only from the
+// checkpoint on). Rewritten, not only msynced: after a write-back error
+// (the previous process stopped on it) Linux keeps the failed pages in the
+// page cache, clean, so they read back right and an msync of them writes
+// nothing; a write makes them dirty again. An error (the write failed)
+// fails the store's Open. Owner goroutine, before the queue is used.
+func (q *ConsumeQueue) ResyncFrom(phyOffset int64) (bool, error) { return q.impl.resyncFrom(phyOffset) }
 
 // DeleteBelow deletes files whose last unit points below commitLogMin and
 // moves MinOffset to the first unit at or above it. The newest file is

@@ -48,6 +48,19 @@ type dirRecord struct {
 	// was reported, although the entries it covered may never have
 	// reached the disk (read.go, failLocked: the same for units).
 	failed atomic.Pointer[error]
+	// lock (a one-slot channel) serializes the directory's fsyncs: two
+	// overlapping ones, the first failing, the second beginning after the
+	// first's error was reported and returning 0, let the second move
+	// synced over the entries the first one's failure covered before the
+	// first stored failed. Serialized, the second finds failed set, or
+	// finds its entries covered and skips its fsync. A channel rather than
+	// a sync.Mutex so that a testing/synctest bubble sees a waiter as
+	// blocked (TestOverlappingDirectoryFsyncs).
+	lock chan struct{}
+}
+
+func newDirRecord(path string, entry dirEntry) *dirRecord {
+	return &dirRecord{path: path, entry: entry, lock: make(chan struct{}, 1)}
 }
 
 // dirEntry is the seq-th entry created in dir.
@@ -57,28 +70,29 @@ type dirEntry struct {
 }
 
 // sync makes e durable: it fsyncs e's directory unless an fsync that began
-// after e's creation already completed. Any goroutine; two concurrent
-// calls may both fsync, which is only slower.
+// after e's creation already completed. Any goroutine; the fsyncs of one
+// directory are serialized (dirRecord.lock).
 func (e dirEntry) sync(fsys vfs.FS) error {
 	d := e.dir
 	if d.synced.Load() >= e.seq {
 		return nil
 	}
+	d.lock <- struct{}{}
+	defer func() { <-d.lock }()
 	if p := d.failed.Load(); p != nil {
 		return *p
+	}
+	if d.synced.Load() >= e.seq {
+		return nil // covered by the fsync this one waited for
 	}
 	covered := d.created.Load()
 	if err := fsys.SyncDir(d.path); err != nil {
 		err = fmt.Errorf("consumequeue: sync %s: %w", d.path, err)
-		d.failed.CompareAndSwap(nil, &err)
-		return *d.failed.Load()
+		d.failed.Store(&err)
+		return err
 	}
-	for {
-		cur := d.synced.Load()
-		if cur >= covered || d.synced.CompareAndSwap(cur, covered) {
-			return nil
-		}
-	}
+	d.synced.Store(max(d.synced.Load(), covered)) // under lock: the only writer
+	return nil
 }
 
 // create makes dir and its missing parents and returns the directory
@@ -120,13 +134,13 @@ func (d *Dirs) create(fsys vfs.FS, dir string) ([]dirEntry, error) {
 		}
 		p := d.dirs[parent]
 		if p == nil {
-			p = &dirRecord{path: parent}
+			p = newDirRecord(parent, dirEntry{})
 			d.dirs[parent] = p
 		}
 		e := dirEntry{dir: p, seq: p.created.Add(1)}
 		waits = append(waits, e)
 		if c != dir {
-			d.dirs[c] = &dirRecord{path: c, entry: e}
+			d.dirs[c] = newDirRecord(c, e)
 		}
 	}
 	slices.Reverse(waits)

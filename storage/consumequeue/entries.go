@@ -48,15 +48,29 @@ func (q *queue) fileCreated() error {
 
 // syncEntries fsyncs the queue directory (and, for a new queue, each
 // directory holding an entry it depends on that no fsync has covered yet:
-// Dirs) when a file was created since the last sync. Any goroutine;
-// concurrent calls only fsync twice.
+// Dirs) when a file was created since the last sync. A failed fsync of
+// the queue directory is sticky (dirErr): after Linux reported the
+// error, a retry returns 0 although the entries may not be on disk; the
+// owner's failure (rule 2 at a roll) thus reaches the next flush, which
+// makes it the queue's (failLocked). Any goroutine; calls are serialized
+// (dirMu), and one that finds the entries covered returns without an
+// fsync.
 func (q *queue) syncEntries() error {
 	gen := q.createdGen.Load()
+	if q.syncedGen.Load() >= gen {
+		return nil // a failure leaves syncedGen below every later gen
+	}
+	q.dirMu.Lock()
+	defer q.dirMu.Unlock()
+	if q.dirErr != nil {
+		return q.dirErr
+	}
 	if q.syncedGen.Load() >= gen {
 		return nil
 	}
 	if err := q.fs.SyncDir(q.dir); err != nil {
-		return fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+		q.dirErr = fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+		return q.dirErr
 	}
 	if waits := q.dirEntries.Load(); waits != nil {
 		for _, e := range *waits {

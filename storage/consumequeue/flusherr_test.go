@@ -2,7 +2,6 @@ package consumequeue
 
 import (
 	"errors"
-	"fmt"
 	"syscall"
 	"testing"
 
@@ -18,10 +17,9 @@ import (
 func TestFlushFailureIsSticky(t *testing.T) {
 	const dir = "/store/consumequeue/TopicA/3"
 	for _, tt := range []struct {
-		name     string
-		rule     faultfs.Rule
-		startErr error                       // files start write-back, failing with it
-		first    func(q *ConsumeQueue) error // the flush that meets the fault
+		name  string
+		rule  faultfs.Rule
+		first func(q *ConsumeQueue) error // the flush that meets the fault
 	}{
 		{
 			name:  "msync in Flush",
@@ -34,11 +32,6 @@ func TestFlushFailureIsSticky(t *testing.T) {
 			name:  "msync in a round by pages",
 			rule:  faultfs.Rule{Ops: faultfs.OpMsync, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
 			first: func(q *ConsumeQueue) error { return q.FlushPages(2) },
-		},
-		{
-			name:     "starting write-back in a round by pages",
-			startErr: fmt.Errorf("sync_file_range: %w", syscall.EIO),
-			first:    func(q *ConsumeQueue) error { return q.FlushPages(2) },
 		},
 		{
 			name:  "directory fsync in Flush",
@@ -57,22 +50,12 @@ func TestFlushFailureIsSticky(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys := faultfs.New(1)
 			cfg := Config{RootDir: "/store/consumequeue", Topic: "TopicA", QueueID: 3, FS: fsys}
-			starter := &startLog{FS: fsys}
-			if tt.startErr != nil {
-				cfg.FS = starter
-			}
 			q, err := Open(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			putRange(t, q, 0, 420) // two whole pages and a part of the third
-			if tt.startErr != nil {
-				starter.mu.Lock()
-				starter.startErr = tt.startErr
-				starter.mu.Unlock()
-			} else {
-				fsys.Inject(tt.rule)
-			}
+			fsys.Inject(tt.rule)
 			first := tt.first(q)
 			if !errors.Is(first, ErrNotWritable) || !errors.Is(first, syscall.EIO) {
 				t.Fatalf("failed flush: %v, want ErrNotWritable and EIO", first)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"syscall"
 
 	"github.com/actormq/actormq/storage/vfs"
 )
@@ -78,8 +79,8 @@ func (q *queue) flush(leastPages int) error {
 	}
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
-	if q.flushErr != nil {
-		return q.flushErr
+	if err := q.stickyLocked(); err != nil {
+		return err
 	}
 	end := q.maxOffset.Load() * UnitBytes
 	if leastPages <= 0 {
@@ -119,13 +120,16 @@ func (q *queue) worthFlushingLocked(end int64, leastPages int) bool {
 // round: flush), then starts write-back of [started, end) of every file
 // and moves started to end; flushed stays, so the next Flush msyncs the
 // range. Files without vfs.WriteBackStarter (sim/faultfs) are msynced as
-// before and the range counts flushed. A failure is sticky (failLocked):
-// sync_file_range without a wait reports submission errors only, never
-// one a later write-back meets, but a range it could not submit may have
-// lost pages all the same. REQUIRES q.flushMu.
+// before and the range counts flushed. A failure to start write-back is
+// not sticky and leaves started where it was: sync_file_range without a
+// wait makes nothing durable and reports submission errors only (a
+// transient ENOMEM, say), and a write-back error it would have met is
+// reported by the next msync of the same range, on the same descriptor,
+// which fails for good (flushLocked). A failure of the directory fsync is
+// sticky (failLocked). REQUIRES q.flushMu.
 func (q *queue) startWriteBackLocked(end int64) error {
-	if q.flushErr != nil {
-		return q.flushErr
+	if err := q.stickyLocked(); err != nil {
+		return err
 	}
 	if end <= q.started {
 		return nil
@@ -152,7 +156,7 @@ func (q *queue) startWriteBackLocked(end int64) error {
 		}
 		return nil
 	}); err != nil {
-		return q.failLocked(err)
+		return err
 	}
 	q.started = end
 	return nil
@@ -181,8 +185,8 @@ func (q *queue) eachFileRange(from, end int64, f func(cf *cqFile, off, n int64) 
 // syncEntries reads the creation count). A failure is sticky (failLocked).
 // REQUIRES q.flushMu.
 func (q *queue) flushLocked(end int64) error {
-	if q.flushErr != nil {
-		return q.flushErr
+	if err := q.stickyLocked(); err != nil {
+		return err
 	}
 	if end <= q.flushed {
 		return nil
@@ -212,12 +216,15 @@ func (q *queue) flushLocked(end int64) error {
 // descriptor (errseq) and leaves the page clean, so the second msync of
 // the same range returned 0, flushed moved past units that never reached
 // the disk and a thorough round let the checkpoint count them (a crash then
-// lost them, and re-dispatch started after them). Java sets
-// RunningFlags.WRITE_LOGICS_QUEUE_ERROR_BIT on a failed consume-queue
-// write; here the registry turns the error into the same refusal of sends
-// (queue.Registry.WriteError). A restart clears it: Close fails too, so the
-// store stays marked aborted and the next start re-dispatches from the
-// checkpoint. REQUIRES q.flushMu.
+// lost them, and re-dispatch started after them). This is stricter than
+// Java, whose MappedFile.flush logs a failed force and moves on; the
+// registry turns the error into a refusal of sends (queue.Registry.
+// WriteError) by analogy with RunningFlags.WRITE_LOGICS_QUEUE_ERROR_BIT,
+// which Java sets when a consume-queue unit cannot be written (putFailed
+// here). A restart clears it: Close fails too, so the store stays marked
+// aborted and the next start re-dispatches from the checkpoint, rewriting
+// the units from the recovery start (ResyncFrom: the failed pages may still
+// be in the page cache, clean). REQUIRES q.flushMu.
 func (q *queue) failLocked(err error) error {
 	if err == nil {
 		return nil
@@ -227,6 +234,38 @@ func (q *queue) failLocked(err error) error {
 		q.log.Error().Err(err).Msg("consume queue flush failed: the queue stays not writable until a restart")
 	}
 	return q.flushErr
+}
+
+// stickyLocked returns the queue's sticky failure, nil when there is none:
+// its failed flush, or else a failed write on the owner's side (writeErr,
+// putFailed), which becomes the flush failure. REQUIRES q.flushMu.
+func (q *queue) stickyLocked() error {
+	if q.flushErr == nil {
+		if p := q.writeErr.Load(); p != nil {
+			q.flushErr = *p // wraps ErrNotWritable; putFailed logged it
+		}
+	}
+	return q.flushErr
+}
+
+// putFailed makes err, a failed Put, the queue's sticky write error when it
+// is a failure to write the unit (not ENOSPC or EDQUOT, which the queue
+// actor retries from its backlog, nor a unit or offset Put refuses), and
+// returns the error for the caller. Java sets RunningFlags.
+// WRITE_LOGICS_QUEUE_ERROR_BIT there and stops taking writes; so does the
+// broker (the queue actor hands the error to the registry). Owner
+// goroutine.
+func (q *queue) putFailed(err error) error {
+	switch {
+	case errors.Is(err, ErrNotWritable), errors.Is(err, ErrBadUnit), errors.Is(err, ErrGapTooLarge),
+		errors.Is(err, ErrClosed), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return err
+	}
+	werr := fmt.Errorf("%w: %w", ErrNotWritable, err)
+	if q.writeErr.CompareAndSwap(nil, &werr) {
+		q.log.Error().Err(err).Msg("consume queue write failed: the queue takes no more units until a restart")
+	}
+	return *q.writeErr.Load()
 }
 
 // unflushFrom makes the next flush (and round by pages) cover the units

@@ -34,11 +34,11 @@ func TestResyncFromMakesLoadedUnitsDurable(t *testing.T) {
 	if q.MaxOffset() != 8 {
 		t.Fatalf("reopened with %d units, want 8 (page cache)", q.MaxOffset())
 	}
-	if q.ResyncFrom(msgUnit(8).CommitLogOffset) {
-		t.Fatal("ResyncFrom past the last unit reported units to sync")
+	if resync, err := q.ResyncFrom(msgUnit(8).CommitLogOffset); resync || err != nil {
+		t.Fatalf("ResyncFrom past the last unit: %v, %v, want no units to sync", resync, err)
 	}
-	if !q.ResyncFrom(msgUnit(4).CommitLogOffset) {
-		t.Fatal("ResyncFrom found no units to sync")
+	if resync, err := q.ResyncFrom(msgUnit(4).CommitLogOffset); !resync || err != nil {
+		t.Fatalf("ResyncFrom: %v, %v, want units to sync", resync, err)
 	}
 	putRange(t, q, 8, 9)
 	mustFlush(t, q)
@@ -52,6 +52,56 @@ func TestResyncFromMakesLoadedUnitsDurable(t *testing.T) {
 	got := getAll(t, r, 0, 20)
 	if len(got) != 9 {
 		t.Fatalf("%d units after the power cut, want 9", len(got))
+	}
+	for i, u := range got {
+		if u != msgUnit(int64(i)) {
+			t.Fatalf("unit %d = %+v, want %+v", i, u, msgUnit(int64(i)))
+		}
+	}
+}
+
+// TestResyncFromRewritesPagesAFailedWriteBackLeftClean: the queue's msyncs
+// fail as Linux write-back does (the pages stay in the page cache, clean:
+// faultfs.KindLostWrite), and the queue is reopened on the same disk
+// without a power cut, where its units read back right. ResyncFrom must
+// make the next Flush write them: an msync of the clean pages writes
+// nothing, and a power cut after it lost them.
+func TestResyncFromRewritesPagesAFailedWriteBackLeftClean(t *testing.T) {
+	fs := faultfs.New(6)
+	cfg := Config{RootDir: "/store/consumequeue", Topic: "TopicA", QueueID: 3, FileSize: smallFile, FS: fs}
+	q, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putRange(t, q, 0, 8) // two files
+	fs.Inject(faultfs.Rule{Ops: faultfs.OpMsync, Kind: faultfs.KindLostWrite})
+	if err := q.Flush(); err == nil {
+		t.Fatal("Flush with failing msyncs succeeded")
+	}
+	q.Close()
+	fs.ClearRules()
+
+	q, err = Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, q, 0, 20); len(got) != 8 {
+		t.Fatalf("reopened with %d units, want 8 (page cache)", len(got))
+	}
+	if resync, err := q.ResyncFrom(msgUnit(0).CommitLogOffset); !resync || err != nil {
+		t.Fatalf("ResyncFrom: %v, %v, want units to sync", resync, err)
+	}
+	mustFlush(t, q)
+
+	cfg.FS = fs.Crash()
+	r, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := getAll(t, r, 0, 20)
+	if len(got) != 8 {
+		t.Fatalf("%d units after the power cut, want 8", len(got))
 	}
 	for i, u := range got {
 		if u != msgUnit(int64(i)) {

@@ -36,8 +36,8 @@ func (q *ConsumeQueue) BeginFlush() (FlushMark, error) {
 	}
 	impl.flushMu.Lock()
 	defer impl.flushMu.Unlock()
-	if impl.flushErr != nil {
-		return FlushMark{}, impl.flushErr
+	if err := impl.stickyLocked(); err != nil {
+		return FlushMark{}, err
 	}
 	end := impl.maxOffset.Load() * UnitBytes // before syncEntries: entries.go
 	if err := impl.syncEntries(); err != nil {
@@ -56,7 +56,7 @@ func (q *ConsumeQueue) EndFlush(m FlushMark) {
 	impl := q.impl
 	impl.flushMu.Lock()
 	defer impl.flushMu.Unlock()
-	if impl.unflushGen != m.gen || impl.flushErr != nil {
+	if impl.unflushGen != m.gen || impl.stickyLocked() != nil {
 		return
 	}
 	impl.flushed = max(impl.flushed, m.end)

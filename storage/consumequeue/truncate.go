@@ -63,11 +63,23 @@ func (q *queue) truncateDirty(phyOffset int64) error {
 //
 // Units are in commit-log order, so the ones to sync again are a suffix, as
 // for truncateDirty; fillers in it are synced with it.
-func (q *queue) resyncFrom(phyOffset int64) bool {
+//
+// The suffix is written again through each file's descriptor (pwrite of
+// the bytes the mapping holds), which dirties its pages whatever the page
+// cache thought of them. The rejected alternatives: storing each unit
+// again through the mapping also dirties the page on Linux, but sim/faultfs
+// cannot see a store of equal bytes, so no test could tell it from no
+// store; dropping the range's clean pages (posix_fadvise DONTNEED) before
+// Open reads the queue shows what the disk holds, but the kernel may keep
+// pages it finds busy, and a queue would then read its whole tail from
+// disk at each abnormal start. The cost is one copy of the suffix (its size
+// is the units since the recovery start, 20 bytes a message) and its write
+// at the next flush.
+func (q *queue) resyncFrom(phyOffset int64) (bool, error) {
 	q.flushMu.Lock()
 	defer q.flushMu.Unlock()
 	if len(q.files) == 0 {
-		return false
+		return false, nil
 	}
 	maxOff := q.maxOffset.Load()
 	n := maxOff
@@ -77,12 +89,29 @@ func (q *queue) resyncFrom(phyOffset int64) bool {
 		}
 	}
 	if n == maxOff {
-		return false
+		return false, nil
 	}
 	q.unflushFrom(n * UnitBytes)
 	q.createdGen.Add(1) // syncEntries fsyncs the directory: its entries may be as fresh
-	return true
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	buf := make([]byte, min((maxOff-n)*UnitBytes, rewriteChunk))
+	err := q.eachFileRange(n*UnitBytes, maxOff*UnitBytes, func(cf *cqFile, off, size int64) error {
+		for done := int64(0); done < size; {
+			c := copy(buf, cf.b[off+done:off+size])
+			if _, err := cf.f.WriteAt(buf[:c], off+done); err != nil {
+				return fmt.Errorf("consumequeue: rewrite %s/%s from %d: %w", q.dir, fileName(cf.start), off+done, err)
+			}
+			done += int64(c)
+		}
+		return nil
+	})
+	return true, err
 }
+
+// rewriteChunk bounds resyncFrom's buffer: with 10,000 queues each
+// rewrites a few pages, with one a few megabytes.
+const rewriteChunk = 64 << 10
 
 // deleteBelow implements DeleteBelow. Owner goroutine only.
 func (q *queue) deleteBelow(commitLogMin int64) error {

@@ -207,3 +207,32 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatalf("max = %d", got)
 	}
 }
+
+// TestPutAfterTruncateDirtyWritesAtTheNewEnd checks that Puts right after a
+// truncation, without a reopen (the store's re-dispatch after a crash),
+// land at the new end: Put keeps the slot after the last unit (queue.tail)
+// and must not use the one from before the cut.
+func TestPutAfterTruncateDirtyWritesAtTheNewEnd(t *testing.T) {
+	q := openTest(t, t.TempDir(), 0)
+	putRange(t, q, 0, 10)
+	if err := q.TruncateDirty(msgUnit(6).CommitLogOffset); err != nil {
+		t.Fatal(err)
+	}
+	again := func(i int64) Unit { u := msgUnit(i); u.TagsCode = -i; return u }
+	for i := int64(6); i < 8; i++ {
+		if err := q.Put(i, again(i)); err != nil {
+			t.Fatalf("Put(%d): %v", i, err)
+		}
+	}
+	want := make([]Unit, 0, 8)
+	for i := range int64(8) {
+		if i < 6 {
+			want = append(want, msgUnit(i))
+		} else {
+			want = append(want, again(i))
+		}
+	}
+	if got := getAll(t, q, 0, 10); !slices.Equal(got, want) {
+		t.Fatalf("units after truncating at 6 and putting 6 and 7 again:\n got %v\nwant %v", got, want)
+	}
+}

@@ -23,6 +23,21 @@ func (q *queue) put(off int64, u Unit) error {
 		return nil // the record is already in this queue at a lower offset
 	}
 	noMessages := q.minOffset.Load() >= maxOff
+	if off == maxOff && len(q.tail) >= UnitBytes {
+		// The next unit in sequence, in the allocated rest of the newest
+		// file: no walk through files and cqFile (queue's layout comment).
+		writeUnit(q.tail, u)
+		q.tail = q.tail[UnitBytes:]
+		q.publish(off, u, noMessages)
+		return nil
+	}
+	q.tail = nil // until this unit is written: a failure below leaves none
+	if p := q.writeErr.Load(); p != nil {
+		// After a failed write (putFailed), off leaves a gap: refused
+		// rather than filled (queue.writeErr). No tail after a failure,
+		// so the check costs nothing on the way above.
+		return *p
+	}
 	switch gap := off - maxOff; {
 	case len(q.files) == 0 || (noMessages && gap > q.unitsPerFile):
 		// Fresh (or wholly expired) queue: start at the file holding off
@@ -48,13 +63,38 @@ func (q *queue) put(off int64, u Unit) error {
 		return err
 	}
 	writeUnit(b, u)
+	q.tail = q.tailAfter(off)
+	q.publish(off, u, noMessages)
+	return nil
+}
+
+// publish makes the unit just written at off, the new end, visible to
+// readers. Owner goroutine only.
+func (q *queue) publish(off int64, u Unit, noMessages bool) {
 	q.maxPhysical.Store(u.CommitLogOffset + int64(u.Size))
 	// Publish max before min so a reader never sees min > max.
 	q.maxOffset.Store(off + 1)
 	if noMessages {
 		q.minOffset.Store(off)
 	}
-	return nil
+}
+
+// tailAfter returns the allocated bytes of the newest file after the unit
+// at off, which was just written there (put's tail); nil when off is not
+// in the newest file or nothing allocated follows it. Only the range
+// writeSlot allocated last counts (the chunk or two holding off), so the
+// tail never reaches a page that is not allocated (a store there on a full
+// disk is a SIGBUS, not an error). Owner goroutine only.
+func (q *queue) tailAfter(off int64) []byte {
+	if len(q.files) == 0 {
+		return nil
+	}
+	cf := q.files[len(q.files)-1]
+	pos := off*UnitBytes - cf.start
+	if pos < cf.allocLo || pos+UnitBytes > cf.allocHi {
+		return nil
+	}
+	return cf.b[pos+UnitBytes : cf.allocHi]
 }
 
 // repair implements Repair. Owner goroutine only.

@@ -175,8 +175,10 @@ func openStore(cfg Config) (_ *Store, err error) {
 
 // resyncQueues is step 8. The crash may have left units in the page cache
 // only, like commit-log records (commitlog's syncRecovered), and a queue
-// flush covers only units written after Open: ResyncFrom makes the next
-// one cover the loaded units from the recovery start on, and the queue's
+// flush covers only units written after Open: ResyncFrom rewrites the
+// loaded units from the recovery start on (clean pages a failed write-back
+// left in the cache would otherwise never be written) and makes the next
+// flush cover them, and the queue's
 // directory, before the checkpoint can count them durable (they are not
 // synced here: the commit log holds them, re-dispatch from the checkpoint
 // restores them, and a flush per queue at start costs a device flush per
@@ -186,7 +188,11 @@ func (s *Store) resyncQueues(from int64) error {
 	impl := s.impl
 	topics := make(map[string]bool)
 	for key, q := range s.Queues {
-		if q.ResyncFrom(from) {
+		resync, err := q.ResyncFrom(from)
+		if err != nil {
+			return fmt.Errorf("store: resync queue %s/%d after a crash: %w", key.Topic, key.QueueID, err)
+		}
+		if resync {
 			topics[key.Topic] = true
 		}
 	}

@@ -126,3 +126,61 @@ func TestRecoverySyncFailureFailsOpen(t *testing.T) {
 		t.Fatalf("queue T/0 after recovery: %v", q)
 	}
 }
+
+// The consume queues' msyncs fail as Linux write-back does (the pages stay
+// in the page cache, clean: faultfs.KindLostWrite); the commit log's
+// succeed. The store restarts on the same disk without a power cut, where
+// the queues read back right, so re-dispatch finds nothing to repair; it
+// takes more sends, flushes them and moves the checkpoint past
+// everything, and then the power is cut. Every unit must be there: the
+// abnormal start rewrote the loaded units from the recovery start
+// (ResyncFrom). Before, their pages stayed clean, the flush wrote nothing,
+// and the power cut lost units the checkpoint had passed.
+func TestRestartWithoutPowerCutAfterLostQueueWritesKeepsUnits(t *testing.T) {
+	fs := faultfs.New(13)
+	cfg := testConfig("/store")
+	cfg.FS = fs
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProducer(t)
+	restartRound(t, s, p, 12)
+	flushAll(t, s, p)
+	restartRound(t, s, p, 12)
+	if _, err := s.CommitLog.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	fs.Inject(faultfs.Rule{Ops: faultfs.OpMsync, Path: "/store/consumequeue/", Kind: faultfs.KindLostWrite})
+	for key, q := range s.Queues {
+		if err := q.Flush(); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("flush %v = %v, want EIO", key, err)
+		}
+	}
+	if err := s.Close(); err == nil {
+		t.Fatal("Close after failed queue flushes succeeded")
+	}
+	fs.ClearRules()
+
+	s, err = Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Abnormal {
+		t.Fatal("a stop after failed queue flushes recovered as clean")
+	}
+	checkQueues(t, s, p.want) // everything, from the page cache
+	restartRound(t, s, p, 24)
+	flushAll(t, s, p)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.FS = fs.Crash()
+	s, err = Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkQueues(t, s, p.want)
+}

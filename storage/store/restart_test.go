@@ -70,18 +70,7 @@ func TestRestartAfterFailedSyncsKeepsEverythingFlushedLater(t *testing.T) {
 	if _, err := s.CommitLog.Flush(); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("commit-log flush = %v, want EIO", err)
 	}
-	if err := s.Close(); err == nil {
-		t.Fatal("Close after failed syncs succeeded")
-	}
-	fs.ClearRules()
-
-	s, err = Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Abnormal {
-		t.Fatal("a stop after failed syncs recovered as clean")
-	}
+	s = reopenAfterFailedClose(t, s, fs, cfg)
 	checkQueues(t, s, p.want) // everything, from the page cache
 	sent = append(sent, restartRound(t, s, p, 24)...)
 	flushAll(t, s, p)
@@ -98,6 +87,25 @@ func TestRestartAfterFailedSyncsKeepsEverythingFlushedLater(t *testing.T) {
 			t.Fatalf("record at %d: %v", r.unit.CommitLogOffset, err)
 		}
 	}
+}
+
+// reopenAfterFailedClose closes a store whose syncs failed (the Close must
+// report it), clears fs's rules and opens the store again without a power
+// cut: the restart must recover as after a crash.
+func reopenAfterFailedClose(t *testing.T, s *Store, fs *faultfs.FS, cfg Config) *Store {
+	t.Helper()
+	if err := s.Close(); err == nil {
+		t.Fatal("Close after failed syncs succeeded")
+	}
+	fs.ClearRules()
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Abnormal {
+		t.Fatal("a stop after failed syncs recovered as clean")
+	}
+	return s
 }
 
 // A sync that fails while recovery makes the kept data durable fails Open.
@@ -157,18 +165,7 @@ func TestRestartWithoutPowerCutAfterLostQueueWritesKeepsUnits(t *testing.T) {
 			t.Fatalf("flush %v = %v, want EIO", key, err)
 		}
 	}
-	if err := s.Close(); err == nil {
-		t.Fatal("Close after failed queue flushes succeeded")
-	}
-	fs.ClearRules()
-
-	s, err = Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Abnormal {
-		t.Fatal("a stop after failed queue flushes recovered as clean")
-	}
+	s = reopenAfterFailedClose(t, s, fs, cfg)
 	checkQueues(t, s, p.want) // everything, from the page cache
 	restartRound(t, s, p, 24)
 	flushAll(t, s, p)

@@ -43,21 +43,7 @@ func TestResyncFromMakesLoadedUnitsDurable(t *testing.T) {
 	putRange(t, q, 8, 9)
 	mustFlush(t, q)
 
-	cfg.FS = fs.Crash()
-	r, err := Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	got := getAll(t, r, 0, 20)
-	if len(got) != 9 {
-		t.Fatalf("%d units after the power cut, want 9", len(got))
-	}
-	for i, u := range got {
-		if u != msgUnit(int64(i)) {
-			t.Fatalf("unit %d = %+v, want %+v", i, u, msgUnit(int64(i)))
-		}
-	}
+	wantUnitsAfterPowerCut(t, fs, cfg, 9)
 }
 
 // TestResyncFromRewritesPagesAFailedWriteBackLeftClean: the queue's msyncs
@@ -93,6 +79,13 @@ func TestResyncFromRewritesPagesAFailedWriteBackLeftClean(t *testing.T) {
 	}
 	mustFlush(t, q)
 
+	wantUnitsAfterPowerCut(t, fs, cfg, 8)
+}
+
+// wantUnitsAfterPowerCut opens cfg's queue on what fs's disk kept through a
+// power cut and wants exactly units 0..n-1 there.
+func wantUnitsAfterPowerCut(t *testing.T, fs *faultfs.FS, cfg Config, n int) {
+	t.Helper()
 	cfg.FS = fs.Crash()
 	r, err := Open(cfg)
 	if err != nil {
@@ -100,8 +93,8 @@ func TestResyncFromRewritesPagesAFailedWriteBackLeftClean(t *testing.T) {
 	}
 	defer r.Close()
 	got := getAll(t, r, 0, 20)
-	if len(got) != 8 {
-		t.Fatalf("%d units after the power cut, want 8", len(got))
+	if len(got) != n {
+		t.Fatalf("%d units after the power cut, want %d", len(got), n)
 	}
 	for i, u := range got {
 		if u != msgUnit(int64(i)) {

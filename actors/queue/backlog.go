@@ -1,18 +1,18 @@
 package queue
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/store"
 )
 
 // A consume-queue write that finds no space (a new consume-queue file cannot
 // be allocated; the commit log's own answer is in actors/writer/diskfull.go),
-// in order:
+// or no descriptor, mapping or memory for a new file (consumequeue.Retryable:
+// a moment's shortage must not stop the broker until a restart), in order:
 //  1. the failed unit and every later unit of that queue wait in the queue
 //     actor's backlog, in queue-offset order: a later unit put first would
 //     leave a gap that Put fills with fillers, and the messages in it would
@@ -36,10 +36,9 @@ const backlogRetry = time.Second
 // retryBacklog is the queue actor's timer message for step 3.
 type retryBacklog struct{}
 
-// noSpace reports whether err means the disk is full.
-func noSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
-}
+// noSpace reports whether err means the disk is full, or the process is
+// out of another resource a new file needs (consumequeue.Retryable).
+func noSpace(err error) bool { return consumequeue.Retryable(err) }
 
 // backlogs is the registry's view of the queues with a backlog.
 type backlogs struct {
@@ -94,7 +93,7 @@ func (q *queueActor) startBacklog(units []Unit, err error) {
 		ev = q.r.log.Error()
 	}
 	ev.Err(err).Str("topic", q.e.key.Topic).Int32("queueId", q.e.key.QueueID).
-		Int64("queueOffset", units[0].QueueOffset).Msg("consume queue out of space: units wait, sends are refused")
+		Int64("queueOffset", units[0].QueueOffset).Msg("consume queue out of space or resources: units wait, sends are refused")
 	root, pid := q.r.root, q.e.pid.Load()
 	time.AfterFunc(backlogRetry, func() { root.Send(pid, &retryBacklog{}) })
 }

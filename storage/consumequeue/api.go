@@ -26,6 +26,7 @@ package consumequeue
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/actormq/actormq/storage/vfs"
 	"github.com/rs/zerolog"
@@ -68,7 +69,33 @@ var (
 	// ErrBadName rejects a topic that cannot be a directory name, or a
 	// negative queue id (never a queue; its directory would not load).
 	ErrBadName = errors.New("consumequeue: topic or queue id cannot name a queue directory")
+
+	// errDirSync marks a failed directory fsync, which Retryable never
+	// retries, whatever its errno: the entries may not be on disk, and a
+	// retry of restartAt finds nothing left to remove and would create the
+	// new file without the fsync its removals need (entries.go, rule 3).
+	errDirSync = errors.New("directory fsync failed")
 )
+
+// Retryable reports whether a failed Put can be retried as it is: the unit
+// was not written because the system lacked a resource while a file was
+// made, mapped or allocated — disk space or quota (ENOSPC, EDQUOT), file
+// descriptors (EMFILE, ENFILE), mappings or memory (ENOMEM, EAGAIN) —
+// and the queue is still writable. The queue actor keeps the unit and every
+// later one, in order, and tries again (actors/queue/backlog.go); Java
+// retries a failed unit write 30 times, a second apart, before it stops
+// taking writes. Any other failure makes the queue not writable (Put).
+func Retryable(err error) bool {
+	if errors.Is(err, ErrNotWritable) || errors.Is(err, errDirSync) {
+		return false
+	}
+	for _, errno := range [...]syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EAGAIN} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
 
 // Unit is one consume-queue entry.
 type Unit struct {
@@ -111,9 +138,9 @@ func Open(cfg Config) (*ConsumeQueue, error) {
 
 // Put writes the unit at queueOffset. Units below MaxOffset or pointing below
 // MaxPhysicalOffset are ignored (re-dispatch); a gap is filled with filler units.
-// A unit that cannot be written for a reason other than space (ENOSPC,
-// EDQUOT) makes the queue not writable: this and every later Put and
-// flush fail with an error wrapping ErrNotWritable.
+// A unit that cannot be written for a reason other than a lack of
+// resources (Retryable) makes the queue not writable: this and every later
+// Put and flush fail with an error wrapping ErrNotWritable.
 func (q *ConsumeQueue) Put(queueOffset int64, u Unit) error {
 	if err := q.impl.put(queueOffset, u); err != nil {
 		return q.impl.putFailed(err)

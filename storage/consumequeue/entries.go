@@ -69,7 +69,7 @@ func (q *queue) syncEntries() error {
 		return nil
 	}
 	if err := q.fs.SyncDir(q.dir); err != nil {
-		q.dirErr = fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+		q.dirErr = fmt.Errorf("consumequeue: %w: %s: %w", errDirSync, q.dir, err)
 		return q.dirErr
 	}
 	if waits := q.dirEntries.Load(); waits != nil {

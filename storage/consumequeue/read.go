@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"syscall"
 
 	"github.com/actormq/actormq/storage/vfs"
 )
@@ -249,8 +248,9 @@ func (q *queue) stickyLocked() error {
 }
 
 // putFailed makes err, a failed Put, the queue's sticky write error when it
-// is a failure to write the unit (not ENOSPC or EDQUOT, which the queue
-// actor retries from its backlog, nor a unit or offset Put refuses), and
+// is a failure to write the unit (not a lack of resources, Retryable,
+// which the queue actor retries from its backlog, nor a unit or offset Put
+// refuses), and
 // returns the error for the caller. Java sets RunningFlags.
 // WRITE_LOGICS_QUEUE_ERROR_BIT there and stops taking writes; so does the
 // broker (the queue actor hands the error to the registry). Owner
@@ -258,7 +258,7 @@ func (q *queue) stickyLocked() error {
 func (q *queue) putFailed(err error) error {
 	switch {
 	case errors.Is(err, ErrNotWritable), errors.Is(err, ErrBadUnit), errors.Is(err, ErrGapTooLarge),
-		errors.Is(err, ErrClosed), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		errors.Is(err, ErrClosed), Retryable(err):
 		return err
 	}
 	werr := fmt.Errorf("%w: %w", ErrNotWritable, err)

@@ -1,8 +1,10 @@
 package consumequeue
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -12,7 +14,9 @@ import (
 )
 
 // TestOwnerFailuresAreSticky: a write that fails on the owner's goroutine
-// (a Put) for a reason other than space makes the queue not writable: the
+// (a Put) for a reason other than a lack of resources makes the queue not
+// writable (a directory fsync whatever its errno: a retry of a restart
+// would find nothing left to remove and skip the fsync of rule 3): the
 // Put and every later one fail with ErrNotWritable (a later unit would
 // leave a gap that Put fills with fillers, which re-dispatch keeps), and so
 // does every flush, although faultfs lets the retried operation succeed, as
@@ -23,6 +27,7 @@ func TestOwnerFailuresAreSticky(t *testing.T) {
 		name  string
 		setup func(t *testing.T, q *ConsumeQueue) int64 // returns the offset to put next
 		rule  faultfs.Rule
+		errno syscall.Errno // the rule's; default EIO
 	}{
 		{
 			// Rule 2 (entries.go): the roll into a second file while the
@@ -49,6 +54,28 @@ func TestOwnerFailuresAreSticky(t *testing.T) {
 			rule: faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
 		},
 		{
+			name: "directory fsync of a restart without space",
+			setup: func(t *testing.T, q *ConsumeQueue) int64 {
+				putRange(t, q, 0, 3)
+				mustFlush(t, q)
+				if err := q.DeleteBelow(msgUnit(100).CommitLogOffset); err != nil {
+					t.Fatal(err)
+				}
+				return 100
+			},
+			rule:  faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindENOSPC, Nth: 1},
+			errno: syscall.ENOSPC,
+		},
+		{
+			name: "directory fsync at a roll without space",
+			setup: func(t *testing.T, q *ConsumeQueue) int64 {
+				putRange(t, q, 0, 5)
+				return 5
+			},
+			rule:  faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindENOSPC, Nth: 1},
+			errno: syscall.ENOSPC,
+		},
+		{
 			name: "creating a file",
 			setup: func(t *testing.T, q *ConsumeQueue) int64 {
 				putRange(t, q, 0, 5)
@@ -66,9 +93,10 @@ func TestOwnerFailuresAreSticky(t *testing.T) {
 			next := tt.setup(t, q)
 			flushed := flushedOf(q)
 			fsys.Inject(tt.rule)
+			errno := cmp.Or(tt.errno, syscall.EIO)
 			first := q.Put(next, msgUnit(next))
-			if !errors.Is(first, ErrNotWritable) || !errors.Is(first, syscall.EIO) {
-				t.Fatalf("failed Put: %v, want ErrNotWritable and EIO", first)
+			if !errors.Is(first, ErrNotWritable) || !errors.Is(first, errno) || Retryable(first) {
+				t.Fatalf("failed Put: %v, want ErrNotWritable and %v, not retryable", first, errno)
 			}
 			if ev := fsys.Events(); len(ev) != 1 {
 				t.Fatalf("faults %v, want one", ev)
@@ -94,10 +122,31 @@ func TestOwnerFailuresAreSticky(t *testing.T) {
 	}
 }
 
-// TestPutOutOfSpaceIsNotSticky: a Put that finds no space fails with
-// ENOSPC only, and the queue takes the unit once there is space (the queue
-// actor retries it from its backlog).
-func TestPutOutOfSpaceIsNotSticky(t *testing.T) {
+// TestPutWithoutResourcesIsNotSticky: a Put that finds no space, or no
+// descriptor or memory for the next file, fails with that errno only
+// (Retryable), and the queue takes the unit at the next try (the queue
+// actor retries it from its backlog). Java retries a failed unit write
+// too; before, a moment without descriptors stopped the broker until a
+// restart.
+func TestPutWithoutResourcesIsNotSticky(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			fsys := &createFailsOnce{FS: faultfs.New(1), errno: errno}
+			q, err := Open(Config{RootDir: "/store/consumequeue", Topic: "TopicA", QueueID: 3, FileSize: smallFile, FS: fsys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			putRange(t, q, 0, 5) // the first file is full
+			fsys.armed = true
+			if err := q.Put(5, msgUnit(5)); !errors.Is(err, errno) || errors.Is(err, ErrNotWritable) || !Retryable(err) {
+				t.Fatalf("Put: %v, want %v alone, retryable", err, errno)
+			}
+			putRange(t, q, 5, 7)
+			mustFlush(t, q)
+		})
+	}
+	// And a fallocate that finds no space, as the disk reports it.
 	fsys := faultfs.New(1)
 	q, err := Open(Config{RootDir: "/store/consumequeue", Topic: "TopicA", QueueID: 3, FileSize: smallFile, FS: fsys})
 	if err != nil {
@@ -111,6 +160,23 @@ func TestPutOutOfSpaceIsNotSticky(t *testing.T) {
 	}
 	putRange(t, q, 5, 7)
 	mustFlush(t, q)
+}
+
+// createFailsOnce fails the first creation of a file after it is armed
+// with errno, as open(2) does when the process or the system is out of
+// descriptors (mmap's ENOMEM and a full disk's ENOSPC alike for Put).
+type createFailsOnce struct {
+	vfs.FS
+	errno         syscall.Errno
+	armed, failed bool
+}
+
+func (c *createFailsOnce) OpenFile(name string, flag int, perm os.FileMode) (vfs.File, error) {
+	if c.armed && !c.failed && flag&os.O_CREATE != 0 {
+		c.failed = true
+		return nil, &os.PathError{Op: "open", Path: name, Err: c.errno}
+	}
+	return c.FS.OpenFile(name, flag, perm)
 }
 
 // TestDirectoryFsyncFailureInARoundByPagesIsSticky: a round by pages that
@@ -138,6 +204,37 @@ func TestDirectoryFsyncFailureInARoundByPagesIsSticky(t *testing.T) {
 	if err := q.Close(); !errors.Is(err, ErrNotWritable) {
 		t.Fatalf("Close after the failure: %v, want ErrNotWritable", err)
 	}
+}
+
+// TestQueueDirectoryFsyncFailureStaysWithTheDirectory: once an fsync of
+// the queue's directory failed, every later syncEntries fails with it (the
+// directory's own record, dirErr), even before the failure reached the
+// queue's flush state: a Flush on the flusher's goroutine that overlaps the
+// owner's failed fsync at a roll must not fsync again, get 0 from Linux
+// and report units durable in a file whose entry may not be on disk.
+func TestQueueDirectoryFsyncFailureStaysWithTheDirectory(t *testing.T) {
+	const dir = "/store/consumequeue/TopicA/3"
+	fsys := faultfs.New(1)
+	q, err := Open(Config{RootDir: "/store/consumequeue", Topic: "TopicA", QueueID: 3, FS: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putRange(t, q, 0, 3) // the first file, its entry not synced
+	fsys.Inject(faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindEIO, Nth: 1})
+	first := q.impl.syncEntries() // as the owner's roll does (rule 2)
+	if !errors.Is(first, syscall.EIO) {
+		t.Fatalf("syncEntries: %v, want EIO", first)
+	}
+	if err := q.impl.syncEntries(); err != first {
+		t.Fatalf("syncEntries after the failure: %v, want the first error", err)
+	}
+	if err := q.Flush(); !errors.Is(err, ErrNotWritable) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Flush after the failure: %v, want ErrNotWritable and EIO", err)
+	}
+	if got := flushedOf(q); got != 0 {
+		t.Fatalf("flushed %d, want 0", got)
+	}
+	q.Close()
 }
 
 // TestStartWriteBackFailureIsNotSticky: sync_file_range without a wait

@@ -159,7 +159,7 @@ func (q *queue) restartAt(off int64) error {
 	// expired files (rare) pays this fsync on the owner.
 	if len(old) > 0 {
 		if err := q.fs.SyncDir(q.dir); err != nil {
-			return fmt.Errorf("consumequeue: sync %s: %w", q.dir, err)
+			return fmt.Errorf("consumequeue: %w: %s: %w", errDirSync, q.dir, err)
 		}
 	}
 	start := off * UnitBytes / q.fileSize * q.fileSize

@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -44,6 +45,20 @@ import (
 // (sysmon retakes it and the locked goroutine must get it back through
 // another thread).
 //
+// Attributes someone else sets on the thread meanwhile stay: end reads the
+// thread again and takes back only the slice, with the nice value and
+// flags it finds (an operator's renice of every broker thread, which the
+// SYNC_FLUSH syncer, flushing back to back, is nearly always inside, was
+// undone before; and without privilege the thread kept the short slice),
+// and leaves a thread whose policy or slice changed since begin alone.
+// SCHED_FLAG_RESET_ON_FORK is never cleared (without privilege that is
+// refused, and the hint never applied on such a thread); it is set for
+// the flush when the nice value is not negative, where it resets nothing
+// but the slice, so that a thread the runtime clones from this one
+// meanwhile does not inherit the short slice for good (a broker started
+// with a negative nice keeps that risk: the flag would reset the nice of
+// such threads to 0).
+//
 // Rejected: a nice value below the broker's (CAP_SYS_NICE; it also gives
 // the thread a larger share of CPU, not only an earlier turn); SCHED_FIFO
 // for the syncer (privileged, and a real-time thread stuck in a long
@@ -57,29 +72,50 @@ const flushSliceNs = 100_000
 // schedOther is SCHED_OTHER (SCHED_NORMAL), the default policy.
 const schedOther = 0
 
+// schedFlagResetOnFork is SCHED_FLAG_RESET_ON_FORK, in sched_attr's flags.
+const schedFlagResetOnFork = 0x01
+
 // sliceHint is the short slice lent to one thread for one flush. The
 // zero value is ready; one goroutine (the syncer).
 type sliceHint struct {
-	tid  int
-	nice int32
-	set  bool // the slice was set on tid and must be taken back
+	tid   int
+	flags uint64 // sched_attr flags for both calls: RESET_ON_FORK or 0
+	set   bool   // the slice was set on tid and must be taken back
+	off   bool   // the kernel or a seccomp filter refused the calls: no more tries
 }
 
 // begin asks for the short slice for the calling thread if it runs under
 // SCHED_OTHER (a broker started with chrt keeps its policy). Failures
-// leave the thread as it was: the hint is an optimization only.
-func (h *sliceHint) begin() {
+// leave the thread as it was: the hint is an optimization only. The first
+// refusal turns the hint off for good and is returned, for the caller to
+// log once.
+func (h *sliceHint) begin() error {
 	h.set = false
+	if h.off {
+		return nil
+	}
 	h.tid = unix.Gettid()
 	var a unix.SchedAttr
-	if schedGetattr(h.tid, &a) != nil || a.Policy != schedOther {
-		return
+	if err := schedGetattr(h.tid, &a); err != nil {
+		h.off = true
+		return fmt.Errorf("sched_getattr: %w", err)
 	}
-	h.nice = a.Nice
-	// Flags 0: no SCHED_FLAG_RESET_ON_FORK and no utilization clamps
-	// change; Nice as it was, so the call needs no privilege.
-	set := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: schedOther, Nice: h.nice, Runtime: flushSliceNs}
-	h.set = unix.SchedSetAttr(h.tid, &set, 0) == nil
+	if a.Policy != schedOther {
+		return nil
+	}
+	// No utilization-clamp flags, so the clamps stay; Nice as it is, so
+	// the call needs no privilege.
+	h.flags = a.Flags & schedFlagResetOnFork
+	if a.Nice >= 0 {
+		h.flags = schedFlagResetOnFork
+	}
+	set := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: schedOther, Flags: h.flags, Nice: a.Nice, Runtime: flushSliceNs}
+	if err := unix.SchedSetAttr(h.tid, &set, 0); err != nil {
+		h.off = true
+		return fmt.Errorf("sched_setattr: %w", err)
+	}
+	h.set = true
+	return nil
 }
 
 // end takes the short slice back: Runtime 0 is the kernel's default slice
@@ -90,7 +126,11 @@ func (h *sliceHint) end() {
 		return
 	}
 	h.set = false
-	back := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: schedOther, Nice: h.nice}
+	var a unix.SchedAttr
+	if schedGetattr(h.tid, &a) != nil || a.Policy != schedOther || a.Runtime != flushSliceNs {
+		return // changed since begin by someone else: theirs stays
+	}
+	back := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: schedOther, Flags: h.flags | a.Flags&schedFlagResetOnFork, Nice: a.Nice}
 	_ = unix.SchedSetAttr(h.tid, &back, 0)
 }
 

@@ -148,7 +148,9 @@ func (s *syncer) Receive(ctx actor.Context) {
 	case *flushReq:
 		log := s.w.deps.log
 		if s.again {
-			s.hint.begin()
+			if err := s.hint.begin(); err != nil {
+				s.w.log.Info().Err(err).Msg("flushes run without the short scheduler slice: the kernel refused it")
+			}
 		}
 		flushed, err := log.Flush()
 		s.hint.end()

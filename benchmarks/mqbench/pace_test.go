@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +88,37 @@ func TestSleeper(t *testing.T) {
 	}
 	if sl.sleep(time.Millisecond) {
 		t.Fatal("a sleep after the run's end reported true")
+	}
+}
+
+// TestSleepersWaitInTheNetpoller: the timerfd is non-blocking and on the
+// netpoller (a read deadline can be set: os.File refuses one for a file
+// the poller does not hold), so a sleep parks its goroutine, not a thread:
+// sleeps seen waiting in the poller ("IO wait") end, false, with their
+// context. A blocking timerfd passed TestSleeper, whose sleep ended through
+// the context check before it ever read.
+func TestSleepersWaitInTheNetpoller(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const n = 8
+	ended := make(chan bool, n)
+	for range n {
+		sl := newTestSleeper(t, ctx)
+		if err := sl.f.SetReadDeadline(time.Time{}); err != nil {
+			t.Fatalf("the timerfd is not on the netpoller: %v", err)
+		}
+		go func() { ended <- sl.sleep(time.Hour) }()
+	}
+	buf := make([]byte, 1<<20)
+	testkit.Eventually(t, "every sleep waiting in the netpoller", func() bool {
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		return strings.Count(stacks, "[IO wait") >= n && strings.Count(stacks, "(*sleeper).sleep") >= n
+	})
+	cancel()
+	for range n {
+		if testkit.Receive(t, ended, "a sleep waiting in the netpoller to end with its context") {
+			t.Fatal("a sleep cut short by the run's end reported true")
+		}
 	}
 }
 

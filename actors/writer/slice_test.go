@@ -42,6 +42,14 @@ func lockThread(t *testing.T) {
 	runtime.LockOSThread()
 }
 
+// mustBegin begins h's hint on the calling thread; the kernel must take it.
+func mustBegin(t *testing.T, h *sliceHint) {
+	t.Helper()
+	if err := h.begin(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSliceHintSetsAndTakesBack: begin gives the thread the short slice and
 // keeps its nice value (a raised one too, which the thread could not lower
 // again without privilege); end gives the default slice back.
@@ -56,9 +64,7 @@ func TestSliceHintSetsAndTakesBack(t *testing.T) {
 		t.Fatalf("the default slice is already %d ns: the test cannot tell the hint", before.Runtime)
 	}
 	var h sliceHint
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	during := threadAttr(t)
 	if during.Runtime != flushSliceNs || during.Nice != 3 || during.Policy != schedOther {
 		t.Fatalf("during the hint: slice %d ns nice %d policy %d; want %d ns, nice 3, SCHED_OTHER", during.Runtime, during.Nice, during.Policy, flushSliceNs)
@@ -83,9 +89,7 @@ func TestSliceHintKeepsWhatOthersSetMeanwhile(t *testing.T) {
 	requireSliceReport(t)
 	before := threadAttr(t)
 	var h sliceHint
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	if err := unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), int(before.Nice)+4); err != nil {
 		t.Fatalf("setpriority: %v", err)
 	}
@@ -94,9 +98,7 @@ func TestSliceHintKeepsWhatOthersSetMeanwhile(t *testing.T) {
 		t.Fatalf("renice during the hint, after end: nice %d slice %d ns; want nice %d, slice %d ns", after.Nice, after.Runtime, before.Nice+4, before.Runtime)
 	}
 
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	batch := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Nice: before.Nice + 4, Runtime: 2 * flushSliceNs}
 	if err := unix.SchedSetAttr(unix.Gettid(), &batch, 0); err != nil {
 		t.Fatalf("sched_setattr SCHED_BATCH: %v", err)
@@ -117,9 +119,7 @@ func TestSliceHintResetOnFork(t *testing.T) {
 	requireSliceReport(t)
 	before := threadAttr(t)
 	var h sliceHint
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	if during := threadAttr(t); during.Runtime != flushSliceNs || during.Flags&schedFlagResetOnFork == 0 {
 		t.Fatalf("during the hint: slice %d ns flags %#x; want %d ns and RESET_ON_FORK", during.Runtime, during.Flags, flushSliceNs)
 	}
@@ -129,9 +129,7 @@ func TestSliceHintResetOnFork(t *testing.T) {
 	if err := unix.SchedSetAttr(unix.Gettid(), &own, 0); err != nil {
 		t.Fatalf("sched_setattr RESET_ON_FORK: %v", err)
 	}
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	if during := threadAttr(t); during.Runtime != flushSliceNs {
 		t.Fatalf("thread with RESET_ON_FORK during the hint: slice %d ns, want %d", during.Runtime, flushSliceNs)
 	}
@@ -149,9 +147,7 @@ func TestSliceHintEndFromAnotherThread(t *testing.T) {
 	requireSliceReport(t)
 	before := threadAttr(t)
 	var h sliceHint
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -176,9 +172,7 @@ func TestSliceHintLeavesOtherPolicies(t *testing.T) {
 	}
 	before := threadAttr(t)
 	var h sliceHint
-	if err := h.begin(); err != nil {
-		t.Fatal(err)
-	}
+	mustBegin(t, &h)
 	during := threadAttr(t)
 	h.end()
 	if during.Policy != unix.SCHED_BATCH || during.Runtime != before.Runtime {

@@ -23,6 +23,21 @@ import (
 // Linux does after reporting an error (a directory fsync returns 0 then).
 func TestOwnerFailuresAreSticky(t *testing.T) {
 	const dir = "/store/consumequeue/TopicA/3"
+	// atRoll fills one file, its entry not yet synced: the next Put rolls.
+	atRoll := func(t *testing.T, q *ConsumeQueue) int64 {
+		putRange(t, q, 0, 5)
+		return 5
+	}
+	// afterExpiry leaves a queue whose files all expired: the next Put
+	// restarts it past them.
+	afterExpiry := func(t *testing.T, q *ConsumeQueue) int64 {
+		putRange(t, q, 0, 3)
+		mustFlush(t, q)
+		if err := q.DeleteBelow(msgUnit(100).CommitLogOffset); err != nil {
+			t.Fatal(err)
+		}
+		return 100
+	}
 	for _, tt := range []struct {
 		name  string
 		setup func(t *testing.T, q *ConsumeQueue) int64 // returns the offset to put next
@@ -32,56 +47,33 @@ func TestOwnerFailuresAreSticky(t *testing.T) {
 		{
 			// Rule 2 (entries.go): the roll into a second file while the
 			// first one's entry waits for its fsync does it on the owner.
-			name: "directory fsync at a roll",
-			setup: func(t *testing.T, q *ConsumeQueue) int64 {
-				putRange(t, q, 0, 5) // one file, its entry not yet synced
-				return 5
-			},
-			rule: faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
+			name:  "directory fsync at a roll",
+			setup: atRoll,
+			rule:  faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
 		},
 		{
 			// Rule 3: a queue restarted past its expired files fsyncs the
 			// removals on the owner.
-			name: "directory fsync of a restart",
-			setup: func(t *testing.T, q *ConsumeQueue) int64 {
-				putRange(t, q, 0, 3)
-				mustFlush(t, q)
-				if err := q.DeleteBelow(msgUnit(100).CommitLogOffset); err != nil {
-					t.Fatal(err)
-				}
-				return 100
-			},
-			rule: faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
+			name:  "directory fsync of a restart",
+			setup: afterExpiry,
+			rule:  faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
 		},
 		{
-			name: "directory fsync of a restart without space",
-			setup: func(t *testing.T, q *ConsumeQueue) int64 {
-				putRange(t, q, 0, 3)
-				mustFlush(t, q)
-				if err := q.DeleteBelow(msgUnit(100).CommitLogOffset); err != nil {
-					t.Fatal(err)
-				}
-				return 100
-			},
+			name:  "directory fsync of a restart without space",
+			setup: afterExpiry,
 			rule:  faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindENOSPC, Nth: 1},
 			errno: syscall.ENOSPC,
 		},
 		{
-			name: "directory fsync at a roll without space",
-			setup: func(t *testing.T, q *ConsumeQueue) int64 {
-				putRange(t, q, 0, 5)
-				return 5
-			},
+			name:  "directory fsync at a roll without space",
+			setup: atRoll,
 			rule:  faultfs.Rule{Ops: faultfs.OpSyncDir, Path: dir, Kind: faultfs.KindENOSPC, Nth: 1},
 			errno: syscall.ENOSPC,
 		},
 		{
-			name: "creating a file",
-			setup: func(t *testing.T, q *ConsumeQueue) int64 {
-				putRange(t, q, 0, 5)
-				return 5
-			},
-			rule: faultfs.Rule{Ops: faultfs.OpCreate, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
+			name:  "creating a file",
+			setup: atRoll,
+			rule:  faultfs.Rule{Ops: faultfs.OpCreate, Path: dir, Kind: faultfs.KindEIO, Nth: 1},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,8 +79,9 @@ import (
 // ErrConfig is wrapped by Spawn's config validation failures.
 var ErrConfig = errors.New("send: invalid config")
 
-// errDiskFull answers sends while the disk is over the full threshold.
-var errDiskFull = fmt.Errorf("%w: the broker's disk is full, sends are refused until space is freed", reply.ErrServiceNotAvailable)
+// errDiskFull answers sends while the disk is over the full threshold or a
+// consume queue waits to retry a unit (queue.Registry.Full).
+var errDiskFull = fmt.Errorf("%w: the broker's disk is full, or a consume queue lacks a file descriptor or memory for its next file; sends are refused until that passes", reply.ErrServiceNotAvailable)
 
 // Topics is the metadata actor's side the send path needs.
 type Topics interface {

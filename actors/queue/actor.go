@@ -80,7 +80,7 @@ func (q *queueActor) put(units []Unit) (kept bool) {
 		}
 		u := &units[i]
 		err := cq.Put(u.QueueOffset, consumequeue.Unit{CommitLogOffset: u.PhysOffset, Size: u.Size, TagsCode: u.TagsCode})
-		if err != nil && noSpace(err) {
+		if err != nil && consumequeue.Retryable(err) { // no space or resources: backlog.go
 			q.startBacklog(units[i:], err)
 			units, kept = units[:i], true
 			break

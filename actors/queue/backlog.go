@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/storage/store"
 )
 
@@ -35,10 +34,6 @@ const backlogRetry = time.Second
 
 // retryBacklog is the queue actor's timer message for step 3.
 type retryBacklog struct{}
-
-// noSpace reports whether err means the disk is full, or the process is
-// out of another resource a new file needs (consumequeue.Retryable).
-func noSpace(err error) bool { return consumequeue.Retryable(err) }
 
 // backlogs is the registry's view of the queues with a backlog.
 type backlogs struct {

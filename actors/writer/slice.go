@@ -52,12 +52,14 @@ import (
 // undone before; and without privilege the thread kept the short slice),
 // and leaves a thread whose policy or slice changed since begin alone.
 // SCHED_FLAG_RESET_ON_FORK is never cleared (without privilege that is
-// refused, and the hint never applied on such a thread); it is set for
-// the flush when the nice value is not negative, where it resets nothing
-// but the slice, so that a thread the runtime clones from this one
-// meanwhile does not inherit the short slice for good (a broker started
-// with a negative nice keeps that risk: the flag would reset the nice of
-// such threads to 0).
+// refused, and the hint never applied on such a thread); begin sets it
+// when the nice value is not negative, where it resets nothing but the
+// slice, so that a thread the runtime clones from this one during a flush
+// does not inherit the short slice for good. It stays set after the flush
+// (end could not clear it without privilege): only a later renice of the
+// broker below 0 would then matter, a clone of such a thread starting at
+// nice 0. A broker started with a negative nice keeps the inheritance
+// risk instead (the flag would reset its clones' nice to 0).
 //
 // Rejected: a nice value below the broker's (CAP_SYS_NICE; it also gives
 // the thread a larger share of CPU, not only an earlier turn); SCHED_FIFO

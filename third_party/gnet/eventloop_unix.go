@@ -76,9 +76,21 @@ func (el *eventloop) Execute(ctx context.Context, runnable Runnable) error {
 	if runnable == nil {
 		return errorx.ErrNilRunnable
 	}
+	if ctx == context.Background() {
+		// actormq: the runnable itself is the task's parameter, so a call
+		// with the background context allocates no closure (netio's flush
+		// task, once per flush of a connection's answers).
+		return el.poller.Trigger(queue.LowPriority, runInBackground, runnable)
+	}
 	return el.poller.Trigger(queue.LowPriority, func(any) error {
 		return runnable.Run(ctx)
 	}, nil)
+}
+
+// runInBackground runs the Runnable it is given with the background context
+// (actormq: Execute's closure-free path).
+func runInBackground(runnable any) error {
+	return runnable.(Runnable).Run(context.Background())
 }
 
 func (el *eventloop) Schedule(context.Context, Runnable, time.Duration) error {

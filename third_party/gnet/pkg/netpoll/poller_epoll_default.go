@@ -84,8 +84,8 @@ func OpenPoller() (poller *Poller, err error) {
 		poller = nil
 		return
 	}
-	poller.asyncTaskQueue = queue.NewLockFreeQueue()
-	poller.urgentAsyncTaskQueue = queue.NewLockFreeQueue()
+	poller.asyncTaskQueue = queue.NewMutexQueue() // actormq: no node per task (pkg/queue/mutex_queue.go)
+	poller.urgentAsyncTaskQueue = queue.NewMutexQueue()
 	poller.highPriorityEventsThreshold = MaxPollEventsCap
 	return
 }

@@ -110,7 +110,7 @@ func (cc *clientConn) dropWaiter(opaque int32) {
 // frame is queued, and a later write failure closes the connection, which
 // fails their invokes with ErrClosed.
 func (cc *clientConn) writeCmd(cmd *remoting.Command) error {
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(frameBytesGuess)
 	buf.B = remoting.AppendFrame(buf.B[:0], cmd)
 	return cc.queueFrame(buf)
 }

@@ -80,11 +80,16 @@ func (c *Conn) RemoteAddr() string { return c.impl.remote }
 // String names the connection for logs.
 func (c *Conn) String() string { return fmt.Sprintf("conn#%d(%s)", c.impl.id, c.impl.remote) }
 
+// frameBytesGuess is the out-frame class asked for a Command's frame, whose
+// size is known only once encoded: most answers and requests fit, and a
+// larger one grows its buffer, which then goes back to a larger class.
+const frameBytesGuess = 512
+
 // Write encodes cmd into a pooled buffer and queues it for the socket
 // without blocking; the buffer is owned by the queued write until its flush
 // releases it, on success or error. cmd is not retained after Write returns.
 func (c *Conn) Write(cmd *remoting.Command) error {
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(frameBytesGuess)
 	buf.B = remoting.AppendFrame(buf.B[:0], cmd)
 	return c.impl.queue(buf, nil, nil)
 }
@@ -102,7 +107,7 @@ func (c *Conn) WriteBatch(cmds []*remoting.Command) error {
 	if len(cmds) == 0 {
 		return nil
 	}
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(len(cmds) * frameBytesGuess)
 	for _, cmd := range cmds {
 		buf.B = remoting.AppendFrame(buf.B, cmd)
 	}
@@ -122,14 +127,14 @@ func (c *Conn) WriteWithBody(cmd *remoting.Command, parts [][]byte, done func())
 	for _, p := range parts {
 		bodyLen += len(p)
 	}
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(frameBytesGuess)
 	buf.B = remoting.AppendFrameHead(buf.B[:0], cmd, bodyLen)
 	return c.impl.queue(buf, parts, done)
 }
 
 // WriteFrameWithBody is WriteWithBody for a frame head the caller encoded
 // (remoting.AppendFrameHeadExt with the parts' total length): no Command per
-// answer. It takes ownership of head (back to bytebufferpool after the flush
+// answer. It takes ownership of head (back to its pool after the flush
 // that writes it, or at once on error) and of done, with WriteWithBody's
 // rules for done and the parts.
 func (c *Conn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, parts [][]byte, done func()) error {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/actormq/actormq/wire/remoting"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -339,6 +340,7 @@ func finishWrite(buf *bytebufferpool.ByteBuffer, done func()) {
 	}
 }
 
-// releaseFrame returns a written frame buffer to the pool; tests swap it to
+// releaseFrame returns a written frame buffer to its pool (frames come from
+// remoting.NewOutFrame); tests swap it to
 // count releases.
-var releaseFrame = bytebufferpool.Put
+var releaseFrame = remoting.ReleaseOutFrame

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/valyala/bytebufferpool"
 
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
@@ -40,7 +39,7 @@ func TestClientWriteFrames(t *testing.T) {
 		return true
 	}})
 
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(512)
 	buf.B = buf.B[:0]
 	const frames = 3
 	for i := range frames {
@@ -75,7 +74,7 @@ func TestClientWriteFrames(t *testing.T) {
 func TestClientWriteFramesDialFailure(t *testing.T) {
 	rc := countReleases(t)
 	cl := newTestClient(t, ClientConfig{})
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(512)
 	buf.B = remoting.AppendFrame(buf.B[:0], remoting.NewRequest(remoting.ReqHeartBeat, nil, nil))
 	if err := cl.WriteFrames(testkit.ClosedAddr(t), buf); !errors.Is(err, ErrDial) {
 		t.Fatalf("err = %v, want ErrDial", err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-	"github.com/valyala/bytebufferpool"
 
 	"github.com/actormq/actormq/internal/testkit"
 	"github.com/actormq/actormq/wire/remoting"
@@ -57,7 +56,7 @@ func benchmarkConnWriters(b *testing.B, writers, window int) {
 	b.ResetTimer()
 	runConcurrently(b, writers, func() error {
 		slots <- struct{}{}
-		buf := bytebufferpool.Get()
+		buf := remoting.NewOutFrame(512)
 		buf.B = append(buf.B[:0], frame...)
 		return c.WriteFrame(buf)
 	})

@@ -46,7 +46,7 @@ func (c *fakeConn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, parts [][
 	for _, p := range parts {
 		b = append(b, p...)
 	}
-	bytebufferpool.Put(head)
+	remoting.ReleaseOutFrame(head)
 	if done != nil {
 		done()
 	}

@@ -32,13 +32,13 @@ func (c *benchConn) Write(cmd *remoting.Command) error {
 }
 
 func (c *benchConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
-	bytebufferpool.Put(frame)
+	remoting.ReleaseOutFrame(frame)
 	c.codes <- -1
 	return nil
 }
 
 func (c *benchConn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, _ [][]byte, done func()) error {
-	bytebufferpool.Put(head)
+	remoting.ReleaseOutFrame(head)
 	done()
 	c.codes <- remoting.RespSuccess
 	return nil

@@ -9,7 +9,6 @@ import (
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/valyala/bytebufferpool"
 )
 
 // timeLookup selects a request that reads store times from the commit log.
@@ -97,6 +96,9 @@ func parseQueueKey(cmd *remoting.Command) (store.QueueKey, error) {
 	return store.QueueKey{Topic: topic, QueueID: qid}, nil
 }
 
+// offsetAnswerBytes is the out-frame class of an offset answer (~160 B).
+const offsetAnswerBytes = 256
+
 // writeOffset answers cmd with SUCCESS and one number field, encoded from
 // the stack into a pooled frame (as pull answers, scan.go): no Command,
 // map or number string per answer. The frame is the connection's once
@@ -104,7 +106,7 @@ func parseQueueKey(cmd *remoting.Command) (store.QueueKey, error) {
 func writeOffset(c Conn, cmd *remoting.Command, field string, v int64) {
 	resp := remoting.ResponseTo(cmd.Opaque, remoting.RespSuccess, "")
 	ext := [...]remoting.ExtField{{Key: field, Int: v, IsInt: true}}
-	frame := bytebufferpool.Get()
+	frame := remoting.NewOutFrame(offsetAnswerBytes)
 	frame.B = remoting.AppendFrameExt(frame.B[:0], &resp, ext[:])
 	_ = c.WriteFrame(frame)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/actormq/actormq/storage/consumequeue"
 	"github.com/actormq/actormq/wire/message"
 	"github.com/actormq/actormq/wire/remoting"
-	"github.com/valyala/bytebufferpool"
 )
 
 // scanChunkUnits is how many consume-queue units one Get reads.
@@ -229,6 +228,9 @@ scanning:
 	}
 }
 
+// pullHeadBytes is the out-frame class of a pull answer's head (~240 B).
+const pullHeadBytes = 512
+
 // write answers req and releases it (the caller must not touch req again).
 // The header is encoded from values on the stack straight into a pooled
 // frame head, so an answer costs no Command, map or number strings. It
@@ -243,7 +245,7 @@ func (o *pullOutcome) write(req *pullReq) {
 		{Key: "maxOffset", Int: o.maxOff, IsInt: true},
 		{Key: "suggestWhichBrokerId", Str: "0"},
 	}
-	head := bytebufferpool.Get()
+	head := remoting.NewOutFrame(pullHeadBytes)
 	conn := req.conn
 	req.release()
 	if o.body == nil {

@@ -53,12 +53,12 @@ func (c *countConn) answer() {
 
 func (c *countConn) Write(*remoting.Command) error { c.answer(); return nil }
 func (c *countConn) WriteFrame(f *bytebufferpool.ByteBuffer) error {
-	bytebufferpool.Put(f)
+	remoting.ReleaseOutFrame(f)
 	c.answer()
 	return nil
 }
 func (c *countConn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, _ [][]byte, done func()) error {
-	bytebufferpool.Put(head)
+	remoting.ReleaseOutFrame(head)
 	done()
 	c.answer()
 	return nil

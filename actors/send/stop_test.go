@@ -15,7 +15,7 @@ type codeConn struct{ codes chan int32 }
 
 func (c codeConn) Write(cmd *remoting.Command) error { c.codes <- cmd.Code; return nil }
 func (c codeConn) WriteFrame(f *bytebufferpool.ByteBuffer) error {
-	bytebufferpool.Put(f)
+	remoting.ReleaseOutFrame(f)
 	c.codes <- remoting.RespSuccess
 	return nil
 }

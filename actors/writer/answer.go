@@ -12,10 +12,14 @@ const msgIDBytesMax = 56
 // straight into a pooled buffer: no Command, map or string per send (a
 // single message's id is written from its offset into a scratch array), and
 // the fields every answer shares encoded once (remoting.SendResponseEncoder).
+// sendAnswerBytes is the out-frame class of a single send's answer: about
+// 260 B, 304 with a transactionId.
+const sendAnswerBytes = 512
+
 func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer {
 	var idBuf [msgIDBytesMax]byte
 	r := w.sendResponse(p, code, idBuf[:0])
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(sendAnswerBytes)
 	buf.B = w.answers.Append(buf.B[:0], &r)
 	return buf
 }

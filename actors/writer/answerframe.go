@@ -3,6 +3,7 @@ package writer
 import (
 	"sync"
 
+	"github.com/actormq/actormq/wire/remoting"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -59,7 +60,7 @@ func (w *Writer) answerBatch(c frameBodyWriter, p *Append, code int32) error {
 		f.release = f.put // once per pooled frame
 	}
 	f.b = w.answers.Append(f.b[:0], &r)
-	head := bytebufferpool.Get()
+	head := remoting.NewOutFrame(answerHeadBytes)
 	head.B = append(head.B[:0], f.b[:answerHeadBytes]...)
 	f.parts[0] = f.b[answerHeadBytes:]
 	return c.WriteFrameWithBody(head, f.parts[:], f.release)

@@ -24,7 +24,7 @@ func (c *partsConn) WriteFrameWithBody(head *bytebufferpool.ByteBuffer, parts []
 	for _, p := range parts {
 		f = append(f, p...)
 	}
-	bytebufferpool.Put(head)
+	remoting.ReleaseOutFrame(head)
 	c.frames = append(c.frames, f)
 	done()
 	c.dones++
@@ -48,7 +48,7 @@ func TestAnswerBatchFrame(t *testing.T) {
 		if !bytes.Equal(got, want.B) {
 			t.Fatalf("answer %d:\n got %q\nwant %q", i, got, want.B)
 		}
-		bytebufferpool.Put(want)
+		remoting.ReleaseOutFrame(want)
 		cmd, err := remoting.DecodeFrame(got)
 		if err != nil {
 			t.Fatal(err)

@@ -26,7 +26,7 @@ func (c *benchConn) Write(cmd *remoting.Command) error {
 }
 
 func (c *benchConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
-	bytebufferpool.Put(frame)
+	remoting.ReleaseOutFrame(frame)
 	c.answered <- struct{}{}
 	return nil
 }

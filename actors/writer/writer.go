@@ -60,7 +60,7 @@ var (
 type Conn interface {
 	Write(cmd *remoting.Command) error
 	// WriteFrame writes an encoded frame and takes ownership of the buffer
-	// (returns it to bytebufferpool): the success answer, encoded without a
+	// (returns it to its pool, remoting.ReleaseOutFrame): the success answer, encoded without a
 	// Command or map per send.
 	WriteFrame(frame *bytebufferpool.ByteBuffer) error
 }

@@ -132,7 +132,7 @@ func (c *fakeConn) Write(cmd *remoting.Command) error { c.ch <- cmd; return nil 
 // encoded success answer.
 func (c *fakeConn) WriteFrame(frame *bytebufferpool.ByteBuffer) error {
 	cmd, err := remoting.DecodeFrame(frame.B)
-	bytebufferpool.Put(frame)
+	remoting.ReleaseOutFrame(frame)
 	if err != nil {
 		return err
 	}

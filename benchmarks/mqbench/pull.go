@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/valyala/bytebufferpool"
-
 	"github.com/actormq/actormq/netio"
 	"github.com/actormq/actormq/wire/remoting"
 )
@@ -70,7 +68,7 @@ func (pc *pullConn) issue(qp *queuePull) {
 		return
 	}
 	opaque := pc.client.NextOpaque()
-	buf := bytebufferpool.Get()
+	buf := remoting.NewOutFrame(pullRequestBytes)
 	buf.B = pc.enc.append(buf.B[:0], qp.q, qp.offset, opaque)
 	pc.pending[opaque] = qp
 	qp.sentAt = time.Now()
@@ -213,6 +211,9 @@ func (e *pullEncoder) init(pullBatch int) {
 }
 
 // append appends the frame of a pull of q from offset with opaque.
+// pullRequestBytes is the out-frame class of a pull request (~350 B).
+const pullRequestBytes = 512
+
 func (e *pullEncoder) append(dst []byte, q queueRef, offset int64, opaque int32) []byte {
 	e.ext[pullExtQueueID].Int = int64(q.queueID)
 	e.ext[pullExtQueueOffset].Int = offset

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -216,9 +215,8 @@ func (s *sender) send(n int) bool {
 		b := p.brokerOf[qi]
 		buf := s.bufs[b]
 		if buf == nil {
-			buf = bytebufferpool.Get()
 			// Room for the whole burst at once, not doubling as it grows.
-			buf.B = slices.Grow(buf.B[:0], min((n-len(s.burst))*s.frameBytes, burstBytesMax+s.frameBytes))
+			buf = remoting.NewOutFrame(min((n-len(s.burst))*s.frameBytes, burstBytesMax+s.frameBytes))
 			s.bufs[b] = buf
 		}
 		opaque := s.c.client.NextOpaque()

@@ -40,7 +40,7 @@ func (discardUnits) Dispatch(_ store.QueueKey, units []queue.Unit) { queue.Relea
 
 // openBenchLog is a recovered, empty commit log in a temp dir, closed at
 // cleanup.
-func openBenchLog(b *testing.B) *commitlog.CommitLog {
+func openBenchLog(b testing.TB) *commitlog.CommitLog {
 	cl, err := commitlog.Open(commitlog.Config{Dir: b.TempDir(), FileSize: 256 << 20})
 	if err != nil {
 		b.Fatal(err)
@@ -54,7 +54,7 @@ func openBenchLog(b *testing.B) *commitlog.CommitLog {
 
 // spawnBenchWriter spawns a writer with flush on deps (units discarded)
 // and stops it at cleanup, before openBenchLog's log closes.
-func spawnBenchWriter(b *testing.B, flush config.FlushType, deps storeDeps) *Writer {
+func spawnBenchWriter(b testing.TB, flush config.FlushType, deps storeDeps) *Writer {
 	cfg := Config{
 		Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: flush,
 			FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},

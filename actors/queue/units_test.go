@@ -1,6 +1,10 @@
 package queue
 
-import "testing"
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
 
 // TestUnitsRecycleAllocatesNothing: a units slice given back is handed out
 // again, carrier and all, so a dispatch cycle allocates nothing.
@@ -50,39 +54,33 @@ func TestNewUnitsHonoursHintForPooledSlices(t *testing.T) {
 	}
 }
 
-// BenchmarkUnitsSmallPooled is the writer's units traffic for 64-message
-// batches of 8 queues when the pool holds only slices single sends left
-// (4 units, NewUnits(1)): per op, the pool is emptied, 8 such slices are
-// released into it, and 8 queues' batches are filled and released.
-func BenchmarkUnitsSmallPooled(b *testing.B) {
+// TestUnitsSmallSlicesStayPooled: a request for a large slice does not use
+// up the small ones single sends left: each size has its class, so the small
+// slice comes back for the next small request, and the large one, once
+// released, for the next large request. (One pool without classes dropped
+// the small slice it drew for a large request.)
+func TestUnitsSmallSlicesStayPooled(t *testing.T) {
 	if raceEnabled {
-		b.Skip("race builds do not recycle units")
+		t.Skip("race builds poison released units instead of recycling them")
 	}
-	u := Unit{QueueOffset: 1, PhysOffset: 2, Size: 3}
-	var held [8][]Unit
-	b.ReportAllocs()
-	for b.Loop() {
-		for {
-			m, _ := unitsCarriers.Get().(*dispatchMsg)
-			if m == nil {
-				break
-			}
-			m.units = nil
-			emptyCarriers.Put(m)
-		}
-		for range held {
-			ReleaseUnits(make([]Unit, 0, 4))
-		}
-		for i := range held {
-			s := NewUnits(64)
-			for range 64 {
-				s = append(s, u)
-			}
-			held[i] = s
-		}
-		for i := range held {
-			ReleaseUnits(held[i])
-			held[i] = nil
-		}
+	// sync.Pool keeps what is put on this P until a GC: none runs here.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	runtime.LockOSThread() // and the goroutine stays on its P
+	defer runtime.UnlockOSThread()
+	small := make([]Unit, 0, 4)
+	ReleaseUnits(small)
+	large := NewUnits(64)
+	if cap(large) < 64 {
+		t.Fatalf("NewUnits(64) has room for %d", cap(large))
+	}
+	if !same(NewUnits(4), small) {
+		t.Error("the 4-unit slice did not come back for a request of 4 after a request of 64")
+	}
+	ReleaseUnits(large)
+	if !same(NewUnits(40), large) {
+		t.Error("the 64-unit slice did not come back for a request of 40")
 	}
 }
+
+// same reports whether a and b share their backing array.
+func same(a, b []Unit) bool { return cap(a) == cap(b) && &a[:1][0] == &b[:1][0] }

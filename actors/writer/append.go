@@ -77,6 +77,11 @@ type queueState struct {
 	// to is the queue's dispatch handle (dispatch.go); nil until the
 	// queue's first dispatch, or when the Dispatcher has no handles.
 	to *queue.DispatchTarget
+	// lastUnits is how many units the queue's last dispatch carried: the
+	// size its next group's slice is asked for (units slices come in
+	// classes, queue.NewUnits; growing from a single send's 4 units to a
+	// busy queue's 32 would take the pool three times per group).
+	lastUnits int32
 	// forgotten: forget dropped it from queues; a QueueRef still pointing
 	// at it must look the key up again (the topic's queues restart at 0).
 	forgotten bool
@@ -257,8 +262,9 @@ func (a *writerActor) appendOne(p *Append, recs []byte, now int64) {
 	inBatch := units != nil
 	switch {
 	case !inBatch:
-		// A recycled slice (units.go); a new one has room for p's records.
-		units = queue.NewUnits(len(p.Tags))
+		// A recycled slice (units.go), with room for p's records and for as
+		// many as the queue's last group had.
+		units = queue.NewUnits(max(len(p.Tags), int(q.lastUnits)))
 	case cap(units)-len(units) < len(p.Tags):
 		// Another batch message for a queue this group holds: a pooled
 		// slice with room for both, the outgrown one back to the pool.

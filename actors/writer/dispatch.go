@@ -30,6 +30,7 @@ func (a *writerActor) dispatch() {
 	for i, q := range a.order {
 		units := q.units
 		q.units = nil // the Dispatcher owns the slice from here on
+		q.lastUnits = int32(len(units))
 		if a.targets == nil {
 			a.w.cfg.Dispatcher.Dispatch(q.key, units)
 		} else {

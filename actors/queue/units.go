@@ -1,8 +1,9 @@
 package queue
 
 import (
-	"math/bits"
 	"sync"
+
+	"github.com/actormq/actormq/internal/sizeclass"
 )
 
 // Units slices are recycled between the commitlog writer and the queue
@@ -45,29 +46,12 @@ import (
 // drew dropped that slice: in the first 10 s of 64×128 B batches, 14 MB
 // of units slices were allocated.
 var (
-	unitsCarriers [unitsClasses]sync.Pool // *dispatchMsg with an empty slice (NewUnits), by class
-	emptyCarriers sync.Pool               // *dispatchMsg without a slice (newDispatchMsg)
+	// Units slice classes, 4 to 4,096 units; a slice grown for a huge group
+	// is not kept.
+	unitsClasses  = sizeclass.Classes{MinShift: 2, Count: 11}
+	unitsCarriers [11]sync.Pool // *dispatchMsg with an empty slice (NewUnits), by class
+	emptyCarriers sync.Pool     // *dispatchMsg without a slice (newDispatchMsg)
 )
-
-// Units slice classes: 4 << c units for c in [0, unitsClasses).
-const (
-	unitsClassMinShift = 2
-	unitsClasses       = 11
-	// unitsPooledMax keeps a slice grown for a huge group out of the pool.
-	unitsPooledMax = 1 << (unitsClassMinShift + unitsClasses - 1)
-)
-
-// unitsClassFor returns the smallest class holding n units, or -1 above
-// unitsPooledMax.
-func unitsClassFor(n int) int {
-	if n > unitsPooledMax {
-		return -1
-	}
-	if n <= 1<<unitsClassMinShift {
-		return 0
-	}
-	return bits.Len(uint(n-1)) - unitsClassMinShift
-}
 
 // unitsPoison fills released units in race builds.
 var unitsPoison = Unit{QueueOffset: -0x5A5A5A5B, PhysOffset: -0x5A5A5A5B, Size: -1, TagsCode: -0x5A5A, StoreTimestamp: -1}
@@ -77,11 +61,11 @@ var unitsPoison = Unit{QueueOffset: -0x5A5A5A5B, PhysOffset: -0x5A5A5A5B, Size: 
 // class goes back once the writer grew it). Writer actor (any goroutine is
 // safe).
 func NewUnits(n int) []Unit {
-	c := unitsClassFor(n)
+	c := unitsClasses.For(n)
 	if c < 0 {
 		return make([]Unit, 0, n)
 	}
-	for k := c; k < min(c+2, unitsClasses); k++ {
+	for k := c; k < min(c+2, len(unitsCarriers)); k++ {
 		if m, _ := unitsCarriers[k].Get().(*dispatchMsg); m != nil {
 			s := m.units
 			m.units = nil
@@ -89,7 +73,7 @@ func NewUnits(n int) []Unit {
 			return s[:0]
 		}
 	}
-	return make([]Unit, 0, 1<<(c+unitsClassMinShift))
+	return make([]Unit, 0, unitsClasses.Size(c))
 }
 
 // ReleaseUnits gives a units slice its caller owns back for reuse; the
@@ -119,12 +103,13 @@ func releaseDispatch(m *dispatchMsg) {
 		m.units = nil // neither m nor the slice is reused
 		return
 	}
-	if s == nil || cap(s) < 1<<unitsClassMinShift || cap(s) > unitsPooledMax {
+	// The largest class whose size s holds: NewUnits's promise of room.
+	c := unitsClasses.Holding(cap(s))
+	if c < 0 {
 		m.units = nil
 		emptyCarriers.Put(m)
 		return
 	}
 	m.units = s[:0]
-	// The largest class whose size s holds: NewUnits's promise of room.
-	unitsCarriers[bits.Len(uint(cap(s)))-1-unitsClassMinShift].Put(m)
+	unitsCarriers[c].Put(m)
 }

@@ -55,7 +55,7 @@ func FrameLength(prefix []byte, frameBytesMax int) (int, error) {
 // caller may reuse frame as soon as it returns: a send or pull request's
 // header and body into one pooled buffer that lives until its owner calls
 // Release (framepool.go), any other request's (and a send too large for the
-// pool, framePooledMax) body into a fresh slice and its header strings into
+// pool, frameClasses.Max()) body into a fresh slice and its header strings into
 // one fresh string. Every failure wraps ErrFrame.
 //
 // Safe for concurrent use; the returned Command belongs to the caller.

@@ -2,8 +2,9 @@ package remoting
 
 import (
 	"fmt"
-	"math/bits"
 	"sync"
+
+	"github.com/actormq/actormq/internal/sizeclass"
 )
 
 // A decoded send request (the send codes, sendKeysFor) or pull request
@@ -61,37 +62,22 @@ func pooledCode(code int32, bodyLen int) bool {
 // Frame size classes: powers of two from 1 KiB to 256 KiB. A send whose
 // copy needs more (a message of many hundred KiB) is copied into a plain
 // allocation as other requests are: rare, and too big to keep idle.
-const (
-	frameClassMinShift = 10
-	frameClasses       = 9
-	framePooledMax     = 1 << (frameClassMinShift + frameClasses - 1)
+var (
+	frameClasses = sizeclass.Classes{MinShift: 10, Count: 9}
+	framePools   [9]sync.Pool
 )
-
-var framePools [frameClasses]sync.Pool
-
-// frameClass returns the class of a buffer of n bytes, or -1 when n is
-// above framePooledMax.
-func frameClass(n int) int {
-	if n > framePooledMax {
-		return -1
-	}
-	if n <= 1<<frameClassMinShift {
-		return 0
-	}
-	return bits.Len(uint(n-1)) - frameClassMinShift
-}
 
 // newPooledCommand returns an empty Command whose header copy (headerCopy)
 // goes into a pooled buffer of at least n bytes, or nil when n is above
-// framePooledMax. Any goroutine.
+// the largest class. Any goroutine.
 func newPooledCommand(n int) *Command {
-	class := frameClass(n)
+	class := frameClasses.For(n)
 	if class < 0 {
 		return nil
 	}
 	f, _ := framePools[class].Get().(*pooledFrame)
 	if f == nil {
-		f = &pooledFrame{buf: make([]byte, 0, 1<<(class+frameClassMinShift)), class: class}
+		f = &pooledFrame{buf: make([]byte, 0, frameClasses.Size(class)), class: class}
 	}
 	f.cmd.frame = f
 	return &f.cmd

@@ -18,10 +18,10 @@ func sendFrame(code int32, topic string, body []byte) []byte {
 func TestFrameClass(t *testing.T) {
 	for _, tc := range []struct{ n, class int }{
 		{0, 0}, {1, 0}, {1024, 0}, {1025, 1}, {2048, 1}, {2049, 2},
-		{framePooledMax, frameClasses - 1}, {framePooledMax + 1, -1},
+		{frameClasses.Max(), frameClasses.Count - 1}, {frameClasses.Max() + 1, -1},
 	} {
-		if got := frameClass(tc.n); got != tc.class {
-			t.Errorf("frameClass(%d) = %d, want %d", tc.n, got, tc.class)
+		if got := frameClasses.For(tc.n); got != tc.class {
+			t.Errorf("frameClasses.For(%d) = %d, want %d", tc.n, got, tc.class)
 		}
 	}
 }
@@ -37,7 +37,7 @@ func TestDecodeSendPooled(t *testing.T) {
 	}{
 		{"V2 send", sendFrame(ReqSendMessageV2, "T", []byte("hello")), true},
 		{"batch", sendFrame(ReqSendBatchMessage, "T", bytes.Repeat([]byte("b"), 40<<10)), true},
-		{"V2 send above the largest class", sendFrame(ReqSendMessageV2, "T", make([]byte, framePooledMax)), false},
+		{"V2 send above the largest class", sendFrame(ReqSendMessageV2, "T", make([]byte, frameClasses.Max())), false},
 		{"send without body", sendFrame(ReqSendMessageV2, "T", nil), false},
 		{"pull with a body", AppendFrame(nil, NewRequest(ReqPullMessage, map[string]string{"topic": "T"}, []byte("x"))), true},
 		{"query offset", AppendFrame(nil, NewRequest(ReqQueryConsumerOffset, map[string]string{"topic": "T"}, []byte("x"))), false},

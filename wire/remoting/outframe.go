@@ -1,9 +1,9 @@
 package remoting
 
 import (
-	"math/bits"
 	"sync"
 
+	"github.com/actormq/actormq/internal/sizeclass"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -21,53 +21,37 @@ import (
 // had calibrated again — ~29 MB of garbage in the first 20 s of 1 KiB
 // sends, enough for a GC cycle that would otherwise not have come. With
 // classes a buffer always goes back to the class it fits.
-const (
-	outClassMinShift = 6  // 64 B
-	outClasses       = 13 // up to 256 KiB (a load generator's burst of sends)
-	outPooledMax     = 1 << (outClassMinShift + outClasses - 1)
+var (
+	// 64 B to 256 KiB (a load generator's burst of sends).
+	outClasses    = sizeclass.Classes{MinShift: 6, Count: 13}
+	outFramePools [13]sync.Pool // *bytebufferpool.ByteBuffer, by class
 )
-
-var outFramePools [outClasses]sync.Pool // *bytebufferpool.ByteBuffer
 
 // NewOutFrame returns an empty buffer with room for at least n bytes (more
 // may be appended: a buffer that grows goes back to a larger class). Any
 // goroutine.
 func NewOutFrame(n int) *bytebufferpool.ByteBuffer {
-	c := outClassFor(n)
+	c := outClasses.For(n)
 	if c < 0 {
 		return &bytebufferpool.ByteBuffer{B: make([]byte, 0, n)}
 	}
 	// A buffer that outgrew class c went back to class c+1; taking it from
 	// there keeps a size that straddles a class boundary from allocating
 	// anew in c while c+1 fills up.
-	for k := c; k < min(c+2, outClasses); k++ {
+	for k := c; k < min(c+2, len(outFramePools)); k++ {
 		if b, _ := outFramePools[k].Get().(*bytebufferpool.ByteBuffer); b != nil {
 			return b
 		}
 	}
-	return &bytebufferpool.ByteBuffer{B: make([]byte, 0, 1<<(c+outClassMinShift))}
+	return &bytebufferpool.ByteBuffer{B: make([]byte, 0, outClasses.Size(c))}
 }
 
 // ReleaseOutFrame takes b back; nothing may use b after. A buffer above
 // 256 KiB (a rare huge answer) is left to the GC rather than kept idle.
 func ReleaseOutFrame(b *bytebufferpool.ByteBuffer) {
-	n := cap(b.B)
-	if n < 1<<outClassMinShift || n > outPooledMax {
-		return
-	}
-	b.B = b.B[:0]
 	// The largest class whose size b holds: NewOutFrame's promise of room.
-	outFramePools[bits.Len(uint(n))-1-outClassMinShift].Put(b)
-}
-
-// outClassFor returns the smallest class holding n bytes, or -1 above
-// outPooledMax.
-func outClassFor(n int) int {
-	if n > outPooledMax {
-		return -1
+	if c := outClasses.Holding(cap(b.B)); c >= 0 {
+		b.B = b.B[:0]
+		outFramePools[c].Put(b)
 	}
-	if n <= 1<<outClassMinShift {
-		return 0
-	}
-	return bits.Len(uint(n-1)) - outClassMinShift
 }

@@ -11,7 +11,7 @@ import (
 // its class by a request of the class it came from; a frame above the
 // largest class is not kept.
 func TestOutFrameClasses(t *testing.T) {
-	for _, n := range []int{0, 1, 64, 65, 300, 512, 513, 64 << 10, outPooledMax, outPooledMax + 1} {
+	for _, n := range []int{0, 1, 64, 65, 300, 512, 513, 64 << 10, outClasses.Max(), outClasses.Max() + 1} {
 		if b := NewOutFrame(n); cap(b.B) < n || len(b.B) != 0 {
 			t.Errorf("NewOutFrame(%d): len %d cap %d", n, len(b.B), cap(b.B))
 		}
@@ -44,10 +44,10 @@ func TestOutFrameClasses(t *testing.T) {
 	if !reused(func() *bytebufferpool.ByteBuffer { return NewOutFrame(200) }, grown) {
 		t.Error("a frame grown past class 256 never came back for a frame of 200 B")
 	}
-	huge := &bytebufferpool.ByteBuffer{B: make([]byte, 0, 2*outPooledMax)}
+	huge := &bytebufferpool.ByteBuffer{B: make([]byte, 0, 2*outClasses.Max())}
 	ReleaseOutFrame(huge)
 	for range 64 {
-		if NewOutFrame(outPooledMax) == huge {
+		if NewOutFrame(outClasses.Max()) == huge {
 			t.Fatal("a frame above the largest class was pooled")
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // Why not bytebufferpool's own pool: it calibrates on what is put back
 // and drops any buffer larger than the 95th percentile of recent sizes.
 // A broker's frames are of a few very different sizes (8-byte heads of
-// batch answers, ~250 B send answers, ~350 B pull heads), and the mix moves
+// batch answers, ~300 B send answers, ~240 B pull heads), and the mix moves
 // with the load: after a run of batch sends had taught it 64 B, each
 // single send's answer grew a buffer that the pool then dropped, until it
 // had calibrated again — ~29 MB of garbage in the first 20 s of 1 KiB

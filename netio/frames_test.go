@@ -196,7 +196,7 @@ func TestCutFramesSplitsAcrossFrames(t *testing.T) {
 }
 
 func TestCutFramesSplitFrameAbovePooledMax(t *testing.T) {
-	frame := remoting.AppendFrame(nil, batchFrame(9, partialPooledMax+1000))
+	frame := remoting.AppendFrame(nil, batchFrame(9, partialClasses.Max()+1000))
 	want, _ := reference(frame, remoting.FrameBytesMaxDefault)
 	held := partialFramesHeld.Load()
 	if got := feed(t, frame[:3], frame[3:70000], frame[70000:len(frame)-1], frame[len(frame)-1:]); !reflect.DeepEqual(got, want) {

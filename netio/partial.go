@@ -1,10 +1,10 @@
 package netio
 
 import (
-	"math/bits"
 	"sync"
 	"sync/atomic"
 
+	"github.com/actormq/actormq/internal/sizeclass"
 	"github.com/actormq/actormq/wire/remoting"
 )
 
@@ -41,13 +41,10 @@ var partialFramesHeld atomic.Int64
 
 // Assembly buffer size classes: powers of two from 4 KiB to 256 KiB. A bigger
 // frame is assembled in a plain allocation: rare, and too big to keep idle.
-const (
-	partialClassMinShift = 12
-	partialClasses       = 7
-	partialPooledMax     = 1 << (partialClassMinShift + partialClasses - 1)
+var (
+	partialClasses = sizeclass.Classes{MinShift: 12, Count: 7}
+	partialPools   [7]sync.Pool // of *[]byte, len = class size
 )
-
-var partialPools [partialClasses]sync.Pool // of *[]byte, len = class size
 
 // pending reports whether part of a frame is in p.
 func (p *partialFrame) pending() bool { return p.headLen > 0 }
@@ -96,17 +93,14 @@ func take(in inbound, dst []byte) int {
 func (p *partialFrame) start(size int) {
 	partialFramesHeld.Add(1)
 	p.size = size
-	if size > partialPooledMax {
+	class := partialClasses.For(size)
+	if class < 0 {
 		p.frame = append([]byte(nil), p.head[:]...)
 		return
 	}
-	class := 0
-	if size > 1<<partialClassMinShift {
-		class = bits.Len(uint(size-1)) - partialClassMinShift
-	}
 	held, _ := partialPools[class].Get().(*[]byte)
 	if held == nil {
-		b := make([]byte, 1<<(class+partialClassMinShift))
+		b := make([]byte, partialClasses.Size(class))
 		held = &b
 	}
 	p.held = held
@@ -122,7 +116,7 @@ func (p *partialFrame) release() {
 		partialFramesHeld.Add(-1)
 	}
 	if p.held != nil {
-		partialPools[bits.Len(uint(cap(*p.held)))-1-partialClassMinShift].Put(p.held)
+		partialPools[partialClasses.Holding(cap(*p.held))].Put(p.held)
 	}
 	*p = partialFrame{}
 }

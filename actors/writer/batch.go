@@ -1,10 +1,10 @@
 package writer
 
 import (
-	"math/bits"
 	"sync"
 	"time"
 
+	"github.com/actormq/actormq/internal/sizeclass"
 	"github.com/actormq/actormq/storage/store"
 	"github.com/actormq/actormq/wire/remoting"
 	"github.com/valyala/bytebufferpool"
@@ -139,17 +139,13 @@ type Batch struct {
 // Pool bounds: a slice grown for a burst is dropped, not kept.
 const batchAppendsPooledMax = 4096
 
-// Records size classes: class c holds buffers of at least 4 KiB << c bytes;
-// a buffer above batchRecordsPooledMax is not pooled.
-const (
-	batchClassMinShift    = 12
-	batchClasses          = 11 // 4 KiB .. 4 MiB
-	batchRecordsPooledMax = 1 << (batchClassMinShift + batchClasses - 1)
+// Records size classes, 4 KiB to 4 MiB: batchPools[c] holds Batches whose
+// Records.B has a capacity of at least batchClasses.Size(c) bytes; a buffer
+// above the largest class is not pooled.
+var (
+	batchClasses = sizeclass.Classes{MinShift: 12, Count: 11}
+	batchPools   [11]sync.Pool
 )
-
-// batchPools[c] holds Batches whose Records.B has a capacity of at least
-// 1<<(c+batchClassMinShift) bytes.
-var batchPools [batchClasses]sync.Pool
 
 // NewBatch returns an empty Batch. Any goroutine.
 func NewBatch() *Batch { return NewBatchFor(0) }
@@ -157,16 +153,13 @@ func NewBatch() *Batch { return NewBatchFor(0) }
 // NewBatchFor returns an empty Batch whose Records.B has room for n bytes
 // (a Batch above 4 MiB is not pooled). Any goroutine.
 func NewBatchFor(n int) *Batch {
-	if n > batchRecordsPooledMax {
+	c := batchClasses.For(n)
+	if c < 0 {
 		return &Batch{Records: &bytebufferpool.ByteBuffer{B: make([]byte, 0, n)}}
-	}
-	c := 0
-	if n > 1<<batchClassMinShift {
-		c = bits.Len(uint(n-1)) - batchClassMinShift // the class holding n
 	}
 	b, _ := batchPools[c].Get().(*Batch)
 	if b == nil {
-		b = &Batch{Records: &bytebufferpool.ByteBuffer{B: make([]byte, 0, 1<<(c+batchClassMinShift))}}
+		b = &Batch{Records: &bytebufferpool.ByteBuffer{B: make([]byte, 0, batchClasses.Size(c))}}
 	}
 	b.Records.B = b.Records.B[:0]
 	return b
@@ -189,14 +182,13 @@ func (b *Batch) Release() {
 
 // recycle returns the Batch and its buffer (not its Appends) to the pool of
 // its buffer's class (the largest class its capacity fills); a Batch whose
-// buffer grew past batchRecordsPooledMax, or was replaced by one below the
+// buffer grew past the largest class, or was replaced by one below the
 // smallest class, is dropped.
 func (b *Batch) recycle() {
-	n := cap(b.Records.B)
-	if n < 1<<batchClassMinShift || n > batchRecordsPooledMax {
+	c := batchClasses.Holding(cap(b.Records.B))
+	if c < 0 {
 		return
 	}
-	c := bits.Len(uint(n)) - 1 - batchClassMinShift
 	b.Records.B = b.Records.B[:0]
 	clear(b.Appends)
 	if cap(b.Appends) > batchAppendsPooledMax {

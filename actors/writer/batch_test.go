@@ -163,7 +163,7 @@ func TestNewBatchForRoom(t *testing.T) {
 func TestRecycleDropsOversizedBatch(t *testing.T) {
 	NewBatchFor(5 << 20).recycle()
 	for {
-		b, _ := batchPools[batchClasses-1].Get().(*Batch)
+		b, _ := batchPools[batchClasses.Count-1].Get().(*Batch)
 		if b == nil {
 			return
 		}

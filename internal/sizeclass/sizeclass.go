@@ -1,6 +1,7 @@
 // Package sizeclass is the index arithmetic shared by the broker's pools of
-// power-of-two size classes (out frames, decoded request frames, units
-// slices): class c holds sizes up to 1 << (MinShift + c).
+// power-of-two size classes (out frames, decoded request frames, frames
+// assembled over several reads, the writer's batch buffers, units slices):
+// class c holds sizes up to 1 << (MinShift + c).
 package sizeclass
 
 import "math/bits"

@@ -179,9 +179,8 @@ func (c *Client) NextOpaque() int32 { return c.impl.opaque.Add(1) }
 // WriteFrames queues buf, one or more whole encoded request frames, on the
 // connection to addr (dialing first if needed, bounded by DialTimeout) and
 // takes buf over (from remoting.NewOutFrame): the client returns it to its
-// pool once written or
-// dropped. Frames queued together leave in one writev, and a failure is
-// reported as InvokeOneway reports it. The answers go to OnResponseFrame;
+// pool once written or dropped. Frames queued together leave in one writev,
+// and a failure is reported as InvokeOneway reports it. The answers go to OnResponseFrame;
 // their opaques come from NextOpaque. Rejected: an Invoke per frame, which
 // costs its caller a Command, a channel and a blocked goroutine per request.
 func (c *Client) WriteFrames(addr string, buf *bytebufferpool.ByteBuffer) error {

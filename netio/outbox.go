@@ -341,6 +341,5 @@ func finishWrite(buf *bytebufferpool.ByteBuffer, done func()) {
 }
 
 // releaseFrame returns a written frame buffer to its pool (frames come from
-// remoting.NewOutFrame); tests swap it to
-// count releases.
+// remoting.NewOutFrame); tests swap it to count releases.
 var releaseFrame = remoting.ReleaseOutFrame

@@ -8,14 +8,14 @@ import (
 // msgIDBytesMax is the longest offset message id (IPv6 store host).
 const msgIDBytesMax = 56
 
-// successFrame encodes the SendMessageResponseHeader of a stored send
-// straight into a pooled buffer: no Command, map or string per send (a
-// single message's id is written from its offset into a scratch array), and
-// the fields every answer shares encoded once (remoting.SendResponseEncoder).
 // sendAnswerBytes is the out-frame class of a single send's answer: about
 // 260 B, 304 with a transactionId.
 const sendAnswerBytes = 512
 
+// successFrame encodes the SendMessageResponseHeader of a stored send
+// straight into a pooled buffer: no Command, map or string per send (a
+// single message's id is written from its offset into a scratch array), and
+// the fields every answer shares encoded once (remoting.SendResponseEncoder).
 func (w *Writer) successFrame(p *Append, code int32) *bytebufferpool.ByteBuffer {
 	var idBuf [msgIDBytesMax]byte
 	r := w.sendResponse(p, code, idBuf[:0])

@@ -55,10 +55,15 @@ func openBenchLog(b testing.TB) *commitlog.CommitLog {
 // spawnBenchWriter spawns a writer with flush on deps (units discarded)
 // and stops it at cleanup, before openBenchLog's log closes.
 func spawnBenchWriter(b testing.TB, flush config.FlushType, deps storeDeps) *Writer {
+	return spawnBenchWriterTo(b, flush, deps, discardUnits{})
+}
+
+// spawnBenchWriterTo is spawnBenchWriter with the units going to d.
+func spawnBenchWriterTo(b testing.TB, flush config.FlushType, deps storeDeps, d Dispatcher) *Writer {
 	cfg := Config{
 		Broker: config.Broker{BrokerIP1: "127.0.0.1", ListenPort: 10911, FlushDiskType: flush,
 			FlushIntervalCommitLog: 500 * time.Millisecond, SyncFlushTimeout: 5 * time.Second},
-		Dispatcher:      discardUnits{},
+		Dispatcher:      d,
 		LogicsTimestamp: func() int64 { return 0 },
 	}
 	deps.checkpoint = func(int64, int64) error { return nil }

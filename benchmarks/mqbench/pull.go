@@ -210,10 +210,11 @@ func (e *pullEncoder) init(pullBatch int) {
 	}
 }
 
-// append appends the frame of a pull of q from offset with opaque.
-// pullRequestBytes is the out-frame class of a pull request (~350 B).
+// pullRequestBytes is the out-frame class of a pull request (a few hundred
+// bytes: its header's fields and the topic).
 const pullRequestBytes = 512
 
+// append appends the frame of a pull of q from offset with opaque.
 func (e *pullEncoder) append(dst []byte, q queueRef, offset int64, opaque int32) []byte {
 	e.ext[pullExtQueueID].Int = int64(q.queueID)
 	e.ext[pullExtQueueOffset].Int = offset

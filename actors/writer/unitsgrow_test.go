@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -54,9 +55,21 @@ func TestBatchesForOneQueueAllocateNothing(t *testing.T) {
 	for range 8 {
 		group(2) // the pools hold what a group takes
 	}
-	if n := testing.AllocsPerRun(100, func() { group(2) }); n != 0 {
+	if n := minAllocsPerRun(func() { group(2) }); n != 0 {
 		t.Fatalf("a group of two %d-record batch messages for one queue allocates %.1f objects, want 0", unitsGroupItems, n)
 	}
+}
+
+// minAllocsPerRun is the least of a few AllocsPerRun(100, f): AllocsPerRun
+// counts the whole process's allocations, and what the writer's actor
+// system does beside f (a worker goroutine started under load, a timer)
+// only ever adds to f's own.
+func minAllocsPerRun(f func()) float64 {
+	least := testing.AllocsPerRun(100, f)
+	for range 4 {
+		least = min(least, testing.AllocsPerRun(100, f))
+	}
+	return least
 }
 
 // keepUnits is a queue actor that keeps every units slice it is given (as
@@ -78,14 +91,17 @@ func TestGrownUnitsSliceGoesBackToThePool(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random in race builds")
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no GC empties the pools meanwhile
+	// sync.Pool keeps what is put on a P for that P until a GC: with one P
+	// and no GC, what the writer gives back is what it gets next.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	cl := openBenchLog(t)
 	group := batchGroup(t, spawnBenchWriterTo(t, config.FlushAsync, storeDeps{log: cl, prefault: cl.CreateAhead}, &keepUnits{}))
 	pair := func() { group(1); group(3) }
 	for range 8 {
 		pair()
 	}
-	if n := testing.AllocsPerRun(100, pair); n != 2 {
+	if n := minAllocsPerRun(pair); n != 2 {
 		t.Fatalf("a group of one and one of three %d-record batch messages for a queue whose units are kept allocate %.1f objects, want 2 (two units slices)", unitsGroupItems, n)
 	}
 }
